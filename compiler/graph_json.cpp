@@ -1,0 +1,244 @@
+#include "vkattn/graph_json.hpp"
+
+#include "vkattn/tensor.hpp"
+
+#include <fstream>
+#include <optional>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace vkattn {
+namespace {
+
+using nlohmann::json;
+
+std::optional<Op> op_from_name(std::string_view name) {
+  for (int i = 0; i < op_count; ++i)
+    if (op_name(Op(i)) == name) return Op(i);
+  return std::nullopt;
+}
+
+std::optional<DType> dtype_from_name(std::string_view name) {
+  for (DType d : {DType::f32, DType::f16, DType::i32})
+    if (dtype_name(d) == name) return d;
+  return std::nullopt;
+}
+
+json shape_to_json(const Shape& shape) {
+  json dims = json::array();
+  for (int i = 0; i < shape.rank; ++i) dims.push_back(shape[i]);
+  return dims;
+}
+
+class Reader {
+ public:
+  explicit Reader(std::string_view source) : source_(source) {}
+
+  [[noreturn]] void fail(const std::string& field, const std::string& problem) const {
+    throw GraphJsonError(std::string(source_) + ": " + field + ": " + problem);
+  }
+
+  const json& member(const json& object, const std::string& field, const char* key) const {
+    auto it = object.find(key);
+    if (it == object.end()) fail(field, std::string("missing \"") + key + "\"");
+    return *it;
+  }
+
+  std::string string_of(const json& value, const std::string& field) const {
+    if (!value.is_string()) fail(field, "expected a string, got " + std::string(value.type_name()));
+    return value.get<std::string>();
+  }
+
+  std::int64_t integer_of(const json& value, const std::string& field) const {
+    if (!value.is_number_integer()) fail(field, "expected an integer, got " + value.dump());
+    return value.get<std::int64_t>();
+  }
+
+  double number_of(const json& value, const std::string& field) const {
+    if (!value.is_number()) fail(field, "expected a number, got " + value.dump());
+    return value.get<double>();
+  }
+
+  Shape shape_of(const json& value, const std::string& field) const {
+    if (!value.is_array()) fail(field, "expected an array of dimensions, got " + value.dump());
+    if (value.size() > std::size_t(max_rank))
+      fail(field, "has " + std::to_string(value.size()) + " dimensions; at most " + std::to_string(max_rank) +
+                      " are supported");
+    Shape shape;
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      std::int64_t d = integer_of(value[i], field + "[" + std::to_string(i) + "]");
+      if (d < 1) fail(field + "[" + std::to_string(i) + "]", "a dimension must be at least 1, not " + std::to_string(d));
+      shape.dims[i] = d;
+    }
+    shape.rank = int(value.size());
+    return shape;
+  }
+
+  Node node_of(const json& value, const std::string& field) const {
+    if (!value.is_object()) fail(field, "expected an object, got " + std::string(value.type_name()));
+    Node node;
+    std::string op = string_of(member(value, field, "op"), field + ".op");
+    auto parsed_op = op_from_name(op);
+    if (!parsed_op) fail(field + ".op", "unknown op \"" + op + "\"");
+    node.op = *parsed_op;
+    if (auto it = value.find("name"); it != value.end()) {
+      std::string name = string_of(*it, field + ".name");
+      if (name.empty() || name.size() > Name::capacity())
+        fail(field + ".name", "a name must have 1 to " + std::to_string(Name::capacity()) + " characters");
+      node.name = Name{std::string_view(name)};
+    } else if (op_arity(node.op) == 0 || node.op == Op::output) {
+      fail(field, "missing \"name\" (inputs, weights and outputs are bound by name)");
+    }
+    if (auto it = value.find("dtype"); it != value.end()) {
+      std::string dtype = string_of(*it, field + ".dtype");
+      auto parsed = dtype_from_name(dtype);
+      if (!parsed) fail(field + ".dtype", "unknown dtype \"" + dtype + "\" (expected f32, f16 or i32)");
+      node.dtype = *parsed;
+    }
+    if (op_arity(node.op) == 0) {
+      node.shape = shape_of(member(value, field, "shape"), field + ".shape");
+    } else {
+      const json& inputs = member(value, field, "inputs");
+      if (!inputs.is_array() || inputs.size() != std::size_t(op_arity(node.op)))
+        fail(field + ".inputs", op + " takes " + std::to_string(op_arity(node.op)) + " operand(s), got " + inputs.dump());
+      for (std::size_t i = 0; i < inputs.size(); ++i)
+        node.inputs[i] = ValueId(integer_of(inputs[i], field + ".inputs[" + std::to_string(i) + "]"));
+    }
+    Attributes& a = node.attributes;
+    auto optional = [&](const char* key) -> const json* {
+      auto it = value.find(key);
+      return it == value.end() ? nullptr : &*it;
+    };
+    auto required = [&](const char* key) -> const json& { return member(value, field, key); };
+    switch (node.op) {
+      case Op::matmul:
+        if (const json* t = optional("transpose_b")) {
+          if (!t->is_boolean()) fail(field + ".transpose_b", "expected true or false");
+          a.transpose_b = t->get<bool>();
+        }
+        break;
+      case Op::scale: a.factor = number_of(required("factor"), field + ".factor"); break;
+      case Op::split_heads: a.count = integer_of(required("heads"), field + ".heads"); break;
+      case Op::repeat_heads: a.count = integer_of(required("repeats"), field + ".repeats"); break;
+      case Op::sliding_window_mask: a.count = integer_of(required("window"), field + ".window"); [[fallthrough]];
+      case Op::causal_mask:
+        if (const json* align = optional("align")) {
+          std::string text = string_of(*align, field + ".align");
+          if (text == "top_left") a.align = CausalAlign::top_left;
+          else if (text == "bottom_right") a.align = CausalAlign::bottom_right;
+          else fail(field + ".align", "expected \"top_left\" or \"bottom_right\", got \"" + text + "\"");
+        }
+        break;
+      case Op::permute: {
+        const json& axes = required("axes");
+        if (!axes.is_array() || axes.size() > std::size_t(max_rank))
+          fail(field + ".axes", "expected an array of at most " + std::to_string(max_rank) + " axes");
+        for (std::size_t i = 0; i < axes.size(); ++i)
+          a.permutation[i] = std::int8_t(integer_of(axes[i], field + ".axes[" + std::to_string(i) + "]"));
+        break;
+      }
+      case Op::layer_norm:
+        if (const json* eps = optional("epsilon")) a.epsilon = number_of(*eps, field + ".epsilon");
+        break;
+      default: break;
+    }
+    return node;
+  }
+
+ private:
+  std::string_view source_;
+};
+
+}  // namespace
+
+std::string graph_to_json(const Graph& graph, int indent) {
+  json values = json::array();
+  for (const Node& node : graph.nodes()) {
+    json v;
+    v["op"] = std::string(op_name(node.op));
+    v["name"] = std::string(node.name.view());
+    if (op_arity(node.op) > 0) {
+      json inputs = json::array();
+      for (int i = 0; i < op_arity(node.op); ++i) inputs.push_back(node.inputs[std::size_t(i)]);
+      v["inputs"] = inputs;
+    }
+    v["shape"] = shape_to_json(node.shape);
+    v["dtype"] = std::string(dtype_name(node.dtype));
+    const Attributes& a = node.attributes;
+    switch (node.op) {
+      case Op::matmul: v["transpose_b"] = a.transpose_b; break;
+      case Op::scale: v["factor"] = a.factor; break;
+      case Op::split_heads: v["heads"] = a.count; break;
+      case Op::repeat_heads: v["repeats"] = a.count; break;
+      case Op::sliding_window_mask: v["window"] = a.count; [[fallthrough]];
+      case Op::causal_mask: v["align"] = std::string(align_name(a.align)); break;
+      case Op::permute: {
+        json axes = json::array();
+        for (int i = 0; i < node.shape.rank; ++i) axes.push_back(int(a.permutation[std::size_t(i)]));
+        v["axes"] = axes;
+        break;
+      }
+      case Op::layer_norm: v["epsilon"] = a.epsilon; break;
+      default: break;
+    }
+    values.push_back(v);
+  }
+  json root;
+  root["format"] = "vkattn.graph";
+  root["version"] = graph_json_version;
+  root["name"] = std::string(graph.name());
+  root["values"] = values;
+  return root.dump(indent);
+}
+
+Graph graph_from_json(std::string_view text, std::string_view source) {
+  Reader reader(source);
+  json root;
+  try {
+    root = json::parse(text);
+  } catch (const json::parse_error& e) {
+    reader.fail("(document)", std::string("not valid JSON: ") + e.what());
+  }
+  if (!root.is_object()) reader.fail("(document)", "expected a JSON object");
+  std::string format = reader.string_of(reader.member(root, "(document)", "format"), "format");
+  if (format != "vkattn.graph") reader.fail("format", "expected \"vkattn.graph\", got \"" + format + "\"");
+  std::int64_t version = reader.integer_of(reader.member(root, "(document)", "version"), "version");
+  if (version != graph_json_version)
+    reader.fail("version", "this vkattn reads version " + std::to_string(graph_json_version) + ", the file is version " +
+                               std::to_string(version));
+  std::string name = reader.string_of(reader.member(root, "(document)", "name"), "name");
+  if (name.size() > Name::capacity()) reader.fail("name", "longer than " + std::to_string(Name::capacity()) + " characters");
+  const json& values = reader.member(root, "(document)", "values");
+  if (!values.is_array()) reader.fail("values", "expected an array of values");
+  Graph graph{name};
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    std::string field = "values[" + std::to_string(i) + "]";
+    Node node = reader.node_of(values[i], field);
+    std::optional<Shape> declared_shape;
+    if (op_arity(node.op) > 0 && values[i].contains("shape"))
+      declared_shape = reader.shape_of(values[i]["shape"], field + ".shape");
+    Value value;
+    try {
+      value = graph.append(node, SourceLocation{});
+    } catch (const GraphError& e) {
+      reader.fail(field, e.what());
+    }
+    if (declared_shape && !(*declared_shape == value.shape()))
+      reader.fail(field + ".shape", "says " + to_string(*declared_shape) + " but the operands give " +
+                                        to_string(value.shape()));
+    if (op_arity(node.op) > 0 && values[i].contains("dtype") && node.dtype != value.dtype())
+      reader.fail(field + ".dtype", "says " + std::string(dtype_name(node.dtype)) + " but the operands give " +
+                                        std::string(dtype_name(value.dtype())));
+  }
+  return graph;
+}
+
+Graph load_graph_json(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw GraphJsonError(path + ": cannot open the file");
+  std::stringstream text;
+  text << file.rdbuf();
+  return graph_from_json(text.str(), path);
+}
+
+}  // namespace vkattn

@@ -1,0 +1,202 @@
+#pragma once
+// The graph that the DSL builds: an append-only list of nodes in topological order.
+//
+// Errors: at run time a shape, dtype or arity mistake throws GraphError at once. During
+// constant evaluation exceptions cannot be used, so the graph records the first error,
+// later calls that depend on the failed value are ignored, and vkattn::freeze<fn>()
+// turns the recorded message into a compile error.
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "vkattn/infer.hpp"
+#include "vkattn/ir.hpp"
+
+namespace vkattn {
+
+class GraphError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class Graph;
+
+// What an invalid Value reports as its node: no shape, so helpers that read shapes
+// after an earlier failure keep going until the first error is reported.
+inline constexpr Node invalid_node{};
+
+// A handle to one value of a graph. Cheap to copy; valid while its graph lives.
+class Value {
+ public:
+  constexpr Value() = default;
+  constexpr Value(Graph* graph, ValueId id) : graph_(graph), id_(id) {}
+
+  constexpr bool valid() const { return graph_ != nullptr && id_ != no_value; }
+  constexpr ValueId id() const { return id_; }
+  constexpr Graph* graph() const { return graph_; }
+  constexpr const Node& node() const;
+  constexpr const Shape& shape() const { return node().shape; }
+  constexpr DType dtype() const { return node().dtype; }
+  // Gives the op that produced this value a name, shown in listings and errors.
+  constexpr Value named(std::string_view name, SourceLocation where = SourceLocation::current()) const;
+
+ private:
+  Graph* graph_ = nullptr;
+  ValueId id_ = no_value;
+};
+
+class Graph {
+ public:
+  constexpr Graph() = default;
+  constexpr explicit Graph(std::string_view name) : name_(name) {}
+
+  constexpr std::string_view name() const { return name_.view(); }
+  constexpr const std::vector<Node>& nodes() const { return nodes_; }
+  constexpr const Node& node(ValueId id) const { return nodes_[std::size_t(id)]; }
+  constexpr std::size_t size() const { return nodes_.size(); }
+
+  constexpr bool failed() const { return failed_; }
+  // The first error met while building in constant evaluation ("" when none).
+  constexpr std::string_view error() const { return error_.view(); }
+
+  constexpr Value input(std::string_view name, Shape shape, DType dtype = DType::f32,
+                        SourceLocation where = SourceLocation::current()) {
+    return leaf(Op::input, name, shape, dtype, where);
+  }
+  constexpr Value weight(std::string_view name, Shape shape, DType dtype = DType::f32,
+                         SourceLocation where = SourceLocation::current()) {
+    return leaf(Op::weight, name, shape, dtype, where);
+  }
+  constexpr void output(std::string_view name, Value value, SourceLocation where = SourceLocation::current()) {
+    Node node;
+    node.op = Op::output;
+    if (!check_name(name, "output", where)) return;
+    node.name = Name{name};
+    node.inputs[0] = value.id();
+    if (value.valid() && value.graph() != this) {
+      fail(where, "output", Message{"the value belongs to another graph"});
+      return;
+    }
+    append(node, where);
+  }
+
+  // Appends one op after checking its operands with infer(); the single entry point
+  // for every op, used by the DSL and the JSON loader alike. `node.shape` and
+  // `node.dtype` are the declared type for inputs and weights and are computed for
+  // every other op.
+  constexpr Value append(Node node, SourceLocation where) {
+    std::array<TensorType, max_inputs> operands{};
+    int arity = op_arity(node.op);
+    if (arity == 0) operands[0] = {node.shape, node.dtype};
+    for (int i = 0; i < arity; ++i) {
+      ValueId id = node.inputs[std::size_t(i)];
+      if (id == no_value && failed_) return {};  // depends on a value that already failed
+      if (id < 0 || std::size_t(id) >= nodes_.size()) {
+        Message m;
+        m << "operand " << i << " refers to value " << std::int64_t{id} << ", which is not defined before this op";
+        return fail(where, op_name(node.op), m);
+      }
+      if (nodes_[std::size_t(id)].op == Op::output) {
+        Message m;
+        m << "operand " << i << " is the graph output '" << nodes_[std::size_t(id)].name.view()
+          << "', which cannot be used as an operand";
+        return fail(where, op_name(node.op), m);
+      }
+      operands[std::size_t(i)] = {nodes_[std::size_t(id)].shape, nodes_[std::size_t(id)].dtype};
+    }
+    for (int i = arity; i < max_inputs; ++i) node.inputs[std::size_t(i)] = no_value;
+    Inferred inferred = infer(node.op, node.attributes, operands);
+    if (!inferred.ok) return fail(where, op_name(node.op), inferred.problem, node.name.view(), node.op);
+    if (node.op == Op::input || node.op == Op::weight || node.op == Op::output) {
+      for (const Node& other : nodes_) {
+        if (other.op == node.op && other.name == node.name) {
+          Message m;
+          m << "the name '" << node.name.view() << "' is already used by another " << op_name(node.op);
+          return fail(where, op_name(node.op), m);
+        }
+      }
+    }
+    node.shape = inferred.type.shape;
+    node.dtype = inferred.type.dtype;
+    node.where = where;
+    if (node.name.empty()) {
+      node.name.append(op_name(node.op)).append("_").append(std::int64_t(nodes_.size()));
+    }
+    nodes_.push_back(node);
+    return Value{this, ValueId(nodes_.size() - 1)};
+  }
+
+  // Reports a mistake made by the DSL call at `where`: throws at run time, records the
+  // first message during constant evaluation. Returns an invalid value.
+  constexpr Value fail(SourceLocation where, std::string_view op, const Message& problem,
+                       std::string_view name = {}, Op kind = Op::relu) {
+    Message text;
+    if (where.known()) text << where.file << ":" << where.line << ": ";
+    text << op;
+    if ((kind == Op::input || kind == Op::weight || kind == Op::output) && !name.empty())
+      text << " '" << name << "'";
+    text << ": " << problem.view();
+    if (std::is_constant_evaluated()) {
+      if (!failed_) error_ = text;
+      failed_ = true;
+      return {};
+    }
+    throw GraphError(std::string(text.view()));
+  }
+
+  constexpr void rename(ValueId id, std::string_view name, SourceLocation where) {
+    if (id < 0 || std::size_t(id) >= nodes_.size()) return;
+    Node& target = nodes_[std::size_t(id)];
+    if (target.op == Op::input || target.op == Op::weight || target.op == Op::output) {
+      fail(where, "named", Message{"inputs, weights and outputs keep the name they were declared with"});
+      return;
+    }
+    if (check_name(name, "named", where)) target.name = Name{name};
+  }
+
+  // The value produced by the op or leaf called `name`; an invalid Value when none.
+  constexpr Value find(std::string_view name) {
+    for (std::size_t i = nodes_.size(); i-- > 0;)
+      if (nodes_[i].name.view() == name && nodes_[i].op != Op::output) return Value{this, ValueId(i)};
+    return {};
+  }
+
+  constexpr bool operator==(const Graph& other) const { return name_ == other.name_ && nodes_ == other.nodes_; }
+
+ private:
+  constexpr bool check_name(std::string_view name, std::string_view op, SourceLocation where) {
+    if (name.empty() || name.size() > Name::capacity()) {
+      Message m;
+      m << "a name must have 1 to " << std::int64_t(Name::capacity()) << " characters, not " << std::int64_t(name.size());
+      fail(where, op, m);
+      return false;
+    }
+    return true;
+  }
+
+  constexpr Value leaf(Op op, std::string_view name, Shape shape, DType dtype, SourceLocation where) {
+    if (!check_name(name, op_name(op), where)) return {};
+    Node node;
+    node.op = op;
+    node.name = Name{name};
+    node.shape = shape;
+    node.dtype = dtype;
+    return append(node, where);
+  }
+
+  Name name_;
+  std::vector<Node> nodes_;
+  Message error_;
+  bool failed_ = false;
+};
+
+constexpr const Node& Value::node() const { return valid() ? graph_->node(id_) : invalid_node; }
+
+constexpr Value Value::named(std::string_view name, SourceLocation where) const {
+  if (valid()) graph_->rename(id_, name, where);
+  return *this;
+}
+
+}  // namespace vkattn

@@ -1,0 +1,284 @@
+#pragma once
+// Shape and dtype inference for every primitive op: the one place where the rules of
+// the IR are written down. The DSL and the JSON loader both go through it.
+#include <array>
+
+#include "vkattn/ir.hpp"
+
+namespace vkattn {
+
+struct Inferred {
+  TensorType type;
+  bool ok = true;
+  Message problem;  // the plain-words reason when !ok
+};
+
+namespace detail {
+
+constexpr Inferred failure(Message problem) {
+  Inferred result;
+  result.ok = false;
+  result.problem = problem;
+  return result;
+}
+
+constexpr Inferred success(Shape shape, DType dtype) {
+  Inferred result;
+  result.type = {shape, dtype};
+  return result;
+}
+
+// numpy broadcasting of two shapes; returns false when they do not broadcast and
+// names the first offending dimension (counted in the output) in `bad_axis`.
+constexpr bool broadcast_shapes(const Shape& a, const Shape& b, Shape& out, int& bad_axis) {
+  out = Shape{};
+  out.rank = a.rank > b.rank ? a.rank : b.rank;
+  for (int i = 1; i <= out.rank; ++i) {
+    std::int64_t da = i <= a.rank ? a.from_back(i) : 1;
+    std::int64_t db = i <= b.rank ? b.from_back(i) : 1;
+    if (da != db && da != 1 && db != 1) {
+      bad_axis = out.rank - i;
+      return false;
+    }
+    out.dims[out.rank - i] = da == 1 ? db : da;
+  }
+  return true;
+}
+
+constexpr Inferred check_float(const TensorType& t, std::string_view role) {
+  if (!is_float(t.dtype)) {
+    Message m;
+    m << role << " has dtype " << dtype_name(t.dtype) << " but a floating-point tensor (f32 or f16) is needed";
+    return failure(m);
+  }
+  return success(t.shape, t.dtype);
+}
+
+constexpr Inferred check_same_float(const TensorType& a, const TensorType& b, std::string_view a_role,
+                                    std::string_view b_role) {
+  if (auto r = check_float(a, a_role); !r.ok) return r;
+  if (auto r = check_float(b, b_role); !r.ok) return r;
+  if (a.dtype != b.dtype) {
+    Message m;
+    m << a_role << " is " << dtype_name(a.dtype) << " but " << b_role << " is " << dtype_name(b.dtype)
+      << "; convert one so both have the same dtype";
+    return failure(m);
+  }
+  return success(a.shape, a.dtype);
+}
+
+constexpr Inferred infer_leaf(const Shape& shape, DType dtype, bool is_weight) {
+  if (shape.rank > max_rank) {
+    Message m;
+    m << "shape " << shape << " has rank " << shape.rank << "; at most " << max_rank << " dimensions are supported";
+    return failure(m);
+  }
+  for (int i = 0; i < shape.rank; ++i) {
+    if (shape.dims[i] <= 0) {
+      Message m;
+      m << "shape " << shape << " has dimension " << i << " = " << shape.dims[i] << "; every dimension must be at least 1";
+      return failure(m);
+    }
+  }
+  if (is_weight && !is_float(dtype)) {
+    Message m;
+    m << "weights must be f32 or f16, not " << dtype_name(dtype);
+    return failure(m);
+  }
+  return success(shape, dtype);
+}
+
+constexpr Inferred infer_matmul(const TensorType& a, const TensorType& b, bool transpose_b) {
+  if (auto r = check_same_float(a, b, "a", "b"); !r.ok) return r;
+  if (a.shape.rank < 2 || b.shape.rank < 2) {
+    Message m;
+    m << "both operands need at least 2 dimensions, but a is " << a.shape << " and b is " << b.shape;
+    return failure(m);
+  }
+  std::int64_t k_a = a.shape.last();
+  std::int64_t k_b = transpose_b ? b.shape.last() : b.shape.from_back(2);
+  std::int64_t n = transpose_b ? b.shape.from_back(2) : b.shape.last();
+  if (k_a != k_b) {
+    Message m;
+    m << "inner dimensions differ: a is " << a.shape << " and b" << (transpose_b ? "ᵀ" : "") << " is " << b.shape
+      << "; a's last dimension (" << k_a << ") must equal b's " << (transpose_b ? "last" : "second-to-last")
+      << " dimension (" << k_b << ")";
+    return failure(m);
+  }
+  Shape batch_a = a.shape, batch_b = b.shape;
+  batch_a.rank -= 2;
+  batch_b.rank -= 2;
+  Shape out;
+  int bad_axis = 0;
+  if (!broadcast_shapes(batch_a, batch_b, out, bad_axis)) {
+    Message m;
+    m << "batch dimensions of a " << a.shape << " and b " << b.shape << " do not broadcast";
+    return failure(m);
+  }
+  out.dims[out.rank] = a.shape.from_back(2);
+  out.dims[out.rank + 1] = n;
+  out.rank += 2;
+  return success(out, a.dtype);
+}
+
+constexpr Inferred infer_add(const TensorType& a, const TensorType& b) {
+  if (auto r = check_same_float(a, b, "a", "b"); !r.ok) return r;
+  Shape out;
+  int bad_axis = 0;
+  if (!broadcast_shapes(a.shape, b.shape, out, bad_axis)) {
+    Message m;
+    m << "shapes " << a.shape << " and " << b.shape << " do not broadcast (they differ in dimension " << bad_axis
+      << " of the result, and neither is 1)";
+    return failure(m);
+  }
+  return success(out, a.dtype);
+}
+
+// A mask operand must broadcast to the scores without changing their shape.
+constexpr Inferred infer_mask_operand(const TensorType& scores, const TensorType& mask, bool additive) {
+  if (auto r = check_float(scores, "scores"); !r.ok) return r;
+  if (additive) {
+    if (auto r = check_same_float(scores, mask, "scores", "mask"); !r.ok) return r;
+  }
+  Shape out;
+  int bad_axis = 0;
+  if (!broadcast_shapes(scores.shape, mask.shape, out, bad_axis) || !(out == scores.shape)) {
+    Message m;
+    m << "mask shape " << mask.shape << " does not broadcast to the scores " << scores.shape
+      << " (align from the last dimension; each mask dimension must equal the scores' or be 1)";
+    return failure(m);
+  }
+  return success(scores.shape, scores.dtype);
+}
+
+constexpr Inferred infer_permute(const TensorType& x, const std::array<std::int8_t, max_rank>& permutation) {
+  std::array<bool, max_rank> seen{};
+  for (int i = 0; i < x.shape.rank; ++i) {
+    int axis = permutation[i];
+    if (axis < 0 || axis >= x.shape.rank || seen[axis]) {
+      Message m;
+      m << "(";
+      for (int j = 0; j < x.shape.rank; ++j) m << (j ? ", " : "") << std::int64_t{permutation[j]};
+      m << ") is not a permutation of the " << x.shape.rank << " dimensions of " << x.shape;
+      return failure(m);
+    }
+    seen[axis] = true;
+  }
+  Shape out = x.shape;
+  for (int i = 0; i < x.shape.rank; ++i) out.dims[i] = x.shape.dims[permutation[i]];
+  return success(out, x.dtype);
+}
+
+constexpr Inferred need_rank(const TensorType& x, int minimum, int maximum, std::string_view role) {
+  if (x.shape.rank < minimum || x.shape.rank > maximum) {
+    Message m;
+    m << role << " is " << x.shape << " but ";
+    if (minimum == maximum)
+      m << "exactly " << minimum;
+    else
+      m << "at least " << minimum;
+    m << " dimensions are needed";
+    return failure(m);
+  }
+  return success(x.shape, x.dtype);
+}
+
+}  // namespace detail
+
+// Infers the type of `op` applied to `operands` (op_arity(op) of them). Inputs and
+// weights take their declared type in operands[0].
+constexpr Inferred infer(Op op, const Attributes& attributes, const std::array<TensorType, max_inputs>& operands) {
+  using namespace detail;
+  const TensorType& x = operands[0];
+  switch (op) {
+    case Op::input: return infer_leaf(x.shape, x.dtype, false);
+    case Op::weight: return infer_leaf(x.shape, x.dtype, true);
+    case Op::output: return success(x.shape, x.dtype);
+    case Op::matmul: return infer_matmul(operands[0], operands[1], attributes.transpose_b);
+    case Op::add: return infer_add(operands[0], operands[1]);
+    case Op::scale:
+    case Op::gelu:
+    case Op::relu: return check_float(x, "the operand");
+    case Op::softmax: {
+      if (auto r = check_float(x, "the operand"); !r.ok) return r;
+      return need_rank(x, 1, max_rank, "the operand");
+    }
+    case Op::split_heads: {
+      if (auto r = need_rank(x, 3, 3, "the input ([batch, sequence, model])"); !r.ok) return r;
+      std::int64_t heads = attributes.count;
+      if (heads < 1 || x.shape[2] % heads != 0) {
+        Message m;
+        m << "model dimension " << x.shape[2] << " of " << x.shape << " is not divisible by " << heads << " heads";
+        return failure(m);
+      }
+      return success(Shape{x.shape[0], heads, x.shape[1], x.shape[2] / heads}, x.dtype);
+    }
+    case Op::merge_heads: {
+      if (auto r = need_rank(x, 4, 4, "the input ([batch, heads, sequence, head_dim])"); !r.ok) return r;
+      return success(Shape{x.shape[0], x.shape[2], x.shape[1] * x.shape[3]}, x.dtype);
+    }
+    case Op::repeat_heads: {
+      if (auto r = need_rank(x, 4, 4, "the input ([batch, heads, sequence, head_dim])"); !r.ok) return r;
+      if (attributes.count < 1) {
+        Message m;
+        m << "the repeat count must be at least 1, not " << attributes.count;
+        return failure(m);
+      }
+      Shape out = x.shape;
+      out.dims[1] *= attributes.count;
+      return success(out, x.dtype);
+    }
+    case Op::permute: return infer_permute(x, attributes.permutation);
+    case Op::causal_mask: {
+      if (auto r = check_float(x, "scores"); !r.ok) return r;
+      return need_rank(x, 2, max_rank, "scores");
+    }
+    case Op::sliding_window_mask: {
+      if (auto r = check_float(x, "scores"); !r.ok) return r;
+      if (attributes.count < 1) {
+        Message m;
+        m << "the window must be at least 1 position, not " << attributes.count;
+        return failure(m);
+      }
+      return need_rank(x, 2, max_rank, "scores");
+    }
+    case Op::padding_mask: {
+      const TensorType& lengths = operands[1];
+      if (auto r = check_float(x, "scores"); !r.ok) return r;
+      if (auto r = need_rank(x, 3, max_rank, "scores ([batch, ..., queries, keys])"); !r.ok) return r;
+      if (lengths.dtype != DType::i32 || lengths.shape.rank != 1 || lengths.shape[0] != x.shape[0]) {
+        Message m;
+        m << "lengths must be an i32 tensor of shape [" << x.shape[0] << "] (one key count per batch entry of the scores "
+          << x.shape << "), but it is " << dtype_name(lengths.dtype) << " " << lengths.shape;
+        return failure(m);
+      }
+      return success(x.shape, x.dtype);
+    }
+    case Op::boolean_mask: return infer_mask_operand(x, operands[1], false);
+    case Op::additive_mask: return infer_mask_operand(x, operands[1], true);
+    case Op::layer_norm: {
+      if (auto r = check_float(x, "the operand"); !r.ok) return r;
+      if (auto r = need_rank(x, 1, max_rank, "the operand"); !r.ok) return r;
+      const char* roles[2] = {"gamma", "beta"};
+      for (int i = 1; i <= 2; ++i) {
+        const TensorType& p = operands[i];
+        if (auto r = check_same_float(x, p, "the operand", roles[i - 1]); !r.ok) return r;
+        if (p.shape.rank != 1 || p.shape[0] != x.shape.last()) {
+          Message m;
+          m << roles[i - 1] << " has shape " << p.shape << " but the normalised (last) dimension of " << x.shape << " is "
+            << x.shape.last() << ", so it must be [" << x.shape.last() << "]";
+          return failure(m);
+        }
+      }
+      if (!(attributes.epsilon > 0)) {
+        Message m;
+        m << "epsilon must be positive";
+        return failure(m);
+      }
+      return success(x.shape, x.dtype);
+    }
+  }
+  return failure(Message{"unknown op"});
+}
+
+}  // namespace vkattn

@@ -1,0 +1,189 @@
+#pragma once
+// The primitive ops of the DSL. Each call records the source line it was written on;
+// a mistake is reported against that line (see graph.hpp for how).
+#include <initializer_list>
+
+#include "vkattn/graph.hpp"
+
+namespace vkattn {
+
+enum class Transpose : std::uint8_t { none, b };
+
+namespace detail {
+
+// Appends `op` over `operands` to the graph they belong to.
+constexpr Value apply(Op op, std::initializer_list<Value> operands, Attributes attributes, SourceLocation where) {
+  Graph* graph = nullptr;
+  for (const Value& v : operands)
+    if (v.graph() != nullptr && graph == nullptr) graph = v.graph();
+  if (graph == nullptr) {
+    Message m;
+    m << op_name(op) << ": every operand is an empty Value (default-constructed, or from a failed call)";
+    if (std::is_constant_evaluated()) throw "vkattn: an op was applied to empty Values";  // a compile error
+    throw GraphError(std::string(m.view()));
+  }
+  Node node;
+  node.op = op;
+  node.attributes = attributes;
+  int index = 0;
+  for (const Value& v : operands) {
+    if (v.graph() != nullptr && v.graph() != graph) {
+      Message m;
+      m << "operand " << index << " belongs to another graph";
+      return graph->fail(where, op_name(op), m);
+    }
+    if (!v.valid()) {
+      if (graph->failed()) return {};  // an earlier error is already recorded
+      Message m;
+      m << "operand " << index << " is an empty Value";
+      return graph->fail(where, op_name(op), m);
+    }
+    node.inputs[std::size_t(index++)] = v.id();
+  }
+  return graph->append(node, where);
+}
+
+}  // namespace detail
+
+// A value together with the line that used it; lets operators, which cannot take a
+// default argument, still report where they were written.
+struct LocatedValue {
+  Value value;
+  SourceLocation where;
+  constexpr LocatedValue(Value v, SourceLocation w = SourceLocation::current())  // NOLINT: implicit by design
+      : value(v), where(w) {}
+};
+
+// a[..., M, K] · b[..., K, N], or a · bᵀ with b[..., N, K] when transpose == Transpose::b.
+// Leading (batch) dimensions broadcast.
+constexpr Value matmul(Value a, Value b, Transpose transpose = Transpose::none,
+                       SourceLocation where = SourceLocation::current()) {
+  Attributes attributes;
+  attributes.transpose_b = transpose == Transpose::b;
+  return detail::apply(Op::matmul, {a, b}, attributes, where);
+}
+
+constexpr Value add(Value a, Value b, SourceLocation where = SourceLocation::current()) {
+  return detail::apply(Op::add, {a, b}, {}, where);
+}
+constexpr Value operator+(LocatedValue a, Value b) { return add(a.value, b, a.where); }
+
+constexpr Value scale(Value x, double factor, SourceLocation where = SourceLocation::current()) {
+  Attributes attributes;
+  attributes.factor = factor;
+  return detail::apply(Op::scale, {x}, attributes, where);
+}
+constexpr Value operator*(LocatedValue x, double factor) { return scale(x.value, factor, x.where); }
+
+// [B, S, H*D] -> [B, H, S, D]
+constexpr Value split_heads(Value x, std::int64_t heads, SourceLocation where = SourceLocation::current()) {
+  Attributes attributes;
+  attributes.count = heads;
+  return detail::apply(Op::split_heads, {x}, attributes, where);
+}
+
+// [B, H, S, D] -> [B, S, H*D]: the concatenation of the heads.
+constexpr Value merge_heads(Value x, SourceLocation where = SourceLocation::current()) {
+  return detail::apply(Op::merge_heads, {x}, {}, where);
+}
+
+// [B, H, S, D] -> [B, H*repeats, S, D]; output head h is input head h / repeats, so
+// consecutive query heads share one key/value head (grouped-query attention).
+constexpr Value repeat_heads(Value x, std::int64_t repeats, SourceLocation where = SourceLocation::current()) {
+  Attributes attributes;
+  attributes.count = repeats;
+  return detail::apply(Op::repeat_heads, {x}, attributes, where);
+}
+
+// Output dimension i is input dimension axes[i].
+constexpr Value permute(Value x, std::initializer_list<int> axes, SourceLocation where = SourceLocation::current()) {
+  Attributes attributes;
+  int i = 0;
+  for (int axis : axes) {
+    if (i < max_rank) attributes.permutation[std::size_t(i)] = std::int8_t(axis);
+    ++i;
+  }
+  if (i != x.shape().rank && x.valid()) {
+    Message m;
+    m << "got " << i << " axes for the " << x.shape().rank << " dimensions of " << x.shape();
+    return x.graph()->fail(where, "permute", m);
+  }
+  return detail::apply(Op::permute, {x}, attributes, where);
+}
+
+// Swaps two dimensions.
+constexpr Value transpose(Value x, int first, int second, SourceLocation where = SourceLocation::current()) {
+  Attributes attributes;
+  int rank = x.shape().rank;
+  for (int i = 0; i < max_rank; ++i) attributes.permutation[std::size_t(i)] = std::int8_t(i);
+  if (first < 0 || second < 0 || first >= rank || second >= rank) {
+    if (!x.valid()) return detail::apply(Op::permute, {x}, attributes, where);
+    Message m;
+    m << "axes " << first << " and " << second << " are not both dimensions of " << x.shape();
+    return x.graph()->fail(where, "transpose", m);
+  }
+  attributes.permutation[std::size_t(first)] = std::int8_t(second);
+  attributes.permutation[std::size_t(second)] = std::int8_t(first);
+  return detail::apply(Op::permute, {x}, attributes, where);
+}
+
+// Masks, applied to attention scores [..., queries, keys]. A masked score becomes
+// -inf, so softmax gives it weight 0; a row with every key masked gives zeros.
+
+// Query i attends to key j when j <= i (top_left) or j <= i + keys - queries (bottom_right).
+constexpr Value causal_mask(Value scores, CausalAlign align = CausalAlign::top_left,
+                            SourceLocation where = SourceLocation::current()) {
+  Attributes attributes;
+  attributes.align = align;
+  return detail::apply(Op::causal_mask, {scores}, attributes, where);
+}
+
+// scores[b, ..., j] attends when j < lengths[b]; lengths is i32 [batch].
+constexpr Value padding_mask(Value scores, Value lengths, SourceLocation where = SourceLocation::current()) {
+  return detail::apply(Op::padding_mask, {scores, lengths}, {}, where);
+}
+
+// Attends where mask != 0 (true means "attend", as in PyTorch's boolean attn_mask).
+constexpr Value boolean_mask(Value scores, Value mask, SourceLocation where = SourceLocation::current()) {
+  return detail::apply(Op::boolean_mask, {scores, mask}, {}, where);
+}
+
+// Adds mask to the scores (use -inf, or a large negative number, to mask).
+constexpr Value additive_mask(Value scores, Value mask, SourceLocation where = SourceLocation::current()) {
+  return detail::apply(Op::additive_mask, {scores, mask}, {}, where);
+}
+
+// Query i attends to key j when |i' - j| < window, with i' = i (top_left) or
+// i + keys - queries (bottom_right). Combine with causal_mask for a one-sided window.
+constexpr Value sliding_window_mask(Value scores, std::int64_t window, CausalAlign align = CausalAlign::top_left,
+                                    SourceLocation where = SourceLocation::current()) {
+  Attributes attributes;
+  attributes.count = window;
+  attributes.align = align;
+  return detail::apply(Op::sliding_window_mask, {scores}, attributes, where);
+}
+
+// Over the last axis.
+constexpr Value softmax(Value x, SourceLocation where = SourceLocation::current()) {
+  return detail::apply(Op::softmax, {x}, {}, where);
+}
+
+// (x - mean) / sqrt(var + epsilon) * gamma + beta over the last axis, with the
+// population variance (divided by n, as PyTorch's LayerNorm).
+constexpr Value layer_norm(Value x, Value gamma, Value beta, double epsilon = 1e-5,
+                           SourceLocation where = SourceLocation::current()) {
+  Attributes attributes;
+  attributes.epsilon = epsilon;
+  return detail::apply(Op::layer_norm, {x, gamma, beta}, attributes, where);
+}
+
+// x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)), PyTorch's default GELU.
+constexpr Value gelu(Value x, SourceLocation where = SourceLocation::current()) {
+  return detail::apply(Op::gelu, {x}, {}, where);
+}
+
+constexpr Value relu(Value x, SourceLocation where = SourceLocation::current()) {
+  return detail::apply(Op::relu, {x}, {}, where);
+}
+
+}  // namespace vkattn

@@ -1,0 +1,35 @@
+#pragma once
+// Host tensors: row-major (C order) values held in double precision, with the dtype
+// the graph declares. The CPU reference computes in double; devices convert on upload.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "vkattn/shape.hpp"
+
+namespace vkattn {
+
+struct Tensor {
+  Shape shape;
+  DType dtype = DType::f32;
+  std::vector<double> values;
+
+  static Tensor zeros(Shape shape, DType dtype = DType::f32);
+  // Uniform values in [low, high) from a fixed generator: the same seed gives the same
+  // tensor on every machine.
+  static Tensor random(Shape shape, std::uint64_t seed, double low = -1.0, double high = 1.0,
+                       DType dtype = DType::f32);
+  std::int64_t size() const { return std::int64_t(values.size()); }
+};
+
+// Tensors by name: graph inputs and weights going in, outputs coming out.
+using TensorMap = std::map<std::string, Tensor, std::less<>>;
+
+// Row-major strides of a shape, in elements.
+std::vector<std::int64_t> row_major_strides(const Shape& shape);
+
+// "[1, 2, 3]"
+std::string to_string(const Shape& shape);
+
+}  // namespace vkattn

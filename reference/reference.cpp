@@ -1,0 +1,288 @@
+// The CPU reference interpreter. Each op is a direct loop over its definition
+// (include/vkattn/ir.hpp); nothing is fused, tiled or reordered.
+#include "vkattn/reference.hpp"
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+namespace vkattn {
+namespace {
+
+constexpr double negative_infinity = -std::numeric_limits<double>::infinity();
+
+// Visits every multi-index of `shape` in row-major order.
+template <typename Visit>
+void for_each_index(const Shape& shape, Visit visit) {
+  std::array<std::int64_t, max_rank> index{};
+  std::int64_t count = shape.elements();
+  for (std::int64_t flat = 0; flat < count; ++flat) {
+    visit(index, flat);
+    for (int axis = shape.rank - 1; axis >= 0; --axis) {
+      if (++index[std::size_t(axis)] < shape[axis]) break;
+      index[std::size_t(axis)] = 0;
+    }
+  }
+}
+
+// Flat offset into `operand` of the element that broadcasts to `index` of a result of
+// rank `result_rank` (dimensions aligned from the back; size-1 dimensions repeat).
+std::int64_t broadcast_offset(const Shape& operand, const std::array<std::int64_t, max_rank>& index,
+                              int result_rank) {
+  std::int64_t offset = 0, stride = 1;
+  for (int axis = operand.rank - 1; axis >= 0; --axis) {
+    int result_axis = axis + result_rank - operand.rank;
+    std::int64_t i = operand[axis] == 1 ? 0 : index[std::size_t(result_axis)];
+    offset += i * stride;
+    stride *= operand[axis];
+  }
+  return offset;
+}
+
+Tensor elementwise(const Node& node, const Tensor& x, double (*f)(double, const Attributes&)) {
+  Tensor out = Tensor::zeros(node.shape, node.dtype);
+  for (std::size_t i = 0; i < x.values.size(); ++i) out.values[i] = f(x.values[i], node.attributes);
+  return out;
+}
+
+Tensor matmul(const Node& node, const Tensor& a, const Tensor& b) {
+  Tensor out = Tensor::zeros(node.shape, node.dtype);
+  const int rank = node.shape.rank;
+  const std::int64_t m_size = a.shape.from_back(2), k_size = a.shape.last();
+  const bool bt = node.attributes.transpose_b;
+  Shape a_batch = a.shape, b_batch = b.shape;
+  a_batch.rank -= 2;
+  b_batch.rank -= 2;
+  for_each_index(node.shape, [&](const std::array<std::int64_t, max_rank>& index, std::int64_t flat) {
+    std::int64_t m = index[std::size_t(rank - 2)], n = index[std::size_t(rank - 1)];
+    std::int64_t a_base = broadcast_offset(a_batch, index, rank - 2) * m_size * k_size;
+    std::int64_t b_base = broadcast_offset(b_batch, index, rank - 2) * k_size * (bt ? b.shape.from_back(2) : b.shape.last());
+    double sum = 0;
+    for (std::int64_t k = 0; k < k_size; ++k) {
+      double av = a.values[std::size_t(a_base + m * k_size + k)];
+      double bv = bt ? b.values[std::size_t(b_base + n * k_size + k)]
+                     : b.values[std::size_t(b_base + k * b.shape.last() + n)];
+      sum += av * bv;
+    }
+    out.values[std::size_t(flat)] = sum;
+  });
+  return out;
+}
+
+Tensor add(const Node& node, const Tensor& a, const Tensor& b) {
+  Tensor out = Tensor::zeros(node.shape, node.dtype);
+  for_each_index(node.shape, [&](const std::array<std::int64_t, max_rank>& index, std::int64_t flat) {
+    out.values[std::size_t(flat)] = a.values[std::size_t(broadcast_offset(a.shape, index, node.shape.rank))] +
+                                    b.values[std::size_t(broadcast_offset(b.shape, index, node.shape.rank))];
+  });
+  return out;
+}
+
+// Gathers out[index] = x[source(index)] for the pure data-movement ops.
+template <typename Source>
+Tensor gather(const Node& node, const Tensor& x, Source source) {
+  Tensor out = Tensor::zeros(node.shape, node.dtype);
+  std::vector<std::int64_t> strides = row_major_strides(x.shape);
+  for_each_index(node.shape, [&](const std::array<std::int64_t, max_rank>& index, std::int64_t flat) {
+    std::array<std::int64_t, max_rank> from = source(index);
+    std::int64_t offset = 0;
+    for (int axis = 0; axis < x.shape.rank; ++axis) offset += from[std::size_t(axis)] * strides[std::size_t(axis)];
+    out.values[std::size_t(flat)] = x.values[std::size_t(offset)];
+  });
+  return out;
+}
+
+using Index = std::array<std::int64_t, max_rank>;
+
+Tensor data_movement(const Node& node, const Tensor& x) {
+  switch (node.op) {
+    case Op::split_heads: {  // out[b, h, s, d] = x[b, s, h * D + d]
+      std::int64_t head_dim = node.shape[3];
+      return gather(node, x, [&](const Index& i) { return Index{i[0], i[2], i[1] * head_dim + i[3], 0}; });
+    }
+    case Op::merge_heads: {  // out[b, s, h * D + d] = x[b, h, s, d]
+      std::int64_t head_dim = x.shape[3];
+      return gather(node, x, [&](const Index& i) { return Index{i[0], i[2] / head_dim, i[1], i[2] % head_dim}; });
+    }
+    case Op::repeat_heads: {  // out[b, h, s, d] = x[b, h / r, s, d]
+      std::int64_t repeats = node.attributes.count;
+      return gather(node, x, [&](const Index& i) { return Index{i[0], i[1] / repeats, i[2], i[3]}; });
+    }
+    default: {  // permute: out[i0, i1, ...] has x's index p[k] = i_k
+      const auto& p = node.attributes.permutation;
+      return gather(node, x, [&](const Index& i) {
+        Index from{};
+        for (int k = 0; k < node.shape.rank; ++k) from[std::size_t(p[std::size_t(k)])] = i[std::size_t(k)];
+        return from;
+      });
+    }
+  }
+}
+
+// Where query i of `queries` sits among `keys` key positions.
+std::int64_t aligned_query(std::int64_t i, std::int64_t queries, std::int64_t keys, CausalAlign align) {
+  return align == CausalAlign::top_left ? i : i + keys - queries;
+}
+
+Tensor mask(const Node& node, const Tensor& scores, const Tensor* operand) {
+  Tensor out = scores;
+  out.dtype = node.dtype;
+  const int rank = node.shape.rank;
+  const std::int64_t queries = node.shape.from_back(2), keys = node.shape.last();
+  for_each_index(node.shape, [&](const Index& index, std::int64_t flat) {
+    std::int64_t i = rank >= 2 ? index[std::size_t(rank - 2)] : 0;
+    std::int64_t j = index[std::size_t(rank - 1)];
+    double& v = out.values[std::size_t(flat)];
+    bool attend = true;
+    switch (node.op) {
+      case Op::causal_mask:
+        attend = j <= aligned_query(i, queries, keys, node.attributes.align);
+        break;
+      case Op::sliding_window_mask: {
+        std::int64_t distance = aligned_query(i, queries, keys, node.attributes.align) - j;
+        attend = (distance < 0 ? -distance : distance) < node.attributes.count;
+        break;
+      }
+      case Op::padding_mask:
+        attend = double(j) < operand->values[std::size_t(index[0])];
+        break;
+      case Op::boolean_mask:
+        attend = operand->values[std::size_t(broadcast_offset(operand->shape, index, rank))] != 0.0;
+        break;
+      case Op::additive_mask:
+        v += operand->values[std::size_t(broadcast_offset(operand->shape, index, rank))];
+        break;
+      default: break;
+    }
+    if (!attend) v = negative_infinity;
+  });
+  return out;
+}
+
+// Row-wise ops over the last axis.
+Tensor softmax(const Node& node, const Tensor& x) {
+  Tensor out = Tensor::zeros(node.shape, node.dtype);
+  const std::int64_t n = node.shape.last(), rows = node.shape.elements() / n;
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const double* in = &x.values[std::size_t(r * n)];
+    double* y = &out.values[std::size_t(r * n)];
+    double max = negative_infinity;
+    for (std::int64_t j = 0; j < n; ++j) max = std::fmax(max, in[j]);
+    if (max == negative_infinity) continue;  // every key masked: the row stays zero
+    double sum = 0;
+    for (std::int64_t j = 0; j < n; ++j) sum += y[j] = std::exp(in[j] - max);
+    for (std::int64_t j = 0; j < n; ++j) y[j] /= sum;
+  }
+  return out;
+}
+
+Tensor layer_norm(const Node& node, const Tensor& x, const Tensor& gamma, const Tensor& beta) {
+  Tensor out = Tensor::zeros(node.shape, node.dtype);
+  const std::int64_t n = node.shape.last(), rows = node.shape.elements() / n;
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const double* in = &x.values[std::size_t(r * n)];
+    double mean = 0, variance = 0;
+    for (std::int64_t j = 0; j < n; ++j) mean += in[j];
+    mean /= double(n);
+    for (std::int64_t j = 0; j < n; ++j) variance += (in[j] - mean) * (in[j] - mean);
+    variance /= double(n);  // population variance
+    double inverse = 1.0 / std::sqrt(variance + node.attributes.epsilon);
+    for (std::int64_t j = 0; j < n; ++j)
+      out.values[std::size_t(r * n + j)] = (in[j] - mean) * inverse * gamma.values[std::size_t(j)] +
+                                           beta.values[std::size_t(j)];
+  }
+  return out;
+}
+
+const Tensor& bound(const Node& node, const TensorMap& bindings) {
+  std::string kind(op_name(node.op));
+  auto found = bindings.find(node.name.view());
+  if (found == bindings.end())
+    throw ReferenceError("no tensor was given for " + kind + " '" + std::string(node.name.view()) + "' " +
+                         to_string(node.shape));
+  if (!(found->second.shape == node.shape))
+    throw ReferenceError(kind + " '" + std::string(node.name.view()) + "' is declared " + to_string(node.shape) +
+                         " but the tensor given has shape " + to_string(found->second.shape));
+  if (found->second.size() != node.shape.elements())
+    throw ReferenceError(kind + " '" + std::string(node.name.view()) + "' has " +
+                         std::to_string(found->second.size()) + " values for shape " + to_string(node.shape));
+  return found->second;
+}
+
+}  // namespace
+
+ReferenceResult run_reference(const Graph& graph, const TensorMap& bindings) {
+  ReferenceResult result;
+  result.values.reserve(graph.size());
+  for (const Node& node : graph.nodes()) {
+    auto operand = [&](int i) -> const Tensor& { return result.values[std::size_t(node.inputs[std::size_t(i)])]; };
+    Tensor value;
+    switch (node.op) {
+      case Op::input:
+      case Op::weight: value = bound(node, bindings); break;
+      case Op::output:
+        value = operand(0);
+        result.outputs[std::string(node.name.view())] = value;
+        break;
+      case Op::matmul: value = matmul(node, operand(0), operand(1)); break;
+      case Op::add: value = add(node, operand(0), operand(1)); break;
+      case Op::scale:
+        value = elementwise(node, operand(0), [](double v, const Attributes& a) { return v * a.factor; });
+        break;
+      case Op::gelu:
+        value = elementwise(node, operand(0),
+                            [](double v, const Attributes&) { return 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0))); });
+        break;
+      case Op::relu:
+        value = elementwise(node, operand(0), [](double v, const Attributes&) { return v > 0 ? v : 0.0; });
+        break;
+      case Op::split_heads:
+      case Op::merge_heads:
+      case Op::repeat_heads:
+      case Op::permute: value = data_movement(node, operand(0)); break;
+      case Op::causal_mask:
+      case Op::sliding_window_mask: value = mask(node, operand(0), nullptr); break;
+      case Op::padding_mask:
+      case Op::boolean_mask:
+      case Op::additive_mask: value = mask(node, operand(0), &operand(1)); break;
+      case Op::softmax: value = softmax(node, operand(0)); break;
+      case Op::layer_norm: value = layer_norm(node, operand(0), operand(1), operand(2)); break;
+    }
+    result.values.push_back(std::move(value));
+  }
+  return result;
+}
+
+TensorMap random_bindings(const Graph& graph, std::uint64_t seed) {
+  TensorMap bindings;
+  std::uint64_t index = 0;
+  for (const Node& node : graph.nodes()) {
+    ++index;
+    if (node.op != Op::input && node.op != Op::weight) continue;
+    std::uint64_t tensor_seed = seed * 1000003ull + index;
+    std::string name(node.name.view());
+    if (node.dtype == DType::i32) {
+      // Lengths for a padding mask: find the key length of the scores it masks.
+      std::int64_t keys = 1;
+      for (const Node& user : graph.nodes())
+        if (user.op == Op::padding_mask && user.inputs[1] == ValueId(index - 1)) keys = user.shape.last();
+      Tensor t = Tensor::random(node.shape, tensor_seed, 1.0, double(keys) + 1.0, DType::i32);
+      for (double& v : t.values) v = std::floor(v);
+      bindings[name] = std::move(t);
+      continue;
+    }
+    bool is_gamma = false;
+    for (const Node& user : graph.nodes())
+      if (user.op == Op::layer_norm && user.inputs[1] == ValueId(index - 1)) is_gamma = true;
+    if (is_gamma)
+      bindings[name] = Tensor::random(node.shape, tensor_seed, 0.5, 1.5, node.dtype);
+    else if (node.op == Op::weight && node.shape.rank == 2)  // scaled like PyTorch's default init
+      bindings[name] = Tensor::random(node.shape, tensor_seed, -1.0 / std::sqrt(double(node.shape.last())),
+                                      1.0 / std::sqrt(double(node.shape.last())), node.dtype);
+    else
+      bindings[name] = Tensor::random(node.shape, tensor_seed, -1.0, 1.0, node.dtype);
+  }
+  return bindings;
+}
+
+}  // namespace vkattn
