@@ -1,0 +1,107 @@
+// Graphs round-trip through JSON; malformed JSON is rejected naming the field.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <vkattn/graph_json.hpp>
+#include <vkattn/vkattn.hpp>
+
+namespace va = vkattn;
+using Catch::Matchers::Contains;
+
+namespace {
+
+va::Graph every_op_graph() {
+  va::Graph g{"every_op"};
+  auto x = g.input("x", {2, 5, 12});
+  auto memory = g.input("memory", {2, 7, 12});
+  auto lengths = g.input("lengths", {2}, va::DType::i32);
+  auto keep = g.input("keep", {2, 1, 5, 7});
+  auto bias = g.input("bias", {5, 7});
+  auto q = va::split_heads(va::linear(g, x, "q", 12), 3);
+  auto k = va::repeat_heads(va::split_heads(va::linear(g, memory, "k", 4), 1), 3);
+  auto v = va::permute(va::transpose(va::split_heads(va::linear(g, memory, "v", 4), 1), 2, 3), {0, 1, 3, 2});
+  auto s = va::matmul(q, k, va::Transpose::b) * 0.5;
+  s = va::causal_mask(s, va::CausalAlign::bottom_right);
+  s = va::sliding_window_mask(s, 3, va::CausalAlign::bottom_right);
+  s = va::padding_mask(s, lengths);
+  s = va::boolean_mask(s, keep);
+  s = va::additive_mask(s, bias);
+  auto context = va::merge_heads(va::matmul(va::softmax(s).named("probs"), va::repeat_heads(v, 3)));
+  auto y = va::layer_norm(g, va::gelu(context) + va::relu(x), "norm", 1e-6);
+  g.output("y", y);
+  g.output("probs", g.find("probs"));
+  return g;
+}
+
+nlohmann::json json_of(const va::Graph& g) { return nlohmann::json::parse(va::graph_to_json(g)); }
+
+std::string load_error(const nlohmann::json& document) {
+  try {
+    va::graph_from_json(document.dump(), "test.json");
+  } catch (const va::GraphJsonError& e) {
+    return e.what();
+  }
+  return "(loaded without error)";
+}
+
+}  // namespace
+
+TEST_CASE("graphs round-trip through JSON") {
+  for (const va::Graph& graph : {every_op_graph(), [] {
+         va::Graph g{"decoder"};
+         auto x = g.input("x", {1, 9, 32});
+         auto m = g.input("memory", {1, 13, 32});
+         g.output("y", va::decoder_layer(g, x, m, {.heads = 4, .ffn_hidden = 64}));
+         return g;
+       }()}) {
+    std::string text = va::graph_to_json(graph);
+    va::Graph loaded = va::graph_from_json(text);
+    CHECK(loaded == graph);
+    CHECK(va::graph_to_json(loaded) == text);
+  }
+}
+
+TEST_CASE("the JSON document states its format and version") {
+  auto document = json_of(every_op_graph());
+  CHECK(document["format"] == "vkattn.graph");
+  CHECK(document["version"] == va::graph_json_version);
+  CHECK(document["values"][0]["op"] == "input");
+  CHECK(document["values"][0]["shape"] == nlohmann::json::array({2, 5, 12}));
+}
+
+TEST_CASE("malformed graph JSON is rejected naming the offending field") {
+  auto good = json_of(every_op_graph());
+  auto with = [&](auto change) {
+    auto document = good;
+    change(document);
+    return load_error(document);
+  };
+  CHECK_THAT(load_error("not json"), Contains("test.json: (document): expected a JSON object"));
+  try {
+    va::graph_from_json("{\"format\": ", "broken.json");
+    FAIL("accepted truncated JSON");
+  } catch (const va::GraphJsonError& e) {
+    CHECK_THAT(e.what(), Contains("broken.json: (document): not valid JSON"));
+  }
+  CHECK_THAT(with([](auto& d) { d["format"] = "onnx"; }), Contains("test.json: format: expected \"vkattn.graph\""));
+  CHECK_THAT(with([](auto& d) { d["version"] = 99; }), Contains("version: this vkattn reads version 1, the file is version 99"));
+  CHECK_THAT(with([](auto& d) { d.erase("values"); }), Contains("(document): missing \"values\""));
+  CHECK_THAT(with([](auto& d) { d["values"][3]["op"] = "conv2d"; }), Contains("values[3].op: unknown op \"conv2d\""));
+  CHECK_THAT(with([](auto& d) { d["values"][0]["shape"] = {2, -5, 12}; }), Contains("values[0].shape[1]: a dimension must be at least 1, not -5"));
+  CHECK_THAT(with([](auto& d) { d["values"][0]["shape"] = {1, 2, 3, 4, 5}; }), Contains("values[0].shape: has 5 dimensions"));
+  CHECK_THAT(with([](auto& d) { d["values"][0]["shape"] = "big"; }), Contains("values[0].shape: expected an array of dimensions"));
+  CHECK_THAT(with([](auto& d) { d["values"][0]["dtype"] = "f64"; }), Contains("values[0].dtype: unknown dtype \"f64\""));
+  CHECK_THAT(with([](auto& d) { d["values"][0].erase("name"); }), Contains("values[0]: missing \"name\""));
+  std::size_t matmul = 0;
+  for (std::size_t i = 0; i < good["values"].size(); ++i)
+    if (good["values"][i]["op"] == "matmul") { matmul = i; break; }
+  std::string at = "values[" + std::to_string(matmul) + "]";
+  CHECK_THAT(with([&](auto& d) { d["values"][matmul]["inputs"] = {0}; }), Contains(at + ".inputs: matmul takes 2 operand(s)"));
+  CHECK_THAT(with([&](auto& d) { d["values"][matmul]["inputs"] = {0, 400}; }), Contains(at + ": matmul: operand 1 refers to value 400, which is not defined before this op"));
+  CHECK_THAT(with([&](auto& d) { d["values"][matmul]["inputs"] = {0, 0}; d["values"][matmul]["transpose_b"] = false; }), Contains(at + ": matmul: inner dimensions differ: a is [2, 5, 12] and b is [2, 5, 12]"));
+  CHECK_THAT(with([&](auto& d) { d["values"][matmul]["shape"] = {2, 5, 13}; }), Contains(at + ".shape: says [2, 5, 13] but the operands give [2, 5, 12]"));
+  CHECK_THAT(with([&](auto& d) { d["values"][matmul]["transpose_b"] = "yes"; }), Contains(at + ".transpose_b: expected true or false"));
+}
+
+TEST_CASE("a graph file that does not exist is named") {
+  CHECK_THROWS_WITH(va::load_graph_json("/nonexistent/graph.json"), Contains("/nonexistent/graph.json: cannot open the file"));
+}

@@ -33,6 +33,8 @@ class Value {
   constexpr Value() = default;
   constexpr Value(Graph* graph, ValueId id) : graph_(graph), id_(id) {}
 
+  // False for a default-constructed value, and for the result of a call that failed
+  // during constant evaluation (graph() is then still set).
   constexpr bool valid() const { return graph_ != nullptr && id_ != no_value; }
   constexpr ValueId id() const { return id_; }
   constexpr Graph* graph() const { return graph_; }
@@ -92,7 +94,7 @@ class Graph {
     if (arity == 0) operands[0] = {node.shape, node.dtype};
     for (int i = 0; i < arity; ++i) {
       ValueId id = node.inputs[std::size_t(i)];
-      if (id == no_value && failed_) return {};  // depends on a value that already failed
+      if (id == no_value && failed_) return failed_value();  // depends on a value that already failed
       if (id < 0 || std::size_t(id) >= nodes_.size()) {
         Message m;
         m << "operand " << i << " refers to value " << std::int64_t{id} << ", which is not defined before this op";
@@ -114,7 +116,7 @@ class Graph {
         if (other.op == node.op && other.name == node.name) {
           Message m;
           m << "the name '" << node.name.view() << "' is already used by another " << op_name(node.op);
-          return fail(where, op_name(node.op), m);
+          return fail(where, op_name(node.op), m, node.name.view(), node.op);
         }
       }
     }
@@ -127,6 +129,10 @@ class Graph {
     nodes_.push_back(node);
     return Value{this, ValueId(nodes_.size() - 1)};
   }
+
+  // An invalid value that still knows its graph, so later ops on it are skipped
+  // quietly instead of being reported as a second, confusing error.
+  constexpr Value failed_value() { return Value{this, no_value}; }
 
   // Reports a mistake made by the DSL call at `where`: throws at run time, records the
   // first message during constant evaluation. Returns an invalid value.
@@ -141,7 +147,7 @@ class Graph {
     if (std::is_constant_evaluated()) {
       if (!failed_) error_ = text;
       failed_ = true;
-      return {};
+      return failed_value();
     }
     throw GraphError(std::string(text.view()));
   }

@@ -100,9 +100,9 @@ constexpr Inferred infer_matmul(const TensorType& a, const TensorType& b, bool t
   std::int64_t n = transpose_b ? b.shape.from_back(2) : b.shape.last();
   if (k_a != k_b) {
     Message m;
-    m << "inner dimensions differ: a is " << a.shape << " and b" << (transpose_b ? "ᵀ" : "") << " is " << b.shape
-      << "; a's last dimension (" << k_a << ") must equal b's " << (transpose_b ? "last" : "second-to-last")
-      << " dimension (" << k_b << ")";
+    m << "inner dimensions differ: a is " << a.shape << " and b" << (transpose_b ? " (transposed)" : "") << " is "
+      << b.shape << "; the last dimension of a (" << k_a << ") must equal the "
+      << (transpose_b ? "last" : "second-to-last") << " dimension of b (" << k_b << ")";
     return failure(m);
   }
   Shape batch_a = a.shape, batch_b = b.shape;
@@ -145,7 +145,7 @@ constexpr Inferred infer_mask_operand(const TensorType& scores, const TensorType
   if (!broadcast_shapes(scores.shape, mask.shape, out, bad_axis) || !(out == scores.shape)) {
     Message m;
     m << "mask shape " << mask.shape << " does not broadcast to the scores " << scores.shape
-      << " (align from the last dimension; each mask dimension must equal the scores' or be 1)";
+      << " (aligned from the last dimension, each mask dimension must equal that of the scores or be 1)";
     return failure(m);
   }
   return success(scores.shape, scores.dtype);

@@ -106,7 +106,7 @@ constexpr Value linear(Value x, Value weight, Value bias = {}, SourceLocation wh
 constexpr Value linear(Graph& g, Value x, std::string_view prefix, std::int64_t out_features, bool bias = true,
                        SourceLocation where = SourceLocation::current()) {
   if (!x.valid()) {
-    if (g.failed()) return {};
+    if (g.failed()) return g.failed_value();
     return g.fail(where, "linear", Message{"the input is an empty Value"});
   }
   Value w = g.weight(detail::join(prefix, "weight").view(), {out_features, x.shape().last()}, x.dtype(), where);
@@ -160,7 +160,7 @@ constexpr Value multi_head_attention(Graph& g, Value query, Value key, Value val
                                      SourceLocation where = SourceLocation::current()) {
   constexpr std::string_view op = "multi_head_attention";
   if (!query.valid() || !key.valid() || !value.valid()) {
-    if (g.failed()) return {};
+    if (g.failed()) return g.failed_value();
     return g.fail(where, op, Message{"query, key and value must all be values of this graph"});
   }
   const Shape& qs = query.shape();

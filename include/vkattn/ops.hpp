@@ -33,7 +33,7 @@ constexpr Value apply(Op op, std::initializer_list<Value> operands, Attributes a
       return graph->fail(where, op_name(op), m);
     }
     if (!v.valid()) {
-      if (graph->failed()) return {};  // an earlier error is already recorded
+      if (graph->failed()) return graph->failed_value();  // an earlier error is already recorded
       Message m;
       m << "operand " << index << " is an empty Value";
       return graph->fail(where, op_name(op), m);
