@@ -1,0 +1,111 @@
+#pragma once
+// The Vulkan runtime: devices, and executables (a Schedule loaded onto one device).
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "vkattn/schedule.hpp"
+#include "vkattn/tensor.hpp"
+
+namespace vkattn {
+
+enum class DeviceType : std::uint8_t { discrete, integrated, virtual_gpu, cpu, other };
+std::string_view device_type_name(DeviceType type);
+
+struct DeviceInfo {
+  int index = 0;
+  std::string name;
+  DeviceType type = DeviceType::other;
+  std::uint32_t vendor_id = 0, device_id = 0;
+  std::string api_version;     // "1.3.230"
+  std::string driver_version;  // as the vendor encodes it
+  std::uint32_t subgroup_size = 0;
+  std::uint32_t max_shared_memory_bytes = 0;
+  bool f16_arithmetic = false;
+  bool timestamps = false;          // the compute queue supports timestamp queries
+  double timestamp_period_ns = 0;   // nanoseconds per timestamp tick
+  std::uint64_t device_local_bytes = 0;
+};
+
+struct ContextOptions {
+  // Which device: an index, or a case-insensitive part of its name. Empty: the
+  // VKATTN_DEVICE environment variable, else the preferred device (discrete, then
+  // integrated, then virtual, then CPU).
+  std::string device;
+  // Enables VK_LAYER_KHRONOS_validation and collects its messages (see
+  // Context::validation_messages); an error if the layer is not installed.
+  bool validation = false;
+  // With validation: also synchronization validation (hazards between dispatches).
+  bool synchronization_validation = false;
+};
+
+class Context {
+ public:
+  explicit Context(const ContextOptions& options = {});
+  ~Context();
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  // Every Vulkan device on this machine. Throws with install advice when there is no
+  // loader or no device.
+  static std::vector<DeviceInfo> devices();
+
+  const DeviceInfo& device() const;
+  // Validation messages (warnings and errors) collected so far.
+  std::vector<std::string> validation_messages() const;
+  void clear_validation_messages();
+
+  struct State;
+  State& state() const { return *state_; }
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
+struct DispatchTiming {
+  std::string label;
+  double milliseconds = 0;
+};
+
+struct PipelineCacheInfo {
+  std::string path;            // where the cache lives on disk
+  std::size_t loaded_bytes = 0;  // accepted from disk when the executable was created (0: none)
+  bool rejected = false;         // a file was there but was corrupt or from another device
+};
+
+struct ExecutableOptions {
+  bool profile = true;  // timestamps around each dispatch, where the queue supports them
+};
+
+class Executable {
+ public:
+  // Creates the pipelines, allocates the arena and the weights, uploads `weights`
+  // (every weight slot of the schedule, by name, with its declared shape) and records
+  // the command buffer.
+  Executable(Context& context, Schedule schedule, const TensorMap& weights, const ExecutableOptions& options = {});
+  ~Executable();
+  Executable(const Executable&) = delete;
+  Executable& operator=(const Executable&) = delete;
+
+  // Uploads the inputs, submits the recorded command buffer once, waits, and returns
+  // every graph output by name.
+  TensorMap run(const TensorMap& inputs);
+
+  // Fills the whole arena with `value` (NaN, say), so an element that a run fails to
+  // write shows up in its outputs.
+  void poison_arena(float value);
+
+  const Schedule& schedule() const;
+  // Device time of each dispatch in the last run; empty without timestamp support.
+  const std::vector<DispatchTiming>& timings() const;
+  const PipelineCacheInfo& pipeline_cache() const;
+
+  struct State;
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace vkattn

@@ -1,0 +1,271 @@
+// Instance, device enumeration and selection, logical device, validation messages.
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+
+#include "context_state.hpp"
+
+namespace vkattn {
+namespace {
+
+using namespace vk;
+
+constexpr const char* validation_layer = "VK_LAYER_KHRONOS_validation";
+
+VKAPI_ATTR VkBool32 VKAPI_CALL collect_message(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
+                                               VkDebugUtilsMessageTypeFlagsEXT,
+                                               const VkDebugUtilsMessengerCallbackDataEXT* data, void* user) {
+  if (severity < VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT) return VK_FALSE;
+  auto* state = static_cast<Context::State*>(user);
+  std::lock_guard lock(state->messages_mutex);
+  state->messages.push_back(std::string(severity >= VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT ? "error: " : "warning: ") +
+                            (data->pMessage ? data->pMessage : ""));
+  return VK_FALSE;
+}
+
+std::string version_text(std::uint32_t v) {
+  return std::to_string(VK_API_VERSION_MAJOR(v)) + "." + std::to_string(VK_API_VERSION_MINOR(v)) + "." +
+         std::to_string(VK_API_VERSION_PATCH(v));
+}
+
+DeviceType device_type(VkPhysicalDeviceType type) {
+  switch (type) {
+    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return DeviceType::discrete;
+    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return DeviceType::integrated;
+    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return DeviceType::virtual_gpu;
+    case VK_PHYSICAL_DEVICE_TYPE_CPU: return DeviceType::cpu;
+    default: return DeviceType::other;
+  }
+}
+
+int preference(DeviceType type) { return int(type); }  // lower is better: the enum is in order
+
+std::uint32_t compute_queue_family(VkPhysicalDevice device) {
+  std::uint32_t count = 0;
+  vkGetPhysicalDeviceQueueFamilyProperties(device, &count, nullptr);
+  std::vector<VkQueueFamilyProperties> families(count);
+  vkGetPhysicalDeviceQueueFamilyProperties(device, &count, families.data());
+  for (std::uint32_t i = 0; i < count; ++i)
+    if (families[i].queueFlags & VK_QUEUE_COMPUTE_BIT) return i;
+  return UINT32_MAX;
+}
+
+DeviceInfo describe(VkPhysicalDevice device, int index) {
+  auto subgroup = make_info<VkPhysicalDeviceSubgroupProperties>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES);
+  auto properties2 = make_info<VkPhysicalDeviceProperties2>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2);
+  properties2.pNext = &subgroup;
+  vkGetPhysicalDeviceProperties2(device, &properties2);
+  const VkPhysicalDeviceProperties& p = properties2.properties;
+  DeviceInfo info;
+  info.index = index;
+  info.name = p.deviceName;
+  info.type = device_type(p.deviceType);
+  info.vendor_id = p.vendorID;
+  info.device_id = p.deviceID;
+  info.api_version = version_text(p.apiVersion);
+  info.driver_version = std::to_string(p.driverVersion);
+  info.subgroup_size = subgroup.subgroupSize;
+  info.max_shared_memory_bytes = p.limits.maxComputeSharedMemorySize;
+  info.timestamp_period_ns = p.limits.timestampPeriod;
+  std::uint32_t family = compute_queue_family(device);
+  if (family != UINT32_MAX) {
+    std::uint32_t count = 0;
+    vkGetPhysicalDeviceQueueFamilyProperties(device, &count, nullptr);
+    std::vector<VkQueueFamilyProperties> families(count);
+    vkGetPhysicalDeviceQueueFamilyProperties(device, &count, families.data());
+    info.timestamps = families[family].timestampValidBits > 0 && p.limits.timestampPeriod > 0;
+  }
+  VkPhysicalDeviceMemoryProperties memory;
+  vkGetPhysicalDeviceMemoryProperties(device, &memory);
+  for (std::uint32_t i = 0; i < memory.memoryHeapCount; ++i)
+    if (memory.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) info.device_local_bytes += memory.memoryHeaps[i].size;
+  std::uint32_t extension_count = 0;
+  vkEnumerateDeviceExtensionProperties(device, nullptr, &extension_count, nullptr);
+  std::vector<VkExtensionProperties> extensions(extension_count);
+  vkEnumerateDeviceExtensionProperties(device, nullptr, &extension_count, extensions.data());
+  for (const auto& e : extensions)
+    if (std::string_view(e.extensionName) == VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME) info.f16_arithmetic = true;
+  return info;
+}
+
+bool layer_available(const char* name) {
+  std::uint32_t count = 0;
+  vkEnumerateInstanceLayerProperties(&count, nullptr);
+  std::vector<VkLayerProperties> layers(count);
+  vkEnumerateInstanceLayerProperties(&count, layers.data());
+  return std::any_of(layers.begin(), layers.end(), [&](const auto& l) { return std::string_view(l.layerName) == name; });
+}
+
+VkInstance create_instance(const ContextOptions& options, Context::State* state, bool* debug_utils) {
+  load_loader();
+  auto app = make_info<VkApplicationInfo>(VK_STRUCTURE_TYPE_APPLICATION_INFO);
+  app.pApplicationName = "vkattn";
+  app.pEngineName = "vkattn";
+  app.apiVersion = VK_API_VERSION_1_1;
+  std::vector<const char*> layers, extensions;
+  *debug_utils = false;
+  auto messenger = make_info<VkDebugUtilsMessengerCreateInfoEXT>(VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT);
+  VkValidationFeatureEnableEXT sync = VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT;
+  auto features = make_info<VkValidationFeaturesEXT>(VK_STRUCTURE_TYPE_VALIDATION_FEATURES_EXT);
+  if (options.validation) {
+    if (!layer_available(validation_layer))
+      throw VulkanError(std::string(validation_layer) +
+                        " was asked for but is not installed (Debian/Ubuntu: apt-get install vulkan-validationlayers)");
+    layers.push_back(validation_layer);
+    extensions.push_back(VK_EXT_DEBUG_UTILS_EXTENSION_NAME);
+    *debug_utils = true;
+    messenger.messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT;
+    messenger.messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
+                            VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT;
+    messenger.pfnUserCallback = collect_message;
+    messenger.pUserData = state;
+    if (options.synchronization_validation) {
+      extensions.push_back(VK_EXT_VALIDATION_FEATURES_EXTENSION_NAME);
+      features.enabledValidationFeatureCount = 1;
+      features.pEnabledValidationFeatures = &sync;
+      messenger.pNext = &features;
+    }
+  }
+  auto info = make_info<VkInstanceCreateInfo>(VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO);
+  info.pNext = options.validation ? &messenger : nullptr;  // also reports on instance creation
+  info.pApplicationInfo = &app;
+  info.enabledLayerCount = std::uint32_t(layers.size());
+  info.ppEnabledLayerNames = layers.data();
+  info.enabledExtensionCount = std::uint32_t(extensions.size());
+  info.ppEnabledExtensionNames = extensions.data();
+  VkInstance instance = VK_NULL_HANDLE;
+  VkResult result = vkCreateInstance(&info, nullptr, &instance);
+  if (result == VK_ERROR_INCOMPATIBLE_DRIVER)
+    throw VulkanError("no Vulkan driver is installed (vkCreateInstance: VK_ERROR_INCOMPATIBLE_DRIVER). Install one: "
+                      "mesa-vulkan-drivers (lavapipe, on the CPU) or your GPU vendor's driver", result);
+  check(result, "vkCreateInstance");
+  load_instance_functions(instance, *debug_utils);
+  if (options.validation) check(vkCreateDebugUtilsMessengerEXT(instance, &messenger, nullptr, &state->messenger), "vkCreateDebugUtilsMessengerEXT");
+  return instance;
+}
+
+std::vector<VkPhysicalDevice> physical_devices(VkInstance instance) {
+  std::uint32_t count = 0;
+  check(vkEnumeratePhysicalDevices(instance, &count, nullptr), "vkEnumeratePhysicalDevices");
+  std::vector<VkPhysicalDevice> devices(count);
+  check(vkEnumeratePhysicalDevices(instance, &count, devices.data()), "vkEnumeratePhysicalDevices");
+  std::vector<VkPhysicalDevice> usable;
+  for (VkPhysicalDevice d : devices) {
+    VkPhysicalDeviceProperties p;
+    vkGetPhysicalDeviceProperties(d, &p);
+    if (p.apiVersion >= VK_API_VERSION_1_1 && compute_queue_family(d) != UINT32_MAX) usable.push_back(d);
+  }
+  if (usable.empty())
+    throw VulkanError("no Vulkan 1.1 device with a compute queue was found. Install a driver: mesa-vulkan-drivers "
+                      "(lavapipe, on the CPU) or your GPU vendor's driver");
+  return usable;
+}
+
+std::string lower(std::string text) {
+  for (char& c : text) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+int select_device(const std::vector<DeviceInfo>& devices, std::string selector) {
+  if (selector.empty()) {
+    if (const char* env = std::getenv("VKATTN_DEVICE")) selector = env;
+  }
+  if (selector.empty()) {
+    int best = 0;
+    for (std::size_t i = 1; i < devices.size(); ++i)
+      if (preference(devices[i].type) < preference(devices[std::size_t(best)].type)) best = int(i);
+    return best;
+  }
+  std::string available;
+  for (const auto& d : devices) available += "\n  " + std::to_string(d.index) + ": " + d.name;
+  if (std::all_of(selector.begin(), selector.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+    int index = std::atoi(selector.c_str());
+    if (index >= 0 && std::size_t(index) < devices.size()) return index;
+    throw VulkanError("device index " + selector + " does not exist; the devices are:" + available);
+  }
+  for (const auto& d : devices)
+    if (lower(d.name).find(lower(selector)) != std::string::npos) return d.index;
+  throw VulkanError("no device name contains \"" + selector + "\"; the devices are:" + available);
+}
+
+}  // namespace
+
+std::string_view device_type_name(DeviceType type) {
+  switch (type) {
+    case DeviceType::discrete: return "discrete GPU";
+    case DeviceType::integrated: return "integrated GPU";
+    case DeviceType::virtual_gpu: return "virtual GPU";
+    case DeviceType::cpu: return "CPU";
+    case DeviceType::other: return "other";
+  }
+  return "?";
+}
+
+std::vector<DeviceInfo> Context::devices() {
+  Context::State scratch;
+  bool debug_utils = false;
+  VkInstance instance = create_instance({}, &scratch, &debug_utils);
+  std::vector<DeviceInfo> infos;
+  try {
+    auto list = physical_devices(instance);
+    for (std::size_t i = 0; i < list.size(); ++i) infos.push_back(describe(list[i], int(i)));
+  } catch (...) {
+    vkDestroyInstance(instance, nullptr);
+    throw;
+  }
+  vkDestroyInstance(instance, nullptr);
+  return infos;
+}
+
+Context::Context(const ContextOptions& options) : state_(std::make_unique<State>()) {
+  State& s = *state_;
+  bool debug_utils = false;
+  s.instance = create_instance(options, &s, &debug_utils);
+  try {
+    auto list = physical_devices(s.instance);
+    std::vector<DeviceInfo> infos;
+    for (std::size_t i = 0; i < list.size(); ++i) infos.push_back(describe(list[i], int(i)));
+    int chosen = select_device(infos, options.device);
+    s.physical_device = list[std::size_t(chosen)];
+    s.info = infos[std::size_t(chosen)];
+    vkGetPhysicalDeviceProperties(s.physical_device, &s.properties);
+    vkGetPhysicalDeviceMemoryProperties(s.physical_device, &s.memory);
+    s.queue_family = compute_queue_family(s.physical_device);
+    float priority = 1.0f;
+    auto queue = make_info<VkDeviceQueueCreateInfo>(VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO);
+    queue.queueFamilyIndex = s.queue_family;
+    queue.queueCount = 1;
+    queue.pQueuePriorities = &priority;
+    auto device = make_info<VkDeviceCreateInfo>(VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO);
+    device.queueCreateInfoCount = 1;
+    device.pQueueCreateInfos = &queue;
+    check(vkCreateDevice(s.physical_device, &device, nullptr, &s.device), "vkCreateDevice");
+    load_device_functions(s.instance);
+    vkGetDeviceQueue(s.device, s.queue_family, 0, &s.queue);
+  } catch (...) {
+    if (s.messenger) vkDestroyDebugUtilsMessengerEXT(s.instance, s.messenger, nullptr);
+    vkDestroyInstance(s.instance, nullptr);
+    throw;
+  }
+}
+
+Context::~Context() {
+  State& s = *state_;
+  if (s.device) vkDestroyDevice(s.device, nullptr);
+  if (s.messenger) vkDestroyDebugUtilsMessengerEXT(s.instance, s.messenger, nullptr);
+  if (s.instance) vkDestroyInstance(s.instance, nullptr);
+}
+
+const DeviceInfo& Context::device() const { return state_->info; }
+
+std::vector<std::string> Context::validation_messages() const {
+  std::lock_guard lock(state_->messages_mutex);
+  return state_->messages;
+}
+
+void Context::clear_validation_messages() {
+  std::lock_guard lock(state_->messages_mutex);
+  state_->messages.clear();
+}
+
+}  // namespace vkattn

@@ -1,0 +1,287 @@
+// A Schedule loaded onto a device: pipelines, buffers, descriptor sets and one
+// command buffer recorded once and replayed by every run.
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <map>
+
+#include "context_state.hpp"
+#include "device_memory.hpp"
+#include "kernel_binaries.hpp"
+#include "pipeline_cache.hpp"
+
+namespace vkattn {
+
+using namespace vk;
+
+struct Executable::State {
+  Context::State& context;
+  Schedule schedule;
+  ExecutableOptions options;
+  PipelineCache cache;
+  DeviceBuffer arena, weights;
+  VkDescriptorSetLayout set_layout = VK_NULL_HANDLE;
+  VkPipelineLayout pipeline_layout = VK_NULL_HANDLE;
+  std::map<Kernel, VkShaderModule> modules;
+  std::map<std::pair<Kernel, std::vector<std::uint32_t>>, VkPipeline> pipelines;
+  VkDescriptorPool descriptor_pool = VK_NULL_HANDLE;
+  std::vector<VkDescriptorSet> sets;
+  VkCommandPool command_pool = VK_NULL_HANDLE;
+  VkCommandBuffer commands = VK_NULL_HANDLE;
+  VkQueryPool queries = VK_NULL_HANDLE;
+  VkFence fence = VK_NULL_HANDLE;
+  std::vector<DispatchTiming> timings;
+
+  State(Context::State& c, Schedule s, const ExecutableOptions& o)
+      : context(c),
+        schedule(std::move(s)),
+        options(o),
+        cache(c),
+        arena(c, std::uint64_t(schedule.arena_bytes), "the arena (inputs, intermediates and outputs)"),
+        weights(c, std::uint64_t(schedule.weight_bytes), "the weights") {}
+
+  ~State() {
+    VkDevice d = context.device;
+    if (fence) vkDestroyFence(d, fence, nullptr);
+    if (queries) vkDestroyQueryPool(d, queries, nullptr);
+    if (command_pool) vkDestroyCommandPool(d, command_pool, nullptr);
+    if (descriptor_pool) vkDestroyDescriptorPool(d, descriptor_pool, nullptr);
+    for (auto& [key, pipeline] : pipelines) vkDestroyPipeline(d, pipeline, nullptr);
+    for (auto& [kernel, module] : modules) vkDestroyShaderModule(d, module, nullptr);
+    if (pipeline_layout) vkDestroyPipelineLayout(d, pipeline_layout, nullptr);
+    if (set_layout) vkDestroyDescriptorSetLayout(d, set_layout, nullptr);
+  }
+
+  bool profiling() const { return options.profile && context.info.timestamps; }
+
+  DeviceBuffer& buffer_of(const TensorSlot& slot) { return slot.storage == Storage::weights ? weights : arena; }
+
+  void create_layouts() {
+    VkDescriptorSetLayoutBinding bindings[max_bindings];
+    for (std::uint32_t i = 0; i < max_bindings; ++i)
+      bindings[i] = {i, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr};
+    auto set_info = make_info<VkDescriptorSetLayoutCreateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO);
+    set_info.bindingCount = max_bindings;
+    set_info.pBindings = bindings;
+    check(vkCreateDescriptorSetLayout(context.device, &set_info, nullptr, &set_layout), "vkCreateDescriptorSetLayout");
+    VkPushConstantRange range{VK_SHADER_STAGE_COMPUTE_BIT, 0, 128};
+    auto layout_info = make_info<VkPipelineLayoutCreateInfo>(VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO);
+    layout_info.setLayoutCount = 1;
+    layout_info.pSetLayouts = &set_layout;
+    layout_info.pushConstantRangeCount = 1;
+    layout_info.pPushConstantRanges = &range;
+    check(vkCreatePipelineLayout(context.device, &layout_info, nullptr, &pipeline_layout), "vkCreatePipelineLayout");
+  }
+
+  VkPipeline pipeline_for(const Dispatch& d) {
+    auto key = std::make_pair(d.kernel, d.specialization);
+    if (auto it = pipelines.find(key); it != pipelines.end()) return it->second;
+    VkShaderModule& module = modules[d.kernel];
+    if (!module) {
+      std::span<const std::uint32_t> code = kernel_spirv(d.kernel);
+      auto info = make_info<VkShaderModuleCreateInfo>(VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO);
+      info.codeSize = code.size_bytes();
+      info.pCode = code.data();
+      check(vkCreateShaderModule(context.device, &info, nullptr, &module), "vkCreateShaderModule");
+    }
+    std::vector<VkSpecializationMapEntry> entries;
+    for (std::uint32_t i = 0; i < d.specialization.size(); ++i) entries.push_back({i, 4 * i, 4});
+    VkSpecializationInfo specialization{std::uint32_t(entries.size()), entries.data(), d.specialization.size() * 4,
+                                        d.specialization.data()};
+    auto info = make_info<VkComputePipelineCreateInfo>(VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO);
+    info.stage = make_info<VkPipelineShaderStageCreateInfo>(VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO);
+    info.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
+    info.stage.module = module;
+    info.stage.pName = "main";
+    info.stage.pSpecializationInfo = entries.empty() ? nullptr : &specialization;
+    info.layout = pipeline_layout;
+    VkPipeline pipeline;
+    check(vkCreateComputePipelines(context.device, cache.handle(), 1, &info, nullptr, &pipeline), "vkCreateComputePipelines");
+    pipelines[key] = pipeline;
+    return pipeline;
+  }
+
+  void check_limits(const Dispatch& d) const {
+    const VkPhysicalDeviceLimits& limits = context.properties.limits;
+    for (int axis = 0; axis < 3; ++axis)
+      if (d.workgroups[std::size_t(axis)] > limits.maxComputeWorkGroupCount[axis])
+        throw VulkanError("dispatch '" + d.label + "' needs " + std::to_string(d.workgroups[std::size_t(axis)]) +
+                          " workgroups along axis " + std::to_string(axis) + ", more than " + context.info.name +
+                          " allows (" + std::to_string(limits.maxComputeWorkGroupCount[axis]) + ")");
+    for (int slot : d.slots)
+      if (slot >= 0 && std::uint64_t(schedule.slots[std::size_t(slot)].bytes) > limits.maxStorageBufferRange)
+        throw VulkanError("tensor '" + schedule.slots[std::size_t(slot)].name + "' of dispatch '" + d.label + "' has " +
+                          std::to_string(schedule.slots[std::size_t(slot)].bytes) +
+                          " bytes, more than one storage buffer binding of " + context.info.name + " can hold (" +
+                          std::to_string(limits.maxStorageBufferRange) + ")");
+    if (d.push_constants.size() * 4 > 128) throw VulkanError("dispatch '" + d.label + "' has over 128 bytes of push constants");
+  }
+
+  void create_descriptor_sets() {
+    std::uint32_t count = std::uint32_t(schedule.dispatches.size());
+    if (count == 0) return;
+    VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, count * max_bindings};
+    auto pool_info = make_info<VkDescriptorPoolCreateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO);
+    pool_info.maxSets = count;
+    pool_info.poolSizeCount = 1;
+    pool_info.pPoolSizes = &size;
+    check(vkCreateDescriptorPool(context.device, &pool_info, nullptr, &descriptor_pool), "vkCreateDescriptorPool");
+    std::vector<VkDescriptorSetLayout> layouts(count, set_layout);
+    auto allocate = make_info<VkDescriptorSetAllocateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO);
+    allocate.descriptorPool = descriptor_pool;
+    allocate.descriptorSetCount = count;
+    allocate.pSetLayouts = layouts.data();
+    sets.resize(count);
+    check(vkAllocateDescriptorSets(context.device, &allocate, sets.data()), "vkAllocateDescriptorSets");
+    std::vector<VkDescriptorBufferInfo> infos(std::size_t(count) * max_bindings);
+    std::vector<VkWriteDescriptorSet> writes;
+    for (std::uint32_t i = 0; i < count; ++i) {
+      const Dispatch& d = schedule.dispatches[i];
+      for (int b = 0; b < max_bindings; ++b) {
+        // Unused bindings repeat the output so that every descriptor is valid.
+        int slot_index = d.slots[std::size_t(b)] >= 0 ? d.slots[std::size_t(b)] : d.slots[0];
+        const TensorSlot& slot = schedule.slots[std::size_t(slot_index)];
+        VkDescriptorBufferInfo& info = infos[std::size_t(i) * max_bindings + std::size_t(b)];
+        info = {buffer_of(slot).buffer(), VkDeviceSize(slot.offset), VkDeviceSize(slot.bytes)};
+        auto write = make_info<VkWriteDescriptorSet>(VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET);
+        write.dstSet = sets[i];
+        write.dstBinding = std::uint32_t(b);
+        write.descriptorCount = 1;
+        write.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+        write.pBufferInfo = &info;
+        writes.push_back(write);
+      }
+    }
+    vkUpdateDescriptorSets(context.device, std::uint32_t(writes.size()), writes.data(), 0, nullptr);
+  }
+
+  void record() {
+    auto pool_info = make_info<VkCommandPoolCreateInfo>(VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO);
+    pool_info.queueFamilyIndex = context.queue_family;
+    check(vkCreateCommandPool(context.device, &pool_info, nullptr, &command_pool), "vkCreateCommandPool");
+    auto allocate = make_info<VkCommandBufferAllocateInfo>(VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO);
+    allocate.commandPool = command_pool;
+    allocate.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+    allocate.commandBufferCount = 1;
+    check(vkAllocateCommandBuffers(context.device, &allocate, &commands), "vkAllocateCommandBuffers");
+    std::uint32_t query_count = std::uint32_t(schedule.dispatches.size() * 2);
+    if (profiling() && query_count > 0) {
+      auto query_info = make_info<VkQueryPoolCreateInfo>(VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO);
+      query_info.queryType = VK_QUERY_TYPE_TIMESTAMP;
+      query_info.queryCount = query_count;
+      check(vkCreateQueryPool(context.device, &query_info, nullptr, &queries), "vkCreateQueryPool");
+    }
+    auto fence_info = make_info<VkFenceCreateInfo>(VK_STRUCTURE_TYPE_FENCE_CREATE_INFO);
+    check(vkCreateFence(context.device, &fence_info, nullptr, &fence), "vkCreateFence");
+
+    auto begin = make_info<VkCommandBufferBeginInfo>(VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO);
+    check(vkBeginCommandBuffer(commands, &begin), "vkBeginCommandBuffer");
+    if (queries) vkCmdResetQueryPool(commands, queries, 0, query_count);
+    // Host writes of the inputs are made visible by the submission itself.
+    VkMemoryBarrier between{VK_STRUCTURE_TYPE_MEMORY_BARRIER, nullptr, VK_ACCESS_SHADER_WRITE_BIT,
+                            VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT};
+    for (std::size_t i = 0; i < schedule.dispatches.size(); ++i) {
+      const Dispatch& d = schedule.dispatches[i];
+      if (i > 0)
+        vkCmdPipelineBarrier(commands, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1,
+                             &between, 0, nullptr, 0, nullptr);
+      if (queries) vkCmdWriteTimestamp(commands, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, queries, std::uint32_t(2 * i));
+      vkCmdBindPipeline(commands, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline_for(d));
+      vkCmdBindDescriptorSets(commands, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline_layout, 0, 1, &sets[i], 0, nullptr);
+      if (!d.push_constants.empty())
+        vkCmdPushConstants(commands, pipeline_layout, VK_SHADER_STAGE_COMPUTE_BIT, 0,
+                           std::uint32_t(d.push_constants.size() * 4), d.push_constants.data());
+      vkCmdDispatch(commands, d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+      if (queries) vkCmdWriteTimestamp(commands, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queries, std::uint32_t(2 * i + 1));
+    }
+    VkMemoryBarrier to_host{VK_STRUCTURE_TYPE_MEMORY_BARRIER, nullptr, VK_ACCESS_SHADER_WRITE_BIT,
+                            VK_ACCESS_HOST_READ_BIT | VK_ACCESS_TRANSFER_READ_BIT};
+    vkCmdPipelineBarrier(commands, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                         VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &to_host, 0, nullptr, 0,
+                         nullptr);
+    check(vkEndCommandBuffer(commands), "vkEndCommandBuffer");
+  }
+
+  // Converts a host tensor to the device representation of `slot` (f32, or i32 bits).
+  void upload(const TensorSlot& slot, const Tensor& tensor, const char* role) {
+    if (!(tensor.shape == slot.shape))
+      throw std::invalid_argument(std::string(role) + " '" + slot.name + "' is declared " + to_string(slot.shape) +
+                                  " but the tensor given has shape " + to_string(tensor.shape));
+    if (tensor.size() != slot.shape.elements())
+      throw std::invalid_argument(std::string(role) + " '" + slot.name + "' has " + std::to_string(tensor.size()) +
+                                  " values for shape " + to_string(slot.shape));
+    std::vector<std::uint32_t> words(tensor.values.size());
+    for (std::size_t i = 0; i < words.size(); ++i)
+      words[i] = slot.dtype == DType::i32 ? std::bit_cast<std::uint32_t>(std::int32_t(tensor.values[i]))
+                                          : std::bit_cast<std::uint32_t>(float(tensor.values[i]));
+    buffer_of(slot).write(std::uint64_t(slot.offset), words.data(), words.size() * 4);
+  }
+};
+
+Executable::Executable(Context& context, Schedule schedule, const TensorMap& weights, const ExecutableOptions& options)
+    : state_(std::make_unique<State>(context.state(), std::move(schedule), options)) {
+  State& s = *state_;
+  for (const Dispatch& d : s.schedule.dispatches) s.check_limits(d);
+  for (const TensorSlot& slot : s.schedule.slots) {
+    if (slot.role != SlotRole::weight) continue;
+    auto found = weights.find(slot.name);
+    if (found == weights.end())
+      throw std::invalid_argument("no tensor was given for weight '" + slot.name + "' " + to_string(slot.shape));
+    s.upload(slot, found->second, "weight");
+  }
+  s.create_layouts();
+  s.create_descriptor_sets();
+  s.record();
+  s.cache.save();
+}
+
+Executable::~Executable() = default;
+
+TensorMap Executable::run(const TensorMap& inputs) {
+  State& s = *state_;
+  for (const TensorSlot& slot : s.schedule.slots) {
+    if (slot.role != SlotRole::input) continue;
+    auto found = inputs.find(slot.name);
+    if (found == inputs.end())
+      throw std::invalid_argument("no tensor was given for input '" + slot.name + "' " + to_string(slot.shape));
+    s.upload(slot, found->second, "input");
+  }
+  check(vkResetFences(s.context.device, 1, &s.fence), "vkResetFences");
+  auto submit = make_info<VkSubmitInfo>(VK_STRUCTURE_TYPE_SUBMIT_INFO);
+  submit.commandBufferCount = 1;
+  submit.pCommandBuffers = &s.commands;
+  check(vkQueueSubmit(s.context.queue, 1, &submit, s.fence), "vkQueueSubmit");
+  check(vkWaitForFences(s.context.device, 1, &s.fence, VK_TRUE, UINT64_MAX), "vkWaitForFences");
+
+  s.timings.clear();
+  if (s.queries) {
+    std::vector<std::uint64_t> ticks(s.schedule.dispatches.size() * 2);
+    check(vkGetQueryPoolResults(s.context.device, s.queries, 0, std::uint32_t(ticks.size()), ticks.size() * 8,
+                                ticks.data(), 8, VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT),
+          "vkGetQueryPoolResults");
+    for (std::size_t i = 0; i < s.schedule.dispatches.size(); ++i)
+      s.timings.push_back({s.schedule.dispatches[i].label,
+                           double(ticks[2 * i + 1] - ticks[2 * i]) * s.context.info.timestamp_period_ns * 1e-6});
+  }
+
+  TensorMap outputs;
+  for (const TensorSlot& slot : s.schedule.slots) {
+    if (slot.role != SlotRole::output) continue;
+    std::vector<float> values(std::size_t(slot.shape.elements()));
+    s.arena.read(std::uint64_t(slot.offset), values.data(), values.size() * 4);
+    Tensor t;
+    t.shape = slot.shape;
+    t.dtype = slot.dtype;
+    t.values.assign(values.begin(), values.end());
+    outputs[slot.name] = std::move(t);
+  }
+  return outputs;
+}
+
+void Executable::poison_arena(float value) { state_->arena.fill(std::bit_cast<std::uint32_t>(value)); }
+
+const Schedule& Executable::schedule() const { return state_->schedule; }
+const std::vector<DispatchTiming>& Executable::timings() const { return state_->timings; }
+const PipelineCacheInfo& Executable::pipeline_cache() const { return state_->cache.info(); }
+
+}  // namespace vkattn

@@ -1,0 +1,30 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+// Elementwise sum with broadcasting, over the result viewed as 4-D [d0, d1, d2, d3]:
+//   out[i] = a[sum_k i_k * a_stride_k] + b[sum_k i_k * b_stride_k]
+// where (i_0..i_3) is the multi-index of flat index i and a broadcast dimension has
+// stride 0.
+layout(local_size_x = 64) in;
+#include "common.glsl"
+
+layout(std430, binding = 0) writeonly buffer Result { float result[]; };
+layout(std430, binding = 1) readonly buffer Left { float a[]; };
+layout(std430, binding = 2) readonly buffer Right { float b[]; };
+
+layout(push_constant) uniform Constants {
+  uint total, d1, d2, d3;
+  uint a_stride0, a_stride1, a_stride2, a_stride3;
+  uint b_stride0, b_stride1, b_stride2, b_stride3;
+} p;
+
+void main() {
+  uint index = flat_invocation_index();
+  if (index >= p.total) return;
+  uint i3 = index % p.d3, rest = index / p.d3;
+  uint i2 = rest % p.d2;
+  rest /= p.d2;
+  uint i1 = rest % p.d1, i0 = rest / p.d1;
+  uint ai = i0 * p.a_stride0 + i1 * p.a_stride1 + i2 * p.a_stride2 + i3 * p.a_stride3;
+  uint bi = i0 * p.b_stride0 + i1 * p.b_stride1 + i2 * p.b_stride2 + i3 * p.b_stride3;
+  result[index] = a[ai] + b[bi];
+}

@@ -1,0 +1,34 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+// Unary elementwise ops, selected by OP:
+//   0 scale: out = x * factor
+//   1 relu:  out = max(x, 0)
+//   2 gelu:  out = 0.5 x (1 + erf(x / sqrt 2))   (erf: Abramowitz & Stegun 7.1.26,
+//            absolute error below 1.5e-7)
+layout(local_size_x = 64) in;
+layout(constant_id = 0) const uint OP = 0;
+#include "common.glsl"
+
+layout(std430, binding = 0) writeonly buffer Result { float result[]; };
+layout(std430, binding = 1) readonly buffer Operand { float x[]; };
+
+layout(push_constant) uniform Constants {
+  uint total;
+  float factor;
+} p;
+
+float erf_approx(float v) {
+  float t = 1.0 / (1.0 + 0.3275911 * abs(v));
+  float poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  float e = 1.0 - poly * exp(-v * v);
+  return v < 0.0 ? -e : e;
+}
+
+void main() {
+  uint index = flat_invocation_index();
+  if (index >= p.total) return;
+  float v = x[index];
+  if (OP == 0u) result[index] = v * p.factor;
+  else if (OP == 1u) result[index] = max(v, 0.0);
+  else result[index] = 0.5 * v * (1.0 + erf_approx(v * 0.70710678118654752));
+}

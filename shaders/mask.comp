@@ -1,0 +1,49 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+// Attention masks over scores [..., queries, keys] (flat index i -> query q, key j).
+// A masked score becomes -inf. KIND:
+//   0 causal:         masked when j > q'            with q' the aligned query position
+//   1 sliding window: masked when |q' - j| >= window
+//   2 padding:        masked when j >= lengths[b]   (b = i / per_batch; lengths are i32)
+//   3 boolean:        masked when mask[...] == 0    (mask broadcast by strides)
+//   4 additive:       out = scores + mask[...]
+// q' = q (top_left) or q + keys - queries (bottom_right).
+layout(local_size_x = 64) in;
+layout(constant_id = 0) const uint KIND = 0;
+#include "common.glsl"
+
+layout(std430, binding = 0) writeonly buffer Result { float result[]; };
+layout(std430, binding = 1) readonly buffer Scores { float scores[]; };
+layout(std430, binding = 2) readonly buffer Operand { float operand[]; };
+
+layout(push_constant) uniform Constants {
+  uint total, queries, keys, per_batch, window, bottom_right;
+  uint d1, d2;
+  uint m_stride0, m_stride1, m_stride2, m_stride3;
+} p;
+
+void main() {
+  uint index = flat_invocation_index();
+  if (index >= p.total) return;
+  float v = scores[index];
+  uint j = index % p.keys;
+  uint q = (index / p.keys) % p.queries;
+  int aligned = int(q) + (p.bottom_right == 1u ? int(p.keys) - int(p.queries) : 0);
+  bool attend = true;
+  if (KIND == 0u) {
+    attend = int(j) <= aligned;
+  } else if (KIND == 1u) {
+    attend = abs(aligned - int(j)) < int(p.window);
+  } else if (KIND == 2u) {
+    attend = int(j) < floatBitsToInt(operand[index / p.per_batch]);
+  } else {
+    uint i3 = j, rest = index / p.keys;
+    uint i2 = rest % p.d2;
+    rest /= p.d2;
+    uint i1 = rest % p.d1, i0 = rest / p.d1;
+    float m = operand[i0 * p.m_stride0 + i1 * p.m_stride1 + i2 * p.m_stride2 + i3 * p.m_stride3];
+    if (KIND == 3u) attend = m != 0.0;
+    else v += m;
+  }
+  result[index] = attend ? v : uintBitsToFloat(0xff800000u);
+}

@@ -1,0 +1,110 @@
+// The runtime itself: devices, errors, the pipeline cache, profiling, replay.
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <vkattn/vkattn.hpp>
+
+#include "vulkan_harness.hpp"
+
+namespace va = vkattn;
+using Catch::Matchers::Contains;
+
+namespace {
+
+va::Graph small_graph() {
+  va::Graph g{"small"};
+  auto x = g.input("x", {3, 8});
+  g.output("y", va::softmax(va::linear(g, x, "proj", 5)));
+  return g;
+}
+
+}  // namespace
+
+TEST_CASE("devices are listed with their capabilities", "[vulkan]") {
+  auto devices = va::Context::devices();
+  REQUIRE_FALSE(devices.empty());
+  for (const auto& d : devices) {
+    CHECK_FALSE(d.name.empty());
+    CHECK(d.subgroup_size >= 1);
+  }
+  const auto& chosen = va::testing::validated_context().device();
+  CHECK(chosen.index >= 0);
+}
+
+TEST_CASE("a device selector that matches nothing is an error listing the devices", "[vulkan]") {
+  CHECK_THROWS_WITH(va::Context(va::ContextOptions{.device = "no-such-gpu"}), Contains("no device name contains \"no-such-gpu\"; the devices are:"));
+  CHECK_THROWS_WITH(va::Context(va::ContextOptions{.device = "99"}), Contains("device index 99 does not exist"));
+  auto devices = va::Context::devices();
+  va::Context by_name(va::ContextOptions{.device = devices[0].name});
+  CHECK(by_name.device().name == devices[0].name);
+}
+
+TEST_CASE("missing weights and inputs are named", "[vulkan]") {
+  va::Graph g = small_graph();
+  va::TensorMap bindings = va::random_bindings(g, 1);
+  va::TensorMap without_weight = bindings;
+  without_weight.erase("proj.bias");
+  CHECK_THROWS_WITH(va::Executable(va::testing::validated_context(), va::lower_unfused(g), without_weight),
+                    "no tensor was given for weight 'proj.bias' [5]");
+  va::Executable executable(va::testing::validated_context(), va::lower_unfused(g), bindings);
+  CHECK_THROWS_WITH(executable.run({}), "no tensor was given for input 'x' [3, 8]");
+  CHECK_THROWS_WITH(executable.run({{"x", va::Tensor::zeros({8, 3})}}), "input 'x' is declared [3, 8] but the tensor given has shape [8, 3]");
+  va::testing::require_no_validation_messages();
+}
+
+TEST_CASE("one recorded command buffer is replayed with new inputs", "[vulkan]") {
+  va::Graph g = small_graph();
+  va::TensorMap bindings = va::random_bindings(g, 2);
+  va::Executable executable(va::testing::validated_context(), va::lower_unfused(g), bindings);
+  for (std::uint64_t seed = 10; seed < 13; ++seed) {
+    bindings["x"] = va::Tensor::random({3, 8}, seed);
+    executable.poison_arena(std::numeric_limits<float>::quiet_NaN());
+    auto actual = executable.run(bindings);
+    auto expected = va::run_reference(g, bindings);
+    CHECK(va::testing::compare(actual.at("y"), expected.outputs.at("y")).normalised_error < 1e-5);
+  }
+  va::testing::require_no_validation_messages();
+}
+
+TEST_CASE("timestamps measure every dispatch", "[vulkan]") {
+  va::Graph g = small_graph();
+  va::Executable executable(va::testing::validated_context(), va::lower_unfused(g), va::random_bindings(g, 3));
+  executable.run(va::random_bindings(g, 3));
+  if (!va::testing::validated_context().device().timestamps) SUCCEED("this device has no timestamp queries");
+  else {
+    REQUIRE(executable.timings().size() == executable.schedule().dispatches.size());
+    for (const auto& t : executable.timings()) CHECK(t.milliseconds >= 0);
+  }
+}
+
+TEST_CASE("the pipeline cache is persisted, reused, and survives corruption", "[vulkan]") {
+  auto directory = std::filesystem::temp_directory_path() / ("vkattn-cache-test-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(directory);
+  ::setenv("XDG_CACHE_HOME", directory.c_str(), 1);
+  va::Graph g = small_graph();
+  va::TensorMap bindings = va::random_bindings(g, 4);
+  std::string path;
+  {
+    va::Executable first(va::testing::validated_context(), va::lower_unfused(g), bindings);
+    CHECK(first.pipeline_cache().loaded_bytes == 0);
+    path = first.pipeline_cache().path;
+    CHECK_THAT(path, Contains((directory / "vkattn").string()));
+  }
+  REQUIRE(std::filesystem::exists(path));
+  {
+    va::Executable second(va::testing::validated_context(), va::lower_unfused(g), bindings);
+    CHECK(second.pipeline_cache().loaded_bytes > 0);  // the first load's cache came back from disk
+    CHECK_FALSE(second.pipeline_cache().rejected);
+  }
+  for (std::string garbage : {std::string("not a pipeline cache"), std::string(4096, '\xff'), std::string()}) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << garbage;
+    va::Executable third(va::testing::validated_context(), va::lower_unfused(g), bindings);
+    CHECK(third.pipeline_cache().loaded_bytes == 0);
+    CHECK(third.pipeline_cache().rejected);  // an empty file is unusable too
+    auto actual = third.run(bindings);
+    CHECK(va::testing::compare(actual.at("y"), va::run_reference(g, bindings).outputs.at("y")).normalised_error < 1e-5);
+  }
+  ::unsetenv("XDG_CACHE_HOME");
+  std::filesystem::remove_all(directory);
+  va::testing::require_no_validation_messages();
+}

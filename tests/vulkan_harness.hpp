@@ -1,0 +1,79 @@
+#pragma once
+// Runs graphs on the default Vulkan device with the Khronos validation layer (and
+// synchronization validation) on, and compares every output with the CPU reference.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <limits>
+#include <vkattn/reference.hpp>
+#include <vkattn/runtime.hpp>
+
+namespace vkattn::testing {
+
+// One validated context per test binary; every test checks that it stayed silent.
+inline Context& validated_context() {
+  static Context context([] {
+    ContextOptions options;
+    options.validation = true;
+    options.synchronization_validation = true;
+    return options;
+  }());
+  return context;
+}
+
+inline void require_no_validation_messages() {
+  auto messages = validated_context().validation_messages();
+  for (const auto& m : messages) UNSCOPED_INFO(m);
+  CHECK(messages.empty());
+  validated_context().clear_validation_messages();
+}
+
+struct Comparison {
+  double normalised_error = 0;  // ||device - reference|| / ||reference|| over finite values
+  std::size_t nan_count = 0;    // NaN on the device where the reference has none (unwritten elements)
+  std::size_t infinity_mismatches = 0;
+};
+
+inline Comparison compare(const Tensor& device, const Tensor& reference) {
+  Comparison c;
+  REQUIRE(device.values.size() == reference.values.size());
+  double difference = 0, magnitude = 0;
+  for (std::size_t i = 0; i < device.values.size(); ++i) {
+    double d = device.values[i], r = reference.values[i];
+    if (std::isnan(d) && !std::isnan(r)) {
+      ++c.nan_count;
+      continue;
+    }
+    if (std::isinf(r) || std::isinf(d)) {
+      if (d != r) ++c.infinity_mismatches;
+      continue;
+    }
+    difference += (d - r) * (d - r);
+    magnitude += r * r;
+  }
+  c.normalised_error = std::sqrt(difference) / std::max(std::sqrt(magnitude), 1e-30);
+  return c;
+}
+
+// Lowers `graph` unfused, runs it on the device with the arena poisoned with NaN, and
+// checks every output against the reference. Returns the largest normalised error.
+inline double check_on_device(const Graph& graph, std::uint64_t seed, double tolerance = 1e-5) {
+  TensorMap bindings = random_bindings(graph, seed);
+  ReferenceResult expected = run_reference(graph, bindings);
+  Executable executable(validated_context(), lower_unfused(graph), bindings);
+  executable.poison_arena(std::numeric_limits<float>::quiet_NaN());
+  TensorMap actual = executable.run(bindings);
+  double worst = 0;
+  REQUIRE(actual.size() == expected.outputs.size());
+  for (const auto& [name, reference] : expected.outputs) {
+    INFO("graph " << graph.name() << ", output " << name << " " << to_string(reference.shape));
+    Comparison c = compare(actual.at(name), reference);
+    CHECK(c.nan_count == 0);
+    CHECK(c.infinity_mismatches == 0);
+    CHECK(c.normalised_error <= tolerance);
+    worst = std::max(worst, c.normalised_error);
+  }
+  require_no_validation_messages();
+  return worst;
+}
+
+}  // namespace vkattn::testing
