@@ -64,3 +64,10 @@ TEST_CASE("an output that is an input is copied, not aliased", "[vulkan]") {
   g.output("doubled", x * 2.0);
   check_on_device(g, 36);
 }
+
+TEST_CASE("an f16 graph runs, with its values widened to f32 on the device", "[vulkan]") {
+  va::Graph g{"half"};
+  auto x = g.input("x", {1, 9, 16}, va::DType::f16);
+  g.output("y", va::multi_head_attention(g, x, x, x, {.heads = 2, .mask = va::Mask::causal}));
+  check_on_device(g, 37);
+}
