@@ -194,21 +194,6 @@ Tensor layer_norm(const Node& node, const Tensor& x, const Tensor& gamma, const 
   return out;
 }
 
-const Tensor& bound(const Node& node, const TensorMap& bindings) {
-  std::string kind(op_name(node.op));
-  auto found = bindings.find(node.name.view());
-  if (found == bindings.end())
-    throw ReferenceError("no tensor was given for " + kind + " '" + std::string(node.name.view()) + "' " +
-                         to_string(node.shape));
-  if (!(found->second.shape == node.shape))
-    throw ReferenceError(kind + " '" + std::string(node.name.view()) + "' is declared " + to_string(node.shape) +
-                         " but the tensor given has shape " + to_string(found->second.shape));
-  if (found->second.size() != node.shape.elements())
-    throw ReferenceError(kind + " '" + std::string(node.name.view()) + "' has " +
-                         std::to_string(found->second.size()) + " values for shape " + to_string(node.shape));
-  return found->second;
-}
-
 }  // namespace
 
 ReferenceResult run_reference(const Graph& graph, const TensorMap& bindings) {
@@ -219,7 +204,7 @@ ReferenceResult run_reference(const Graph& graph, const TensorMap& bindings) {
     Tensor value;
     switch (node.op) {
       case Op::input:
-      case Op::weight: value = bound(node, bindings); break;
+      case Op::weight: value = find_binding(bindings, op_name(node.op), node.name.view(), node.shape); break;
       case Op::output:
         value = operand(0);
         result.outputs[std::string(node.name.view())] = value;

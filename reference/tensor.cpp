@@ -26,6 +26,20 @@ Tensor Tensor::random(Shape shape, std::uint64_t seed, double low, double high, 
   return t;
 }
 
+const Tensor& find_binding(const TensorMap& bindings, std::string_view role, std::string_view name,
+                           const Shape& declared) {
+  std::string what = std::string(role) + " '" + std::string(name) + "'";
+  auto found = bindings.find(name);
+  if (found == bindings.end()) throw BindingError("no tensor was given for " + what + " " + to_string(declared));
+  const Tensor& tensor = found->second;
+  if (!(tensor.shape == declared))
+    throw BindingError(what + " is declared " + to_string(declared) + " but the tensor given has shape " +
+                       to_string(tensor.shape));
+  if (tensor.size() != declared.elements())
+    throw BindingError(what + " has " + std::to_string(tensor.size()) + " values for shape " + to_string(declared));
+  return tensor;
+}
+
 std::vector<std::int64_t> row_major_strides(const Shape& shape) {
   std::vector<std::int64_t> strides(std::size_t(shape.rank), 1);
   for (int i = shape.rank - 2; i >= 0; --i) strides[std::size_t(i)] = strides[std::size_t(i + 1)] * shape[i + 1];

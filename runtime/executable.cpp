@@ -202,14 +202,15 @@ struct Executable::State {
     check(vkEndCommandBuffer(commands), "vkEndCommandBuffer");
   }
 
-  // Converts a host tensor to the device representation of `slot` (f32, or i32 bits).
-  void upload(const TensorSlot& slot, const Tensor& tensor, const char* role) {
-    if (!(tensor.shape == slot.shape))
-      throw std::invalid_argument(std::string(role) + " '" + slot.name + "' is declared " + to_string(slot.shape) +
-                                  " but the tensor given has shape " + to_string(tensor.shape));
-    if (tensor.size() != slot.shape.elements())
-      throw std::invalid_argument(std::string(role) + " '" + slot.name + "' has " + std::to_string(tensor.size()) +
-                                  " values for shape " + to_string(slot.shape));
+  // Uploads every slot of `role` from `tensors`, converted to the device
+  // representation (f32, or i32 bits).
+  void upload_all(SlotRole role, const TensorMap& tensors) {
+    for (const TensorSlot& slot : schedule.slots)
+      if (slot.role == role)
+        upload(slot, find_binding(tensors, role == SlotRole::weight ? "weight" : "input", slot.name, slot.shape));
+  }
+
+  void upload(const TensorSlot& slot, const Tensor& tensor) {
     std::vector<std::uint32_t> words(tensor.values.size());
     for (std::size_t i = 0; i < words.size(); ++i)
       words[i] = slot.dtype == DType::i32 ? std::bit_cast<std::uint32_t>(std::int32_t(tensor.values[i]))
@@ -222,13 +223,7 @@ Executable::Executable(Context& context, Schedule schedule, const TensorMap& wei
     : state_(std::make_unique<State>(context.state(), std::move(schedule), options)) {
   State& s = *state_;
   for (const Dispatch& d : s.schedule.dispatches) s.check_limits(d);
-  for (const TensorSlot& slot : s.schedule.slots) {
-    if (slot.role != SlotRole::weight) continue;
-    auto found = weights.find(slot.name);
-    if (found == weights.end())
-      throw std::invalid_argument("no tensor was given for weight '" + slot.name + "' " + to_string(slot.shape));
-    s.upload(slot, found->second, "weight");
-  }
+  s.upload_all(SlotRole::weight, weights);
   s.create_layouts();
   s.create_descriptor_sets();
   s.record();
@@ -239,13 +234,7 @@ Executable::~Executable() = default;
 
 TensorMap Executable::run(const TensorMap& inputs) {
   State& s = *state_;
-  for (const TensorSlot& slot : s.schedule.slots) {
-    if (slot.role != SlotRole::input) continue;
-    auto found = inputs.find(slot.name);
-    if (found == inputs.end())
-      throw std::invalid_argument("no tensor was given for input '" + slot.name + "' " + to_string(slot.shape));
-    s.upload(slot, found->second, "input");
-  }
+  s.upload_all(SlotRole::input, inputs);
   check(vkResetFences(s.context.device, 1, &s.fence), "vkResetFences");
   auto submit = make_info<VkSubmitInfo>(VK_STRUCTURE_TYPE_SUBMIT_INFO);
   submit.commandBufferCount = 1;

@@ -20,7 +20,7 @@ struct ReferenceResult {
 };
 
 // `bindings` supplies every input and weight by name, with the declared shape.
-// Throws ReferenceError naming a missing or mis-shaped tensor.
+// Throws BindingError naming a missing or mis-shaped tensor.
 ReferenceResult run_reference(const Graph& graph, const TensorMap& bindings);
 
 // Random bindings for every input and weight of a graph, from a seed. i32 inputs

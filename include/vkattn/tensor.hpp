@@ -3,7 +3,9 @@
 // the graph declares. The CPU reference computes in double; devices convert on upload.
 #include <cstdint>
 #include <map>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "vkattn/shape.hpp"
@@ -25,6 +27,17 @@ struct Tensor {
 
 // Tensors by name: graph inputs and weights going in, outputs coming out.
 using TensorMap = std::map<std::string, Tensor, std::less<>>;
+
+// A tensor that a graph needs by name is missing or has the wrong shape.
+class BindingError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+// The tensor bound to `name` (an input or weight, `role` saying which), checked against
+// the declared shape. Throws BindingError naming the tensor and what was wrong.
+const Tensor& find_binding(const TensorMap& bindings, std::string_view role, std::string_view name,
+                           const Shape& declared);
 
 // Row-major strides of a shape, in elements.
 std::vector<std::int64_t> row_major_strides(const Shape& shape);
