@@ -8,8 +8,10 @@ namespace {
 
 using namespace vk;
 
-constexpr VkBufferUsageFlags storage_usage =
-    VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+// Kernels read tensors as storage buffers or uniform texel buffers.
+constexpr VkBufferUsageFlags storage_usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
+                                             VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT |
+                                             VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
 
 std::uint32_t find_memory_type(const VkPhysicalDeviceMemoryProperties& memory, std::uint32_t allowed,
                                VkMemoryPropertyFlags wanted) {

@@ -1,5 +1,6 @@
 // A Schedule loaded onto a device: pipelines, buffers, descriptor sets and one
 // command buffer recorded once and replayed by every run.
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -20,10 +21,12 @@ struct Executable::State {
   ExecutableOptions options;
   PipelineCache cache;
   DeviceBuffer arena, weights;
-  VkDescriptorSetLayout set_layout = VK_NULL_HANDLE;
-  VkPipelineLayout pipeline_layout = VK_NULL_HANDLE;
+  // One descriptor set layout and pipeline layout per kernel (its bindings differ).
+  std::map<Kernel, VkDescriptorSetLayout> set_layouts;
+  std::map<Kernel, VkPipelineLayout> pipeline_layouts;
   std::map<Kernel, VkShaderModule> modules;
   std::map<std::pair<Kernel, std::vector<std::uint32_t>>, VkPipeline> pipelines;
+  std::vector<VkBufferView> views;
   VkDescriptorPool descriptor_pool = VK_NULL_HANDLE;
   std::vector<VkDescriptorSet> sets;
   VkCommandPool command_pool = VK_NULL_HANDLE;
@@ -46,35 +49,49 @@ struct Executable::State {
     if (queries) vkDestroyQueryPool(d, queries, nullptr);
     if (command_pool) vkDestroyCommandPool(d, command_pool, nullptr);
     if (descriptor_pool) vkDestroyDescriptorPool(d, descriptor_pool, nullptr);
+    for (VkBufferView view : views) vkDestroyBufferView(d, view, nullptr);
     for (auto& [key, pipeline] : pipelines) vkDestroyPipeline(d, pipeline, nullptr);
     for (auto& [kernel, module] : modules) vkDestroyShaderModule(d, module, nullptr);
-    if (pipeline_layout) vkDestroyPipelineLayout(d, pipeline_layout, nullptr);
-    if (set_layout) vkDestroyDescriptorSetLayout(d, set_layout, nullptr);
+    for (auto& [kernel, layout] : pipeline_layouts) vkDestroyPipelineLayout(d, layout, nullptr);
+    for (auto& [kernel, layout] : set_layouts) vkDestroyDescriptorSetLayout(d, layout, nullptr);
   }
 
   bool profiling() const { return options.profile && context.info.timestamps; }
 
   DeviceBuffer& buffer_of(const TensorSlot& slot) { return slot.storage == Storage::weights ? weights : arena; }
 
+  static VkDescriptorType descriptor_type(Descriptor descriptor) {
+    return descriptor == Descriptor::texel ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+  }
+
   void create_layouts() {
-    VkDescriptorSetLayoutBinding bindings[max_bindings];
-    for (std::uint32_t i = 0; i < max_bindings; ++i)
-      bindings[i] = {i, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr};
-    auto set_info = make_info<VkDescriptorSetLayoutCreateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO);
-    set_info.bindingCount = max_bindings;
-    set_info.pBindings = bindings;
-    check(vkCreateDescriptorSetLayout(context.device, &set_info, nullptr, &set_layout), "vkCreateDescriptorSetLayout");
-    VkPushConstantRange range{VK_SHADER_STAGE_COMPUTE_BIT, 0, 128};
-    auto layout_info = make_info<VkPipelineLayoutCreateInfo>(VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO);
-    layout_info.setLayoutCount = 1;
-    layout_info.pSetLayouts = &set_layout;
-    layout_info.pushConstantRangeCount = 1;
-    layout_info.pPushConstantRanges = &range;
-    check(vkCreatePipelineLayout(context.device, &layout_info, nullptr, &pipeline_layout), "vkCreatePipelineLayout");
+    for (const Dispatch& d : schedule.dispatches) {
+      if (set_layouts.count(d.kernel)) continue;
+      auto descriptors = kernel_descriptors(d.kernel);
+      VkDescriptorSetLayoutBinding bindings[max_bindings];
+      for (std::uint32_t i = 0; i < max_bindings; ++i)
+        bindings[i] = {i, descriptor_type(descriptors[i]), 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr};
+      auto set_info = make_info<VkDescriptorSetLayoutCreateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO);
+      set_info.bindingCount = max_bindings;
+      set_info.pBindings = bindings;
+      VkDescriptorSetLayout set_layout;
+      check(vkCreateDescriptorSetLayout(context.device, &set_info, nullptr, &set_layout), "vkCreateDescriptorSetLayout");
+      set_layouts[d.kernel] = set_layout;
+      VkPushConstantRange range{VK_SHADER_STAGE_COMPUTE_BIT, 0, 128};
+      auto layout_info = make_info<VkPipelineLayoutCreateInfo>(VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO);
+      layout_info.setLayoutCount = 1;
+      layout_info.pSetLayouts = &set_layout;
+      layout_info.pushConstantRangeCount = 1;
+      layout_info.pPushConstantRanges = &range;
+      VkPipelineLayout pipeline_layout;
+      check(vkCreatePipelineLayout(context.device, &layout_info, nullptr, &pipeline_layout), "vkCreatePipelineLayout");
+      pipeline_layouts[d.kernel] = pipeline_layout;
+    }
   }
 
   VkPipeline pipeline_for(const Dispatch& d) {
-    auto key = std::make_pair(d.kernel, d.specialization);
+    std::vector<std::uint32_t> constants(d.specialization.begin(), d.specialization.end());
+    auto key = std::make_pair(d.kernel, constants);
     if (auto it = pipelines.find(key); it != pipelines.end()) return it->second;
     VkShaderModule& module = modules[d.kernel];
     if (!module) {
@@ -85,48 +102,74 @@ struct Executable::State {
       check(vkCreateShaderModule(context.device, &info, nullptr, &module), "vkCreateShaderModule");
     }
     std::vector<VkSpecializationMapEntry> entries;
-    for (std::uint32_t i = 0; i < d.specialization.size(); ++i) entries.push_back({i, 4 * i, 4});
-    VkSpecializationInfo specialization{std::uint32_t(entries.size()), entries.data(), d.specialization.size() * 4,
-                                        d.specialization.data()};
+    for (std::uint32_t i = 0; i < constants.size(); ++i) entries.push_back({i, 4 * i, 4});
+    VkSpecializationInfo specialization{std::uint32_t(entries.size()), entries.data(), constants.size() * 4,
+                                        constants.data()};
     auto info = make_info<VkComputePipelineCreateInfo>(VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO);
     info.stage = make_info<VkPipelineShaderStageCreateInfo>(VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO);
     info.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
     info.stage.module = module;
     info.stage.pName = "main";
     info.stage.pSpecializationInfo = entries.empty() ? nullptr : &specialization;
-    info.layout = pipeline_layout;
+    info.layout = pipeline_layouts.at(d.kernel);
     VkPipeline pipeline;
     check(vkCreateComputePipelines(context.device, cache.handle(), 1, &info, nullptr, &pipeline), "vkCreateComputePipelines");
     pipelines[key] = pipeline;
     return pipeline;
   }
 
+  std::string label(const Dispatch& d) const { return std::string(d.label.view()); }
+  std::string name(int slot) const { return std::string(schedule.slots[std::size_t(slot)].name.view()); }
+
   void check_limits(const Dispatch& d) const {
     const VkPhysicalDeviceLimits& limits = context.properties.limits;
     for (int axis = 0; axis < 3; ++axis)
       if (d.workgroups[std::size_t(axis)] > limits.maxComputeWorkGroupCount[axis])
-        throw VulkanError("dispatch '" + d.label + "' needs " + std::to_string(d.workgroups[std::size_t(axis)]) +
+        throw VulkanError("dispatch '" + label(d) + "' needs " + std::to_string(d.workgroups[std::size_t(axis)]) +
                           " workgroups along axis " + std::to_string(axis) + ", more than " + context.info.name +
                           " allows (" + std::to_string(limits.maxComputeWorkGroupCount[axis]) + ")");
-    for (int slot : d.slots)
-      if (slot >= 0 && std::uint64_t(schedule.slots[std::size_t(slot)].bytes) > limits.maxStorageBufferRange)
-        throw VulkanError("tensor '" + schedule.slots[std::size_t(slot)].name + "' of dispatch '" + d.label + "' has " +
-                          std::to_string(schedule.slots[std::size_t(slot)].bytes) +
+    for (int b = 0; b < max_bindings; ++b) {
+      int slot = d.slots[std::size_t(b)];
+      if (slot < 0) continue;
+      std::uint64_t bytes = std::uint64_t(schedule.slots[std::size_t(slot)].bytes);
+      if (d.access[std::size_t(b)] == Access::storage && bytes > limits.maxStorageBufferRange)
+        throw VulkanError("tensor '" + name(slot) + "' of dispatch '" + label(d) + "' has " + std::to_string(bytes) +
                           " bytes, more than one storage buffer binding of " + context.info.name + " can hold (" +
                           std::to_string(limits.maxStorageBufferRange) + ")");
-    if (d.push_constants.size() * 4 > 128) throw VulkanError("dispatch '" + d.label + "' has over 128 bytes of push constants");
+      std::uint64_t texels = d.access[std::size_t(b)] == Access::texel_vec4 ? bytes / 16 : bytes / 4;
+      if (d.access[std::size_t(b)] != Access::storage && texels > limits.maxTexelBufferElements)
+        throw VulkanError("tensor '" + name(slot) + "' of dispatch '" + label(d) + "' has " + std::to_string(texels) +
+                          " texels, more than one texel buffer of " + context.info.name + " can hold (" +
+                          std::to_string(limits.maxTexelBufferElements) + ")");
+    }
+    if (d.push_constants.size() * 4 > 128) throw VulkanError("dispatch '" + label(d) + "' has over 128 bytes of push constants");
+  }
+
+  VkBufferView texel_view(const TensorSlot& slot, bool vec4) {
+    auto info = make_info<VkBufferViewCreateInfo>(VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO);
+    info.buffer = buffer_of(slot).buffer();
+    info.format = vec4 ? VK_FORMAT_R32G32B32A32_SFLOAT : VK_FORMAT_R32_SFLOAT;
+    info.offset = VkDeviceSize(slot.offset);
+    std::uint64_t texel_bytes = vec4 ? 16 : 4;
+    info.range = std::max<std::uint64_t>(texel_bytes, std::uint64_t(slot.bytes) / texel_bytes * texel_bytes);
+    VkBufferView view;
+    check(vkCreateBufferView(context.device, &info, nullptr, &view), "vkCreateBufferView");
+    views.push_back(view);
+    return view;
   }
 
   void create_descriptor_sets() {
     std::uint32_t count = std::uint32_t(schedule.dispatches.size());
     if (count == 0) return;
-    VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, count * max_bindings};
+    VkDescriptorPoolSize sizes[2] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, count * max_bindings},
+                                     {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, count * max_bindings}};
     auto pool_info = make_info<VkDescriptorPoolCreateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO);
     pool_info.maxSets = count;
-    pool_info.poolSizeCount = 1;
-    pool_info.pPoolSizes = &size;
+    pool_info.poolSizeCount = 2;
+    pool_info.pPoolSizes = sizes;
     check(vkCreateDescriptorPool(context.device, &pool_info, nullptr, &descriptor_pool), "vkCreateDescriptorPool");
-    std::vector<VkDescriptorSetLayout> layouts(count, set_layout);
+    std::vector<VkDescriptorSetLayout> layouts;
+    for (const Dispatch& d : schedule.dispatches) layouts.push_back(set_layouts.at(d.kernel));
     auto allocate = make_info<VkDescriptorSetAllocateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO);
     allocate.descriptorPool = descriptor_pool;
     allocate.descriptorSetCount = count;
@@ -134,21 +177,28 @@ struct Executable::State {
     sets.resize(count);
     check(vkAllocateDescriptorSets(context.device, &allocate, sets.data()), "vkAllocateDescriptorSets");
     std::vector<VkDescriptorBufferInfo> infos(std::size_t(count) * max_bindings);
+    std::vector<VkBufferView> texel_views(std::size_t(count) * max_bindings);
     std::vector<VkWriteDescriptorSet> writes;
     for (std::uint32_t i = 0; i < count; ++i) {
       const Dispatch& d = schedule.dispatches[i];
+      auto descriptors = kernel_descriptors(d.kernel);
       for (int b = 0; b < max_bindings; ++b) {
         // Unused bindings repeat the output so that every descriptor is valid.
         int slot_index = d.slots[std::size_t(b)] >= 0 ? d.slots[std::size_t(b)] : d.slots[0];
         const TensorSlot& slot = schedule.slots[std::size_t(slot_index)];
-        VkDescriptorBufferInfo& info = infos[std::size_t(i) * max_bindings + std::size_t(b)];
-        info = {buffer_of(slot).buffer(), VkDeviceSize(slot.offset), VkDeviceSize(slot.bytes)};
+        std::size_t at = std::size_t(i) * max_bindings + std::size_t(b);
         auto write = make_info<VkWriteDescriptorSet>(VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET);
         write.dstSet = sets[i];
         write.dstBinding = std::uint32_t(b);
         write.descriptorCount = 1;
-        write.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
-        write.pBufferInfo = &info;
+        write.descriptorType = descriptor_type(descriptors[std::size_t(b)]);
+        if (descriptors[std::size_t(b)] == Descriptor::texel) {
+          texel_views[at] = texel_view(slot, d.access[std::size_t(b)] == Access::texel_vec4);
+          write.pTexelBufferView = &texel_views[at];
+        } else {
+          infos[at] = {buffer_of(slot).buffer(), VkDeviceSize(slot.offset), VkDeviceSize(slot.bytes)};
+          write.pBufferInfo = &infos[at];
+        }
         writes.push_back(write);
       }
     }
@@ -177,22 +227,24 @@ struct Executable::State {
     auto begin = make_info<VkCommandBufferBeginInfo>(VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO);
     check(vkBeginCommandBuffer(commands, &begin), "vkBeginCommandBuffer");
     if (queries) vkCmdResetQueryPool(commands, queries, 0, query_count);
-    // Host writes of the inputs are made visible by the submission itself.
+    // Host writes of the inputs are made visible by the submission itself. Barriers go
+    // only where the schedule says a later dispatch depends on an earlier one.
     VkMemoryBarrier between{VK_STRUCTURE_TYPE_MEMORY_BARRIER, nullptr, VK_ACCESS_SHADER_WRITE_BIT,
                             VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT};
     for (std::size_t i = 0; i < schedule.dispatches.size(); ++i) {
       const Dispatch& d = schedule.dispatches[i];
-      if (i > 0)
-        vkCmdPipelineBarrier(commands, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1,
-                             &between, 0, nullptr, 0, nullptr);
       if (queries) vkCmdWriteTimestamp(commands, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, queries, std::uint32_t(2 * i));
       vkCmdBindPipeline(commands, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline_for(d));
-      vkCmdBindDescriptorSets(commands, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline_layout, 0, 1, &sets[i], 0, nullptr);
+      vkCmdBindDescriptorSets(commands, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline_layouts.at(d.kernel), 0, 1, &sets[i],
+                              0, nullptr);
       if (!d.push_constants.empty())
-        vkCmdPushConstants(commands, pipeline_layout, VK_SHADER_STAGE_COMPUTE_BIT, 0,
+        vkCmdPushConstants(commands, pipeline_layouts.at(d.kernel), VK_SHADER_STAGE_COMPUTE_BIT, 0,
                            std::uint32_t(d.push_constants.size() * 4), d.push_constants.data());
       vkCmdDispatch(commands, d.workgroups[0], d.workgroups[1], d.workgroups[2]);
       if (queries) vkCmdWriteTimestamp(commands, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queries, std::uint32_t(2 * i + 1));
+      if (d.barrier_after && i + 1 < schedule.dispatches.size())
+        vkCmdPipelineBarrier(commands, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1,
+                             &between, 0, nullptr, 0, nullptr);
     }
     VkMemoryBarrier to_host{VK_STRUCTURE_TYPE_MEMORY_BARRIER, nullptr, VK_ACCESS_SHADER_WRITE_BIT,
                             VK_ACCESS_HOST_READ_BIT | VK_ACCESS_TRANSFER_READ_BIT};
@@ -203,19 +255,30 @@ struct Executable::State {
   }
 
   // Uploads every slot of `role` from `tensors`, converted to the device
-  // representation (f32, or i32 bits).
+  // representation (f32, or i32 bits). A packed weight is its parts, one after another.
   void upload_all(SlotRole role, const TensorMap& tensors) {
-    for (const TensorSlot& slot : schedule.slots)
-      if (slot.role == role)
-        upload(slot, find_binding(tensors, role == SlotRole::weight ? "weight" : "input", slot.name, slot.shape));
+    const char* kind = role == SlotRole::weight ? "weight" : "input";
+    for (const TensorSlot& slot : schedule.slots) {
+      if (slot.role != role) continue;
+      if (slot.parts.empty()) {
+        upload(slot, 0, find_binding(tensors, kind, std::string(slot.name.view()), slot.shape));
+        continue;
+      }
+      std::int64_t element = 0;
+      for (const PackedPart& part : slot.parts) {
+        const Tensor& t = find_binding(tensors, kind, std::string(part.name.view()), part.shape);
+        upload(slot, element, t);
+        element += part.shape.elements();
+      }
+    }
   }
 
-  void upload(const TensorSlot& slot, const Tensor& tensor) {
+  void upload(const TensorSlot& slot, std::int64_t first_element, const Tensor& tensor) {
     std::vector<std::uint32_t> words(tensor.values.size());
     for (std::size_t i = 0; i < words.size(); ++i)
       words[i] = slot.dtype == DType::i32 ? std::bit_cast<std::uint32_t>(std::int32_t(tensor.values[i]))
                                           : std::bit_cast<std::uint32_t>(float(tensor.values[i]));
-    buffer_of(slot).write(std::uint64_t(slot.offset), words.data(), words.size() * 4);
+    buffer_of(slot).write(std::uint64_t(slot.offset + first_element * 4), words.data(), words.size() * 4);
   }
 };
 
@@ -249,7 +312,7 @@ TensorMap Executable::run(const TensorMap& inputs) {
                                 ticks.data(), 8, VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT),
           "vkGetQueryPoolResults");
     for (std::size_t i = 0; i < s.schedule.dispatches.size(); ++i)
-      s.timings.push_back({s.schedule.dispatches[i].label,
+      s.timings.push_back({std::string(s.schedule.dispatches[i].label.view()),
                            double(ticks[2 * i + 1] - ticks[2 * i]) * s.context.info.timestamp_period_ns * 1e-6});
   }
 
@@ -262,7 +325,7 @@ TensorMap Executable::run(const TensorMap& inputs) {
     t.shape = slot.shape;
     t.dtype = slot.dtype;
     t.values.assign(values.begin(), values.end());
-    outputs[slot.name] = std::move(t);
+    outputs[std::string(slot.name.view())] = std::move(t);
   }
   return outputs;
 }

@@ -2,17 +2,19 @@
 
 #include "add.spv.h"
 #include "elementwise.spv.h"
+#include "flash_attention.spv.h"
 #include "gather.spv.h"
+#include "gemm.spv.h"
 #include "layer_norm.spv.h"
 #include "mask.spv.h"
-#include "matmul.spv.h"
 #include "softmax.spv.h"
 
 namespace vkattn {
 
 std::span<const std::uint32_t> kernel_spirv(Kernel kernel) {
   switch (kernel) {
-    case Kernel::matmul: return matmul_spirv;
+    case Kernel::gemm: return gemm_spirv;
+    case Kernel::flash_attention: return flash_attention_spirv;
     case Kernel::add: return add_spirv;
     case Kernel::elementwise: return elementwise_spirv;
     case Kernel::gather: return gather_spirv;

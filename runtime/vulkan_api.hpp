@@ -38,6 +38,8 @@ namespace vkattn::vk {
   X(vkDeviceWaitIdle)                  \
   X(vkCreateBuffer)                    \
   X(vkDestroyBuffer)                   \
+  X(vkCreateBufferView)                \
+  X(vkDestroyBufferView)               \
   X(vkGetBufferMemoryRequirements)     \
   X(vkAllocateMemory)                  \
   X(vkFreeMemory)                      \

@@ -17,18 +17,11 @@ layout(push_constant) uniform Constants {
   float factor;
 } p;
 
-float erf_approx(float v) {
-  float t = 1.0 / (1.0 + 0.3275911 * abs(v));
-  float poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  float e = 1.0 - poly * exp(-v * v);
-  return v < 0.0 ? -e : e;
-}
-
 void main() {
   uint index = flat_invocation_index();
   if (index >= p.total) return;
   float v = x[index];
   if (OP == 0u) result[index] = v * p.factor;
   else if (OP == 1u) result[index] = max(v, 0.0);
-  else result[index] = 0.5 * v * (1.0 + erf_approx(v * 0.70710678118654752));
+  else result[index] = gelu(v);
 }

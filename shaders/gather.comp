@@ -2,7 +2,7 @@
 #extension GL_GOOGLE_include_directive : require
 // Data movement (split/merge/repeat heads, permute, copy): the result, contiguous and
 // viewed with dims[0..rank), reads
-//   out[i] = in[sum_k i_k * strides[k]]
+//   out[i] = in[offset + sum_k i_k * strides[k]]
 // where (i_0..i_{rank-1}) is the multi-index of flat index i. A stride of 0 repeats.
 layout(local_size_x = 64) in;
 #include "common.glsl"
@@ -14,12 +14,13 @@ layout(push_constant) uniform Constants {
   uint total, rank;
   uint dims[6];
   uint strides[6];
+  uint offset;
 } p;
 
 void main() {
   uint index = flat_invocation_index();
   if (index >= p.total) return;
-  uint rest = index, offset = 0;
+  uint rest = index, offset = p.offset;
   for (int k = int(p.rank) - 1; k >= 0; --k) {
     offset += (rest % p.dims[k]) * p.strides[k];
     rest /= p.dims[k];

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "vkattn/schedule.hpp"
+#include "vkattn/compile.hpp"
 #include "vkattn/tensor.hpp"
 
 namespace vkattn {

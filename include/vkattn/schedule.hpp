@@ -1,72 +1,192 @@
 #pragma once
 // The Schedule: what the compiler produces and the runtime executes. Plain data,
 // independent of any device: tensor slots in two buffers (the arena for inputs,
-// intermediates and outputs; the weight buffer), and an ordered list of dispatches of
-// the embedded kernels with their bindings, constants and workgroup counts.
+// intermediates and outputs, placed by the memory planner; the weight buffer), and
+// an ordered list of dispatches of the embedded kernels with their bindings,
+// constants, workgroup counts and barriers. Every type here is a literal type, so a
+// schedule compiled while the C++ compiles can be a constexpr variable.
 #include <array>
 #include <cstdint>
-#include <string>
+#include <string_view>
 #include <vector>
 
+#include "vkattn/fixed_vector.hpp"
 #include "vkattn/graph.hpp"
 
 namespace vkattn {
 
-// The kernels in shaders/, one per file. Local sizes are fixed in each shader.
-enum class Kernel : std::uint8_t { matmul, add, elementwise, gather, mask, softmax, layer_norm };
-inline constexpr int kernel_count = int(Kernel::layer_norm) + 1;
+// The kernels in shaders/, one per file.
+enum class Kernel : std::uint8_t { gemm, add, elementwise, gather, mask, softmax, layer_norm, flash_attention };
+inline constexpr int kernel_count = int(Kernel::flash_attention) + 1;
 
-std::string_view kernel_name(Kernel kernel);
+constexpr std::string_view kernel_name(Kernel kernel) {
+  switch (kernel) {
+    case Kernel::gemm: return "gemm";
+    case Kernel::add: return "add";
+    case Kernel::elementwise: return "elementwise";
+    case Kernel::gather: return "gather";
+    case Kernel::mask: return "mask";
+    case Kernel::softmax: return "softmax";
+    case Kernel::layer_norm: return "layer_norm";
+    case Kernel::flash_attention: return "flash_attention";
+  }
+  return "?";
+}
+
+// How a kernel declares one binding: a storage buffer (read or written through an
+// SSBO) or a uniform texel buffer (read with texelFetch; the fast load path on CPUs
+// and fine everywhere else).
+enum class Descriptor : std::uint8_t { storage, texel };
+
+// How a dispatch uses one binding. Texel bindings are viewed as RGBA32F (one fetch
+// reads 4 consecutive elements: every offset and stride is a multiple of 4) or R32F.
+enum class Access : std::uint8_t { unused, storage, texel_vec4, texel_scalar };
+
+constexpr std::string_view access_name(Access access) {
+  switch (access) {
+    case Access::unused: return "unused";
+    case Access::storage: return "storage";
+    case Access::texel_vec4: return "texel_vec4";
+    case Access::texel_scalar: return "texel_scalar";
+  }
+  return "?";
+}
+
+inline constexpr int max_bindings = 7;
+
+// The descriptor set each kernel declares (binding 0 is always its output).
+constexpr std::array<Descriptor, max_bindings> kernel_descriptors(Kernel kernel) {
+  using enum Descriptor;
+  switch (kernel) {
+    case Kernel::gemm: return {storage, texel, texel, storage, storage, storage, storage};
+    case Kernel::flash_attention: return {storage, texel, texel, texel, storage, storage, storage};
+    default: return {storage, storage, storage, storage, storage, storage, storage};
+  }
+}
 
 enum class Storage : std::uint8_t { arena, weights };
 
 enum class SlotRole : std::uint8_t { input, weight, intermediate, output };
 
-// Where one graph value lives. Device tensors are f32 (f16 graph values are widened
-// to f32 on upload) or i32; every slot starts at a multiple of slot_alignment bytes,
-// which satisfies every device's storage-buffer offset alignment (at most 256).
+constexpr std::string_view role_name(SlotRole role) {
+  switch (role) {
+    case SlotRole::input: return "input";
+    case SlotRole::weight: return "weight";
+    case SlotRole::intermediate: return "intermediate";
+    case SlotRole::output: return "output";
+  }
+  return "?";
+}
+
+inline constexpr std::size_t max_packed_parts = 4;
+
+// One user weight inside a packed weight slot.
+struct PackedPart {
+  Name name;
+  Shape shape;
+  constexpr bool operator==(const PackedPart&) const = default;
+};
+
+// Where one tensor lives. Device tensors are f32 (f16 graph values are widened to f32
+// on upload) or i32; every slot starts at a multiple of slot_alignment bytes, which
+// satisfies every device's storage and texel buffer offset alignment (at most 256).
 struct TensorSlot {
-  std::string name;
-  ValueId value = no_value;
+  Name name;
+  ValueId value = no_value;  // the graph value, or no_value for a packed weight
   Shape shape;
   DType dtype = DType::f32;  // the graph's dtype
   SlotRole role = SlotRole::intermediate;
   Storage storage = Storage::arena;
   std::int64_t offset = 0;  // bytes
   std::int64_t bytes = 0;
+  // A packed weight: the user weights `parts`, concatenated along their first axis
+  // (the runtime packs them when it uploads the weights). Empty otherwise.
+  FixedVector<PackedPart, max_packed_parts> parts;
+  // The dispatches between which the slot holds a live value (first writer, last
+  // reader); -1 / dispatch count for inputs and outputs.
+  int live_from = -1, live_to = -1;
+
+  constexpr bool operator==(const TensorSlot&) const = default;
 };
 
 inline constexpr std::int64_t slot_alignment = 256;
 inline constexpr std::int64_t device_element_bytes = 4;
-
-// Binding 0 is the output; 1..3 are operands. -1: unused.
-inline constexpr int max_bindings = 4;
+inline constexpr std::size_t max_push_words = 32;
+inline constexpr std::size_t max_specialization = 8;
+inline constexpr std::size_t max_covers = 32;
 
 struct Dispatch {
   Kernel kernel = Kernel::elementwise;
-  std::string label;                            // e.g. "matmul self_attn.scores"
-  std::array<int, max_bindings> slots{-1, -1, -1, -1};
-  std::vector<std::uint32_t> push_constants;    // at most 32 words
-  std::vector<std::uint32_t> specialization;    // constant_id i = specialization[i]
+  Name label;                                   // e.g. "gemm self_attn.q_proj+k_proj+v_proj"
+  std::array<int, max_bindings> slots{-1, -1, -1, -1, -1, -1, -1};
+  std::array<Access, max_bindings> access{};
+  FixedVector<std::uint32_t, max_push_words> push_constants;
+  FixedVector<std::uint32_t, max_specialization> specialization;  // constant_id i = specialization[i]
   std::array<std::uint32_t, 3> workgroups{1, 1, 1};
-  std::vector<ValueId> covers;                  // the graph ops this dispatch computes
+  FixedVector<ValueId, max_covers> covers;      // the graph ops this dispatch computes
   double flops = 0;
   double bytes = 0;                             // bytes read and written
+  // A memory barrier after this dispatch: a later dispatch reads or overwrites what
+  // this one wrote, before any other barrier.
+  bool barrier_after = false;
+
+  constexpr bool operator==(const Dispatch&) const = default;
+};
+
+struct MemoryPlan {
+  std::int64_t peak_bytes = 0;   // the arena: every planned slot at its offset
+  std::int64_t naive_bytes = 0;  // every arena value in its own allocation
+  constexpr bool operator==(const MemoryPlan&) const = default;
 };
 
 struct Schedule {
-  std::string graph_name;
+  Name graph_name;
+  bool fused = true;
   std::vector<TensorSlot> slots;
   std::vector<Dispatch> dispatches;
   std::int64_t arena_bytes = 0;
   std::int64_t weight_bytes = 0;
+  MemoryPlan memory;
 
+  constexpr std::size_t dispatch_count() const { return dispatches.size(); }
+  constexpr double total_flops() const {
+    double sum = 0;
+    for (const Dispatch& d : dispatches) sum += d.flops;
+    return sum;
+  }
   // The slot of an input, weight or output by name; -1 when there is none.
-  int find_slot(std::string_view name, SlotRole role) const;
+  constexpr int find_slot(std::string_view name, SlotRole role) const {
+    for (std::size_t i = 0; i < slots.size(); ++i)
+      if (slots[i].role == role && slots[i].name.view() == name) return int(i);
+    return -1;
+  }
+  constexpr bool operator==(const Schedule&) const = default;
 };
 
-// One dispatch per primitive op; every value has its own arena slot. The reference
-// point for fused schedules and the path that runs every graph the DSL can express.
-Schedule lower_unfused(const Graph& graph);
+// A schedule frozen into fixed-size arrays (the result of vkattn::compile<fn>()).
+template <std::size_t SlotCount, std::size_t DispatchCount>
+struct FrozenSchedule {
+  Name graph_name;
+  bool fused = true;
+  std::array<TensorSlot, SlotCount> slots{};
+  std::array<Dispatch, DispatchCount> dispatches{};
+  std::int64_t arena_bytes = 0;
+  std::int64_t weight_bytes = 0;
+  MemoryPlan memory;
+
+  static constexpr std::size_t dispatch_count() { return DispatchCount; }
+  static constexpr std::size_t slot_count() { return SlotCount; }
+  constexpr Schedule thaw() const {
+    Schedule s;
+    s.graph_name = graph_name;
+    s.fused = fused;
+    s.slots.assign(slots.begin(), slots.end());
+    s.dispatches.assign(dispatches.begin(), dispatches.end());
+    s.arena_bytes = arena_bytes;
+    s.weight_bytes = weight_bytes;
+    s.memory = memory;
+    return s;
+  }
+};
 
 }  // namespace vkattn

@@ -1,6 +1,8 @@
 #pragma once
 // vkattn: an attention-graph compiler with a Vulkan backend. This header brings in the
-// DSL (graph, primitive ops, composite layers) and compile-time graph freezing.
+// DSL (graph, primitive ops, composite layers), compile-time graph freezing and the
+// compiler (vkattn::compile, at run time or while the C++ compiles).
+#include "vkattn/compile.hpp"
 #include "vkattn/freeze.hpp"
 #include "vkattn/graph.hpp"
 #include "vkattn/layers.hpp"

@@ -1,0 +1,87 @@
+// The text form of a program, as the pass dumps show it: one line per live step.
+#include <sstream>
+
+#include "vkattn/compiler/program.hpp"
+
+namespace vkattn {
+
+namespace {
+
+std::string shape_text(const Shape& shape) {
+  Message m;
+  m << shape;
+  return std::string(m.view());
+}
+
+std::string value_text(const Program& p, int v) {
+  const ProgramValue& value = p.value(v);
+  std::ostringstream text;
+  text << "%" << v << " '" << value.name.view() << "'";
+  if (value.layout.root != v) {
+    text << " (view of %" << value.layout.root << " at " << value.layout.offset << ", strides";
+    for (int k = 0; k < value.shape.rank; ++k) text << " " << value.layout.strides[std::size_t(k)];
+    text << ")";
+  }
+  return text.str();
+}
+
+}  // namespace
+
+std::string to_text(const Program& p) {
+  std::ostringstream out;
+  out << "program '" << p.graph_name.view() << "'" << (p.fused ? "" : " (unfused)") << "\n";
+  for (std::size_t v = 0; v < p.values.size(); ++v) {
+    const ProgramValue& value = p.value(int(v));
+    if (value.kind == ValueKind::intermediate) continue;
+    out << "  " << (value.kind == ValueKind::input ? "input " : value.kind == ValueKind::weight ? "weight " : "packed ")
+        << value_text(p, int(v)) << " " << shape_text(value.shape);
+    if (!value.parts.empty()) {
+      out << " =";
+      for (int part : value.parts) out << " %" << part;
+    }
+    out << "\n";
+  }
+  for (const Step& step : p.steps) {
+    if (step.kind == StepKind::removed) continue;
+    out << "  " << value_text(p, step.result) << " " << shape_text(p.value(step.result).shape) << " = ";
+    if (step.kind == StepKind::primitive || step.kind == StepKind::view)
+      out << (step.kind == StepKind::view ? "view " : "") << (step.slice ? "slice" : op_name(step.op));
+    else
+      out << step_kind_name(step.kind);
+    out << "(";
+    bool first = true;
+    for (int o : step.operands) {
+      if (o < 0) continue;
+      out << (first ? "" : ", ") << "%" << o;
+      first = false;
+    }
+    out << ")";
+    if (step.slice) out << " columns from " << step.slice_offset;
+    if (step.kind == StepKind::gemm) {
+      out << (step.transpose_b ? " b transposed" : "");
+      if (step.alpha != 1.0) out << " alpha " << step.alpha;
+      if (step.activation != EpilogueActivation::none) out << (step.activation == EpilogueActivation::relu ? " relu" : " gelu");
+    }
+    if (step.kind == StepKind::flash_attention) {
+      out << " scale " << step.scale << " masks";
+      if (step.masks == 0) out << " none";
+      if (step.masks & mask_causal) out << " causal";
+      if (step.masks & mask_window) out << " window(" << step.window << ")";
+      if (step.masks & mask_padding) out << " padding";
+      if (step.masks & mask_boolean) out << " boolean";
+      if (step.masks & mask_additive) out << " additive";
+      if (step.masks & (mask_causal | mask_window)) out << " " << align_name(step.align);
+      if (step.kv_group > 1) out << " kv_group " << step.kv_group;
+    }
+    if (p.value(step.result).slot >= 0) out << " slot " << p.value(step.result).slot;
+    if (step.covers.size() > 1) {
+      out << "  covers";
+      for (ValueId id : step.covers) out << " " << (p.graph ? std::string(p.graph->node(id).name.view()) : std::to_string(id));
+    }
+    out << "\n";
+  }
+  for (const ProgramOutput& output : p.outputs) out << "  output '" << output.name.view() << "' = %" << output.value << "\n";
+  return out.str();
+}
+
+}  // namespace vkattn

@@ -1,0 +1,102 @@
+#pragma once
+// The compiler: a graph through the passes to a Schedule, at run time or while the C++
+// compiles.
+//
+//   vkattn::Schedule s = vkattn::compile(graph);                 // run time
+//   constexpr auto plan = vkattn::compile<encoder_layer_graph>(); // compile time
+//   static_assert(plan.dispatch_count() <= 3);
+//
+// Both run the same constexpr code, so they produce identical schedules.
+#include <array>
+#include <string_view>
+
+#include "vkattn/compiler/pass_canonicalize.hpp"
+#include "vkattn/compiler/pass_fuse_attention.hpp"
+#include "vkattn/compiler/pass_fuse_epilogues.hpp"
+#include "vkattn/compiler/pass_fuse_projections.hpp"
+#include "vkattn/compiler/pass_layouts.hpp"
+#include "vkattn/compiler/pass_plan_memory.hpp"
+#include "vkattn/compiler/pass_schedule.hpp"
+#include "vkattn/compiler/pass_verify.hpp"
+#include "vkattn/freeze.hpp"
+
+namespace vkattn {
+
+struct CompileOptions {
+  // false: no fusion and no views; one dispatch per primitive op (matmuls still use
+  // the GEMM kernel, and memory is still planned).
+  bool fuse = true;
+};
+
+// The passes, in order.
+inline constexpr std::array<std::string_view, 8> pass_names{
+    "verify", "canonicalize", "fuse_projections", "fuse_attention",
+    "fuse_epilogues", "layouts", "plan_memory", "schedule"};
+
+// Sees the program after each pass (for dumps); index counts from 1.
+class PassObserver {
+ public:
+  virtual ~PassObserver() = default;
+  virtual void after_pass(int index, std::string_view pass, const Program& program) = 0;
+};
+
+constexpr Schedule compile(const Graph& graph, const CompileOptions& options = {}, PassObserver* observer = nullptr) {
+  Program program = passes::verify(graph);
+  program.fused = options.fuse;
+  int index = 0;
+  auto done = [&]() {
+    ++index;
+    if (observer != nullptr) observer->after_pass(index, pass_names[std::size_t(index - 1)], program);
+  };
+  done();
+  passes::canonicalize(program);
+  done();
+  if (options.fuse) passes::fuse_projections(program);
+  done();
+  if (options.fuse) passes::fuse_attention(program);
+  done();
+  passes::fuse_epilogues(program);
+  done();
+  passes::assign_layouts(program);
+  done();
+  passes::plan_memory(program);
+  done();
+  passes::schedule(program);
+  done();
+  return program.schedule;
+}
+
+// One dispatch per primitive op: the reference point for fused schedules.
+inline Schedule lower_unfused(const Graph& graph) { return compile(graph, CompileOptions{.fuse = false}); }
+
+namespace detail {
+template <auto GraphFn, bool Fuse>
+constexpr Schedule compile_graph_fn() {
+  Graph graph = GraphFn();
+  return compile(graph, CompileOptions{.fuse = Fuse});
+}
+}  // namespace detail
+
+// Compiles the constexpr graph function while the C++ compiles. A shape error in the
+// graph is a compile error quoting the message (see freeze()).
+template <auto GraphFn, bool Fuse = true>
+consteval auto compile() {
+  static_assert(graph_error<detail::error_text<GraphFn>()>::checked);
+  constexpr std::array<std::size_t, 2> counts = [] {
+    Schedule s = detail::compile_graph_fn<GraphFn, Fuse>();
+    return std::array<std::size_t, 2>{s.slots.size(), s.dispatches.size()};
+  }();
+  constexpr std::size_t slot_count = counts[0], dispatch_count = counts[1];
+  Schedule s = detail::compile_graph_fn<GraphFn, Fuse>();
+  FrozenSchedule<slot_count, dispatch_count> frozen;
+  frozen.graph_name = s.graph_name;
+  frozen.fused = s.fused;
+  for (std::size_t i = 0; i < slot_count; ++i) frozen.slots[i] = s.slots[i];
+  for (std::size_t i = 0; i < dispatch_count; ++i) frozen.dispatches[i] = s.dispatches[i];
+  frozen.arena_bytes = s.arena_bytes;
+  frozen.weight_bytes = s.weight_bytes;
+  frozen.memory = s.memory;
+  return frozen;
+}
+
+}  // namespace vkattn

@@ -1,0 +1,71 @@
+#pragma once
+// Pass 2, canonicalize: common subexpressions (two primitive steps with the same op,
+// operands and attributes become one), scale folding (scale(scale(x, a), b) becomes
+// scale(x, a * b); scale(x, 1) becomes x), and dead code (steps that no output needs).
+#include "vkattn/compiler/program.hpp"
+
+namespace vkattn::passes {
+
+namespace detail {
+
+constexpr void eliminate_common_subexpressions(Program& p) {
+  for (std::size_t later = 0; later < p.steps.size(); ++later) {
+    Step& b = p.steps[later];
+    if (b.kind != StepKind::primitive) continue;
+    for (std::size_t earlier = 0; earlier < later; ++earlier) {
+      const Step& a = p.steps[earlier];
+      if (a.kind != StepKind::primitive || a.op != b.op || a.operands != b.operands ||
+          !(a.attributes == b.attributes))
+        continue;
+      p.replace_uses(b.result, a.result);
+      b.kind = StepKind::removed;
+      break;
+    }
+  }
+}
+
+constexpr void fold_scales(Program& p) {
+  for (Step& step : p.steps) {
+    if (step.kind != StepKind::primitive || step.op != Op::scale) continue;
+    int source = step.operands[0];
+    int producer = p.producer(source);
+    if (producer >= 0) {
+      Step& inner = p.steps[std::size_t(producer)];
+      if (inner.kind == StepKind::primitive && inner.op == Op::scale && p.sole_consumer(source) >= 0) {
+        step.attributes.factor *= inner.attributes.factor;
+        step.operands[0] = inner.operands[0];
+        absorb_covers(step, inner);
+        inner.kind = StepKind::removed;
+      }
+    }
+    if (step.attributes.factor == 1.0 && !p.is_output(step.result)) {
+      p.replace_uses(step.result, step.operands[0]);
+      step.kind = StepKind::removed;
+    }
+  }
+}
+
+constexpr void remove_dead_steps(Program& p) {
+  std::vector<bool> needed(p.values.size(), false);
+  for (const ProgramOutput& out : p.outputs) needed[std::size_t(out.value)] = true;
+  for (std::size_t s = p.steps.size(); s-- > 0;) {
+    Step& step = p.steps[s];
+    if (step.kind == StepKind::removed) continue;
+    if (!needed[std::size_t(step.result)]) {
+      step.kind = StepKind::removed;
+      continue;
+    }
+    for (int o : step.operands)
+      if (o >= 0) needed[std::size_t(o)] = true;
+  }
+}
+
+}  // namespace detail
+
+constexpr void canonicalize(Program& p) {
+  detail::eliminate_common_subexpressions(p);
+  detail::fold_scales(p);
+  detail::remove_dead_steps(p);
+}
+
+}  // namespace vkattn::passes

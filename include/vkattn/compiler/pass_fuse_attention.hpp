@@ -1,0 +1,141 @@
+#pragma once
+// Pass 4, fuse attention: the pattern
+//   matmul(q, kᵀ) -> scale* -> mask* -> softmax -> matmul(·, v)
+// (k and v possibly through repeat_heads, for grouped-query attention) becomes one
+// flash-attention step: online softmax over blocks of keys, so the query x key score
+// matrix never exists in memory. Every intermediate must have that chain as its only
+// use; one that is also a graph output (the probabilities, say) stays materialised
+// and the pattern is left unfused.
+#include "vkattn/compiler/program.hpp"
+
+namespace vkattn::passes {
+
+namespace detail {
+
+constexpr std::uint32_t mask_bit(Op op) {
+  switch (op) {
+    case Op::causal_mask: return mask_causal;
+    case Op::sliding_window_mask: return mask_window;
+    case Op::padding_mask: return mask_padding;
+    case Op::boolean_mask: return mask_boolean;
+    case Op::additive_mask: return mask_additive;
+    default: return 0;
+  }
+}
+
+// The primitive step of `op` that defines `value` and is its only use; -1 otherwise.
+constexpr int sole_producer(const Program& p, int value, Op op) {
+  int s = p.producer(value);
+  if (s < 0 || p.sole_consumer(value) < 0) return -1;
+  const Step& step = p.steps[std::size_t(s)];
+  return step.kind == StepKind::primitive && step.op == op ? s : -1;
+}
+
+// Tries to fuse the attention that ends in the matmul at step `pv`.
+constexpr bool fuse_attention_at(Program& p, std::size_t pv) {
+  const Step& out = p.steps[pv];
+  if (out.kind != StepKind::primitive || out.op != Op::matmul || out.attributes.transpose_b) return false;
+  int softmax = sole_producer(p, out.operands[0], Op::softmax);
+  if (softmax < 0) return false;
+
+  // Walk back from the softmax through scales and masks to the score matmul.
+  FixedVector<int, 12> chain;  // step indices, last first
+  int value = p.steps[std::size_t(softmax)].operands[0];
+  int scores = -1;
+  while (true) {
+    int s = p.producer(value);
+    if (s < 0 || p.sole_consumer(value) < 0 || chain.size() == chain.capacity()) return false;
+    const Step& step = p.steps[std::size_t(s)];
+    if (step.kind != StepKind::primitive) return false;
+    if (step.op == Op::matmul) {
+      if (!step.attributes.transpose_b) return false;
+      scores = s;
+      break;
+    }
+    if (step.op != Op::scale && mask_bit(step.op) == 0) return false;
+    chain.push_back(s);
+    value = step.operands[0];
+  }
+
+  Step fused;
+  fused.kind = StepKind::flash_attention;
+  fused.result = out.result;
+  const Step& qk = p.steps[std::size_t(scores)];
+  int q = qk.operands[0], k = qk.operands[1], v = out.operands[1];
+  // Grouped-query attention: read the shared key/value heads directly.
+  int k_repeat = sole_producer(p, k, Op::repeat_heads), v_repeat = sole_producer(p, v, Op::repeat_heads);
+  if ((k_repeat >= 0) != (v_repeat >= 0)) return false;
+  if (k_repeat >= 0) {
+    std::int64_t group = p.steps[std::size_t(k_repeat)].attributes.count;
+    if (p.steps[std::size_t(v_repeat)].attributes.count != group) return false;
+    fused.kv_group = group;
+    k = p.steps[std::size_t(k_repeat)].operands[0];
+    v = p.steps[std::size_t(v_repeat)].operands[0];
+  }
+  const Shape& qs = p.value(q).shape;
+  const Shape& ks = p.value(k).shape;
+  const Shape& vs = p.value(v).shape;
+  if (qs.rank < 3 || qs.rank > 4 || ks.rank != qs.rank || vs.rank != qs.rank) return false;
+  // Batch and heads must match exactly (no broadcasting inside the fused kernel).
+  for (int axis = 0; axis < qs.rank - 2; ++axis) {
+    std::int64_t heads_factor = axis == qs.rank - 3 ? fused.kv_group : 1;
+    if (ks[axis] * heads_factor != qs[axis] || vs[axis] * heads_factor != qs[axis]) return false;
+  }
+  if (ks.from_back(2) != vs.from_back(2)) return false;
+
+  // Scales and masks in graph order (the chain was collected last first).
+  bool additive_seen = false;
+  for (std::size_t i = chain.size(); i-- > 0;) {
+    const Step& step = p.steps[std::size_t(chain[i])];
+    if (step.op == Op::scale) {
+      // A positive scale commutes with setting -inf; it cannot move past an additive mask.
+      if (!(step.attributes.factor > 0) || additive_seen) return false;
+      fused.scale *= step.attributes.factor;
+      continue;
+    }
+    std::uint32_t bit = mask_bit(step.op);
+    if (fused.masks & bit) return false;  // the same mask kind twice
+    if (bit & (mask_causal | mask_window)) {
+      if (fused.masks & (mask_causal | mask_window) && step.attributes.align != fused.align) return false;
+      fused.align = step.attributes.align;
+    }
+    if (bit == mask_window) fused.window = step.attributes.count;
+    if (bit == mask_padding) fused.operands[operand::attention_lengths] = step.operands[1];
+    if (bit == mask_boolean) fused.operands[operand::attention_boolean] = step.operands[1];
+    if (bit == mask_additive) {
+      fused.operands[operand::attention_additive] = step.operands[1];
+      additive_seen = true;
+    }
+    fused.masks |= bit;
+  }
+  fused.operands[operand::attention_q] = q;
+  fused.operands[operand::attention_k] = k;
+  fused.operands[operand::attention_v] = v;
+
+  // Covers in graph order: score matmul, scales and masks, softmax, the final matmul.
+  if (k_repeat >= 0) {
+    absorb_covers(fused, p.steps[std::size_t(k_repeat)]);
+    absorb_covers(fused, p.steps[std::size_t(v_repeat)]);
+    p.steps[std::size_t(k_repeat)].kind = StepKind::removed;
+    p.steps[std::size_t(v_repeat)].kind = StepKind::removed;
+  }
+  absorb_covers(fused, p.steps[std::size_t(scores)]);
+  p.steps[std::size_t(scores)].kind = StepKind::removed;
+  for (std::size_t i = chain.size(); i-- > 0;) {
+    absorb_covers(fused, p.steps[std::size_t(chain[i])]);
+    p.steps[std::size_t(chain[i])].kind = StepKind::removed;
+  }
+  absorb_covers(fused, p.steps[std::size_t(softmax)]);
+  p.steps[std::size_t(softmax)].kind = StepKind::removed;
+  absorb_covers(fused, p.steps[pv]);
+  p.steps[pv] = fused;
+  return true;
+}
+
+}  // namespace detail
+
+constexpr void fuse_attention(Program& p) {
+  for (std::size_t s = 0; s < p.steps.size(); ++s) detail::fuse_attention_at(p, s);
+}
+
+}  // namespace vkattn::passes

@@ -1,0 +1,133 @@
+#pragma once
+// Pass 3, fuse projections: matmuls x · Wᵢᵀ that share their input x, each with a 2-D
+// weight of the same width (and, all or none of them, a bias added right after),
+// become one gemm over the weights concatenated along their output axis: Q, K and V
+// in one dispatch. The runtime packs the bound weights to match. Each original
+// product becomes a view of its columns of the packed product.
+#include "vkattn/compiler/program.hpp"
+
+namespace vkattn::passes {
+
+namespace detail {
+
+// The bias step of a projection: its product's sole consumer adds a 1-D weight of
+// the product's width. -1 when there is none.
+constexpr int projection_bias(const Program& p, const Step& matmul) {
+  int consumer = p.sole_consumer(matmul.result);
+  if (consumer < 0) return -1;
+  const Step& add = p.steps[std::size_t(consumer)];
+  if (add.kind != StepKind::primitive || add.op != Op::add) return -1;
+  int other = add.operands[0] == matmul.result ? add.operands[1] : add.operands[0];
+  const ProgramValue& bias = p.value(other);
+  if (bias.kind != ValueKind::weight || bias.shape.rank != 1 || bias.shape[0] != p.value(matmul.result).shape.last())
+    return -1;
+  return consumer;
+}
+
+constexpr bool is_projection(const Program& p, const Step& step) {
+  if (step.kind != StepKind::primitive || step.op != Op::matmul || !step.attributes.transpose_b) return false;
+  const ProgramValue& w = p.value(step.operands[1]);
+  return w.kind == ValueKind::weight && w.shape.rank == 2 && p.value(step.operands[0]).dtype == w.dtype;
+}
+
+constexpr Name joined_name(const Program& p, const FixedVector<int, max_packed_parts>& values, std::string_view tail) {
+  Name name;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) name.append("+");
+    name.append(p.value(values[i]).name.view());
+  }
+  name.append(tail);
+  return name;
+}
+
+}  // namespace detail
+
+constexpr void fuse_projections(Program& p) {
+  for (std::size_t first = 0; first < p.steps.size(); ++first) {
+    if (!detail::is_projection(p, p.steps[first])) continue;
+    const int input = p.steps[first].operands[0];
+    const std::int64_t width = p.value(p.steps[first].operands[1]).shape[1];
+    const bool with_bias = detail::projection_bias(p, p.steps[first]) >= 0;
+    FixedVector<int, max_packed_parts> group;  // step indices
+    group.push_back(int(first));
+    for (std::size_t s = first + 1; s < p.steps.size() && group.size() < max_packed_parts; ++s) {
+      const Step& step = p.steps[s];
+      if (!detail::is_projection(p, step) || step.operands[0] != input) continue;
+      if (p.value(step.operands[1]).shape[1] != width || (detail::projection_bias(p, step) >= 0) != with_bias) continue;
+      group.push_back(int(s));
+    }
+    if (group.size() < 2) continue;
+
+    FixedVector<int, max_packed_parts> weights, biases, results;
+    std::int64_t total = 0;
+    for (int s : group) {
+      const Step& mm = p.steps[std::size_t(s)];
+      weights.push_back(mm.operands[1]);
+      total += p.value(mm.operands[1]).shape[0];
+      if (with_bias) {
+        const Step& add = p.steps[std::size_t(detail::projection_bias(p, mm))];
+        biases.push_back(add.operands[0] == mm.result ? add.operands[1] : add.operands[0]);
+        results.push_back(add.result);
+      } else {
+        results.push_back(mm.result);
+      }
+    }
+    const ProgramValue x = p.value(input);  // a copy: add_value below grows the value list
+    auto packed_weight = [&](const FixedVector<int, max_packed_parts>& parts, Shape shape) {
+      ProgramValue v;
+      v.name = detail::joined_name(p, parts, "");
+      v.shape = shape;
+      v.dtype = x.dtype;
+      v.kind = ValueKind::packed_weight;
+      v.parts = parts;
+      return p.add_value(v);
+    };
+    int w = packed_weight(weights, Shape{total, width});
+    int b = with_bias ? packed_weight(biases, Shape{total}) : -1;
+    ProgramValue product;
+    product.name = detail::joined_name(p, results, "");
+    product.shape = x.shape;
+    product.shape[x.shape.rank - 1] = total;
+    product.dtype = x.dtype;
+    int packed = p.add_value(product);
+
+    Step gemm;
+    gemm.kind = StepKind::gemm;
+    gemm.op = Op::matmul;
+    gemm.transpose_b = true;
+    gemm.result = packed;
+    gemm.operands[operand::gemm_a] = input;
+    gemm.operands[operand::gemm_b] = w;
+    gemm.operands[operand::gemm_bias] = b;
+    // The packed gemm replaces the first projection; every projection (and its bias
+    // add) becomes a view of its columns.
+    std::int64_t column = 0;
+    std::vector<Step> slices;
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      Step& mm = p.steps[std::size_t(group[i])];
+      absorb_covers(gemm, mm);
+      Step slice;
+      slice.kind = StepKind::view;
+      slice.op = Op::matmul;
+      slice.slice = true;
+      slice.slice_offset = column;
+      slice.result = results[i];
+      slice.operands[0] = packed;
+      column += p.value(mm.operands[1]).shape[0];
+      if (with_bias) {
+        Step& add = p.steps[std::size_t(detail::projection_bias(p, mm))];
+        absorb_covers(gemm, add);
+        add.kind = StepKind::removed;
+      }
+      mm.kind = StepKind::removed;
+      slices.push_back(slice);
+    }
+    // Every projection result is now defined at the first projection's position.
+    Step& anchor = p.steps[first];
+    anchor = gemm;
+    for (std::size_t i = 0; i < slices.size(); ++i)
+      p.steps.insert(p.steps.begin() + std::ptrdiff_t(first + 1 + i), slices[i]);
+  }
+}
+
+}  // namespace vkattn::passes

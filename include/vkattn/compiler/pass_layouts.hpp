@@ -1,0 +1,105 @@
+#pragma once
+// Pass 6, layouts: head split and merge, permutes and the column slices of a fused
+// projection become strided views of their operand's storage instead of copies, where
+// every consumer can read strided data (gemm operands and the flash-attention q, k, v
+// read any strides with a unit last stride; a copy reads anything). A flash attention
+// whose only use is merge_heads writes straight into the merged [batch, seq, heads *
+// head_dim] layout. A view that some consumer needs contiguous (an output, an
+// elementwise op) stays a copy: a gather dispatch.
+#include "vkattn/compiler/program.hpp"
+
+namespace vkattn::passes {
+
+namespace detail {
+
+constexpr bool is_layout_op(const Step& step) {
+  if (step.kind == StepKind::view) return true;
+  return step.kind == StepKind::primitive &&
+         (step.op == Op::split_heads || step.op == Op::merge_heads || step.op == Op::permute);
+}
+
+// Whether `consumer` can read its operand `position` through `layout` (of `shape`).
+constexpr bool reads_strided(const Step& consumer, int position, const Layout& layout, const Shape& shape) {
+  bool unit_last = shape.rank >= 1 && layout.strides[std::size_t(shape.rank - 1)] == 1;
+  switch (consumer.kind) {
+    case StepKind::gemm: return unit_last && (position == operand::gemm_a || position == operand::gemm_b);
+    case StepKind::flash_attention: return unit_last && position <= operand::attention_v;
+    case StepKind::view: return true;
+    case StepKind::primitive:
+      return consumer.slice || consumer.op == Op::split_heads || consumer.op == Op::merge_heads ||
+             consumer.op == Op::permute || consumer.op == Op::repeat_heads;
+    default: return false;
+  }
+}
+
+constexpr bool every_use_reads_strided(const Program& p, int value, const Layout& layout) {
+  if (p.is_output(value)) return false;
+  for (const Step& step : p.steps) {
+    if (step.kind == StepKind::removed) continue;
+    for (int i = 0; i < int(max_step_operands); ++i)
+      if (step.operands[std::size_t(i)] == value && !reads_strided(step, i, layout, p.value(value).shape)) return false;
+  }
+  return true;
+}
+
+// The layout of `step`'s result as a view of its operand; false when it has none.
+constexpr bool view_layout(const Program& p, const Step& step, Layout& out) {
+  const ProgramValue& in = p.value(step.operands[0]);
+  const Shape& result = p.value(step.result).shape;
+  const auto& s = in.layout.strides;
+  out = in.layout;
+  out.strides = {};
+  if (step.slice) {
+    out.strides = s;
+    out.offset += step.slice_offset * s[std::size_t(in.shape.rank - 1)];
+    return true;
+  }
+  switch (step.op) {
+    case Op::split_heads:  // [B, S, H*D] -> [B, H, S, D]
+      out.strides = {s[0], result[3] * s[2], s[1], s[2]};
+      return true;
+    case Op::merge_heads:  // [B, H, S, D] -> [B, S, H*D]: heads and d must be one axis
+      if (s[1] != in.shape[3] * s[3]) return false;
+      out.strides = {s[0], s[2], s[3], 0};
+      return true;
+    case Op::permute:
+      for (int k = 0; k < result.rank; ++k)
+        out.strides[std::size_t(k)] = s[std::size_t(step.attributes.permutation[std::size_t(k)])];
+      return true;
+    default: return false;
+  }
+}
+
+}  // namespace detail
+
+constexpr void assign_layouts(Program& p) {
+  if (!p.fused) return;
+  // A flash attention whose only use is merge_heads writes the merged layout itself.
+  for (Step& merge : p.steps) {
+    if (merge.kind != StepKind::primitive || merge.op != Op::merge_heads) continue;
+    int context = merge.operands[0];
+    int producer = p.producer(context);
+    if (producer < 0 || p.steps[std::size_t(producer)].kind != StepKind::flash_attention ||
+        p.sole_consumer(context) < 0)
+      continue;
+    const Shape& cs = p.value(context).shape;  // [B, H, S, D]
+    Layout layout;
+    layout.root = merge.result;
+    layout.strides = {cs[2] * cs[1] * cs[3], cs[3], cs[1] * cs[3], 1};
+    p.value(context).layout = layout;
+    merge.kind = StepKind::view;
+  }
+  for (Step& step : p.steps) {
+    if (!detail::is_layout_op(step)) continue;
+    if (step.kind == StepKind::view && !step.slice) continue;  // written in place by its producer
+    Layout layout;
+    if (detail::view_layout(p, step, layout) && detail::every_use_reads_strided(p, step.result, layout)) {
+      p.value(step.result).layout = layout;
+      step.kind = StepKind::view;
+    } else {
+      step.kind = StepKind::primitive;  // a copy; a slice keeps its flag
+    }
+  }
+}
+
+}  // namespace vkattn::passes

@@ -1,0 +1,122 @@
+#pragma once
+// Pass 7, plan memory. Every value that owns storage gets a slot. Weights (and packed
+// weights) go one after another in the weight buffer. Inputs, intermediates and
+// outputs share one arena: each is live from the dispatch that first writes it (inputs:
+// before the first) to the last dispatch that reads it (outputs: after the last), and
+// is placed first-fit, largest first, at the lowest offset that overlaps no value live
+// at the same time. The plan reports the arena's size (peak) beside the sum of every
+// value allocated on its own (naive).
+#include <algorithm>
+
+#include "vkattn/compiler/program.hpp"
+
+namespace vkattn::passes {
+
+namespace detail {
+
+constexpr std::int64_t aligned_bytes(const Shape& shape) {
+  std::int64_t bytes = shape.elements() * device_element_bytes;
+  return (bytes + slot_alignment - 1) / slot_alignment * slot_alignment;
+}
+
+constexpr bool dispatches(const Step& step) { return step.kind != StepKind::removed && step.kind != StepKind::view; }
+
+constexpr bool lifetimes_overlap(const TensorSlot& a, const TensorSlot& b) {
+  return a.live_from <= b.live_to && b.live_from <= a.live_to;
+}
+
+}  // namespace detail
+
+constexpr void plan_memory(Program& p) {
+  Schedule& schedule = p.schedule;
+  const int n = int(p.values.size());
+  // Which roots are used, and over which dispatches.
+  std::vector<int> first_write(std::size_t(n), 1 << 30), last_read(std::size_t(n), -2);
+  std::vector<bool> used(std::size_t(n), false);
+  int dispatch = 0;
+  for (const Step& step : p.steps) {
+    if (!detail::dispatches(step)) continue;
+    int root = p.value(step.result).layout.root;
+    used[std::size_t(root)] = true;
+    first_write[std::size_t(root)] = std::min(first_write[std::size_t(root)], dispatch);
+    for (int o : step.operands) {
+      if (o < 0) continue;
+      int r = p.value(o).layout.root;
+      used[std::size_t(r)] = true;
+      last_read[std::size_t(r)] = std::max(last_read[std::size_t(r)], dispatch);
+    }
+    ++dispatch;
+  }
+  const int dispatch_count = dispatch;
+  for (const ProgramOutput& out : p.outputs) {
+    int root = p.value(out.value).layout.root;
+    used[std::size_t(root)] = true;
+    last_read[std::size_t(root)] = dispatch_count;
+  }
+
+  for (int v = 0; v < n; ++v) {
+    ProgramValue& value = p.value(v);
+    if (!used[std::size_t(v)] || value.layout.root != v) continue;
+    TensorSlot slot;
+    slot.name = value.name;
+    slot.value = value.node;
+    slot.shape = value.shape;
+    slot.dtype = value.dtype;
+    slot.bytes = value.shape.elements() * device_element_bytes;
+    bool weight = value.kind == ValueKind::weight || value.kind == ValueKind::packed_weight;
+    slot.storage = weight ? Storage::weights : Storage::arena;
+    slot.role = value.kind == ValueKind::input ? SlotRole::input : weight ? SlotRole::weight : SlotRole::intermediate;
+    for (int part : value.parts) slot.parts.push_back({p.value(part).name, p.value(part).shape});
+    for (const ProgramOutput& out : p.outputs)
+      if (out.value == v) {
+        slot.role = SlotRole::output;
+        slot.name = out.name;
+        value.output_name = out.name;
+      }
+    slot.live_from = value.kind == ValueKind::input ? -1 : first_write[std::size_t(v)];
+    slot.live_to = last_read[std::size_t(v)];
+    if (weight) {
+      slot.live_from = -1;
+      slot.live_to = dispatch_count;
+      slot.offset = schedule.weight_bytes;
+      schedule.weight_bytes += detail::aligned_bytes(value.shape);
+    }
+    value.slot = int(schedule.slots.size());
+    schedule.slots.push_back(slot);
+  }
+
+  // First fit, largest first (ties in slot order, so the plan is deterministic).
+  std::vector<int> order;
+  for (std::size_t s = 0; s < schedule.slots.size(); ++s)
+    if (schedule.slots[s].storage == Storage::arena) order.push_back(int(s));
+  for (std::size_t i = 1; i < order.size(); ++i)  // a stable insertion sort (constexpr)
+    for (std::size_t j = i; j > 0 && schedule.slots[std::size_t(order[j])].bytes >
+                                         schedule.slots[std::size_t(order[j - 1])].bytes;
+         --j)
+      std::swap(order[j], order[j - 1]);
+  std::vector<int> placed;
+  for (int s : order) {
+    TensorSlot& slot = schedule.slots[std::size_t(s)];
+    const std::int64_t size = detail::aligned_bytes(slot.shape);
+    schedule.memory.naive_bytes += size;
+    std::int64_t offset = 0;
+    for (bool moved = true; moved;) {
+      moved = false;
+      for (int other : placed) {
+        const TensorSlot& o = schedule.slots[std::size_t(other)];
+        if (!detail::lifetimes_overlap(slot, o)) continue;
+        std::int64_t o_end = o.offset + detail::aligned_bytes(o.shape);
+        if (offset < o_end && o.offset < offset + size) {
+          offset = o_end;
+          moved = true;
+        }
+      }
+    }
+    slot.offset = offset;
+    schedule.arena_bytes = std::max(schedule.arena_bytes, offset + size);
+    placed.push_back(s);
+  }
+  schedule.memory.peak_bytes = schedule.arena_bytes;
+}
+
+}  // namespace vkattn::passes

@@ -1,0 +1,208 @@
+#pragma once
+// The compiler's IR: the graph's values plus the steps that compute them. It starts
+// as one `primitive` step per graph op; the passes fuse steps into kernels (gemm,
+// flash attention, layer norm with a residual), turn layout ops into views, place
+// every materialised value in memory, and finally emit the Schedule.
+#include <array>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "vkattn/fixed_vector.hpp"
+#include "vkattn/graph.hpp"
+#include "vkattn/schedule.hpp"
+
+namespace vkattn {
+
+class CompileError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class ValueKind : std::uint8_t { input, weight, packed_weight, intermediate };
+
+// How a value is stored: `strides` elements per step along each axis, starting at
+// element `offset` of the value `root` owns. A value that owns its storage is its own
+// root, with row-major strides.
+struct Layout {
+  int root = -1;
+  std::int64_t offset = 0;
+  std::array<std::int64_t, max_rank> strides{};
+  constexpr bool operator==(const Layout&) const = default;
+};
+
+constexpr std::array<std::int64_t, max_rank> row_major(const Shape& shape) {
+  std::array<std::int64_t, max_rank> strides{};
+  std::int64_t stride = 1;
+  for (int axis = shape.rank - 1; axis >= 0; --axis) {
+    strides[std::size_t(axis)] = stride;
+    stride *= shape[axis];
+  }
+  return strides;
+}
+
+struct ProgramValue {
+  Name name;
+  Shape shape;
+  DType dtype = DType::f32;
+  ValueKind kind = ValueKind::intermediate;
+  ValueId node = no_value;                // the graph node, or no_value for values the compiler made
+  FixedVector<int, max_packed_parts> parts;  // packed_weight: the weights concatenated along axis 0
+  Layout layout;                          // set by the layout pass; root == own index until then
+  Name output_name;                       // set when the value is a graph output
+  // Set by plan_memory for values that own storage.
+  int slot = -1;
+};
+
+enum class StepKind : std::uint8_t {
+  primitive,        // one graph op, one dispatch of its plain kernel
+  gemm,             // C = act(alpha * A * B(ᵀ) + bias) + residual
+  flash_attention,  // softmax(mask(scale * Q Kᵀ)) V with online softmax
+  layer_norm,       // LayerNorm(x (+ residual))
+  view,             // no dispatch: the result is a strided view of the operand
+  removed,          // folded into another step or dead
+};
+
+constexpr std::string_view step_kind_name(StepKind kind) {
+  switch (kind) {
+    case StepKind::primitive: return "primitive";
+    case StepKind::gemm: return "gemm";
+    case StepKind::flash_attention: return "flash_attention";
+    case StepKind::layer_norm: return "layer_norm";
+    case StepKind::view: return "view";
+    case StepKind::removed: return "removed";
+  }
+  return "?";
+}
+
+enum class EpilogueActivation : std::uint8_t { none, relu, gelu };
+
+// Attention masks, as bits.
+inline constexpr std::uint32_t mask_causal = 1, mask_window = 2, mask_padding = 4, mask_boolean = 8,
+                               mask_additive = 16;
+
+// Operand positions of each step kind.
+namespace operand {
+inline constexpr int gemm_a = 0, gemm_b = 1, gemm_bias = 2, gemm_residual = 3;
+inline constexpr int attention_q = 0, attention_k = 1, attention_v = 2, attention_lengths = 3,
+                     attention_boolean = 4, attention_additive = 5;
+inline constexpr int norm_x = 0, norm_gamma = 1, norm_beta = 2, norm_residual = 3;
+}  // namespace operand
+
+inline constexpr std::size_t max_step_operands = 6;
+
+// A view op that a fused projection leaves behind: columns [offset, offset + n) of
+// the packed product. Stored in Step::slice_offset; op is Op::output's neighbour
+// "slice" in listings.
+struct Step {
+  StepKind kind = StepKind::primitive;
+  Op op = Op::input;         // primitive and view: the graph op
+  bool slice = false;        // view: the columns [slice_offset, +n) of the operand's last axis
+  std::int64_t slice_offset = 0;
+  int result = -1;           // the program value this step defines
+  std::array<int, max_step_operands> operands{-1, -1, -1, -1, -1, -1};
+  Attributes attributes;     // primitive and view: the op's attributes; layer_norm: epsilon
+  // gemm
+  bool transpose_b = false;
+  double alpha = 1.0;
+  EpilogueActivation activation = EpilogueActivation::none;
+  // flash_attention
+  std::uint32_t masks = 0;
+  double scale = 1.0;
+  CausalAlign align = CausalAlign::top_left;
+  std::int64_t window = 0;
+  std::int64_t kv_group = 1;  // query heads per key/value head
+  FixedVector<ValueId, max_covers> covers;  // graph ops this step computes
+
+  constexpr int operand_count() const {
+    int n = 0;
+    for (int o : operands)
+      if (o >= 0) ++n;
+    return n;
+  }
+};
+
+struct ProgramOutput {
+  Name name;
+  int value = -1;
+  ValueId node = no_value;  // the graph's output node
+};
+
+struct Program {
+  Name graph_name;
+  std::vector<ProgramValue> values;
+  std::vector<Step> steps;   // in execution order
+  std::vector<ProgramOutput> outputs;
+  const Graph* graph = nullptr;
+  bool fused = true;
+  Schedule schedule;         // filled by the last pass
+
+  constexpr int add_value(const ProgramValue& v) {
+    values.push_back(v);
+    int id = int(values.size() - 1);
+    values.back().layout.root = id;
+    values.back().layout.strides = row_major(v.shape);
+    return id;
+  }
+  // The step that defines `value`, or -1 (inputs and weights).
+  constexpr int producer(int value) const {
+    for (std::size_t s = 0; s < steps.size(); ++s)
+      if (steps[s].kind != StepKind::removed && steps[s].result == value) return int(s);
+    return -1;
+  }
+  // Live steps that read `value`, and whether a graph output is `value`.
+  constexpr int use_count(int value) const {
+    int n = 0;
+    for (const Step& step : steps)
+      if (step.kind != StepKind::removed)
+        for (int o : step.operands)
+          if (o == value) ++n;
+    for (const ProgramOutput& out : outputs)
+      if (out.value == value) ++n;
+    return n;
+  }
+  constexpr bool is_output(int value) const {
+    for (const ProgramOutput& out : outputs)
+      if (out.value == value) return true;
+    return false;
+  }
+  // The only live step that reads `value` when it has exactly one use and is no output.
+  constexpr int sole_consumer(int value) const {
+    if (use_count(value) != 1 || is_output(value)) return -1;
+    for (std::size_t s = 0; s < steps.size(); ++s)
+      if (steps[s].kind != StepKind::removed)
+        for (int o : steps[s].operands)
+          if (o == value) return int(s);
+    return -1;
+  }
+  constexpr void replace_uses(int from, int to) {
+    for (Step& step : steps)
+      for (int& o : step.operands)
+        if (o == from) o = to;
+    for (ProgramOutput& out : outputs)
+      if (out.value == from) out.value = to;
+  }
+  constexpr const ProgramValue& value(int id) const { return values[std::size_t(id)]; }
+  constexpr ProgramValue& value(int id) { return values[std::size_t(id)]; }
+  // True when `v` is stored row-major in storage of its own.
+  constexpr bool contiguous(int v) const {
+    const ProgramValue& pv = value(v);
+    return pv.layout.root == v && pv.layout.offset == 0 && pv.layout.strides == row_major(pv.shape);
+  }
+};
+
+// Covers of `step` extended with those of `other` (ops folded into it).
+constexpr void absorb_covers(Step& step, const Step& other) {
+  for (ValueId id : other.covers)
+    if (!step.covers.contains(id)) step.covers.push_back(id);
+}
+
+[[noreturn]] inline void compile_failure(std::string_view message) {
+  throw CompileError("vkattn: " + std::string(message));
+}
+
+// Text of a program: one line per live step (used for the pass dumps).
+std::string to_text(const Program& program);
+
+}  // namespace vkattn

@@ -1,0 +1,153 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+// Fused attention for one (batch b, head h) and ROWS queries per invocation:
+//   O[b, h, i, :] = sum_j softmax_j(s_ij) V[b, h / kv_group, j, :]
+//   s_ij = scale * dot(Q[b, h, i, :], K[b, h / kv_group, j, :]) (+ additive[b, h, i, j])
+//          and -inf where a mask hides key j from query i:
+//   causal (MASKS & 1):   j > i + shift
+//   window (MASKS & 2):   |i + shift - j| >= window
+//   padding (MASKS & 4):  j >= lengths[b]
+//   boolean (MASKS & 8):  boolean[b, h, i, j] == 0
+//   additive (MASKS & 16) adds its value; shift = Sk - Sq when ALIGN = 1 (bottom
+//   right), else 0. A row whose every key is hidden is all zeros.
+// Online softmax (in base 2, with log2(e) folded into the scale): keys go in blocks of
+// 8; per row it keeps the running maximum m, the running sum l of exp2(s - m) and the
+// unnormalised output o, rescaled by exp2(m_old - m_new) when the maximum grows, so the
+// Sq x Sk score matrix is never stored. Keys outside the causal / window / padding
+// bounds of all ROWS queries are skipped. Q, K and V are read through texel buffers at
+// any offset and batch, head and row strides (unit stride along the head dimension);
+// O is written at its own strides (for example straight into merged heads).
+layout(local_size_x = 8) in;
+layout(constant_id = 0) const uint VEC4 = 1;
+layout(constant_id = 1) const uint MASKS = 0;
+layout(constant_id = 2) const uint ALIGN = 0;
+layout(constant_id = 3) const uint HEAD_DIM = 64;
+layout(constant_id = 4) const uint VALUE_DIM = 64;
+layout(constant_id = 5) const uint ROWS = 4;
+#include "common.glsl"
+
+layout(std430, binding = 0) writeonly buffer Result { float o_out[]; };
+layout(binding = 1) uniform samplerBuffer q_texels;
+layout(binding = 2) uniform samplerBuffer k_texels;
+layout(binding = 3) uniform samplerBuffer v_texels;
+layout(std430, binding = 4) readonly buffer Lengths { int lengths[]; };
+layout(std430, binding = 5) readonly buffer BooleanMask { float boolean_mask[]; };
+layout(std430, binding = 6) readonly buffer AdditiveMask { float additive_mask[]; };
+
+layout(push_constant) uniform Constants {
+  uint heads, sq, sk, kv_group;
+  uint q_offset, q_batch, q_head, q_row;
+  uint k_offset, k_batch, k_head, k_row;
+  uint v_offset, v_batch, v_head, v_row;
+  uint o_offset, o_batch, o_head, o_row;
+  float scale;
+  uint window;
+  uint bm_batch, bm_head, bm_row, bm_key;
+  uint am_batch, am_head, am_row, am_key;
+} p;
+
+const uint D4 = (HEAD_DIM + 3u) / 4u;
+const uint DV4 = (VALUE_DIM + 3u) / 4u;
+const uint KEYS = 8;
+const float LOG2E = 1.4426950408889634;
+
+void main() {
+  const bool vec4_view = VEC4 == 1u;
+  const uint b = gl_WorkGroupID.z, h = gl_WorkGroupID.y, kv_head = h / p.kv_group;
+  const uint row0 = (gl_WorkGroupID.x * gl_WorkGroupSize.x + gl_LocalInvocationID.x) * ROWS;
+  if (row0 >= p.sq) return;
+  const float neg_inf = uintBitsToFloat(0xff800000u);
+  const uint rows_here = min(ROWS, p.sq - row0);
+
+  vec4 q[ROWS * D4];
+  const float q_scale = p.scale * LOG2E;
+  for (uint r = 0; r < ROWS; ++r) {
+    uint base = p.q_offset + b * p.q_batch + h * p.q_head + min(row0 + r, p.sq - 1u) * p.q_row;
+    for (uint d = 0; d < D4; ++d) q[r * D4 + d] = q_scale * fetch4(q_texels, vec4_view, base + 4u * d, base + HEAD_DIM);
+  }
+  vec4 o[ROWS * DV4];
+  for (uint i = 0; i < ROWS * DV4; ++i) o[i] = vec4(0.0);
+  float m[ROWS], l[ROWS];
+  for (uint r = 0; r < ROWS; ++r) {
+    m[r] = neg_inf;
+    l[r] = 0.0;
+  }
+
+  // The keys any of this invocation's queries can see.
+  const int shift = ALIGN == 1u ? int(p.sk) - int(p.sq) : 0;
+  const int first_row = int(row0), last_row = int(row0 + rows_here) - 1;
+  int key_begin = 0, key_end = int(p.sk);
+  if ((MASKS & 1u) != 0u) key_end = min(key_end, last_row + shift + 1);
+  if ((MASKS & 2u) != 0u) {
+    key_begin = max(key_begin, first_row + shift - int(p.window) + 1);
+    key_end = min(key_end, last_row + shift + int(p.window));
+  }
+  if ((MASKS & 4u) != 0u) key_end = min(key_end, lengths[b]);
+
+  const uint k_base = p.k_offset + b * p.k_batch + kv_head * p.k_head;
+  const uint v_base = p.v_offset + b * p.v_batch + kv_head * p.v_head;
+  for (int j0 = key_begin; j0 < key_end; j0 += int(KEYS)) {
+    float s[ROWS * KEYS];
+    for (uint jj = 0; jj < KEYS; ++jj) {
+      uint key = uint(min(j0 + int(jj), int(p.sk) - 1));
+      uint base = k_base + key * p.k_row;
+      vec4 k[D4];
+      for (uint d = 0; d < D4; ++d) k[d] = fetch4(k_texels, vec4_view, base + 4u * d, base + HEAD_DIM);
+      for (uint r = 0; r < ROWS; ++r) {
+        float acc = 0.0;
+        for (uint d = 0; d < D4; ++d) acc = dot_add(q[r * D4 + d], k[d], acc);
+        s[r * KEYS + jj] = acc;
+      }
+    }
+    for (uint r = 0; r < ROWS; ++r) {
+      int i = int(row0 + r);
+      uint row = min(row0 + r, p.sq - 1u);
+      float block_max = neg_inf;
+      for (uint jj = 0; jj < KEYS; ++jj) {
+        int j = j0 + int(jj);
+        bool keep = j < key_end;
+        if ((MASKS & 1u) != 0u) keep = keep && j <= i + shift;
+        if ((MASKS & 2u) != 0u) keep = keep && abs(i + shift - j) < int(p.window);
+        uint key = uint(min(j, int(p.sk) - 1));
+        if ((MASKS & 8u) != 0u)
+          keep = keep && boolean_mask[b * p.bm_batch + h * p.bm_head + row * p.bm_row + key * p.bm_key] != 0.0;
+        float v = s[r * KEYS + jj];
+        if ((MASKS & 16u) != 0u) v += LOG2E * additive_mask[b * p.am_batch + h * p.am_head + row * p.am_row + key * p.am_key];
+        v = keep ? v : neg_inf;
+        s[r * KEYS + jj] = v;
+        block_max = max(block_max, v);
+      }
+      float new_max = max(m[r], block_max);
+      if (new_max == neg_inf) {  // every key so far hidden: nothing to add
+        for (uint jj = 0; jj < KEYS; ++jj) s[r * KEYS + jj] = 0.0;
+        continue;
+      }
+      float rescale = exp2(m[r] - new_max);
+      m[r] = new_max;
+      float sum = 0.0;
+      for (uint jj = 0; jj < KEYS; ++jj) {
+        float e = exp2(s[r * KEYS + jj] - new_max);
+        s[r * KEYS + jj] = e;
+        sum += e;
+      }
+      l[r] = l[r] * rescale + sum;
+      for (uint d = 0; d < DV4; ++d) o[r * DV4 + d] *= rescale;
+    }
+    for (uint jj = 0; jj < KEYS; ++jj) {
+      uint key = uint(min(j0 + int(jj), int(p.sk) - 1));
+      uint base = v_base + key * p.v_row;
+      vec4 v[DV4];
+      for (uint d = 0; d < DV4; ++d) v[d] = fetch4(v_texels, vec4_view, base + 4u * d, base + VALUE_DIM);
+      for (uint r = 0; r < ROWS; ++r) {
+        vec4 weight = vec4(s[r * KEYS + jj]);
+        for (uint d = 0; d < DV4; ++d) o[r * DV4 + d] = fma(weight, v[d], o[r * DV4 + d]);
+      }
+    }
+  }
+
+  for (uint r = 0; r < rows_here; ++r) {
+    float inverse = l[r] > 0.0 ? 1.0 / l[r] : 0.0;
+    uint base = p.o_offset + b * p.o_batch + h * p.o_head + (row0 + r) * p.o_row;
+    for (uint d = 0; d < VALUE_DIM; ++d) o_out[base + d] = o[r * DV4 + d / 4u][d % 4u] * inverse;
+  }
+}

@@ -1,0 +1,104 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+// Batched matrix product with a fused epilogue, f32 in and out, f32 accumulation:
+//   C[z, m, n] = act(alpha * sum_k A[z, m, k] * B'[z, k, n] + bias[n]) + R[z, m, n]
+//   B'[z, k, n] = B[z, n, k] (TRANSPOSE_B = 1, a [out, in] weight) or B[z, k, n]
+//   act = identity (ACTIVATION 0), relu (1) or gelu (2); bias when HAS_BIAS, the
+//   residual R when HAS_RESIDUAL.
+// A and B are read through texel buffers at any offset and row stride (lda, ldb), with
+// batch z = outer * inner_count + inner starting at outer * x_outer + inner * x_inner
+// (0 broadcasts); C, bias and R are dense.
+// Each invocation computes ROWS rows x 8 columns; the 8 invocations of a workgroup take
+// 64 consecutive columns, so the SIMD lanes of a CPU device share A's rows. Per step of
+// 4 k values all A and B texels are fetched first, then each accumulator's FMAs run
+// back to back. Rows and columns past the edge are clamped for reading and not written.
+layout(local_size_x = 8) in;
+layout(constant_id = 0) const uint TRANSPOSE_B = 1;
+layout(constant_id = 1) const uint A_VEC4 = 1;
+layout(constant_id = 2) const uint B_VEC4 = 1;
+layout(constant_id = 3) const uint HAS_BIAS = 0;
+layout(constant_id = 4) const uint HAS_RESIDUAL = 0;
+layout(constant_id = 5) const uint ACTIVATION = 0;
+layout(constant_id = 6) const uint ROWS = 32;
+#include "common.glsl"
+
+layout(std430, binding = 0) writeonly buffer Result { float c[]; };
+layout(binding = 1) uniform samplerBuffer a_texels;
+layout(binding = 2) uniform samplerBuffer b_texels;
+layout(std430, binding = 3) readonly buffer Bias { float bias[]; };
+layout(std430, binding = 4) readonly buffer Residual { float residual[]; };
+
+layout(push_constant) uniform Constants {
+  uint M, N, K, inner_count;
+  uint a_offset, a_outer, a_inner, lda;
+  uint b_offset, b_outer, b_inner, ldb;
+  float alpha;
+} p;
+
+const uint COLUMNS = 8;
+
+void main() {
+  const uint z = gl_WorkGroupID.z;
+  const uint outer = z / p.inner_count, inner = z % p.inner_count;
+  const uint a_base = p.a_offset + outer * p.a_outer + inner * p.a_inner;
+  const uint b_base = p.b_offset + outer * p.b_outer + inner * p.b_inner;
+  const uint m0 = gl_WorkGroupID.y * ROWS;
+  const uint n0 = (gl_WorkGroupID.x * gl_WorkGroupSize.x + gl_LocalInvocationID.x) * COLUMNS;
+  if (n0 >= p.N) return;
+  const bool a_vec4 = A_VEC4 == 1u, b_vec4 = B_VEC4 == 1u;
+
+  // Row starts of A (clamped rows) and, transposed, of B's columns.
+  uint a_row[ROWS];
+  for (uint r = 0; r < ROWS; ++r) a_row[r] = a_base + min(m0 + r, p.M - 1u) * p.lda;
+  uint b_row[COLUMNS];
+  for (uint j = 0; j < COLUMNS; ++j) b_row[j] = b_base + min(n0 + j, p.N - 1u) * p.ldb;
+
+  vec4 acc[ROWS * 2];
+  for (uint i = 0; i < ROWS * 2; ++i) acc[i] = vec4(0.0);
+
+  for (uint k = 0; k < p.K; k += 4u) {
+    vec4 a[ROWS];
+    for (uint r = 0; r < ROWS; ++r) a[r] = fetch4(a_texels, a_vec4, a_row[r] + k, a_row[r] + p.K);
+    if (TRANSPOSE_B == 1u) {
+      vec4 b[COLUMNS];
+      for (uint j = 0; j < COLUMNS; ++j) b[j] = fetch4(b_texels, b_vec4, b_row[j] + k, b_row[j] + p.K);
+      for (uint r = 0; r < ROWS; ++r) {
+        acc[2 * r] = vec4(dot_add(a[r], b[0], acc[2 * r].x), dot_add(a[r], b[1], acc[2 * r].y),
+                          dot_add(a[r], b[2], acc[2 * r].z), dot_add(a[r], b[3], acc[2 * r].w));
+        acc[2 * r + 1] = vec4(dot_add(a[r], b[4], acc[2 * r + 1].x), dot_add(a[r], b[5], acc[2 * r + 1].y),
+                              dot_add(a[r], b[6], acc[2 * r + 1].z), dot_add(a[r], b[7], acc[2 * r + 1].w));
+      }
+    } else {
+      // Rows k..k+3 of B, columns n0..n0+7 as two texels each; rows past K read 0.
+      vec4 lo[4], hi[4];
+      for (uint kk = 0; kk < 4u; ++kk) {
+        bool in_k = k + kk < p.K;
+        uint row = b_base + min(k + kk, p.K - 1u) * p.ldb + n0;
+        uint row_end = b_base + min(k + kk, p.K - 1u) * p.ldb + p.N;
+        lo[kk] = in_k ? fetch4(b_texels, b_vec4, row, row_end) : vec4(0.0);
+        hi[kk] = in_k && n0 + 4u < p.N ? fetch4(b_texels, b_vec4, row + 4u, row_end) : vec4(0.0);
+      }
+      for (uint r = 0; r < ROWS; ++r) {
+        acc[2 * r] = fma(vec4(a[r].w), lo[3], fma(vec4(a[r].z), lo[2], fma(vec4(a[r].y), lo[1], fma(vec4(a[r].x), lo[0], acc[2 * r]))));
+        acc[2 * r + 1] = fma(vec4(a[r].w), hi[3], fma(vec4(a[r].z), hi[2], fma(vec4(a[r].y), hi[1], fma(vec4(a[r].x), hi[0], acc[2 * r + 1]))));
+      }
+    }
+  }
+
+  const uint c_base = z * p.M * p.N;
+  for (uint r = 0; r < ROWS; ++r) {
+    uint m = m0 + r;
+    if (m >= p.M) break;
+    for (uint j = 0; j < COLUMNS; ++j) {
+      uint n = n0 + j;
+      if (n >= p.N) break;
+      float v = p.alpha * acc[2 * r + j / 4u][j % 4u];
+      if (HAS_BIAS == 1u) v += bias[n];
+      if (ACTIVATION == 1u) v = max(v, 0.0);
+      if (ACTIVATION == 2u) v = gelu(v);
+      uint index = c_base + m * p.N + n;
+      if (HAS_RESIDUAL == 1u) v += residual[index];
+      c[index] = v;
+    }
+  }
+}
