@@ -34,6 +34,7 @@ struct Executable::State {
   VkQueryPool queries = VK_NULL_HANDLE;
   VkFence fence = VK_NULL_HANDLE;
   std::vector<DispatchTiming> timings;
+  double last_run_ms = 0;
 
   State(Context::State& c, Schedule s, const ExecutableOptions& o)
       : context(c),
@@ -311,9 +312,11 @@ TensorMap Executable::run(const TensorMap& inputs) {
     check(vkGetQueryPoolResults(s.context.device, s.queries, 0, std::uint32_t(ticks.size()), ticks.size() * 8,
                                 ticks.data(), 8, VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT),
           "vkGetQueryPoolResults");
+    const double tick_ms = s.context.info.timestamp_period_ns * 1e-6;
     for (std::size_t i = 0; i < s.schedule.dispatches.size(); ++i)
       s.timings.push_back({std::string(s.schedule.dispatches[i].label.view()),
-                           double(ticks[2 * i + 1] - ticks[2 * i]) * s.context.info.timestamp_period_ns * 1e-6});
+                           double(ticks[2 * i + 1] - ticks[2 * i]) * tick_ms, double(ticks[2 * i] - ticks[0]) * tick_ms});
+    s.last_run_ms = ticks.empty() ? 0.0 : double(ticks.back() - ticks.front()) * tick_ms;
   }
 
   TensorMap outputs;
@@ -334,6 +337,7 @@ void Executable::poison_arena(float value) { state_->arena.fill(std::bit_cast<st
 
 const Schedule& Executable::schedule() const { return state_->schedule; }
 const std::vector<DispatchTiming>& Executable::timings() const { return state_->timings; }
+double Executable::last_run_ms() const { return state_->last_run_ms; }
 const PipelineCacheInfo& Executable::pipeline_cache() const { return state_->cache.info(); }
 
 }  // namespace vkattn

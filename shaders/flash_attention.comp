@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 // Fused attention for one (batch b, head h) and ROWS queries per invocation:
 //   O[b, h, i, :] = sum_j softmax_j(s_ij) V[b, h / kv_group, j, :]
 //   s_ij = scale * dot(Q[b, h, i, :], K[b, h / kv_group, j, :]) (+ additive[b, h, i, j])
@@ -61,14 +62,14 @@ void main() {
 
   vec4 q[ROWS * D4];
   const float q_scale = p.scale * LOG2E;
-  for (uint r = 0; r < ROWS; ++r) {
+  [[unroll]] for (uint r = 0; r < ROWS; ++r) {
     uint base = p.q_offset + b * p.q_batch + h * p.q_head + min(row0 + r, p.sq - 1u) * p.q_row;
-    for (uint d = 0; d < D4; ++d) q[r * D4 + d] = q_scale * fetch4(q_texels, vec4_view, base + 4u * d, base + HEAD_DIM);
+    [[unroll]] for (uint d = 0; d < D4; ++d) q[r * D4 + d] = q_scale * fetch4(q_texels, vec4_view, base + 4u * d, base + HEAD_DIM);
   }
   vec4 o[ROWS * DV4];
-  for (uint i = 0; i < ROWS * DV4; ++i) o[i] = vec4(0.0);
+  [[unroll]] for (uint i = 0; i < ROWS * DV4; ++i) o[i] = vec4(0.0);
   float m[ROWS], l[ROWS];
-  for (uint r = 0; r < ROWS; ++r) {
+  [[unroll]] for (uint r = 0; r < ROWS; ++r) {
     m[r] = neg_inf;
     l[r] = 0.0;
   }
@@ -88,22 +89,22 @@ void main() {
   const uint v_base = p.v_offset + b * p.v_batch + kv_head * p.v_head;
   for (int j0 = key_begin; j0 < key_end; j0 += int(KEYS)) {
     float s[ROWS * KEYS];
-    for (uint jj = 0; jj < KEYS; ++jj) {
+    [[unroll]] for (uint jj = 0; jj < KEYS; ++jj) {
       uint key = uint(min(j0 + int(jj), int(p.sk) - 1));
       uint base = k_base + key * p.k_row;
       vec4 k[D4];
-      for (uint d = 0; d < D4; ++d) k[d] = fetch4(k_texels, vec4_view, base + 4u * d, base + HEAD_DIM);
-      for (uint r = 0; r < ROWS; ++r) {
+      [[unroll]] for (uint d = 0; d < D4; ++d) k[d] = fetch4(k_texels, vec4_view, base + 4u * d, base + HEAD_DIM);
+      [[unroll]] for (uint r = 0; r < ROWS; ++r) {
         float acc = 0.0;
-        for (uint d = 0; d < D4; ++d) acc = dot_add(q[r * D4 + d], k[d], acc);
+        [[unroll]] for (uint d = 0; d < D4; ++d) acc = dot_add(q[r * D4 + d], k[d], acc);
         s[r * KEYS + jj] = acc;
       }
     }
-    for (uint r = 0; r < ROWS; ++r) {
+    [[unroll]] for (uint r = 0; r < ROWS; ++r) {
       int i = int(row0 + r);
       uint row = min(row0 + r, p.sq - 1u);
       float block_max = neg_inf;
-      for (uint jj = 0; jj < KEYS; ++jj) {
+      [[unroll]] for (uint jj = 0; jj < KEYS; ++jj) {
         int j = j0 + int(jj);
         bool keep = j < key_end;
         if ((MASKS & 1u) != 0u) keep = keep && j <= i + shift;
@@ -119,35 +120,36 @@ void main() {
       }
       float new_max = max(m[r], block_max);
       if (new_max == neg_inf) {  // every key so far hidden: nothing to add
-        for (uint jj = 0; jj < KEYS; ++jj) s[r * KEYS + jj] = 0.0;
+        [[unroll]] for (uint jj = 0; jj < KEYS; ++jj) s[r * KEYS + jj] = 0.0;
         continue;
       }
       float rescale = exp2(m[r] - new_max);
       m[r] = new_max;
       float sum = 0.0;
-      for (uint jj = 0; jj < KEYS; ++jj) {
+      [[unroll]] for (uint jj = 0; jj < KEYS; ++jj) {
         float e = exp2(s[r * KEYS + jj] - new_max);
         s[r * KEYS + jj] = e;
         sum += e;
       }
       l[r] = l[r] * rescale + sum;
-      for (uint d = 0; d < DV4; ++d) o[r * DV4 + d] *= rescale;
+      [[unroll]] for (uint d = 0; d < DV4; ++d) o[r * DV4 + d] *= rescale;
     }
-    for (uint jj = 0; jj < KEYS; ++jj) {
+    [[unroll]] for (uint jj = 0; jj < KEYS; ++jj) {
       uint key = uint(min(j0 + int(jj), int(p.sk) - 1));
       uint base = v_base + key * p.v_row;
       vec4 v[DV4];
-      for (uint d = 0; d < DV4; ++d) v[d] = fetch4(v_texels, vec4_view, base + 4u * d, base + VALUE_DIM);
-      for (uint r = 0; r < ROWS; ++r) {
+      [[unroll]] for (uint d = 0; d < DV4; ++d) v[d] = fetch4(v_texels, vec4_view, base + 4u * d, base + VALUE_DIM);
+      [[unroll]] for (uint r = 0; r < ROWS; ++r) {
         vec4 weight = vec4(s[r * KEYS + jj]);
-        for (uint d = 0; d < DV4; ++d) o[r * DV4 + d] = fma(weight, v[d], o[r * DV4 + d]);
+        [[unroll]] for (uint d = 0; d < DV4; ++d) o[r * DV4 + d] = fma(weight, v[d], o[r * DV4 + d]);
       }
     }
   }
 
-  for (uint r = 0; r < rows_here; ++r) {
+  [[unroll]] for (uint r = 0; r < ROWS; ++r) {
+    if (r >= rows_here) break;
     float inverse = l[r] > 0.0 ? 1.0 / l[r] : 0.0;
     uint base = p.o_offset + b * p.o_batch + h * p.o_head + (row0 + r) * p.o_row;
-    for (uint d = 0; d < VALUE_DIM; ++d) o_out[base + d] = o[r * DV4 + d / 4u][d % 4u] * inverse;
+    [[unroll]] for (uint d = 0; d < VALUE_DIM; ++d) o_out[base + d] = o[r * DV4 + d / 4u][d % 4u] * inverse;
   }
 }

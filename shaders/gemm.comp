@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 // Batched matrix product with a fused epilogue, f32 in and out, f32 accumulation:
 //   C[z, m, n] = act(alpha * sum_k A[z, m, k] * B'[z, k, n] + bias[n]) + R[z, m, n]
 //   B'[z, k, n] = B[z, n, k] (TRANSPOSE_B = 1, a [out, in] weight) or B[z, k, n]
@@ -49,20 +50,20 @@ void main() {
 
   // Row starts of A (clamped rows) and, transposed, of B's columns.
   uint a_row[ROWS];
-  for (uint r = 0; r < ROWS; ++r) a_row[r] = a_base + min(m0 + r, p.M - 1u) * p.lda;
+  [[unroll]] for (uint r = 0; r < ROWS; ++r) a_row[r] = a_base + min(m0 + r, p.M - 1u) * p.lda;
   uint b_row[COLUMNS];
-  for (uint j = 0; j < COLUMNS; ++j) b_row[j] = b_base + min(n0 + j, p.N - 1u) * p.ldb;
+  [[unroll]] for (uint j = 0; j < COLUMNS; ++j) b_row[j] = b_base + min(n0 + j, p.N - 1u) * p.ldb;
 
   vec4 acc[ROWS * 2];
-  for (uint i = 0; i < ROWS * 2; ++i) acc[i] = vec4(0.0);
+  [[unroll]] for (uint i = 0; i < ROWS * 2; ++i) acc[i] = vec4(0.0);
 
   for (uint k = 0; k < p.K; k += 4u) {
     vec4 a[ROWS];
-    for (uint r = 0; r < ROWS; ++r) a[r] = fetch4(a_texels, a_vec4, a_row[r] + k, a_row[r] + p.K);
+    [[unroll]] for (uint r = 0; r < ROWS; ++r) a[r] = fetch4(a_texels, a_vec4, a_row[r] + k, a_row[r] + p.K);
     if (TRANSPOSE_B == 1u) {
       vec4 b[COLUMNS];
-      for (uint j = 0; j < COLUMNS; ++j) b[j] = fetch4(b_texels, b_vec4, b_row[j] + k, b_row[j] + p.K);
-      for (uint r = 0; r < ROWS; ++r) {
+      [[unroll]] for (uint j = 0; j < COLUMNS; ++j) b[j] = fetch4(b_texels, b_vec4, b_row[j] + k, b_row[j] + p.K);
+      [[unroll]] for (uint r = 0; r < ROWS; ++r) {
         acc[2 * r] = vec4(dot_add(a[r], b[0], acc[2 * r].x), dot_add(a[r], b[1], acc[2 * r].y),
                           dot_add(a[r], b[2], acc[2 * r].z), dot_add(a[r], b[3], acc[2 * r].w));
         acc[2 * r + 1] = vec4(dot_add(a[r], b[4], acc[2 * r + 1].x), dot_add(a[r], b[5], acc[2 * r + 1].y),
@@ -71,14 +72,14 @@ void main() {
     } else {
       // Rows k..k+3 of B, columns n0..n0+7 as two texels each; rows past K read 0.
       vec4 lo[4], hi[4];
-      for (uint kk = 0; kk < 4u; ++kk) {
+      [[unroll]] for (uint kk = 0; kk < 4u; ++kk) {
         bool in_k = k + kk < p.K;
         uint row = b_base + min(k + kk, p.K - 1u) * p.ldb + n0;
         uint row_end = b_base + min(k + kk, p.K - 1u) * p.ldb + p.N;
         lo[kk] = in_k ? fetch4(b_texels, b_vec4, row, row_end) : vec4(0.0);
         hi[kk] = in_k && n0 + 4u < p.N ? fetch4(b_texels, b_vec4, row + 4u, row_end) : vec4(0.0);
       }
-      for (uint r = 0; r < ROWS; ++r) {
+      [[unroll]] for (uint r = 0; r < ROWS; ++r) {
         acc[2 * r] = fma(vec4(a[r].w), lo[3], fma(vec4(a[r].z), lo[2], fma(vec4(a[r].y), lo[1], fma(vec4(a[r].x), lo[0], acc[2 * r]))));
         acc[2 * r + 1] = fma(vec4(a[r].w), hi[3], fma(vec4(a[r].z), hi[2], fma(vec4(a[r].y), hi[1], fma(vec4(a[r].x), hi[0], acc[2 * r + 1]))));
       }
@@ -86,10 +87,10 @@ void main() {
   }
 
   const uint c_base = z * p.M * p.N;
-  for (uint r = 0; r < ROWS; ++r) {
+  [[unroll]] for (uint r = 0; r < ROWS; ++r) {
     uint m = m0 + r;
     if (m >= p.M) break;
-    for (uint j = 0; j < COLUMNS; ++j) {
+    [[unroll]] for (uint j = 0; j < COLUMNS; ++j) {
       uint n = n0 + j;
       if (n >= p.N) break;
       float v = p.alpha * acc[2 * r + j / 4u][j % 4u];

@@ -54,18 +54,20 @@ inline Comparison compare(const Tensor& device, const Tensor& reference) {
   return c;
 }
 
-// Lowers `graph` unfused, runs it on the device with the arena poisoned with NaN, and
-// checks every output against the reference. Returns the largest normalised error.
-inline double check_on_device(const Graph& graph, std::uint64_t seed, double tolerance = 1e-5) {
+// Compiles `graph` (fused, or unfused), runs it on the device with the arena poisoned
+// with NaN, and checks every output against the reference. Returns the largest
+// normalised error.
+inline double check_schedule_on_device(const Graph& graph, bool fuse, std::uint64_t seed, double tolerance) {
   TensorMap bindings = random_bindings(graph, seed);
   ReferenceResult expected = run_reference(graph, bindings);
-  Executable executable(validated_context(), lower_unfused(graph), bindings);
+  Executable executable(validated_context(), compile(graph, CompileOptions{.fuse = fuse}), bindings);
   executable.poison_arena(std::numeric_limits<float>::quiet_NaN());
   TensorMap actual = executable.run(bindings);
   double worst = 0;
   REQUIRE(actual.size() == expected.outputs.size());
   for (const auto& [name, reference] : expected.outputs) {
-    INFO("graph " << graph.name() << ", output " << name << " " << to_string(reference.shape));
+    INFO("graph " << graph.name() << (fuse ? " fused" : " unfused") << ", output " << name << " "
+                  << to_string(reference.shape));
     Comparison c = compare(actual.at(name), reference);
     CHECK(c.nan_count == 0);
     CHECK(c.infinity_mismatches == 0);
@@ -74,6 +76,13 @@ inline double check_on_device(const Graph& graph, std::uint64_t seed, double tol
   }
   require_no_validation_messages();
   return worst;
+}
+
+// Both schedules of `graph`, fused and unfused, against the reference.
+inline double check_on_device(const Graph& graph, std::uint64_t seed, double tolerance = 1e-5) {
+  double unfused = check_schedule_on_device(graph, false, seed, tolerance);
+  double fused = check_schedule_on_device(graph, true, seed, tolerance);
+  return std::max(unfused, fused);
 }
 
 }  // namespace vkattn::testing

@@ -66,7 +66,8 @@ class Context {
 
 struct DispatchTiming {
   std::string label;
-  double milliseconds = 0;
+  double milliseconds = 0;  // from the timestamp before the dispatch to the one after it
+  double start_ms = 0;      // when it began, from the start of the first dispatch
 };
 
 struct PipelineCacheInfo {
@@ -100,6 +101,9 @@ class Executable {
   const Schedule& schedule() const;
   // Device time of each dispatch in the last run; empty without timestamp support.
   const std::vector<DispatchTiming>& timings() const;
+  // Device time of the whole last run, first dispatch start to last dispatch end
+  // (barriers included); 0 without timestamp support.
+  double last_run_ms() const;
   const PipelineCacheInfo& pipeline_cache() const;
 
   struct State;

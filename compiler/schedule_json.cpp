@@ -1,0 +1,85 @@
+// A Schedule as JSON, format "vkattn.schedule" (docs/schedule-json.md).
+#include <nlohmann/json.hpp>
+
+#include "vkattn/schedule_text.hpp"
+
+namespace vkattn {
+
+namespace {
+
+nlohmann::json shape_json(const Shape& shape) {
+  nlohmann::json dims = nlohmann::json::array();
+  for (int i = 0; i < shape.rank; ++i) dims.push_back(shape[i]);
+  return dims;
+}
+
+std::string cover_name(const Graph* graph, ValueId id) {
+  if (graph != nullptr && id >= 0 && std::size_t(id) < graph->size()) return std::string(graph->node(id).name.view());
+  std::string text = "%";  // appended, not concatenated: g++ 12 misreports operator+ here
+  text += std::to_string(id);
+  return text;
+}
+
+}  // namespace
+
+std::string schedule_to_json(const Schedule& s, const Graph* graph) {
+  nlohmann::json doc;
+  doc["format"] = "vkattn.schedule";
+  doc["version"] = schedule_json_version;
+  doc["graph"] = std::string(s.graph_name.view());
+  doc["fused"] = s.fused;
+  double bytes = 0;
+  for (const Dispatch& d : s.dispatches) bytes += d.bytes;
+  doc["totals"] = {{"dispatches", s.dispatches.size()}, {"flops", s.total_flops()}, {"bytes", bytes}};
+  doc["memory"] = {{"peak_bytes", s.memory.peak_bytes},
+                   {"naive_bytes", s.memory.naive_bytes},
+                   {"arena_bytes", s.arena_bytes},
+                   {"weight_bytes", s.weight_bytes}};
+  nlohmann::json slots = nlohmann::json::array();
+  for (const TensorSlot& t : s.slots) {
+    nlohmann::json slot{{"name", std::string(t.name.view())},
+                        {"role", std::string(role_name(t.role))},
+                        {"storage", t.storage == Storage::arena ? "arena" : "weights"},
+                        {"shape", shape_json(t.shape)},
+                        {"dtype", std::string(dtype_name(t.dtype))},
+                        {"offset", t.offset},
+                        {"bytes", t.bytes},
+                        {"live", {t.live_from, t.live_to}}};
+    if (!t.parts.empty()) {
+      nlohmann::json parts = nlohmann::json::array();
+      for (const PackedPart& part : t.parts)
+        parts.push_back({{"name", std::string(part.name.view())}, {"shape", shape_json(part.shape)}});
+      slot["packed_from"] = parts;
+    }
+    slots.push_back(slot);
+  }
+  doc["slots"] = slots;
+  nlohmann::json dispatches = nlohmann::json::array();
+  for (std::size_t i = 0; i < s.dispatches.size(); ++i) {
+    const Dispatch& d = s.dispatches[i];
+    nlohmann::json bindings = nlohmann::json::array();
+    for (int b = 0; b < max_bindings; ++b)
+      if (d.slots[std::size_t(b)] >= 0)
+        bindings.push_back({{"binding", b},
+                            {"slot", d.slots[std::size_t(b)]},
+                            {"tensor", std::string(s.slots[std::size_t(d.slots[std::size_t(b)])].name.view())},
+                            {"access", std::string(access_name(d.access[std::size_t(b)]))}});
+    nlohmann::json covers = nlohmann::json::array();
+    for (ValueId id : d.covers) covers.push_back(cover_name(graph, id));
+    dispatches.push_back({{"index", i},
+                          {"kernel", std::string(kernel_name(d.kernel))},
+                          {"label", std::string(d.label.view())},
+                          {"bindings", bindings},
+                          {"push_constants", std::vector<std::uint32_t>(d.push_constants.begin(), d.push_constants.end())},
+                          {"specialization", std::vector<std::uint32_t>(d.specialization.begin(), d.specialization.end())},
+                          {"workgroups", d.workgroups},
+                          {"covers", covers},
+                          {"flops", d.flops},
+                          {"bytes", d.bytes},
+                          {"barrier_after", d.barrier_after}});
+  }
+  doc["dispatches"] = dispatches;
+  return doc.dump(2);
+}
+
+}  // namespace vkattn

@@ -1,0 +1,74 @@
+// The human listing of a Schedule: a header with the totals and the memory plan, then
+// one line per dispatch.
+#include <cstdio>
+#include <sstream>
+
+#include "vkattn/schedule_text.hpp"
+
+namespace vkattn {
+
+namespace {
+
+std::string shape_text(const Shape& shape) {
+  Message m;
+  m << shape;
+  return std::string(m.view());
+}
+
+std::string amount(double v, const char* unit) {
+  const char* prefixes[] = {"", "K", "M", "G", "T"};
+  int p = 0;
+  while (v >= 1000 && p < 4) {
+    v /= 1000;
+    ++p;
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, p == 0 ? "%.0f %s%s" : "%.2f %s%s", v, prefixes[p], unit);
+  return text;
+}
+
+std::string bytes_text(double v) {
+  const char* prefixes[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int p = 0;
+  while (v >= 1024 && p < 4) {
+    v /= 1024;
+    ++p;
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, p == 0 ? "%.0f %s" : "%.2f %s", v, prefixes[p]);
+  return text;
+}
+
+}  // namespace
+
+std::string schedule_listing(const Schedule& s, const Graph* graph) {
+  std::ostringstream out;
+  double bytes = 0;
+  for (const Dispatch& d : s.dispatches) bytes += d.bytes;
+  out << "schedule '" << s.graph_name.view() << "' (" << (s.fused ? "fused" : "unfused") << "): " << s.dispatches.size()
+      << " dispatches, " << amount(s.total_flops(), "FLOP") << ", " << bytes_text(bytes) << " moved\n";
+  out << "memory: arena " << bytes_text(double(s.memory.peak_bytes)) << " planned (" << bytes_text(double(s.memory.naive_bytes))
+      << " if every value had its own allocation), weights " << bytes_text(double(s.weight_bytes)) << "\n";
+  for (std::size_t i = 0; i < s.dispatches.size(); ++i) {
+    const Dispatch& d = s.dispatches[i];
+    out << "#" << i << " " << kernel_name(d.kernel) << " ";
+    for (int b = 1; b < max_bindings; ++b) {
+      int slot = d.slots[std::size_t(b)];
+      if (slot < 0) continue;
+      out << (b > 1 ? ", " : "") << s.slots[std::size_t(slot)].name.view() << shape_text(s.slots[std::size_t(slot)].shape);
+    }
+    const TensorSlot& result = s.slots[std::size_t(d.slots[0])];
+    out << " -> " << result.name.view() << shape_text(result.shape) << "\n     covers";
+    for (ValueId id : d.covers) {
+      if (graph != nullptr && std::size_t(id) < graph->size())
+        out << " " << graph->node(id).name.view();
+      else
+        out << " %" << id;
+    }
+    out << "\n     " << amount(d.flops, "FLOP") << ", " << bytes_text(d.bytes) << ", groups " << d.workgroups[0] << "x"
+        << d.workgroups[1] << "x" << d.workgroups[2] << (d.barrier_after ? ", barrier after" : "") << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace vkattn

@@ -1,0 +1,32 @@
+#pragma once
+// Built-in graphs, sized from options: what `vkattn compile|run|bench GRAPH` builds
+// when GRAPH names one of them.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vkattn/layers.hpp"
+
+namespace vkattn {
+
+struct PresetOptions {
+  std::string name = "mha";  // mha, cross_attention, gqa, encoder_layer, decoder_layer
+  std::int64_t batch = 1;
+  std::int64_t seq = 128;
+  std::int64_t kv_seq = 0;    // keys of cross-attention (memory length); 0: seq
+  std::int64_t model = 512;
+  std::int64_t heads = 8;
+  std::int64_t kv_heads = 0;  // gqa; 0: heads / 4 (at least 1)
+  std::int64_t ffn_hidden = 0;  // 0: 4 * model
+  Mask mask = Mask::none;     // none, causal or padding (an i32 input "lengths" [batch])
+  bool f16 = false;
+};
+
+const std::vector<std::string_view>& preset_names();
+
+// Throws std::invalid_argument naming the problem (an unknown preset, say) and
+// GraphError for sizes the graph rejects.
+Graph build_preset(const PresetOptions& options);
+
+}  // namespace vkattn

@@ -1,0 +1,45 @@
+#pragma once
+// Command-line parsing shared by the vkattn subcommands: flags, the GRAPH argument
+// (a preset or a graph JSON file) and its sizing flags.
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <vkattn/presets.hpp>
+
+namespace vkattn::cli {
+
+// A mistake on the command line; main prints it with the subcommand's usage hint.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Flags of one subcommand: "--name value" for the valued ones, "--name" for switches.
+class Arguments {
+ public:
+  Arguments(const std::vector<std::string>& args, const std::vector<std::string>& valued,
+            const std::vector<std::string>& switches);
+  const std::vector<std::string>& positional() const { return positional_; }
+  bool has(const std::string& flag) const { return values_.count(flag) > 0; }
+  std::string text(const std::string& flag, const std::string& fallback) const;
+  std::int64_t integer(const std::string& flag, std::int64_t fallback, std::int64_t minimum = 1) const;
+
+ private:
+  std::vector<std::string> positional_;
+  std::map<std::string, std::string> values_;
+};
+
+// The sizing flags every GRAPH takes.
+inline const std::vector<std::string> graph_flags{"--batch", "--seq", "--kv-seq", "--model",
+                                                  "--heads", "--kv-heads", "--mask"};
+inline constexpr const char* graph_help =
+    "GRAPH is a preset (mha, cross_attention, gqa, encoder_layer, decoder_layer) or a graph JSON file.\n"
+    "Preset sizes: --batch N (1) --seq N (128) --kv-seq N (memory length; seq) --model N (512)\n"
+    "              --heads N (8) --kv-heads N (gqa; heads/4) --mask causal|padding|none (none)\n";
+
+// Builds the graph named by the first positional argument.
+Graph load_graph(const Arguments& args);
+
+}  // namespace vkattn::cli

@@ -1,0 +1,103 @@
+// vkattn bench: device time of a compiled graph, per dispatch and in total.
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+#include <vkattn/reference.hpp>
+#include <vkattn/runtime.hpp>
+#include <vkattn/vkattn.hpp>
+
+#include "cli_options.hpp"
+#include "commands.hpp"
+
+namespace vkattn::cli {
+
+const char* bench_help =
+    "usage: vkattn bench GRAPH [--unfused] [--runs N] [--json] [--device SEL] [sizes]\n"
+    "Runs GRAPH on a Vulkan device with random weights and inputs and reports the median\n"
+    "device time (timestamp queries) of the whole run and of each dispatch, with GFLOP/s\n"
+    "counted from the fused schedule's FLOPs (the same count for --unfused).\n"
+    "  --unfused      run the one-dispatch-per-op schedule\n"
+    "  --runs N       timed runs after one warm-up run (5)\n"
+    "  --json         print JSON instead of a table\n"
+    "  --device SEL   a device index or part of its name (VKATTN_DEVICE; the preferred one)\n";
+
+namespace {
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+}  // namespace
+
+int run_bench(const std::vector<std::string>& raw) {
+  std::vector<std::string> valued = graph_flags;
+  valued.insert(valued.end(), {"--runs", "--device"});
+  Arguments args(raw, valued, {"--unfused", "--json"});
+  Graph graph = load_graph(args);
+  const bool fuse = !args.has("--unfused");
+  const std::int64_t runs = args.integer("--runs", 5);
+  Schedule schedule = compile(graph, CompileOptions{.fuse = fuse});
+  const double flops = compile(graph).total_flops();
+
+  ContextOptions context_options;
+  context_options.device = args.text("--device", "");
+  Context context(context_options);
+  if (!context.device().timestamps)
+    throw std::runtime_error(context.device().name + " has no timestamp queries on its compute queue; cannot bench");
+  TensorMap bindings = random_bindings(graph, 1);
+  Executable executable(context, schedule, bindings);
+  executable.run(bindings);  // warm-up
+  std::vector<double> totals;
+  std::vector<std::vector<double>> per_dispatch(schedule.dispatches.size());
+  for (std::int64_t r = 0; r < runs; ++r) {
+    executable.run(bindings);
+    totals.push_back(executable.last_run_ms());
+    for (std::size_t i = 0; i < per_dispatch.size(); ++i) per_dispatch[i].push_back(executable.timings()[i].milliseconds);
+  }
+  const double ms = median(totals);
+  const double gflops = ms > 0 ? flops / (ms * 1e6) : 0.0;
+
+  if (args.has("--json")) {
+    nlohmann::json doc{{"device", context.device().name},
+                       {"graph", std::string(graph.name())},
+                       {"fused", fuse},
+                       {"runs", runs},
+                       {"ms_median", ms},
+                       {"ms_min", *std::min_element(totals.begin(), totals.end())},
+                       {"flops", flops},
+                       {"gflops", gflops},
+                       {"arena_bytes", schedule.arena_bytes},
+                       {"naive_bytes", schedule.memory.naive_bytes},
+                       {"weight_bytes", schedule.weight_bytes}};
+    nlohmann::json dispatches = nlohmann::json::array();
+    for (std::size_t i = 0; i < per_dispatch.size(); ++i) {
+      const Dispatch& d = schedule.dispatches[i];
+      double t = median(per_dispatch[i]);
+      dispatches.push_back({{"index", i},
+                            {"kernel", std::string(kernel_name(d.kernel))},
+                            {"label", std::string(d.label.view())},
+                            {"ms_median", t},
+                            {"gflops", t > 0 ? d.flops / (t * 1e6) : 0.0},
+                            {"gbytes_per_s", t > 0 ? d.bytes / (t * 1e6) : 0.0}});
+    }
+    doc["dispatches"] = dispatches;
+    std::cout << doc.dump(2) << "\n";
+    return 0;
+  }
+  std::printf("%s on %s, %s, median of %lld runs: %.3f ms, %.2f GFLOP/s (%.3g FLOP)\n", std::string(graph.name()).c_str(),
+              context.device().name.c_str(), fuse ? "fused" : "unfused", static_cast<long long>(runs), ms, gflops, flops);
+  std::printf("arena %.2f MiB (naive %.2f MiB), weights %.2f MiB\n", double(schedule.arena_bytes) / 1048576.0,
+              double(schedule.memory.naive_bytes) / 1048576.0, double(schedule.weight_bytes) / 1048576.0);
+  for (std::size_t i = 0; i < per_dispatch.size(); ++i) {
+    const Dispatch& d = schedule.dispatches[i];
+    double t = median(per_dispatch[i]);
+    std::printf("  #%-3zu %9.3f ms %8.2f GFLOP/s %7.2f GB/s  %s\n", i, t, t > 0 ? d.flops / (t * 1e6) : 0.0,
+                t > 0 ? d.bytes / (t * 1e6) : 0.0, std::string(d.label.view()).c_str());
+  }
+  return 0;
+}
+
+}  // namespace vkattn::cli
