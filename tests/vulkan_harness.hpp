@@ -6,6 +6,7 @@
 #include <limits>
 #include <vkattn/reference.hpp>
 #include <vkattn/runtime.hpp>
+#include <vkattn/vkattn.hpp>
 
 namespace vkattn::testing {
 
@@ -57,8 +58,7 @@ inline Comparison compare(const Tensor& device, const Tensor& reference) {
 // Compiles `graph` (fused, or unfused), runs it on the device with the arena poisoned
 // with NaN, and checks every output against the reference. Returns the largest
 // normalised error.
-inline double check_schedule_on_device(const Graph& graph, bool fuse, std::uint64_t seed, double tolerance) {
-  TensorMap bindings = random_bindings(graph, seed);
+inline double check_schedule_on_device(const Graph& graph, bool fuse, const TensorMap& bindings, double tolerance) {
   ReferenceResult expected = run_reference(graph, bindings);
   Executable executable(validated_context(), compile(graph, CompileOptions{.fuse = fuse}), bindings);
   executable.poison_arena(std::numeric_limits<float>::quiet_NaN());
@@ -78,11 +78,25 @@ inline double check_schedule_on_device(const Graph& graph, bool fuse, std::uint6
   return worst;
 }
 
+inline double check_schedule_on_device(const Graph& graph, bool fuse, std::uint64_t seed, double tolerance) {
+  return check_schedule_on_device(graph, fuse, random_bindings(graph, seed), tolerance);
+}
+
 // Both schedules of `graph`, fused and unfused, against the reference.
-inline double check_on_device(const Graph& graph, std::uint64_t seed, double tolerance = 1e-5) {
-  double unfused = check_schedule_on_device(graph, false, seed, tolerance);
-  double fused = check_schedule_on_device(graph, true, seed, tolerance);
+inline double check_on_device(const Graph& graph, const TensorMap& bindings, double tolerance = 1e-5) {
+  double unfused = check_schedule_on_device(graph, false, bindings, tolerance);
+  double fused = check_schedule_on_device(graph, true, bindings, tolerance);
   return std::max(unfused, fused);
+}
+inline double check_on_device(const Graph& graph, std::uint64_t seed, double tolerance = 1e-5) {
+  return check_on_device(graph, random_bindings(graph, seed), tolerance);
+}
+
+// The kernels of the fused schedule, in order.
+inline std::vector<Kernel> fused_kernels(const Graph& graph) {
+  std::vector<Kernel> kernels;
+  for (const Dispatch& d : compile(graph).dispatches) kernels.push_back(d.kernel);
+  return kernels;
 }
 
 }  // namespace vkattn::testing
