@@ -1,17 +1,12 @@
 // The text form of a program, as the pass dumps show it: one line per live step.
 #include <sstream>
 
+#include "vkattn/tensor.hpp"
 #include "vkattn/compiler/program.hpp"
 
 namespace vkattn {
 
 namespace {
-
-std::string shape_text(const Shape& shape) {
-  Message m;
-  m << shape;
-  return std::string(m.view());
-}
 
 std::string value_text(const Program& p, int v) {
   const ProgramValue& value = p.value(v);
@@ -34,7 +29,7 @@ std::string to_text(const Program& p) {
     const ProgramValue& value = p.value(int(v));
     if (value.kind == ValueKind::intermediate) continue;
     out << "  " << (value.kind == ValueKind::input ? "input " : value.kind == ValueKind::weight ? "weight " : "packed ")
-        << value_text(p, int(v)) << " " << shape_text(value.shape);
+        << value_text(p, int(v)) << " " << to_string(value.shape);
     if (!value.parts.empty()) {
       out << " =";
       for (int part : value.parts) out << " %" << part;
@@ -43,7 +38,7 @@ std::string to_text(const Program& p) {
   }
   for (const Step& step : p.steps) {
     if (step.kind == StepKind::removed) continue;
-    out << "  " << value_text(p, step.result) << " " << shape_text(p.value(step.result).shape) << " = ";
+    out << "  " << value_text(p, step.result) << " " << to_string(p.value(step.result).shape) << " = ";
     if (step.kind == StepKind::primitive || step.kind == StepKind::view)
       out << (step.kind == StepKind::view ? "view " : "") << (step.slice ? "slice" : op_name(step.op));
     else

@@ -3,17 +3,12 @@
 #include <cstdio>
 #include <sstream>
 
+#include "vkattn/tensor.hpp"
 #include "vkattn/schedule_text.hpp"
 
 namespace vkattn {
 
 namespace {
-
-std::string shape_text(const Shape& shape) {
-  Message m;
-  m << shape;
-  return std::string(m.view());
-}
 
 std::string amount(double v, const char* unit) {
   const char* prefixes[] = {"", "K", "M", "G", "T"};
@@ -55,10 +50,10 @@ std::string schedule_listing(const Schedule& s, const Graph* graph) {
     for (int b = 1; b < max_bindings; ++b) {
       int slot = d.slots[std::size_t(b)];
       if (slot < 0) continue;
-      out << (b > 1 ? ", " : "") << s.slots[std::size_t(slot)].name.view() << shape_text(s.slots[std::size_t(slot)].shape);
+      out << (b > 1 ? ", " : "") << s.slots[std::size_t(slot)].name.view() << to_string(s.slots[std::size_t(slot)].shape);
     }
     const TensorSlot& result = s.slots[std::size_t(d.slots[0])];
-    out << " -> " << result.name.view() << shape_text(result.shape) << "\n     covers";
+    out << " -> " << result.name.view() << to_string(result.shape) << "\n     covers";
     for (ValueId id : d.covers) {
       if (graph != nullptr && std::size_t(id) < graph->size())
         out << " " << graph->node(id).name.view();
