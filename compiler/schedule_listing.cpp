@@ -10,28 +10,26 @@ namespace vkattn {
 
 namespace {
 
-std::string amount(double v, const char* unit) {
-  const char* prefixes[] = {"", "K", "M", "G", "T"};
+// `v` scaled by `base` until below it, with the matching unit: "3.15 MFLOP", "64.00 KiB".
+std::string scaled(double v, double base, const char* const (&units)[5]) {
   int p = 0;
-  while (v >= 1000 && p < 4) {
-    v /= 1000;
+  while (v >= base && p < 4) {
+    v /= base;
     ++p;
   }
   char text[32];
-  std::snprintf(text, sizeof text, p == 0 ? "%.0f %s%s" : "%.2f %s%s", v, prefixes[p], unit);
+  std::snprintf(text, sizeof text, p == 0 ? "%.0f %s" : "%.2f %s", v, units[p]);
   return text;
 }
 
-std::string bytes_text(double v) {
-  const char* prefixes[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int p = 0;
-  while (v >= 1024 && p < 4) {
-    v /= 1024;
-    ++p;
-  }
-  char text[32];
-  std::snprintf(text, sizeof text, p == 0 ? "%.0f %s" : "%.2f %s", v, prefixes[p]);
-  return text;
+std::string amount(double flops) {
+  static const char* const units[5] = {"FLOP", "KFLOP", "MFLOP", "GFLOP", "TFLOP"};
+  return scaled(flops, 1000, units);
+}
+
+std::string bytes_text(double bytes) {
+  static const char* const units[5] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  return scaled(bytes, 1024, units);
 }
 
 }  // namespace
@@ -41,7 +39,7 @@ std::string schedule_listing(const Schedule& s, const Graph* graph) {
   double bytes = 0;
   for (const Dispatch& d : s.dispatches) bytes += d.bytes;
   out << "schedule '" << s.graph_name.view() << "' (" << (s.fused ? "fused" : "unfused") << "): " << s.dispatches.size()
-      << " dispatches, " << amount(s.total_flops(), "FLOP") << ", " << bytes_text(bytes) << " moved\n";
+      << " dispatches, " << amount(s.total_flops()) << ", " << bytes_text(bytes) << " moved\n";
   out << "memory: arena " << bytes_text(double(s.memory.peak_bytes)) << " planned (" << bytes_text(double(s.memory.naive_bytes))
       << " if every value had its own allocation), weights " << bytes_text(double(s.weight_bytes)) << "\n";
   for (std::size_t i = 0; i < s.dispatches.size(); ++i) {
@@ -60,7 +58,7 @@ std::string schedule_listing(const Schedule& s, const Graph* graph) {
       else
         out << " %" << id;
     }
-    out << "\n     " << amount(d.flops, "FLOP") << ", " << bytes_text(d.bytes) << ", groups " << d.workgroups[0] << "x"
+    out << "\n     " << amount(d.flops) << ", " << bytes_text(d.bytes) << ", groups " << d.workgroups[0] << "x"
         << d.workgroups[1] << "x" << d.workgroups[2] << (d.barrier_after ? ", barrier after" : "") << "\n";
   }
   return out.str();

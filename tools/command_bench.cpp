@@ -40,7 +40,7 @@ int run_bench(const std::vector<std::string>& raw) {
   const bool fuse = !args.has("--unfused");
   const std::int64_t runs = args.integer("--runs", 5);
   Schedule schedule = compile(graph, CompileOptions{.fuse = fuse});
-  const double flops = compile(graph).total_flops();
+  const double flops = fuse ? schedule.total_flops() : compile(graph).total_flops();
 
   ContextOptions context_options;
   context_options.device = args.text("--device", "");

@@ -51,9 +51,9 @@ constexpr Schedule compile(const Graph& graph, const CompileOptions& options = {
   done();
   passes::canonicalize(program);
   done();
-  if (options.fuse) passes::fuse_projections(program);
+  passes::fuse_projections(program);
   done();
-  if (options.fuse) passes::fuse_attention(program);
+  passes::fuse_attention(program);
   done();
   passes::fuse_epilogues(program);
   done();

@@ -135,6 +135,7 @@ constexpr bool fuse_attention_at(Program& p, std::size_t pv) {
 }  // namespace detail
 
 constexpr void fuse_attention(Program& p) {
+  if (!p.fused) return;
   for (std::size_t s = 0; s < p.steps.size(); ++s) detail::fuse_attention_at(p, s);
 }
 

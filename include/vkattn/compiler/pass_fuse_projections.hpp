@@ -43,6 +43,7 @@ constexpr Name joined_name(const Program& p, const FixedVector<int, max_packed_p
 }  // namespace detail
 
 constexpr void fuse_projections(Program& p) {
+  if (!p.fused) return;
   for (std::size_t first = 0; first < p.steps.size(); ++first) {
     if (!detail::is_projection(p, p.steps[first])) continue;
     const int input = p.steps[first].operands[0];

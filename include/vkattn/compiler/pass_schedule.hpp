@@ -227,11 +227,6 @@ class Scheduler {
       bind(d, 6, mask);
       additive = broadcast_strides(value(mask).shape, rank4 ? scores : Shape{heads, sq, sk});
     }
-    if (!rank4) {  // [H, Sq, Sk] masks: no batch axis
-      for (std::array<std::uint32_t, max_rank>* m : {&boolean, &additive}) {
-        (*m)[0] = 0;
-      }
-    }
     d.push_constants = {u32(heads), u32(sq), u32(sk), u32(step.kv_group)};
     for (const auto& st : {qst, kst, vst, ost})
       for (std::int64_t x : st) d.push_constants.push_back(u32(x));

@@ -92,9 +92,8 @@ inline constexpr int norm_x = 0, norm_gamma = 1, norm_beta = 2, norm_residual = 
 
 inline constexpr std::size_t max_step_operands = 6;
 
-// A view op that a fused projection leaves behind: columns [offset, offset + n) of
-// the packed product. Stored in Step::slice_offset; op is Op::output's neighbour
-// "slice" in listings.
+// One step of the program. Operands are program value ids at the positions
+// `operand::` names for the step's kind (a primitive: the graph op's operands).
 struct Step {
   StepKind kind = StepKind::primitive;
   Op op = Op::input;         // primitive and view: the graph op
