@@ -1,0 +1,43 @@
+#pragma once
+// Tensor files: NumPy .npy (one array) and safetensors (named tensors, as PyTorch's
+// safetensors.torch.save_file writes them). Values are read into double-precision
+// host tensors and written back in the requested element type.
+#include <stdexcept>
+#include <string>
+
+#include "vkattn/tensor.hpp"
+
+namespace vkattn {
+
+// A file that cannot be read or written, or whose contents are malformed. The message
+// names the file, the tensor where there is one, and what was wrong.
+class TensorFileError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Element types of the files (npy: '<f2' '<f4' '<f8' '<i4' '<i8'; safetensors: F16,
+// BF16 (read only), F32, F64, I32, I64).
+enum class FileElement : std::uint8_t { f16, bf16, f32, f64, i32, i64 };
+std::string_view file_element_name(FileElement type);
+
+// Reads a little-endian, C-order .npy file (format 1.0, 2.0 or 3.0). Floating arrays
+// become f32 tensors, or f16 for '<f2'; integer arrays become i32 tensors.
+Tensor read_npy(const std::string& path);
+// Writes `tensor` as a .npy array of `element` (f16, f32 or f64).
+void write_npy(const std::string& path, const Tensor& tensor, FileElement element = FileElement::f32);
+
+// Reads every tensor of a safetensors file. The header is validated (JSON object,
+// known dtype, shape of non-negative sizes, offsets inside the data and matching the
+// shape, tensors not overlapping) before any value is read.
+TensorMap read_safetensors(const std::string& path);
+// Writes tensors as safetensors: f16 tensors as F16, f32 as F32, i32 as I32, unless
+// `element` overrides the floating ones.
+void write_safetensors(const std::string& path, const TensorMap& tensors);
+void write_safetensors(const std::string& path, const TensorMap& tensors, FileElement floating);
+
+// IEEE half-precision conversion (round to nearest even; infinities and NaN kept).
+float half_to_float(std::uint16_t bits);
+std::uint16_t float_to_half(float value);
+
+}  // namespace vkattn

@@ -1,0 +1,144 @@
+#include "file_elements.hpp"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+namespace vkattn {
+
+std::string_view file_element_name(FileElement type) {
+  switch (type) {
+    case FileElement::f16: return "f16";
+    case FileElement::bf16: return "bf16";
+    case FileElement::f32: return "f32";
+    case FileElement::f64: return "f64";
+    case FileElement::i32: return "i32";
+    case FileElement::i64: return "i64";
+  }
+  return "?";
+}
+
+float half_to_float(std::uint16_t bits) {
+  const std::uint32_t sign = std::uint32_t(bits & 0x8000u) << 16;
+  const std::uint32_t exponent = (bits >> 10) & 0x1Fu;
+  const std::uint32_t mantissa = bits & 0x3FFu;
+  if (exponent == 0) {  // zero or subnormal: mantissa · 2⁻²⁴
+    float magnitude = std::ldexp(float(mantissa), -24);
+    return sign ? -magnitude : magnitude;
+  }
+  std::uint32_t out = exponent == 0x1F ? sign | 0x7F800000u | (mantissa << 13)  // inf, NaN
+                                       : sign | ((exponent + 112u) << 23) | (mantissa << 13);
+  return std::bit_cast<float>(out);
+}
+
+std::uint16_t float_to_half(float value) {
+  const std::uint32_t bits = std::bit_cast<std::uint32_t>(value);
+  const std::uint16_t sign = std::uint16_t((bits >> 16) & 0x8000u);
+  const std::uint32_t magnitude = bits & 0x7FFFFFFFu;
+  if (magnitude > 0x7F800000u) return std::uint16_t(sign | 0x7E00u);  // NaN
+  if (magnitude >= 0x477FF000u) return std::uint16_t(sign | 0x7C00u);  // rounds to infinity
+  if (magnitude < 0x38800000u) {  // below the smallest normal half: subnormal or zero
+    // Scaling by 2²⁴ makes the half subnormal's mantissa an integer; nearbyint rounds
+    // to nearest even.
+    float scaled = std::bit_cast<float>(magnitude) * 16777216.0f;
+    return std::uint16_t(sign | std::uint16_t(std::nearbyint(scaled)));
+  }
+  // Normal: rebias the exponent and round the 13 dropped mantissa bits to nearest even.
+  std::uint32_t rebased = magnitude - (112u << 23);
+  std::uint32_t rounded = rebased + 0x0FFFu + ((rebased >> 13) & 1u);
+  return std::uint16_t(sign | std::uint16_t(rounded >> 13));
+}
+
+namespace file_io {
+
+std::vector<char> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw TensorFileError(path + ": cannot open the file for reading");
+  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw TensorFileError(path + ": read error");
+  return bytes;
+}
+
+void write_file(const std::string& path, const std::string& header, const std::vector<char>& data) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) throw TensorFileError(path + ": cannot open the file for writing");
+  out.write(header.data(), std::streamsize(header.size()));
+  out.write(data.data(), std::streamsize(data.size()));
+  if (!out) throw TensorFileError(path + ": write error");
+}
+
+std::int64_t element_bytes(FileElement type) {
+  switch (type) {
+    case FileElement::f16:
+    case FileElement::bf16: return 2;
+    case FileElement::f32:
+    case FileElement::i32: return 4;
+    case FileElement::f64:
+    case FileElement::i64: return 8;
+  }
+  return 1;
+}
+
+namespace {
+
+template <typename T>
+T load(const char* p) {
+  T value;
+  std::memcpy(&value, p, sizeof(T));
+  if constexpr (std::endian::native == std::endian::big) {
+    auto raw = std::bit_cast<std::array<char, sizeof(T)>>(value);
+    std::reverse(raw.begin(), raw.end());
+    value = std::bit_cast<T>(raw);
+  }
+  return value;
+}
+
+template <typename T>
+void store(T value, std::vector<char>& out) {
+  char raw[sizeof(T)];
+  std::memcpy(raw, &value, sizeof(T));
+  if constexpr (std::endian::native == std::endian::big) std::reverse(raw, raw + sizeof(T));
+  out.insert(out.end(), raw, raw + sizeof(T));
+}
+
+}  // namespace
+
+void decode(const char* bytes, FileElement type, std::int64_t count, double* out) {
+  const std::int64_t size = element_bytes(type);
+  for (std::int64_t i = 0; i < count; ++i) {
+    const char* p = bytes + i * size;
+    switch (type) {
+      case FileElement::f16: out[i] = half_to_float(load<std::uint16_t>(p)); break;
+      case FileElement::bf16: out[i] = std::bit_cast<float>(std::uint32_t(load<std::uint16_t>(p)) << 16); break;
+      case FileElement::f32: out[i] = load<float>(p); break;
+      case FileElement::f64: out[i] = load<double>(p); break;
+      case FileElement::i32: out[i] = load<std::int32_t>(p); break;
+      case FileElement::i64: out[i] = double(load<std::int64_t>(p)); break;
+    }
+  }
+}
+
+void encode(const std::vector<double>& values, FileElement type, std::vector<char>& out) {
+  out.reserve(out.size() + values.size() * std::size_t(element_bytes(type)));
+  for (double v : values) {
+    switch (type) {
+      case FileElement::f16: store(float_to_half(float(v)), out); break;
+      case FileElement::bf16: {  // round to nearest even on the dropped 16 bits
+        std::uint32_t bits = std::bit_cast<std::uint32_t>(float(v));
+        store(std::uint16_t((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16), out);
+        break;
+      }
+      case FileElement::f32: store(float(v), out); break;
+      case FileElement::f64: store(v, out); break;
+      case FileElement::i32: store(std::int32_t(v), out); break;
+      case FileElement::i64: store(std::int64_t(v), out); break;
+    }
+  }
+}
+
+}  // namespace file_io
+}  // namespace vkattn

@@ -1,0 +1,127 @@
+#include "vkattn/state_dict.hpp"
+
+#include <algorithm>
+#include <array>
+#include <set>
+
+namespace vkattn {
+
+namespace {
+
+constexpr std::array<std::string_view, 3> projections{"q_proj", "k_proj", "v_proj"};
+
+bool ends_with(std::string_view text, std::string_view tail) {
+  return text.size() >= tail.size() && text.substr(text.size() - tail.size()) == tail;
+}
+
+const Node* find_weight(const Graph& graph, const std::string& name) {
+  for (const Node& node : graph.nodes())
+    if (node.op == Op::weight && node.name.view() == name) return &node;
+  return nullptr;
+}
+
+// "<p>.q_proj.weight" -> {p with its dot, 0, "weight"}; false for other names.
+bool split_projection_name(std::string_view name, std::string& prefix, int& which, std::string& kind) {
+  for (std::string_view tail : {std::string_view("weight"), std::string_view("bias")})
+    for (int i = 0; i < 3; ++i) {
+      std::string suffix = std::string(projections[std::size_t(i)]) + "." + std::string(tail);
+      if (name == suffix || ends_with(name, "." + suffix)) {
+        prefix = std::string(name.substr(0, name.size() - suffix.size()));
+        which = i;
+        kind = tail;
+        return true;
+      }
+    }
+  return false;
+}
+
+Tensor rows_of(const Tensor& packed, std::int64_t first, const Shape& shape) {
+  Tensor t = Tensor::zeros(shape, packed.dtype);
+  const std::int64_t row = packed.shape.rank > 1 ? packed.shape.elements() / packed.shape[0] : 1;
+  std::copy_n(packed.values.begin() + first * row, t.values.size(), t.values.begin());
+  return t;
+}
+
+}  // namespace
+
+StateDictBinding bind_state_dict(const Graph& graph, const TensorMap& state, const std::string& source) {
+  StateDictBinding result;
+  std::set<std::string> used;
+  auto shape_error = [&](const std::string& weight, const std::string& tensor, const Shape& expected,
+                         const Shape& found, const std::string& why) {
+    std::string m = source;
+    m += ": tensor '";
+    m += tensor;
+    m += "' has shape ";
+    m += to_string(found);
+    m += " but weight '";
+    m += weight;
+    m += "' needs ";
+    m += to_string(expected);
+    m += why;
+    throw BindingError(m);
+  };
+  for (const Node& node : graph.nodes()) {
+    if (node.op != Op::weight) continue;
+    const std::string name(node.name.view());
+    if (auto exact = state.find(name); exact != state.end()) {
+      if (!(exact->second.shape == node.shape)) shape_error(name, name, node.shape, exact->second.shape, "");
+      if (exact->second.dtype == DType::i32)
+        throw BindingError(source + ": tensor '" + name + "' holds integers but the weight is floating point");
+      result.weights[name] = exact->second;
+      used.insert(name);
+      result.descriptions.push_back(name + " <- " + name);
+      continue;
+    }
+    std::string prefix, kind;
+    int which = 0;
+    if (split_projection_name(name, prefix, which, kind)) {
+      // PyTorch's unpacked projection weights: "<p>.q_proj_weight".
+      const std::string unpacked = prefix + std::string(projections[std::size_t(which)]) + "_" + kind;
+      if (auto it = state.find(unpacked); kind == "weight" && it != state.end()) {
+        if (!(it->second.shape == node.shape)) shape_error(name, unpacked, node.shape, it->second.shape, "");
+        result.weights[name] = it->second;
+        used.insert(unpacked);
+        result.descriptions.push_back(name + " <- " + unpacked);
+        continue;
+      }
+      // The packed form: rows of "<p>.in_proj_weight" in q, k, v order.
+      const std::string packed_name = prefix + "in_proj_" + kind;
+      if (auto it = state.find(packed_name); it != state.end()) {
+        std::int64_t first = 0, total = 0;
+        std::string layout;
+        for (int i = 0; i < 3; ++i) {
+          const std::string part = prefix + std::string(projections[std::size_t(i)]) + "." + kind;
+          const Node* w = find_weight(graph, part);
+          if (!w)
+            throw BindingError(source + ": tensor '" + packed_name + "' packs q, k and v but the graph has no weight '" +
+                               part + "'");
+          if (i < which) first += w->shape[0];
+          total += w->shape[0];
+          if (i > 0) layout += ", ";
+          layout += part;
+          layout += " ";
+          layout += to_string(w->shape);
+        }
+        Shape expected = node.shape;
+        expected[0] = total;
+        const Tensor& packed = it->second;
+        if (!(packed.shape == expected))
+          shape_error(name, packed_name, expected, packed.shape, " (packed rows of " + layout + ")");
+        result.weights[name] = rows_of(packed, first, node.shape);
+        used.insert(packed_name);
+        result.descriptions.push_back(name + " <- " + packed_name + "[" + std::to_string(first) + ":" +
+                                      std::to_string(first + node.shape[0]) + "]");
+        continue;
+      }
+      throw BindingError(source + " has no tensor for weight '" + name + "' " + to_string(node.shape) + " (nor '" +
+                         packed_name + "')");
+    }
+    throw BindingError(source + " has no tensor for weight '" + name + "' " + to_string(node.shape));
+  }
+  for (const auto& [name, tensor] : state)
+    if (!used.count(name)) result.unused.push_back(name);
+  return result;
+}
+
+}  // namespace vkattn

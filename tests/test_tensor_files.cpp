@@ -1,0 +1,240 @@
+// .npy and safetensors round trips, malformed files, half-precision conversion, and
+// binding PyTorch state dicts.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <vkattn/presets.hpp>
+#include <vkattn/reference.hpp>
+#include <vkattn/state_dict.hpp>
+#include <vkattn/tensor_files.hpp>
+#include <vkattn/vkattn.hpp>
+
+namespace va = vkattn;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string temp_path(const std::string& name) {
+  fs::path dir = fs::temp_directory_path() / "vkattn_test_tensor_files";
+  fs::create_directories(dir);
+  return (dir / name).string();
+}
+
+void write_bytes(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// The message of the TensorFileError that `read` throws.
+template <typename Read>
+std::string error_of(Read read) {
+  try {
+    read();
+  } catch (const va::TensorFileError& e) {
+    return e.what();
+  }
+  FAIL("no TensorFileError was thrown");
+  return "";
+}
+
+std::string npy_bytes(const std::string& dict, std::size_t data_bytes) {
+  std::string header = dict;
+  header.append((64 - (10 + header.size() + 1) % 64) % 64, ' ');
+  header += '\n';
+  std::string out("\x93NUMPY\x01\x00", 8);
+  out += char(header.size() & 0xFF);
+  out += char(header.size() >> 8);
+  return out + header + std::string(data_bytes, '\0');
+}
+
+std::string safetensors_bytes(const std::string& header, std::size_t data_bytes) {
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i) out[std::size_t(i)] = char((header.size() >> (8 * i)) & 0xFF);
+  return out + header + std::string(data_bytes, '\0');
+}
+
+}  // namespace
+
+TEST_CASE("half-precision conversion rounds to nearest even and keeps the special values") {
+  CHECK(va::float_to_half(1.0f) == 0x3C00);
+  CHECK(va::float_to_half(-2.0f) == 0xC000);
+  CHECK(va::float_to_half(65504.0f) == 0x7BFF);
+  CHECK(va::float_to_half(65520.0f) == 0x7C00);  // rounds up to infinity
+  CHECK(va::float_to_half(1.0f + 1.0f / 2048) == 0x3C00);  // a tie: to the even mantissa
+  CHECK(va::float_to_half(1.0f + 3.0f / 2048) == 0x3C02);
+  CHECK(va::float_to_half(std::ldexp(1.0f, -24)) == 0x0001);  // the smallest subnormal
+  CHECK(va::float_to_half(std::ldexp(1.0f, -26)) == 0x0000);
+  CHECK(va::float_to_half(std::numeric_limits<float>::infinity()) == 0x7C00);
+  CHECK(std::isnan(va::half_to_float(va::float_to_half(std::nanf("")))));
+  for (std::uint32_t bits = 0; bits < 0x7C00; ++bits)  // every finite half survives a round trip
+    REQUIRE(va::float_to_half(va::half_to_float(std::uint16_t(bits))) == bits);
+}
+
+TEST_CASE(".npy round trips f32, f16 and f64 of awkward shapes") {
+  va::Tensor t = va::Tensor::random({3, 5, 7}, 11, -100, 100);
+  for (va::FileElement element : {va::FileElement::f32, va::FileElement::f16, va::FileElement::f64}) {
+    std::string path = temp_path("round_trip.npy");
+    va::write_npy(path, t, element);
+    // NumPy's layout: magic, version 1.0, a header padded so the data starts at a
+    // multiple of 64 bytes.
+    std::string bytes = read_bytes(path);
+    REQUIRE(bytes.substr(0, 8) == std::string("\x93NUMPY\x01\x00", 8));
+    std::size_t header = std::size_t(static_cast<unsigned char>(bytes[8])) | std::size_t(static_cast<unsigned char>(bytes[9])) << 8;
+    CHECK((10 + header) % 64 == 0);
+    CHECK(bytes.find("'shape': (3, 5, 7)") != std::string::npos);
+    va::Tensor back = va::read_npy(path);
+    REQUIRE(back.shape == t.shape);
+    CHECK(back.dtype == (element == va::FileElement::f16 ? va::DType::f16 : va::DType::f32));
+    for (std::size_t i = 0; i < t.values.size(); ++i) {
+      double expected = element == va::FileElement::f64   ? t.values[i]
+                        : element == va::FileElement::f32 ? double(float(t.values[i]))
+                                                          : double(va::half_to_float(va::float_to_half(float(t.values[i]))));
+      REQUIRE(back.values[i] == expected);
+    }
+  }
+  // A 1-D array is written as NumPy writes it, "(n,)", and a scalar as "()".
+  va::Tensor lengths = va::Tensor::zeros({4}, va::DType::i32);
+  lengths.values = {1, 2, 3, 40000};
+  std::string path = temp_path("lengths.npy");
+  va::write_npy(path, lengths, va::FileElement::i32);
+  CHECK(read_bytes(path).find("'shape': (4,)") != std::string::npos);
+  va::Tensor back = va::read_npy(path);
+  CHECK(back.dtype == va::DType::i32);
+  CHECK(back.values == lengths.values);
+}
+
+TEST_CASE("malformed .npy files are refused with the file and the cause") {
+  std::string path = temp_path("bad.npy");
+  auto read = [&] { return va::read_npy(path); };
+  CHECK_THAT(error_of([&] { va::read_npy(temp_path("missing.npy")); }), Catch::Contains("missing.npy: cannot open"));
+  write_bytes(path, "PK\x03\x04 not numpy at all");
+  CHECK_THAT(error_of(read), Catch::Contains("bad.npy: not a .npy file"));
+  write_bytes(path, npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", 20));
+  CHECK_THAT(error_of(read), Catch::Contains("needs 24 data bytes but the file has 20"));
+  write_bytes(path, npy_bytes("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", 24));
+  CHECK_THAT(error_of(read), Catch::Contains("Fortran order"));
+  write_bytes(path, npy_bytes("{'descr': '>f4', 'fortran_order': False, 'shape': (2, 3), }", 24));
+  CHECK_THAT(error_of(read), Catch::Contains("big-endian"));
+  write_bytes(path, npy_bytes("{'descr': '<c8', 'fortran_order': False, 'shape': (2, 3), }", 48));
+  CHECK_THAT(error_of(read), Catch::Contains("'<c8' is not supported"));
+  write_bytes(path, npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 1, 1, 2), }", 8));
+  CHECK_THAT(error_of(read), Catch::Contains("5 dimensions"));
+  write_bytes(path, npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2, -3), }", 8));
+  CHECK_THAT(error_of(read), Catch::Contains("bad size '-3'"));
+  write_bytes(path, npy_bytes("{'descr': '<f4', 'shape': (2, 3), }", 24));
+  CHECK_THAT(error_of(read), Catch::Contains("no 'fortran_order' entry"));
+  std::string truncated = npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", 8);
+  write_bytes(path, truncated.substr(0, 30));
+  CHECK_THAT(error_of(read), Catch::Contains("truncated .npy header"));
+}
+
+TEST_CASE("safetensors round trips F32, F16 and I32 tensors by name") {
+  va::TensorMap tensors;
+  tensors["a.weight"] = va::Tensor::random({7, 3}, 1);
+  tensors["a.bias"] = va::Tensor::random({7}, 2, -1, 1, va::DType::f16);
+  tensors["lengths"] = va::Tensor::zeros({3}, va::DType::i32);
+  tensors["lengths"].values = {3, 1, 2};
+  tensors["scalar"] = va::Tensor::random({}, 3);
+  std::string path = temp_path("round_trip.safetensors");
+  va::write_safetensors(path, tensors);
+  va::TensorMap back = va::read_safetensors(path);
+  REQUIRE(back.size() == tensors.size());
+  for (const auto& [name, t] : tensors) {
+    INFO(name);
+    const va::Tensor& b = back.at(name);
+    REQUIRE(b.shape == t.shape);
+    CHECK(b.dtype == t.dtype);
+    for (std::size_t i = 0; i < t.values.size(); ++i) {
+      double expected = t.dtype == va::DType::f16 ? double(va::half_to_float(va::float_to_half(float(t.values[i]))))
+                        : t.dtype == va::DType::f32 ? double(float(t.values[i]))
+                                                    : t.values[i];
+      REQUIRE(b.values[i] == expected);
+    }
+  }
+  // The header is 8-byte aligned JSON with PyTorch's metadata.
+  std::string bytes = read_bytes(path);
+  CHECK(bytes[8] == '{');
+  CHECK(bytes.find("\"dtype\":\"F16\"") != std::string::npos);
+  CHECK(bytes.find("\"__metadata__\":{\"format\":\"pt\"}") != std::string::npos);
+}
+
+TEST_CASE("malformed safetensors files are refused with the file, the tensor and the cause") {
+  std::string path = temp_path("bad.safetensors");
+  auto read = [&] { return va::read_safetensors(path); };
+  write_bytes(path, "abc");
+  CHECK_THAT(error_of(read), Catch::Contains("bad.safetensors: not a safetensors file"));
+  write_bytes(path, safetensors_bytes("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8).substr(0, 20));
+  CHECK_THAT(error_of(read), Catch::Contains("exceeds the file's remaining"));
+  write_bytes(path, safetensors_bytes("{\"w\": [1, 2", 0));
+  CHECK_THAT(error_of(read), Catch::Contains("not valid JSON"));
+  write_bytes(path, safetensors_bytes("{\"w\":{\"dtype\":\"F32\",\"shape\":[2, 3],\"data_offsets\":[0,24]}}", 16));
+  CHECK_THAT(error_of(read), Catch::Contains("tensor 'w': data_offsets [0, 24] lie outside the 16 data bytes"));
+  write_bytes(path, safetensors_bytes("{\"w\":{\"dtype\":\"F32\",\"shape\":[2, 3],\"data_offsets\":[0,20]}}", 24));
+  CHECK_THAT(error_of(read), Catch::Contains("tensor 'w': shape [2, 3] of F32 needs 24 bytes but data_offsets span 20"));
+  write_bytes(path, safetensors_bytes("{\"w\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[0,2]}}", 2));
+  CHECK_THAT(error_of(read), Catch::Contains("tensor 'w': dtype U8 is not supported"));
+  write_bytes(path, safetensors_bytes("{\"w\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}", 8));
+  CHECK_THAT(error_of(read), Catch::Contains("tensor 'w': shape entry -2 is not a size"));
+  write_bytes(path, safetensors_bytes("{\"w\":{\"dtype\":\"F32\",\"shape\":[2]}}", 8));
+  CHECK_THAT(error_of(read), Catch::Contains("tensor 'w': no \"data_offsets\""));
+  write_bytes(path, safetensors_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                                      "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
+                                      12));
+  CHECK_THAT(error_of(read), Catch::Contains("tensor 'b': its data overlaps tensor 'a'"));
+  write_bytes(path, safetensors_bytes("[1, 2]", 0));
+  CHECK_THAT(error_of(read), Catch::Contains("not a JSON object"));
+}
+
+TEST_CASE("a PyTorch state dict binds: in_proj_weight and in_proj_bias split into q, k and v") {
+  va::Graph g = va::build_preset({.name = "encoder_layer", .seq = 5, .model = 12, .heads = 3, .ffn_hidden = 20});
+  va::TensorMap ours = va::random_bindings(g, 4);
+  // The state dict as nn.TransformerEncoderLayer saves it.
+  va::TensorMap state;
+  for (const auto& [name, t] : ours)
+    if (name.find("_proj.") == std::string::npos || name.find("out_proj") != std::string::npos) state[name] = t;
+  for (const char* kind : {"weight", "bias"}) {
+    va::Tensor packed = ours.at(std::string("self_attn.q_proj.") + kind);
+    for (const char* p : {"k_proj", "v_proj"}) {
+      const va::Tensor& part = ours.at(std::string("self_attn.") + p + "." + kind);
+      packed.values.insert(packed.values.end(), part.values.begin(), part.values.end());
+      packed.shape[0] += part.shape[0];
+    }
+    state[std::string("self_attn.in_proj_") + kind] = packed;
+  }
+  state.erase("x");
+  state["num_batches_tracked"] = va::Tensor::zeros({}, va::DType::i32);
+  va::StateDictBinding bound = va::bind_state_dict(g, state, "layer.safetensors");
+  for (const auto& [name, t] : bound.weights) {
+    INFO(name);
+    CHECK(t.values == ours.at(name).values);
+  }
+  CHECK(bound.weights.count("self_attn.k_proj.bias") == 1);
+  CHECK(bound.unused == std::vector<std::string>{"num_batches_tracked"});
+
+  auto error = [&](const va::TensorMap& s) -> std::string {
+    try {
+      va::bind_state_dict(g, s, "layer.safetensors");
+    } catch (const va::BindingError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  va::TensorMap wrong = state;
+  wrong["self_attn.in_proj_weight"].shape = {30, 12};
+  CHECK_THAT(error(wrong), Catch::Contains("layer.safetensors: tensor 'self_attn.in_proj_weight' has shape [30, 12] "
+                                          "but weight 'self_attn.q_proj.weight' needs [36, 12]"));
+  wrong = state;
+  wrong.erase("linear2.bias");
+  CHECK_THAT(error(wrong), Catch::Contains("layer.safetensors has no tensor for weight 'linear2.bias' [12]"));
+  wrong = state;
+  wrong.erase("self_attn.in_proj_bias");
+  CHECK_THAT(error(wrong), Catch::Contains("no tensor for weight 'self_attn.q_proj.bias' [12] (nor 'self_attn.in_proj_bias')"));
+  wrong = state;
+  wrong["norm1.weight"] = va::Tensor::zeros({13});
+  CHECK_THAT(error(wrong), Catch::Contains("tensor 'norm1.weight' has shape [13] but weight 'norm1.weight' needs [12]"));
+}
