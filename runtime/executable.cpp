@@ -6,6 +6,8 @@
 #include <cstring>
 #include <map>
 
+#include "vkattn/schedule_text.hpp"
+
 #include "context_state.hpp"
 #include "device_memory.hpp"
 #include "kernel_binaries.hpp"
@@ -339,5 +341,31 @@ const Schedule& Executable::schedule() const { return state_->schedule; }
 const std::vector<DispatchTiming>& Executable::timings() const { return state_->timings; }
 double Executable::last_run_ms() const { return state_->last_run_ms; }
 const PipelineCacheInfo& Executable::pipeline_cache() const { return state_->cache.info(); }
+
+std::vector<std::string> Executable::variants() const {
+  std::vector<std::string> lines;
+  const Schedule& s = schedule();
+  for (const Dispatch& d : s.dispatches) {
+    std::string line = specialization_text(d);
+    line += " | local size ";
+    line += std::to_string(d.kernel == Kernel::gemm              ? passes::tiles::gemm_invocations
+                           : d.kernel == Kernel::flash_attention ? passes::tiles::attention_invocations
+                           : d.kernel == Kernel::softmax || d.kernel == Kernel::layer_norm ? passes::tiles::row_local_size
+                                                                                           : passes::tiles::linear_local_size);
+    for (int b = 0; b < max_bindings; ++b) {
+      const int slot = d.slots[std::size_t(b)];
+      if (slot < 0) continue;
+      line += b == 0 ? " | " : ", ";
+      line += std::to_string(b);
+      switch (d.access[std::size_t(b)]) {
+        case Access::texel_vec4: line += ": texel rgba32f"; break;
+        case Access::texel_scalar: line += ": texel r32f"; break;
+        default: line += s.slots[std::size_t(slot)].dtype == DType::i32 ? ": storage i32" : ": storage f32"; break;
+      }
+    }
+    lines.push_back(line);
+  }
+  return lines;
+}
 
 }  // namespace vkattn

@@ -18,10 +18,10 @@ Arguments::Arguments(const std::vector<std::string>& args, const std::vector<std
       continue;
     }
     if (contains(switches, a)) {
-      values_[a] = "";
+      values_[a].push_back("");
     } else if (contains(valued, a)) {
       if (i + 1 >= args.size()) throw UsageError(a + " needs a value");
-      values_[a] = args[++i];
+      values_[a].push_back(args[++i]);
     } else {
       throw UsageError("unknown option " + a);
     }
@@ -30,22 +30,45 @@ Arguments::Arguments(const std::vector<std::string>& args, const std::vector<std
 
 std::string Arguments::text(const std::string& flag, const std::string& fallback) const {
   auto it = values_.find(flag);
-  return it == values_.end() ? fallback : it->second;
+  if (it == values_.end()) return fallback;
+  if (it->second.size() > 1) throw UsageError(flag + " is given " + std::to_string(it->second.size()) + " times");
+  return it->second.front();
+}
+
+std::vector<std::string> Arguments::all(const std::string& flag) const {
+  auto it = values_.find(flag);
+  return it == values_.end() ? std::vector<std::string>{} : it->second;
+}
+
+Assignment parse_assignment(const std::string& flag, const std::string& text) {
+  std::size_t at = text.find('=');
+  if (at == std::string::npos || at == 0 || at + 1 == text.size())
+    throw UsageError(flag + " takes NAME=FILE, not '" + text + "'");
+  return {text.substr(0, at), text.substr(at + 1)};
+}
+
+std::vector<std::string> with_graph_flags(std::vector<std::string> own) {
+  own.insert(own.end(), graph_flags.begin(), graph_flags.end());
+  return own;
+}
+
+std::vector<std::string> with_graph_switches(std::vector<std::string> own) {
+  own.insert(own.end(), graph_switches.begin(), graph_switches.end());
+  return own;
 }
 
 std::int64_t Arguments::integer(const std::string& flag, std::int64_t fallback, std::int64_t minimum) const {
-  auto it = values_.find(flag);
-  if (it == values_.end()) return fallback;
+  if (!has(flag)) return fallback;
+  const std::string value = text(flag, "");
   std::size_t used = 0;
   std::int64_t v = 0;
   try {
-    v = std::stoll(it->second, &used);
+    v = std::stoll(value, &used);
   } catch (const std::exception&) {
     used = 0;
   }
-  if (used != it->second.size() || it->second.empty())
-    throw UsageError(flag + " needs a whole number, not '" + it->second + "'");
-  if (v < minimum) throw UsageError(flag + " must be at least " + std::to_string(minimum) + ", not " + it->second);
+  if (used != value.size() || value.empty()) throw UsageError(flag + " needs a whole number, not '" + value + "'");
+  if (v < minimum) throw UsageError(flag + " must be at least " + std::to_string(minimum) + ", not " + value);
   return v;
 }
 
@@ -53,7 +76,12 @@ Graph load_graph(const Arguments& args) {
   if (args.positional().empty()) throw UsageError("missing GRAPH");
   if (args.positional().size() > 1) throw UsageError("unexpected argument '" + args.positional()[1] + "'");
   const std::string& name = args.positional()[0];
-  if (name.size() > 5 && name.substr(name.size() - 5) == ".json") return load_graph_json(name);
+  if (name.size() > 5 && name.substr(name.size() - 5) == ".json") {
+    for (const std::string& flag : graph_flags)
+      if (args.has(flag)) throw UsageError(flag + " sizes a preset; a graph JSON file has its own sizes");
+    if (args.has("--f16")) throw UsageError("--f16 applies to presets; a graph JSON file declares its own dtypes");
+    return load_graph_json(name);
+  }
   PresetOptions o;
   o.name = name;
   o.batch = args.integer("--batch", o.batch);
@@ -62,6 +90,7 @@ Graph load_graph(const Arguments& args) {
   o.model = args.integer("--model", o.model);
   o.heads = args.integer("--heads", o.heads);
   o.kv_heads = args.integer("--kv-heads", 0, 0);
+  o.f16 = args.has("--f16");
   std::string mask = args.text("--mask", "none");
   if (mask == "none") o.mask = Mask::none;
   else if (mask == "causal") o.mask = Mask::causal;

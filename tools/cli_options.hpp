@@ -23,21 +23,36 @@ class Arguments {
             const std::vector<std::string>& switches);
   const std::vector<std::string>& positional() const { return positional_; }
   bool has(const std::string& flag) const { return values_.count(flag) > 0; }
+  // The value of a flag given at most once (a UsageError when it is repeated).
   std::string text(const std::string& flag, const std::string& fallback) const;
+  // Every value of a repeatable flag, in order.
+  std::vector<std::string> all(const std::string& flag) const;
   std::int64_t integer(const std::string& flag, std::int64_t fallback, std::int64_t minimum = 1) const;
 
  private:
   std::vector<std::string> positional_;
-  std::map<std::string, std::string> values_;
+  std::map<std::string, std::vector<std::string>> values_;
 };
 
-// The sizing flags every GRAPH takes.
+// The sizing flags every GRAPH takes: valued ones and switches.
 inline const std::vector<std::string> graph_flags{"--batch", "--seq", "--kv-seq", "--model",
                                                   "--heads", "--kv-heads", "--mask"};
+inline const std::vector<std::string> graph_switches{"--f16"};
 inline constexpr const char* graph_help =
     "GRAPH is a preset (mha, cross_attention, gqa, encoder_layer, decoder_layer) or a graph JSON file.\n"
     "Preset sizes: --batch N (1) --seq N (128) --kv-seq N (memory length; seq) --model N (512)\n"
-    "              --heads N (8) --kv-heads N (gqa; heads/4) --mask causal|padding|none (none)\n";
+    "              --heads N (8) --kv-heads N (gqa; heads/4) --mask causal|padding|none (none)\n"
+    "              --f16 (f16 inputs and weights)\n";
+
+// "NAME=FILE" of --input and --output.
+struct Assignment {
+  std::string name, file;
+};
+Assignment parse_assignment(const std::string& flag, const std::string& text);
+
+// Flag lists joined: graph_flags plus a command's own.
+std::vector<std::string> with_graph_flags(std::vector<std::string> own);
+std::vector<std::string> with_graph_switches(std::vector<std::string> own);
 
 // Builds the graph named by the first positional argument.
 Graph load_graph(const Arguments& args);

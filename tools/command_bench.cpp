@@ -1,6 +1,7 @@
 // vkattn bench: device time of a compiled graph, per dispatch and in total.
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -8,19 +9,22 @@
 #include <vkattn/runtime.hpp>
 #include <vkattn/vkattn.hpp>
 
+#include "chrome_trace.hpp"
 #include "cli_options.hpp"
 #include "commands.hpp"
 
 namespace vkattn::cli {
 
 const char* bench_help =
-    "usage: vkattn bench GRAPH [--unfused] [--runs N] [--json] [--device SEL] [sizes]\n"
+    "usage: vkattn bench GRAPH [--unfused] [--runs N] [--json] [--trace FILE.json] [--device SEL] [sizes]\n"
     "Runs GRAPH on a Vulkan device with random weights and inputs and reports the median\n"
     "device time (timestamp queries) of the whole run and of each dispatch, with GFLOP/s\n"
     "counted from the fused schedule's FLOPs (the same count for --unfused).\n"
     "  --unfused      run the one-dispatch-per-op schedule\n"
     "  --runs N       timed runs after one warm-up run (5)\n"
     "  --json         print JSON instead of a table\n"
+    "  --trace FILE   write the timed runs' timeline as a Chrome trace (open it in\n"
+    "                 ui.perfetto.dev or chrome://tracing)\n"
     "  --device SEL   a device index or part of its name (VKATTN_DEVICE; the preferred one)\n";
 
 namespace {
@@ -33,9 +37,7 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int run_bench(const std::vector<std::string>& raw) {
-  std::vector<std::string> valued = graph_flags;
-  valued.insert(valued.end(), {"--runs", "--device"});
-  Arguments args(raw, valued, {"--unfused", "--json"});
+  Arguments args(raw, with_graph_flags({"--runs", "--device", "--trace"}), with_graph_switches({"--unfused", "--json"}));
   Graph graph = load_graph(args);
   const bool fuse = !args.has("--unfused");
   const std::int64_t runs = args.integer("--runs", 5);
@@ -52,12 +54,21 @@ int run_bench(const std::vector<std::string>& raw) {
   executable.run(bindings);  // warm-up
   std::vector<double> totals;
   std::vector<std::vector<double>> per_dispatch(schedule.dispatches.size());
+  std::vector<MeasuredRun> measured;
   for (std::int64_t r = 0; r < runs; ++r) {
     executable.run(bindings);
     totals.push_back(executable.last_run_ms());
+    measured.push_back({executable.last_run_ms(), executable.timings()});
     for (std::size_t i = 0; i < per_dispatch.size(); ++i) per_dispatch[i].push_back(executable.timings()[i].milliseconds);
   }
   const double ms = median(totals);
+  if (args.has("--trace")) {
+    const std::string file = args.text("--trace", "");
+    std::ofstream out(file);
+    out << chrome_trace(context.device().name, schedule, measured) << "\n";
+    if (!out) throw std::runtime_error("--trace: cannot write " + file);
+    std::cerr << "wrote the timeline of " << runs << " runs to " << file << "\n";
+  }
   const double gflops = ms > 0 ? flops / (ms * 1e6) : 0.0;
 
   if (args.has("--json")) {

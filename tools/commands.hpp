@@ -1,13 +1,19 @@
 #pragma once
-// The subcommands of vkattn, one file each.
+// The subcommands of vkattn, one file each: its --help text and its entry point.
 #include <string>
 #include <vector>
 
 namespace vkattn::cli {
 
+extern const char* devices_help;
 extern const char* compile_help;
+extern const char* run_help;
 extern const char* bench_help;
+extern const char* heatmap_help;
+int run_devices(const std::vector<std::string>& args);
 int run_compile(const std::vector<std::string>& args);
+int run_run(const std::vector<std::string>& args);
 int run_bench(const std::vector<std::string>& args);
+int run_heatmap(const std::vector<std::string>& args);
 
 }  // namespace vkattn::cli

@@ -11,18 +11,25 @@ namespace {
 
 const char* usage =
     "usage: vkattn COMMAND [options]\n"
-    "  compile GRAPH   print the compiled schedule (listing or JSON)\n"
-    "  bench GRAPH     measure the schedule on a Vulkan device\n"
+    "  devices         list the Vulkan devices and their capabilities\n"
+    "  compile GRAPH   print the compiled schedule (listing, JSON or Graphviz), dump passes\n"
+    "  run GRAPH       run on a device with your weights and inputs; check against the CPU\n"
+    "  bench GRAPH     per-dispatch device times, GFLOP/s, GB/s; a Perfetto trace\n"
+    "  heatmap GRAPH   draw one head's attention weights as an SVG heatmap\n"
     "Run 'vkattn COMMAND --help' for a command's options.\n";
 
 struct Command {
   const char* name;
   const char* const* help;
   int (*run)(const std::vector<std::string>&);
+  bool takes_graph;  // --help also explains GRAPH and its sizes
 };
 
-const Command commands[] = {{"compile", &vkattn::cli::compile_help, vkattn::cli::run_compile},
-                            {"bench", &vkattn::cli::bench_help, vkattn::cli::run_bench}};
+const Command commands[] = {{"devices", &vkattn::cli::devices_help, vkattn::cli::run_devices, false},
+                            {"compile", &vkattn::cli::compile_help, vkattn::cli::run_compile, true},
+                            {"run", &vkattn::cli::run_help, vkattn::cli::run_run, true},
+                            {"bench", &vkattn::cli::bench_help, vkattn::cli::run_bench, true},
+                            {"heatmap", &vkattn::cli::heatmap_help, vkattn::cli::run_heatmap, true}};
 
 }  // namespace
 
@@ -36,7 +43,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 2, argv + argc);
     for (const std::string& a : args)
       if (a == "--help" || a == "-h") {
-        std::cout << *c.help << vkattn::cli::graph_help;
+        std::cout << *c.help << (c.takes_graph ? vkattn::cli::graph_help : "");
         return 0;
       }
     try {

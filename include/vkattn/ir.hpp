@@ -61,6 +61,18 @@ constexpr std::string_view op_name(Op op) {
   return "?";
 }
 
+// Whether `name` is one the graph generated ("<op>_<index>", e.g. "matmul_3") rather
+// than one the user gave.
+constexpr bool is_generated_name(std::string_view name) {
+  std::size_t underscore = name.rfind('_');
+  if (underscore == std::string_view::npos || underscore + 1 == name.size()) return false;
+  for (char c : name.substr(underscore + 1))
+    if (c < '0' || c > '9') return false;
+  for (int op = 0; op < op_count; ++op)
+    if (op_name(Op(op)) == name.substr(0, underscore)) return true;
+  return false;
+}
+
 // Number of operands each op takes.
 constexpr int op_arity(Op op) {
   switch (op) {

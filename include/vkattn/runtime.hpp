@@ -104,6 +104,10 @@ class Executable {
   // Device time of the whole last run, first dispatch start to last dispatch end
   // (barriers included); 0 without timestamp support.
   double last_run_ms() const;
+  // What each dispatch runs on this device: shader, specialization constants and how
+  // each binding is read ("gemm.comp TRANSPOSE_B=1 ... | a: texel rgba32f, ...").
+  // schedule_listing() prints them under the dispatches.
+  std::vector<std::string> variants() const;
   const PipelineCacheInfo& pipeline_cache() const;
 
   struct State;

@@ -1,7 +1,8 @@
 #pragma once
 // Schedules as text: the JSON document (format "vkattn.schedule", docs/schedule-json.md)
-// and the human listing. With the graph, covered ops are shown by their names.
+// the human listing and a Graphviz drawing. With the graph, covered ops are shown by their names.
 #include <string>
+#include <vector>
 
 #include "vkattn/schedule.hpp"
 
@@ -10,6 +11,15 @@ namespace vkattn {
 inline constexpr int schedule_json_version = 1;
 
 std::string schedule_to_json(const Schedule& schedule, const Graph* graph = nullptr);
-std::string schedule_listing(const Schedule& schedule, const Graph* graph = nullptr);
+// One line per dispatch: index, kernel, input and output shapes, FLOPs, bytes, the
+// barrier after it and the ops it covers. `variants` (one line per dispatch, from
+// Executable::variants()) adds what the loaded executable chose on its device.
+std::string schedule_listing(const Schedule& schedule, const Graph* graph = nullptr,
+                             const std::vector<std::string>* variants = nullptr);
+// "gemm.comp TRANSPOSE_B=1 A_VEC4=1 ...": a dispatch's shader and specialization.
+std::string specialization_text(const Dispatch& dispatch);
+// Graphviz: the graph's ops, with every dispatch a cluster around the ops it covers
+// (views that need no dispatch are dashed). Renders with `dot -Tsvg`.
+std::string schedule_to_dot(const Schedule& schedule, const Graph& graph);
 
 }  // namespace vkattn

@@ -85,10 +85,38 @@ class Scheduler {
     }
   }
 
+  // "gemm self_attn.{q_proj,k_proj,v_proj}": the kernel and the user-given names of
+  // the ops it covers, sharing their common dotted prefix; the result's name when the
+  // user named none of them.
+  constexpr Name dispatch_label(Kernel kernel, const Step& step) const {
+    FixedVector<std::string_view, 32> named;
+    for (ValueId id : step.covers) {
+      std::string_view n = p_.value(int(id)).name.view();
+      if (!is_generated_name(n)) named.push_back(n);
+    }
+    Name label;
+    label.append(kernel_name(kernel)).append(" ");
+    if (named.empty()) return label.append(value(step.result).name.view());
+    if (named.size() == 1) return label.append(named[0]);
+    // Shortens a prefix "a.b." to "a." (and "a." to "").
+    auto shorter = [&](std::size_t prefix) -> std::size_t {
+      if (prefix < 2) return 0;
+      std::size_t dot = named[0].rfind('.', prefix - 2);
+      return dot == std::string_view::npos ? 0 : dot + 1;
+    };
+    std::size_t prefix = shorter(named[0].size() + 1);
+    for (std::string_view n : named)
+      while (prefix > 0 && (n.size() < prefix || n.substr(0, prefix) != named[0].substr(0, prefix)))
+        prefix = shorter(prefix);
+    label.append(named[0].substr(0, prefix)).append("{");
+    for (std::size_t i = 0; i < named.size(); ++i) label.append(i ? "," : "").append(named[i].substr(prefix));
+    return label.append("}");
+  }
+
   constexpr Dispatch& begin(Kernel kernel, const Step& step) {
     Dispatch d;
     d.kernel = kernel;
-    d.label.append(kernel_name(kernel)).append(" ").append(value(step.result).name.view());
+    d.label = dispatch_label(kernel, step);
     d.slots[0] = slot(step.result);
     d.access[0] = Access::storage;
     d.covers = step.covers;

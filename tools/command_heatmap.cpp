@@ -1,0 +1,140 @@
+// vkattn heatmap: the attention weights of one head, computed on the device with the
+// user's weights and inputs, drawn as an SVG heatmap.
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <vkattn/runtime.hpp>
+#include <vkattn/vkattn.hpp>
+
+#include "cli_options.hpp"
+#include "commands.hpp"
+#include "graph_bindings.hpp"
+#include "heatmap_svg.hpp"
+
+namespace vkattn::cli {
+
+const char* heatmap_help =
+    "usage: vkattn heatmap GRAPH --head H --out FILE.svg [--batch B] [--attention NAME]\n"
+    "                      [--tokens a,b,...] [--key-tokens a,b,...] [--weights FILE.safetensors]\n"
+    "                      [--input NAME=FILE.npy]... [--seed N] [--device SEL] [sizes]\n"
+    "Runs GRAPH on a Vulkan device with the attention probabilities of one attention\n"
+    "kept as an output, and draws head H of batch element B: row i, column j is how much\n"
+    "query i attends to key j (softmax over each row; masked keys are 0).\n"
+    "  --head H            the head to draw (0-based)\n"
+    "  --out FILE.svg      where to write the SVG\n"
+    "  --batch B           the batch element (0); for a preset the batch holds B+1 sequences\n"
+    "  --attention NAME    which softmax: its value name (default: the first in the graph,\n"
+    "                      e.g. self_attn.probs; the listing of --unfused shows them all)\n"
+    "  --tokens a,b,...    labels of the queries (and of the keys when they are as many)\n"
+    "  --key-tokens a,...  labels of the keys (cross-attention)\n";
+
+namespace {
+
+std::vector<std::string> split_tokens(const std::string& text) {
+  std::vector<std::string> tokens;
+  std::string item;
+  std::istringstream in(text);
+  while (std::getline(in, item, ',')) tokens.push_back(item);
+  if (!text.empty() && text.back() == ',') tokens.push_back("");
+  return tokens;
+}
+
+}  // namespace
+
+int run_heatmap(const std::vector<std::string>& raw) {
+  std::vector<std::string> valued = with_graph_flags({"--head", "--out", "--attention", "--tokens", "--key-tokens",
+                                                      "--weights", "--input", "--seed", "--device"});
+  Arguments args(raw, valued, with_graph_switches({}));
+  if (!args.has("--head")) throw UsageError("--head H is required");
+  if (!args.has("--out")) throw UsageError("--out FILE.svg is required");
+  const std::int64_t head = args.integer("--head", 0, 0);
+  const std::int64_t batch = args.integer("--batch", 0, 0);
+  const std::string out_file = args.text("--out", "");
+
+  // For a preset, --batch picks the element and sizes the batch to hold it.
+  Graph graph;
+  const bool preset = !args.positional().empty() && args.positional()[0].find(".json") == std::string::npos;
+  if (preset && args.has("--batch")) {
+    std::vector<std::string> resized;
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+      resized.push_back(raw[i]);
+      if (raw[i] == "--batch" && i + 1 < raw.size()) resized.push_back(std::to_string(batch + 1)), ++i;
+    }
+    graph = load_graph(Arguments(resized, valued, with_graph_switches({})));
+  } else {
+    graph = load_graph(args);
+  }
+
+  std::string wanted = args.text("--attention", "");
+  std::string names;
+  const Node* softmax = nullptr;
+  for (const Node& n : graph.nodes()) {
+    if (n.op != Op::softmax) continue;
+    if (!names.empty()) names += ", ";
+    names += n.name.view();
+    if (!softmax && (wanted.empty() || n.name.view() == wanted)) softmax = &n;
+  }
+  if (!softmax) {
+    if (names.empty()) throw std::runtime_error("graph '" + std::string(graph.name()) + "' has no softmax to draw");
+    throw UsageError("--attention " + wanted + ": no softmax of that name (the graph's: " + names + ")");
+  }
+  const Shape shape = softmax->shape;  // [batch, heads, queries, keys]
+  const std::string probs_name(softmax->name.view());
+  if (shape.rank != 4)
+    throw std::runtime_error("softmax '" + probs_name + "' has shape " + to_string(shape) +
+                             "; a heatmap needs attention weights [batch, heads, queries, keys]");
+  if (head >= shape[1])
+    throw UsageError("--head " + std::to_string(head) + ": '" + probs_name + "' has heads 0 to " +
+                     std::to_string(shape[1] - 1));
+  if (batch >= shape[0])
+    throw UsageError("--batch " + std::to_string(batch) + ": '" + probs_name + "' has batch elements 0 to " +
+                     std::to_string(shape[0] - 1));
+  const std::size_t rows = std::size_t(shape[2]), columns = std::size_t(shape[3]);
+  if (rows > 512 || columns > 512)
+    throw UsageError("a " + std::to_string(rows) + " x " + std::to_string(columns) +
+                     " heatmap is too large to draw (at most 512 per side); choose a shorter --seq");
+
+  Heatmap map;
+  map.rows = rows;
+  map.columns = columns;
+  if (args.has("--tokens")) {
+    map.row_labels = split_tokens(args.text("--tokens", ""));
+    if (map.row_labels.size() != rows)
+      throw UsageError("--tokens has " + std::to_string(map.row_labels.size()) + " tokens but there are " +
+                       std::to_string(rows) + " queries");
+    if (!args.has("--key-tokens") && columns == rows) map.column_labels = map.row_labels;
+  }
+  if (args.has("--key-tokens")) {
+    map.column_labels = split_tokens(args.text("--key-tokens", ""));
+    if (map.column_labels.size() != columns)
+      throw UsageError("--key-tokens has " + std::to_string(map.column_labels.size()) + " tokens but there are " +
+                       std::to_string(columns) + " keys");
+  }
+
+  // The probabilities become an output, so the compiler keeps them materialised.
+  const std::string output_name = "heatmap." + probs_name;
+  graph.output(output_name, graph.find(probs_name));
+  if (graph.failed()) throw std::runtime_error(std::string(graph.error()));
+  TensorMap bindings = graph_bindings(graph, args, std::cerr);
+  Schedule schedule = compile(graph);
+  ContextOptions context_options;
+  context_options.device = args.text("--device", "");
+  Context context(context_options);
+  Executable executable(context, schedule, bindings);
+  const Tensor probabilities = executable.run(bindings).at(output_name);
+
+  const std::size_t base = (std::size_t(batch) * std::size_t(shape[1]) + std::size_t(head)) * rows * columns;
+  map.weights.assign(probabilities.values.begin() + std::ptrdiff_t(base),
+                     probabilities.values.begin() + std::ptrdiff_t(base + rows * columns));
+  map.title = std::string(graph.name()) + ": " + probs_name + ", head " + std::to_string(head) + ", batch " +
+              std::to_string(batch);
+  std::ofstream out(out_file);
+  out << heatmap_svg(map);
+  if (!out) throw std::runtime_error("--out: cannot write " + out_file);
+  std::cout << "wrote " << out_file << ": " << rows << " queries x " << columns << " keys of " << probs_name
+            << ", head " << head << ", batch " << batch << " (" << context.device().name << ")\n";
+  return 0;
+}
+
+}  // namespace vkattn::cli

@@ -1,0 +1,131 @@
+// vkattn run: one run of a graph on a Vulkan device, with the user's weights and
+// inputs, outputs to .npy, and a check against the CPU reference.
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+
+#include <vkattn/reference.hpp>
+#include <vkattn/runtime.hpp>
+#include <vkattn/tensor_files.hpp>
+#include <vkattn/vkattn.hpp>
+
+#include "cli_options.hpp"
+#include "commands.hpp"
+#include "graph_bindings.hpp"
+
+namespace vkattn::cli {
+
+const char* run_help =
+    "usage: vkattn run GRAPH [--weights FILE.safetensors] [--input NAME=FILE.npy]...\n"
+    "                        [--output NAME=FILE.npy]... [--seed N] [--check] [--unfused]\n"
+    "                        [--device SEL] [sizes]\n"
+    "Runs GRAPH once on a Vulkan device and prints each output's shape and statistics.\n"
+    "  --output NAME=FILE.npy       write an output as float32 .npy (repeatable)\n"
+    "  --check                      compare every output with the CPU reference (double\n"
+    "                               precision) and print the normalised error\n"
+    "                               ||device - reference|| / ||reference||; exit 1 above\n"
+    "                               1e-4 (f32) or 1e-2 (f16)\n"
+    "  --unfused                    run the one-dispatch-per-op schedule\n"
+    "  --device SEL                 a device index or part of its name (VKATTN_DEVICE)\n";
+
+namespace {
+
+struct Statistics {
+  double mean = 0, min = 0, max = 0;
+  std::size_t non_finite = 0;
+};
+
+Statistics statistics(const Tensor& t) {
+  Statistics s{0, INFINITY, -INFINITY, 0};
+  std::size_t finite = 0;
+  for (double v : t.values) {
+    if (!std::isfinite(v)) {
+      ++s.non_finite;
+      continue;
+    }
+    s.mean += v;
+    s.min = std::min(s.min, v);
+    s.max = std::max(s.max, v);
+    ++finite;
+  }
+  s.mean = finite ? s.mean / double(finite) : NAN;
+  return s;
+}
+
+// ||a - b|| / ||b|| over the elements where the reference is finite; NaN where the
+// device gave a non-finite value the reference does not have.
+double normalised_error(const Tensor& device, const Tensor& reference) {
+  double difference = 0, magnitude = 0;
+  for (std::size_t i = 0; i < device.values.size(); ++i) {
+    double d = device.values[i], r = reference.values[i];
+    if (!std::isfinite(r)) {
+      if (d != r && !(std::isnan(d) && std::isnan(r))) return NAN;
+      continue;
+    }
+    if (!std::isfinite(d)) return NAN;
+    difference += (d - r) * (d - r);
+    magnitude += r * r;
+  }
+  return std::sqrt(difference) / std::max(std::sqrt(magnitude), 1e-30);
+}
+
+}  // namespace
+
+int run_run(const std::vector<std::string>& raw) {
+  Arguments args(raw, with_graph_flags({"--weights", "--input", "--seed", "--output", "--device"}),
+                 with_graph_switches({"--check", "--unfused"}));
+  Graph graph = load_graph(args);
+  std::vector<Assignment> outputs;
+  for (const std::string& text : args.all("--output")) {
+    Assignment a = parse_assignment("--output", text);
+    bool known = false;
+    std::string list;
+    for (const Node& n : graph.nodes())
+      if (n.op == Op::output) {
+        known = known || n.name.view() == a.name;
+        if (!list.empty()) list += ", ";
+        list += n.name.view();
+      }
+    if (!known) throw UsageError("--output " + a.name + ": the graph has no output '" + a.name + "' (its outputs: " + list + ")");
+    outputs.push_back(a);
+  }
+  TensorMap bindings = graph_bindings(graph, args, std::cerr);
+  const bool fuse = !args.has("--unfused");
+  Schedule schedule = compile(graph, CompileOptions{.fuse = fuse});
+
+  ContextOptions context_options;
+  context_options.device = args.text("--device", "");
+  Context context(context_options);
+  Executable executable(context, schedule, bindings);
+  TensorMap results = executable.run(bindings);
+  std::printf("%s on %s, %s: %zu dispatches", std::string(graph.name()).c_str(), context.device().name.c_str(),
+              fuse ? "fused" : "unfused", schedule.dispatches.size());
+  if (executable.last_run_ms() > 0) std::printf(", %.3f ms of device time", executable.last_run_ms());
+  std::printf("\n");
+
+  bool passed = true;
+  ReferenceResult reference;
+  if (args.has("--check")) reference = run_reference(graph, bindings);
+  for (const auto& [name, tensor] : results) {
+    Statistics s = statistics(tensor);
+    std::printf("  %s %s %s: mean %.6g, min %.6g, max %.6g", name.c_str(), std::string(dtype_name(tensor.dtype)).c_str(),
+                to_string(tensor.shape).c_str(), s.mean, s.min, s.max);
+    if (s.non_finite) std::printf(", %zu non-finite", s.non_finite);
+    if (args.has("--check")) {
+      const double error = normalised_error(tensor, reference.outputs.at(name));
+      const double tolerance = tensor.dtype == DType::f16 ? 1e-2 : 1e-4;
+      const bool ok = error <= tolerance;  // false for NaN
+      passed = passed && ok;
+      std::printf("; normalised error vs reference %.3g (%s, tolerance %.0e)", error, ok ? "ok" : "FAILED", tolerance);
+    }
+    std::printf("\n");
+  }
+  for (const Assignment& a : outputs) {
+    write_npy(a.file, results.at(a.name), FileElement::f32);
+    std::printf("wrote %s to %s\n", a.name.c_str(), a.file.c_str());
+  }
+  if (!passed) std::fprintf(stderr, "vkattn run: the device result differs from the CPU reference\n");
+  return passed ? 0 : 1;
+}
+
+}  // namespace vkattn::cli

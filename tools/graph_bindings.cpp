@@ -1,0 +1,65 @@
+#include "graph_bindings.hpp"
+
+#include <algorithm>
+#include <ostream>
+
+#include <vkattn/reference.hpp>
+#include <vkattn/state_dict.hpp>
+#include <vkattn/tensor_files.hpp>
+
+namespace vkattn::cli {
+
+namespace {
+
+std::string names_of(const Graph& graph, Op op) {
+  std::string list;
+  for (const Node& n : graph.nodes())
+    if (n.op == op) {
+      if (!list.empty()) list += ", ";
+      list += n.name.view();
+    }
+  return list.empty() ? "none" : list;
+}
+
+}  // namespace
+
+TensorMap graph_bindings(const Graph& graph, const Arguments& args, std::ostream& notes) {
+  const auto seed = std::uint64_t(args.integer("--seed", 1, 0));
+  TensorMap bindings = random_bindings(graph, seed);
+  if (args.has("--weights")) {
+    const std::string file = args.text("--weights", "");
+    StateDictBinding bound = bind_state_dict(graph, read_safetensors(file), file);
+    for (auto& [name, tensor] : bound.weights) bindings[name] = std::move(tensor);
+    for (const std::string& name : bound.unused) notes << "note: " << file << ": tensor '" << name << "' is not used\n";
+  } else {
+    bool any = false;
+    for (const Node& n : graph.nodes()) any = any || n.op == Op::weight;
+    if (any) notes << "note: random weights (seed " << seed << "); --weights FILE.safetensors binds real ones\n";
+  }
+  std::vector<std::string> given;
+  for (const std::string& text : args.all("--input")) {
+    Assignment a = parse_assignment("--input", text);
+    const Node* input = nullptr;
+    for (const Node& n : graph.nodes())
+      if (n.op == Op::input && n.name.view() == a.name) input = &n;
+    if (!input)
+      throw UsageError("--input " + a.name + ": the graph has no input '" + a.name + "' (its inputs: " +
+                       names_of(graph, Op::input) + ")");
+    Tensor tensor = read_npy(a.file);
+    if (!(tensor.shape == input->shape))
+      throw BindingError(a.file + ": holds shape " + to_string(tensor.shape) + " but input '" + a.name +
+                         "' is declared " + to_string(input->shape));
+    if ((tensor.dtype == DType::i32) != (input->dtype == DType::i32))
+      throw BindingError(a.file + ": holds " + (tensor.dtype == DType::i32 ? "integers" : "floating-point values") +
+                         " but input '" + a.name + "' is " + std::string(dtype_name(input->dtype)));
+    tensor.dtype = input->dtype;
+    bindings[a.name] = std::move(tensor);
+    given.push_back(a.name);
+  }
+  for (const Node& n : graph.nodes())
+    if (n.op == Op::input && std::find(given.begin(), given.end(), std::string(n.name.view())) == given.end())
+      notes << "note: input '" << n.name.view() << "' " << to_string(n.shape) << " is random (seed " << seed << ")\n";
+  return bindings;
+}
+
+}  // namespace vkattn::cli

@@ -1,0 +1,25 @@
+#pragma once
+// The tensors a run binds: weights from --weights FILE.safetensors (a PyTorch state
+// dict) or random, inputs from --input NAME=FILE.npy or random, both from --seed.
+#include <iosfwd>
+
+#include <vkattn/graph.hpp>
+#include <vkattn/tensor.hpp>
+
+#include "cli_options.hpp"
+
+namespace vkattn::cli {
+
+// The flags it reads.
+inline const std::vector<std::string> binding_flags{"--weights", "--input", "--seed"};
+inline constexpr const char* binding_help =
+    "  --weights FILE.safetensors   weights by name, PyTorch state-dict names accepted\n"
+    "                               (in_proj_weight/in_proj_bias split into q, k, v; docs/weights.md)\n"
+    "  --input NAME=FILE.npy        an input (repeatable); others are random\n"
+    "  --seed N                     seed of the random weights and inputs (1)\n";
+
+// Every input and weight of `graph`. Says on `notes` which tensors were random and
+// which file tensors bound nothing.
+TensorMap graph_bindings(const Graph& graph, const Arguments& args, std::ostream& notes);
+
+}  // namespace vkattn::cli
