@@ -140,7 +140,11 @@ VkInstance create_instance(const ContextOptions& options, Context::State* state,
                       "mesa-vulkan-drivers (lavapipe, on the CPU) or your GPU vendor's driver", result);
   check(result, "vkCreateInstance");
   load_instance_functions(instance, *debug_utils);
-  if (options.validation) check(vkCreateDebugUtilsMessengerEXT(instance, &messenger, nullptr, &state->messenger), "vkCreateDebugUtilsMessengerEXT");
+  // The persistent messenger takes the same settings without the instance-only chain.
+  messenger.pNext = nullptr;
+  if (options.validation)
+    check(vkCreateDebugUtilsMessengerEXT(instance, &messenger, nullptr, &state->messenger),
+          "vkCreateDebugUtilsMessengerEXT");
   return instance;
 }
 

@@ -11,6 +11,7 @@
 
 #include "chrome_trace.hpp"
 #include "cli_options.hpp"
+#include "device_context.hpp"
 #include "commands.hpp"
 
 namespace vkattn::cli {
@@ -44,9 +45,8 @@ int run_bench(const std::vector<std::string>& raw) {
   Schedule schedule = compile(graph, CompileOptions{.fuse = fuse});
   const double flops = fuse ? schedule.total_flops() : compile(graph).total_flops();
 
-  ContextOptions context_options;
-  context_options.device = args.text("--device", "");
-  Context context(context_options);
+  std::unique_ptr<Context> opened = open_context(args);
+  Context& context = *opened;
   if (!context.device().timestamps)
     throw std::runtime_error(context.device().name + " has no timestamp queries on its compute queue; cannot bench");
   TensorMap bindings = random_bindings(graph, 1);
@@ -62,6 +62,7 @@ int run_bench(const std::vector<std::string>& raw) {
     for (std::size_t i = 0; i < per_dispatch.size(); ++i) per_dispatch[i].push_back(executable.timings()[i].milliseconds);
   }
   const double ms = median(totals);
+  check_validation(context);
   if (args.has("--trace")) {
     const std::string file = args.text("--trace", "");
     std::ofstream out(file);

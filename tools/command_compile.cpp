@@ -10,6 +10,7 @@
 #include <vkattn/vkattn.hpp>
 
 #include "cli_options.hpp"
+#include "device_context.hpp"
 #include "commands.hpp"
 
 namespace vkattn::cli {
@@ -71,11 +72,11 @@ int run_compile(const std::vector<std::string>& raw) {
   else if (emit == "dot")
     std::cout << schedule_to_dot(schedule, graph);
   else if (args.has("--device")) {
-    ContextOptions context_options;
-    context_options.device = args.text("--device", "");
-    Context context(context_options);
+    std::unique_ptr<Context> opened = open_context(args);
+    Context& context = *opened;
     Executable executable(context, schedule, random_bindings(graph, 1));
     const std::vector<std::string> variants = executable.variants();
+    check_validation(context);
     std::cout << "loaded on " << context.device().name << "\n" << schedule_listing(schedule, &graph, &variants);
   } else {
     std::cout << schedule_listing(schedule, &graph);

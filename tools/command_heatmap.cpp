@@ -8,6 +8,7 @@
 #include <vkattn/vkattn.hpp>
 
 #include "cli_options.hpp"
+#include "device_context.hpp"
 #include "commands.hpp"
 #include "graph_bindings.hpp"
 #include "heatmap_svg.hpp"
@@ -118,11 +119,11 @@ int run_heatmap(const std::vector<std::string>& raw) {
   if (graph.failed()) throw std::runtime_error(std::string(graph.error()));
   TensorMap bindings = graph_bindings(graph, args, std::cerr);
   Schedule schedule = compile(graph);
-  ContextOptions context_options;
-  context_options.device = args.text("--device", "");
-  Context context(context_options);
+  std::unique_ptr<Context> opened = open_context(args);
+  Context& context = *opened;
   Executable executable(context, schedule, bindings);
   const Tensor probabilities = executable.run(bindings).at(output_name);
+  check_validation(context);
 
   const std::size_t base = (std::size_t(batch) * std::size_t(shape[1]) + std::size_t(head)) * rows * columns;
   map.weights.assign(probabilities.values.begin() + std::ptrdiff_t(base),

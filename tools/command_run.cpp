@@ -10,6 +10,7 @@
 #include <vkattn/vkattn.hpp>
 
 #include "cli_options.hpp"
+#include "device_context.hpp"
 #include "commands.hpp"
 #include "graph_bindings.hpp"
 
@@ -93,11 +94,11 @@ int run_run(const std::vector<std::string>& raw) {
   const bool fuse = !args.has("--unfused");
   Schedule schedule = compile(graph, CompileOptions{.fuse = fuse});
 
-  ContextOptions context_options;
-  context_options.device = args.text("--device", "");
-  Context context(context_options);
+  std::unique_ptr<Context> opened = open_context(args);
+  Context& context = *opened;
   Executable executable(context, schedule, bindings);
   TensorMap results = executable.run(bindings);
+  check_validation(context);
   std::printf("%s on %s, %s: %zu dispatches", std::string(graph.name()).c_str(), context.device().name.c_str(),
               fuse ? "fused" : "unfused", schedule.dispatches.size());
   if (executable.last_run_ms() > 0) std::printf(", %.3f ms of device time", executable.last_run_ms());

@@ -1,0 +1,91 @@
+// Files for the CLI tests of `vkattn run`:
+//   make_cli_files write DIR   writes, for preset encoder_layer --seq 16 --model 32
+//                              --heads 4, a PyTorch-named state dict
+//                              (state.safetensors: in_proj_weight/in_proj_bias packed),
+//                              the input x.npy, the CPU reference output expected.npy,
+//                              a truncated copy of the state dict and one missing a tensor.
+//   make_cli_files compare A.npy B.npy TOLERANCE
+//                              exits 1 unless ||A - B|| / ||B|| <= TOLERANCE.
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+
+#include <vkattn/presets.hpp>
+#include <vkattn/reference.hpp>
+#include <vkattn/tensor_files.hpp>
+
+namespace va = vkattn;
+
+namespace {
+
+int write_files(const std::string& dir) {
+  std::filesystem::create_directories(dir);
+  va::Graph graph = va::build_preset({.name = "encoder_layer", .seq = 16, .model = 32, .heads = 4});
+  va::TensorMap bindings = va::random_bindings(graph, 7);
+  va::TensorMap state;
+  for (const auto& [name, tensor] : bindings) {
+    if (name == "x") continue;
+    if (name.find("q_proj.") != std::string::npos || name.find("k_proj.") != std::string::npos ||
+        name.find("v_proj.") != std::string::npos)
+      continue;
+    state[name] = tensor;
+  }
+  for (const char* kind : {"weight", "bias"}) {
+    va::Tensor packed = bindings.at(std::string("self_attn.q_proj.") + kind);
+    for (const char* part : {"k_proj", "v_proj"}) {
+      const va::Tensor& t = bindings.at(std::string("self_attn.") + part + "." + kind);
+      packed.values.insert(packed.values.end(), t.values.begin(), t.values.end());
+      packed.shape[0] += t.shape[0];
+    }
+    state[std::string("self_attn.in_proj_") + kind] = packed;
+  }
+  const std::string file = dir + "/state.safetensors";
+  va::write_safetensors(file, state);
+  va::write_npy(dir + "/x.npy", bindings.at("x"), va::FileElement::f64);
+  // The reference sees exactly the f32 values the file holds.
+  for (auto& [name, tensor] : bindings)
+    for (double& v : tensor.values) v = double(float(v));
+  va::write_npy(dir + "/expected.npy", va::run_reference(graph, bindings).outputs.at("y"), va::FileElement::f64);
+
+  std::ifstream in(file, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::ofstream(dir + "/truncated.safetensors", std::ios::binary) << bytes.substr(0, bytes.size() - 100);
+  state.erase("linear2.bias");
+  va::write_safetensors(dir + "/incomplete.safetensors", state);
+  return 0;
+}
+
+int compare(const std::string& a_file, const std::string& b_file, double tolerance) {
+  va::Tensor a = va::read_npy(a_file), b = va::read_npy(b_file);
+  if (!(a.shape == b.shape)) {
+    std::cerr << a_file << " " << va::to_string(a.shape) << " and " << b_file << " " << va::to_string(b.shape)
+              << " differ in shape\n";
+    return 1;
+  }
+  double difference = 0, magnitude = 0;
+  for (std::size_t i = 0; i < a.values.size(); ++i) {
+    difference += (a.values[i] - b.values[i]) * (a.values[i] - b.values[i]);
+    magnitude += b.values[i] * b.values[i];
+  }
+  const double error = std::sqrt(difference) / std::max(std::sqrt(magnitude), 1e-30);
+  std::cout << "normalised error " << error << "\n";
+  return error <= tolerance ? 0 : 1;  // NaN fails
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const std::string command = argc > 1 ? argv[1] : "";
+    if (command == "write" && argc == 3) return write_files(argv[2]);
+    if (command == "compare" && argc == 5) return compare(argv[2], argv[3], std::stod(argv[4]));
+    std::cerr << "usage: make_cli_files write DIR | compare A.npy B.npy TOLERANCE\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << e.what() << "\n";
+    return 1;
+  }
+}
