@@ -44,7 +44,8 @@ std::string schedule_to_json(const Schedule& s, const Graph* graph) {
                         {"dtype", std::string(dtype_name(t.dtype))},
                         {"offset", t.offset},
                         {"bytes", t.bytes},
-                        {"live", {t.live_from, t.live_to}}};
+                        {"live", {t.live_from, t.live_to}},
+                        {"value", t.value}};
     if (!t.parts.empty()) {
       nlohmann::json parts = nlohmann::json::array();
       for (const PackedPart& part : t.parts)
@@ -65,7 +66,11 @@ std::string schedule_to_json(const Schedule& s, const Graph* graph) {
                             {"tensor", std::string(s.slots[std::size_t(d.slots[std::size_t(b)])].name.view())},
                             {"access", std::string(access_name(d.access[std::size_t(b)]))}});
     nlohmann::json covers = nlohmann::json::array();
-    for (ValueId id : d.covers) covers.push_back(cover_name(graph, id));
+    nlohmann::json cover_ids = nlohmann::json::array();
+    for (ValueId id : d.covers) {
+      covers.push_back(cover_name(graph, id));
+      cover_ids.push_back(id);
+    }
     dispatches.push_back({{"index", i},
                           {"kernel", std::string(kernel_name(d.kernel))},
                           {"label", std::string(d.label.view())},
@@ -74,6 +79,7 @@ std::string schedule_to_json(const Schedule& s, const Graph* graph) {
                           {"specialization", std::vector<std::uint32_t>(d.specialization.begin(), d.specialization.end())},
                           {"workgroups", d.workgroups},
                           {"covers", covers},
+                          {"cover_ids", cover_ids},
                           {"flops", d.flops},
                           {"bytes", d.bytes},
                           {"barrier_after", d.barrier_after}});

@@ -1,6 +1,7 @@
 #pragma once
 // Schedules as text: the JSON document (format "vkattn.schedule", docs/schedule-json.md)
 // the human listing and a Graphviz drawing. With the graph, covered ops are shown by their names.
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,14 @@ namespace vkattn {
 inline constexpr int schedule_json_version = 1;
 
 std::string schedule_to_json(const Schedule& schedule, const Graph* graph = nullptr);
+
+// A malformed schedule JSON document; the message names the field ("dispatches/2/kernel").
+class ScheduleJsonError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+// Reads schedule_to_json's output back: schedule_from_json(schedule_to_json(s)) == s.
+Schedule schedule_from_json(const std::string& text);
 // One line per dispatch: index, kernel, input and output shapes, FLOPs, bytes, the
 // barrier after it and the ops it covers. `variants` (one line per dispatch, from
 // Executable::variants()) adds what the loaded executable chose on its device.

@@ -86,8 +86,8 @@ class Scheduler {
   }
 
   // "gemm self_attn.{q_proj,k_proj,v_proj}": the kernel and the user-given names of
-  // the ops it covers, sharing their common dotted prefix; the result's name when the
-  // user named none of them.
+  // the ops it covers, sharing their common dotted prefix ("a+b" when they share
+  // none); the result's name when the user named none of them.
   constexpr Name dispatch_label(Kernel kernel, const Step& step) const {
     FixedVector<std::string_view, 32> named;
     for (ValueId id : step.covers) {
@@ -108,6 +108,10 @@ class Scheduler {
     for (std::string_view n : named)
       while (prefix > 0 && (n.size() < prefix || n.substr(0, prefix) != named[0].substr(0, prefix)))
         prefix = shorter(prefix);
+    if (prefix == 0) {  // nothing shared: "a+b"
+      for (std::size_t i = 0; i < named.size(); ++i) label.append(i ? "+" : "").append(named[i]);
+      return label;
+    }
     label.append(named[0].substr(0, prefix)).append("{");
     for (std::size_t i = 0; i < named.size(); ++i) label.append(i ? "," : "").append(named[i].substr(prefix));
     return label.append("}");

@@ -1,0 +1,177 @@
+// Reads a "vkattn.schedule" JSON document back into a Schedule.
+#include <nlohmann/json.hpp>
+
+#include "vkattn/schedule_text.hpp"
+
+namespace vkattn {
+
+namespace {
+
+using nlohmann::json;
+
+[[noreturn]] void fail(const std::string& where, const std::string& what) {
+  throw ScheduleJsonError("schedule JSON: " + where + ": " + what);
+}
+
+const json& field(const json& object, const std::string& key, const std::string& where) {
+  if (!object.is_object()) fail(where, "is not an object");
+  auto it = object.find(key);
+  if (it == object.end()) fail(where + "/" + key, "is missing");
+  return *it;
+}
+
+template <typename T>
+T number(const json& object, const std::string& key, const std::string& where) {
+  const json& v = field(object, key, where);
+  if (!v.is_number()) fail(where + "/" + key, "is not a number");
+  return v.get<T>();
+}
+
+std::string text(const json& object, const std::string& key, const std::string& where) {
+  const json& v = field(object, key, where);
+  if (!v.is_string()) fail(where + "/" + key, "is not a string");
+  return v.get<std::string>();
+}
+
+template <typename Enum, std::size_t N>
+Enum named(const json& object, const std::string& key, const std::string& where, const Enum (&values)[N],
+           std::string_view (*name)(Enum)) {
+  const std::string t = text(object, key, where);
+  for (Enum e : values)
+    if (name(e) == t) return e;
+  fail(where + "/" + key, "unknown value '" + t + "'");
+}
+
+std::string_view storage_name(Storage s) { return s == Storage::arena ? "arena" : "weights"; }
+std::string_view role_text(SlotRole r) { return role_name(r); }
+std::string_view kernel_text(Kernel k) { return kernel_name(k); }
+std::string_view access_text(Access a) { return access_name(a); }
+std::string_view dtype_text(DType d) { return dtype_name(d); }
+
+Shape shape_of(const json& object, const std::string& key, const std::string& where) {
+  const json& dims = field(object, key, where);
+  if (!dims.is_array() || dims.size() > std::size_t(max_rank)) fail(where + "/" + key, "is not a shape");
+  Shape shape;
+  shape.rank = int(dims.size());
+  for (std::size_t i = 0; i < dims.size(); ++i) {
+    if (!dims[i].is_number_integer()) fail(where + "/" + key, "is not a shape");
+    shape[int(i)] = dims[i].get<std::int64_t>();
+  }
+  return shape;
+}
+
+template <typename T, std::size_t N>
+void fill(FixedVector<T, N>& out, const json& object, const std::string& key, const std::string& where) {
+  const json& list = field(object, key, where);
+  if (!list.is_array() || list.size() > N) fail(where + "/" + key, "is not a list of at most " + std::to_string(N));
+  for (const json& v : list) {
+    if (!v.is_number_integer()) fail(where + "/" + key, "holds a non-integer");
+    out.push_back(v.get<T>());
+  }
+}
+
+Schedule parse_schedule(const std::string& document) {
+  json doc;
+  try {
+    doc = json::parse(document);
+  } catch (const json::parse_error& e) {
+    fail("document", std::string("is not JSON: ") + e.what());
+  }
+  if (text(doc, "format", "") != "vkattn.schedule") fail("format", "is not \"vkattn.schedule\"");
+  if (number<int>(doc, "version", "") != schedule_json_version)
+    fail("version", "is " + field(doc, "version", "").dump() + "; this reader knows version " +
+                        std::to_string(schedule_json_version));
+  static constexpr Storage storages[] = {Storage::arena, Storage::weights};
+  static constexpr SlotRole roles[] = {SlotRole::input, SlotRole::weight, SlotRole::intermediate, SlotRole::output};
+  static constexpr Kernel kernels[] = {Kernel::gemm,    Kernel::add,     Kernel::elementwise, Kernel::gather,
+                                       Kernel::mask,    Kernel::softmax, Kernel::layer_norm,  Kernel::flash_attention};
+  static constexpr Access accesses[] = {Access::unused, Access::storage, Access::texel_vec4, Access::texel_scalar};
+  static constexpr DType dtypes[] = {DType::f32, DType::f16, DType::i32};
+
+  Schedule s;
+  s.graph_name = Name{text(doc, "graph", "")};
+  const json& fused = field(doc, "fused", "");
+  if (!fused.is_boolean()) fail("fused", "is not true or false");
+  s.fused = fused.get<bool>();
+  const json& memory = field(doc, "memory", "");
+  s.memory.peak_bytes = number<std::int64_t>(memory, "peak_bytes", "memory");
+  s.memory.naive_bytes = number<std::int64_t>(memory, "naive_bytes", "memory");
+  s.arena_bytes = number<std::int64_t>(memory, "arena_bytes", "memory");
+  s.weight_bytes = number<std::int64_t>(memory, "weight_bytes", "memory");
+
+  const json& slots = field(doc, "slots", "");
+  if (!slots.is_array()) fail("slots", "is not a list");
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    const std::string where = "slots/" + std::to_string(i);
+    const json& j = slots[i];
+    TensorSlot t;
+    t.name = Name{text(j, "name", where)};
+    t.value = number<ValueId>(j, "value", where);
+    t.shape = shape_of(j, "shape", where);
+    t.dtype = named(j, "dtype", where, dtypes, dtype_text);
+    t.role = named(j, "role", where, roles, role_text);
+    t.storage = named(j, "storage", where, storages, storage_name);
+    t.offset = number<std::int64_t>(j, "offset", where);
+    t.bytes = number<std::int64_t>(j, "bytes", where);
+    const json& live = field(j, "live", where);
+    if (!live.is_array() || live.size() != 2 || !live[0].is_number_integer() || !live[1].is_number_integer())
+      fail(where + "/live", "is not a pair of dispatch indices");
+    t.live_from = live[0].get<int>();
+    t.live_to = live[1].get<int>();
+    if (j.contains("packed_from")) {
+      const json& parts = j["packed_from"];
+      if (!parts.is_array() || parts.size() > max_packed_parts) fail(where + "/packed_from", "is not a list of parts");
+      for (std::size_t k = 0; k < parts.size(); ++k) {
+        const std::string at = where + "/packed_from/" + std::to_string(k);
+        t.parts.push_back(PackedPart{Name{text(parts[k], "name", at)}, shape_of(parts[k], "shape", at)});
+      }
+    }
+    s.slots.push_back(t);
+  }
+
+  const json& dispatches = field(doc, "dispatches", "");
+  if (!dispatches.is_array()) fail("dispatches", "is not a list");
+  for (std::size_t i = 0; i < dispatches.size(); ++i) {
+    const std::string where = "dispatches/" + std::to_string(i);
+    const json& j = dispatches[i];
+    Dispatch d;
+    d.kernel = named(j, "kernel", where, kernels, kernel_text);
+    d.label = Name{text(j, "label", where)};
+    const json& bindings = field(j, "bindings", where);
+    if (!bindings.is_array()) fail(where + "/bindings", "is not a list");
+    for (std::size_t k = 0; k < bindings.size(); ++k) {
+      const std::string at = where + "/bindings/" + std::to_string(k);
+      const int binding = number<int>(bindings[k], "binding", at);
+      const int slot = number<int>(bindings[k], "slot", at);
+      if (binding < 0 || binding >= max_bindings) fail(at + "/binding", "is outside 0.." + std::to_string(max_bindings - 1));
+      if (slot < 0 || std::size_t(slot) >= s.slots.size()) fail(at + "/slot", "names no slot");
+      d.slots[std::size_t(binding)] = slot;
+      d.access[std::size_t(binding)] = named(bindings[k], "access", at, accesses, access_text);
+    }
+    fill(d.push_constants, j, "push_constants", where);
+    fill(d.specialization, j, "specialization", where);
+    fill(d.covers, j, "cover_ids", where);
+    const json& groups = field(j, "workgroups", where);
+    if (!groups.is_array() || groups.size() != 3) fail(where + "/workgroups", "is not three counts");
+    for (std::size_t k = 0; k < 3; ++k) d.workgroups[k] = groups[k].get<std::uint32_t>();
+    d.flops = number<double>(j, "flops", where);
+    d.bytes = number<double>(j, "bytes", where);
+    const json& barrier = field(j, "barrier_after", where);
+    if (!barrier.is_boolean()) fail(where + "/barrier_after", "is not true or false");
+    d.barrier_after = barrier.get<bool>();
+    s.dispatches.push_back(d);
+  }
+  return s;
+}
+
+}  // namespace
+
+Schedule schedule_from_json(const std::string& document) {
+  try {
+    return parse_schedule(document);
+  } catch (const json::exception& e) {  // a value of the wrong type or range
+    fail("document", e.what());
+  }
+}
+
+}  // namespace vkattn

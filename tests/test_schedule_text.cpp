@@ -1,0 +1,99 @@
+// The schedule's text forms: a golden listing, JSON that reads back to the same
+// schedule, and DOT with one cluster per dispatch.
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <vkattn/presets.hpp>
+#include <vkattn/schedule_text.hpp>
+#include <vkattn/vkattn.hpp>
+
+namespace va = vkattn;
+
+namespace {
+
+// The fixed small graph of the golden listing: a causal post-norm encoder layer.
+va::Graph golden_graph() {
+  return va::build_preset({.name = "encoder_layer", .batch = 2, .seq = 12, .model = 32, .heads = 4,
+                           .ffn_hidden = 64, .mask = va::Mask::causal});
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+TEST_CASE("the listing of a fixed small graph matches the golden file") {
+  // VKATTN_UPDATE_GOLDEN=1 rewrites the files after a deliberate change to the listing.
+  const bool update = std::getenv("VKATTN_UPDATE_GOLDEN") != nullptr;
+  va::Graph g = golden_graph();
+  for (bool fused : {true, false}) {
+    const std::string path =
+        std::string(VKATTN_TEST_DATA_DIR) + (fused ? "/golden/encoder_layer.listing" : "/golden/encoder_layer_unfused.listing");
+    const std::string listing = va::schedule_listing(va::compile(g, {.fuse = fused}), &g);
+    if (update) std::ofstream(path) << listing;
+    INFO("golden file " << path << " (VKATTN_UPDATE_GOLDEN=1 rewrites it)");
+    CHECK(listing == read_text(path));
+  }
+}
+
+TEST_CASE("schedule JSON reads back to the same schedule") {
+  for (const char* preset : {"mha", "cross_attention", "gqa", "encoder_layer", "decoder_layer"})
+    for (bool fused : {true, false}) {
+      INFO(preset << (fused ? " fused" : " unfused"));
+      va::Graph g = va::build_preset({.name = preset, .seq = 9, .kv_seq = 13, .model = 32, .heads = 4,
+                                      .mask = va::Mask::padding});
+      va::Schedule s = va::compile(g, {.fuse = fused});
+      std::string json = va::schedule_to_json(s, &g);
+      va::Schedule back = va::schedule_from_json(json);
+      CHECK(back == s);
+      CHECK(va::schedule_to_json(back, &g) == json);
+    }
+}
+
+TEST_CASE("malformed schedule JSON is refused naming the field") {
+  va::Graph g = golden_graph();
+  const std::string good = va::schedule_to_json(va::compile(g), &g);
+  auto error_of = [](const std::string& text) -> std::string {
+    try {
+      va::schedule_from_json(text);
+    } catch (const va::ScheduleJsonError& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  auto replaced = [&](const std::string& from, const std::string& to) {
+    std::string text = good;
+    auto at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    return text.replace(at, from.size(), to);
+  };
+  CHECK_THAT(error_of("{"), Catch::Contains("is not JSON"));
+  CHECK_THAT(error_of(replaced("\"version\": 1", "\"version\": 7")), Catch::Contains("version: is 7"));
+  CHECK_THAT(error_of(replaced("\"kernel\": \"gemm\"", "\"kernel\": \"conv\"")),
+             Catch::Contains("dispatches/0/kernel: unknown value 'conv'"));
+  CHECK_THAT(error_of(replaced("\"slot\": 0", "\"slot\": 999")), Catch::Contains("names no slot"));
+  CHECK_THAT(error_of(replaced("\"peak_bytes\"", "\"peak\"")), Catch::Contains("memory/peak_bytes: is missing"));
+}
+
+TEST_CASE("DOT draws every dispatch as a cluster around the ops it covers") {
+  va::Graph g = golden_graph();
+  va::Schedule s = va::compile(g);
+  std::string dot = va::schedule_to_dot(s, g);
+  CHECK(dot.rfind("digraph \"encoder_layer\" {", 0) == 0);
+  for (std::size_t i = 0; i < s.dispatches.size(); ++i)
+    CHECK(dot.find("subgraph cluster_dispatch_" + std::to_string(i) + " {") != std::string::npos);
+  // The flash-attention cluster holds the softmax it replaced; head splits are dashed views.
+  std::size_t cluster = dot.find("label=\"#1 flash_attention");
+  std::size_t end = dot.find("  }\n", cluster);
+  CHECK(dot.substr(cluster, end - cluster).find("self_attn.probs") != std::string::npos);
+  CHECK(dot.find("self_attn.q_heads\\nsplit_heads [2, 4, 12, 8]\", style=\"rounded,dashed\"") != std::string::npos);
+  // Every graph node appears once.
+  std::size_t nodes = 0;
+  for (std::size_t at = dot.find(" [label="); at != std::string::npos; at = dot.find(" [label=", at + 1)) ++nodes;
+  CHECK(nodes == g.size());
+}
