@@ -53,19 +53,20 @@ int run_heatmap(const std::vector<std::string>& raw) {
   const std::int64_t batch = args.integer("--batch", 0, 0);
   const std::string out_file = args.text("--out", "");
 
-  // For a preset, --batch picks the element and sizes the batch to hold it.
+  // --batch picks the batch element. A preset is sized to hold it; a graph JSON file
+  // has its own batch, so the flag is not passed on as a size.
   Graph graph;
   const bool preset = !args.positional().empty() && args.positional()[0].find(".json") == std::string::npos;
-  if (preset && args.has("--batch")) {
-    std::vector<std::string> resized;
-    for (std::size_t i = 0; i < raw.size(); ++i) {
-      resized.push_back(raw[i]);
-      if (raw[i] == "--batch" && i + 1 < raw.size()) resized.push_back(std::to_string(batch + 1)), ++i;
+  std::vector<std::string> for_graph;
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] == "--batch" && i + 1 < raw.size()) {
+      if (preset) for_graph.insert(for_graph.end(), {"--batch", std::to_string(batch + 1)});
+      ++i;
+      continue;
     }
-    graph = load_graph(Arguments(resized, valued, with_graph_switches({})));
-  } else {
-    graph = load_graph(args);
+    for_graph.push_back(raw[i]);
   }
+  graph = load_graph(Arguments(for_graph, valued, with_graph_switches({})));
 
   std::string wanted = args.text("--attention", "");
   std::string names;

@@ -3,7 +3,8 @@
 //                              --heads 4, a PyTorch-named state dict
 //                              (state.safetensors: in_proj_weight/in_proj_bias packed),
 //                              the input x.npy, the CPU reference output expected.npy,
-//                              a truncated copy of the state dict and one missing a tensor.
+//                              a truncated copy of the state dict, one missing a tensor,
+//                              and decoder.json: a decoder layer (batch 2) as graph JSON.
 //   make_cli_files compare A.npy B.npy TOLERANCE
 //                              exits 1 unless ||A - B|| / ||B|| <= TOLERANCE.
 #include <cmath>
@@ -13,6 +14,7 @@
 #include <iostream>
 #include <string>
 
+#include <vkattn/graph_json.hpp>
 #include <vkattn/presets.hpp>
 #include <vkattn/reference.hpp>
 #include <vkattn/tensor_files.hpp>
@@ -55,6 +57,9 @@ int write_files(const std::string& dir) {
   std::ofstream(dir + "/truncated.safetensors", std::ios::binary) << bytes.substr(0, bytes.size() - 100);
   state.erase("linear2.bias");
   va::write_safetensors(dir + "/incomplete.safetensors", state);
+  va::Graph decoder = va::build_preset(
+      {.name = "decoder_layer", .batch = 2, .seq = 5, .kv_seq = 7, .model = 16, .heads = 2, .mask = va::Mask::padding});
+  std::ofstream(dir + "/decoder.json") << va::graph_to_json(decoder);
   return 0;
 }
 
