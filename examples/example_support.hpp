@@ -59,13 +59,7 @@ inline int run_and_check(const vkattn::Graph& graph) {
     va::ReferenceResult reference = va::run_reference(graph, bindings);
     bool ok = true;
     for (const auto& [name, y] : outputs) {
-      const va::Tensor& expected = reference.outputs.at(name);
-      double difference = 0, magnitude = 0;
-      for (std::size_t i = 0; i < y.values.size(); ++i) {
-        difference += (y.values[i] - expected.values[i]) * (y.values[i] - expected.values[i]);
-        magnitude += expected.values[i] * expected.values[i];
-      }
-      const double error = std::sqrt(difference) / std::max(std::sqrt(magnitude), 1e-30);
+      const double error = va::normalised_error(y, reference.outputs.at(name));
       const bool within = error < 1e-4;  // false for NaN: an unwritten element
       ok = ok && within;
       std::printf("output %s %s: normalised error against the CPU reference %.2e%s\n", name.c_str(),

@@ -2,6 +2,7 @@
 // (include/vkattn/ir.hpp); nothing is fused, tiled or reordered.
 #include "vkattn/reference.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -236,6 +237,22 @@ ReferenceResult run_reference(const Graph& graph, const TensorMap& bindings) {
     result.values.push_back(std::move(value));
   }
   return result;
+}
+
+double normalised_error(const Tensor& device, const Tensor& reference) {
+  if (!(device.shape == reference.shape) || device.values.size() != reference.values.size()) return NAN;
+  double difference = 0, magnitude = 0;
+  for (std::size_t i = 0; i < device.values.size(); ++i) {
+    const double d = device.values[i], r = reference.values[i];
+    if (!std::isfinite(r)) {
+      if (d != r && !(std::isnan(d) && std::isnan(r))) return NAN;
+      continue;
+    }
+    if (!std::isfinite(d)) return NAN;
+    difference += (d - r) * (d - r);
+    magnitude += r * r;
+  }
+  return std::sqrt(difference) / std::max(std::sqrt(magnitude), 1e-30);
 }
 
 TensorMap random_bindings(const Graph& graph, std::uint64_t seed) {

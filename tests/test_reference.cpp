@@ -177,3 +177,16 @@ TEST_CASE("missing or mis-shaped bindings are named") {
   CHECK_THROWS_WITH(va::run_reference(g, {{"x", va::Tensor::zeros({3, 2})}}),
                     "input 'x' is declared [2, 3] but the tensor given has shape [3, 2]");
 }
+
+TEST_CASE("normalised_error is relative, ignores matching infinities and flags unwritten elements") {
+  va::Tensor reference = tensor({4}, {3, 4, -inf, 0});
+  va::Tensor device = tensor({4}, {3, 4, -inf, 0.5});
+  CHECK(va::normalised_error(device, reference) == Approx(0.1));
+  CHECK(va::normalised_error(reference, reference) == 0);
+  device.values[3] = std::nan("");
+  CHECK(std::isnan(va::normalised_error(device, reference)));
+  device.values[3] = 0;
+  device.values[2] = inf;
+  CHECK(std::isnan(va::normalised_error(device, reference)));
+  CHECK(std::isnan(va::normalised_error(tensor({2}, {1, 2}), tensor({1, 2}, {1, 2}))));
+}

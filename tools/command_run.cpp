@@ -53,23 +53,6 @@ Statistics statistics(const Tensor& t) {
   return s;
 }
 
-// ||a - b|| / ||b|| over the elements where the reference is finite; NaN where the
-// device gave a non-finite value the reference does not have.
-double normalised_error(const Tensor& device, const Tensor& reference) {
-  double difference = 0, magnitude = 0;
-  for (std::size_t i = 0; i < device.values.size(); ++i) {
-    double d = device.values[i], r = reference.values[i];
-    if (!std::isfinite(r)) {
-      if (d != r && !(std::isnan(d) && std::isnan(r))) return NAN;
-      continue;
-    }
-    if (!std::isfinite(d)) return NAN;
-    difference += (d - r) * (d - r);
-    magnitude += r * r;
-  }
-  return std::sqrt(difference) / std::max(std::sqrt(magnitude), 1e-30);
-}
-
 }  // namespace
 
 int run_run(const std::vector<std::string>& raw) {

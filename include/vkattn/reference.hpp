@@ -23,6 +23,11 @@ struct ReferenceResult {
 // Throws BindingError naming a missing or mis-shaped tensor.
 ReferenceResult run_reference(const Graph& graph, const TensorMap& bindings);
 
+// ||device - reference|| / ||reference|| over the elements where the reference is
+// finite; NaN when the device has a non-finite value where the reference has none, or
+// a different infinity (an unwritten or overflowed element), or the shapes differ.
+double normalised_error(const Tensor& device, const Tensor& reference);
+
 // Random bindings for every input and weight of a graph, from a seed. i32 inputs
 // (padding lengths) get values in [1, the key length they mask]. LayerNorm gammas are
 // drawn near 1 so normalised values keep a useful scale.
