@@ -71,6 +71,9 @@ int run_bench(const std::vector<std::string>& raw) {
     std::cerr << "wrote the timeline of " << runs << " runs to " << file << "\n";
   }
   const double gflops = ms > 0 ? flops / (ms * 1e6) : 0.0;
+  double bytes = 0;
+  for (const Dispatch& d : schedule.dispatches) bytes += d.bytes;
+  const double gbytes_per_s = ms > 0 ? bytes / (ms * 1e6) : 0.0;
 
   if (args.has("--json")) {
     nlohmann::json doc{{"device", context.device().name},
@@ -81,6 +84,8 @@ int run_bench(const std::vector<std::string>& raw) {
                        {"ms_min", *std::min_element(totals.begin(), totals.end())},
                        {"flops", flops},
                        {"gflops", gflops},
+                       {"bytes", bytes},
+                       {"gbytes_per_s", gbytes_per_s},
                        {"arena_bytes", schedule.arena_bytes},
                        {"naive_bytes", schedule.memory.naive_bytes},
                        {"weight_bytes", schedule.weight_bytes}};
@@ -99,8 +104,9 @@ int run_bench(const std::vector<std::string>& raw) {
     std::cout << doc.dump(2) << "\n";
     return 0;
   }
-  std::printf("%s on %s, %s, median of %lld runs: %.3f ms, %.2f GFLOP/s (%.3g FLOP)\n", std::string(graph.name()).c_str(),
-              context.device().name.c_str(), fuse ? "fused" : "unfused", static_cast<long long>(runs), ms, gflops, flops);
+  std::printf("%s on %s, %s, median of %lld runs: %.3f ms, %.2f GFLOP/s (%.3g FLOP), %.2f GB/s (%.3g bytes)\n",
+              std::string(graph.name()).c_str(), context.device().name.c_str(), fuse ? "fused" : "unfused",
+              static_cast<long long>(runs), ms, gflops, flops, gbytes_per_s, bytes);
   std::printf("arena %.2f MiB (naive %.2f MiB), weights %.2f MiB\n", double(schedule.arena_bytes) / 1048576.0,
               double(schedule.memory.naive_bytes) / 1048576.0, double(schedule.weight_bytes) / 1048576.0);
   for (std::size_t i = 0; i < per_dispatch.size(); ++i) {
