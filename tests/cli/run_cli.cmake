@@ -2,7 +2,7 @@
 # and that its stdout or stderr contains EXPECT_TEXT. With JSON_KEYS (a ;-list), the
 # stdout must be a JSON object holding those keys (paths written a/0/b); with
 # JSON_FILE, that file must hold them instead. FILES (a ;-list) must exist, non-empty,
-# afterwards. With DOT (the path of Graphviz's dot), stdout must render with dot -Tsvg.
+# afterwards; the file FILE_TEXT_IN must contain each of FILE_TEXT (a ;-list). With DOT (the path of Graphviz's dot), stdout must render with dot -Tsvg.
 execute_process(COMMAND ${VKATTN} ${ARGS} RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT code EQUAL EXPECT_CODE)
   message(FATAL_ERROR "vkattn ${ARGS}: exit code ${code}, expected ${EXPECT_CODE}\nstdout:\n${out}\nstderr:\n${err}")
@@ -33,6 +33,15 @@ foreach(f ${FILES})
     message(FATAL_ERROR "vkattn ${ARGS}: ${f} is empty")
   endif()
 endforeach()
+if(FILE_TEXT)
+  file(READ "${FILE_TEXT_IN}" written)
+  foreach(expected ${FILE_TEXT})
+    string(FIND "${written}" "${expected}" at)
+    if(at EQUAL -1)
+      message(FATAL_ERROR "vkattn ${ARGS}: ${FILE_TEXT_IN} lacks '${expected}'")
+    endif()
+  endforeach()
+endif()
 if(DOT)
   string(RANDOM LENGTH 8 tag)
   set(dot_file "${CMAKE_CURRENT_BINARY_DIR}/cli_${tag}.dot")
