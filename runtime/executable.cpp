@@ -258,13 +258,20 @@ struct Executable::State {
   }
 
   // Uploads every slot of `role` from `tensors`, converted to the device
-  // representation (f32, or i32 bits). A packed weight is its parts, one after another.
+  // representation (f32, or i32 bits). A packed weight is its parts, one after another,
+  // or one tensor of its own name.
   void upload_all(SlotRole role, const TensorMap& tensors) {
     const char* kind = role == SlotRole::weight ? "weight" : "input";
     for (const TensorSlot& slot : schedule.slots) {
       if (slot.role != role) continue;
       if (slot.parts.empty()) {
         upload(slot, 0, find_binding(tensors, kind, std::string(slot.name.view()), slot.shape));
+        continue;
+      }
+      // A tensor bound under the packed slot's own name (PyTorch's in_proj_weight) is
+      // the packed weight already.
+      if (auto packed = tensors.find(slot.name.view()); packed != tensors.end() && packed->second.shape == slot.shape) {
+        upload(slot, 0, packed->second);
         continue;
       }
       std::int64_t element = 0;

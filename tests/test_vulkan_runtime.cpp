@@ -108,3 +108,32 @@ TEST_CASE("the pipeline cache is persisted, reused, and survives corruption", "[
   std::filesystem::remove_all(directory);
   va::testing::require_no_validation_messages();
 }
+
+TEST_CASE("the packed QKV weight binds as one tensor under PyTorch's name in_proj_weight", "[vulkan]") {
+  va::Graph g{"packed"};
+  auto x = g.input("x", {2, 7, 12});
+  g.output("y", va::multi_head_attention(g, x, x, x, {.heads = 3}));
+  va::Schedule s = va::compile(g);
+  REQUIRE(s.find_slot("self_attn.in_proj_weight", va::SlotRole::weight) >= 0);
+  REQUIRE(s.find_slot("self_attn.in_proj_bias", va::SlotRole::weight) >= 0);
+  va::TensorMap bindings = va::random_bindings(g, 9);
+  // Replace the three projections by the packed tensors, rows q, k, v.
+  va::TensorMap packed_bindings;
+  for (const auto& [name, t] : bindings)
+    if (name.find("_proj.") == std::string::npos || name.find("out_proj") != std::string::npos) packed_bindings[name] = t;
+  for (const char* kind : {"weight", "bias"}) {
+    va::Tensor packed = bindings.at(std::string("self_attn.q_proj.") + kind);
+    for (const char* part : {"k_proj", "v_proj"}) {
+      const va::Tensor& t = bindings.at(std::string("self_attn.") + part + "." + kind);
+      packed.values.insert(packed.values.end(), t.values.begin(), t.values.end());
+      packed.shape[0] += t.shape[0];
+    }
+    packed_bindings[std::string("self_attn.in_proj_") + kind] = packed;
+  }
+  va::Executable executable(va::testing::validated_context(), s, packed_bindings);
+  executable.poison_arena(std::numeric_limits<float>::quiet_NaN());
+  va::TensorMap outputs = executable.run(packed_bindings);
+  double error = va::normalised_error(outputs.at("y"), va::run_reference(g, bindings).outputs.at("y"));
+  CHECK(error < 1e-5);
+  va::testing::require_no_validation_messages();
+}

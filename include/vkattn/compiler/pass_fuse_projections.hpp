@@ -30,6 +30,30 @@ constexpr bool is_projection(const Program& p, const Step& step) {
   return w.kind == ValueKind::weight && w.shape.rank == 2 && p.value(step.operands[0]).dtype == w.dtype;
 }
 
+// "P.in_proj_weight", "P.in_proj_bias", "P.in_proj" when the parts are exactly
+// P.q_proj, P.k_proj, P.v_proj (with `suffix` ".weight", ".bias" or ""): PyTorch's
+// name for the packed tensor. Empty otherwise.
+constexpr Name in_proj_name(const Program& p, const FixedVector<int, max_packed_parts>& values, std::string_view suffix) {
+  constexpr std::string_view parts[] = {"q_proj", "k_proj", "v_proj"};
+  if (values.size() != 3) return {};
+  std::string_view first = p.value(values[0]).name.view();
+  const std::size_t tail = parts[0].size() + suffix.size();
+  if (first.size() < tail) return {};
+  std::string_view prefix = first.substr(0, first.size() - tail);
+  if (!prefix.empty() && prefix.back() != '.') return {};
+  for (std::size_t i = 0; i < 3; ++i) {
+    std::string_view n = p.value(values[i]).name.view();
+    if (n.size() != prefix.size() + tail || n.substr(0, prefix.size()) != prefix ||
+        n.substr(prefix.size(), parts[i].size()) != parts[i] || n.substr(prefix.size() + parts[i].size()) != suffix)
+      return {};
+  }
+  Name name;
+  name.append(prefix).append("in_proj");
+  if (suffix == ".weight") name.append("_weight");
+  if (suffix == ".bias") name.append("_bias");
+  return name;
+}
+
 constexpr Name joined_name(const Program& p, const FixedVector<int, max_packed_parts>& values, std::string_view tail) {
   Name name;
   for (std::size_t i = 0; i < values.size(); ++i) {
@@ -74,19 +98,25 @@ constexpr void fuse_projections(Program& p) {
       }
     }
     const ProgramValue x = p.value(input);  // a copy: add_value below grows the value list
-    auto packed_weight = [&](const FixedVector<int, max_packed_parts>& parts, Shape shape) {
+    // Packed values are named as PyTorch names them where it has a name (the
+    // self-attention Q, K, V: "in_proj_weight"), else by their parts ("a+b").
+    auto packed_name = [&](const FixedVector<int, max_packed_parts>& parts, std::string_view suffix) {
+      Name name = detail::in_proj_name(p, parts, suffix);
+      return name.empty() ? detail::joined_name(p, parts, "") : name;
+    };
+    auto packed_weight = [&](const FixedVector<int, max_packed_parts>& parts, Shape shape, std::string_view suffix) {
       ProgramValue v;
-      v.name = detail::joined_name(p, parts, "");
+      v.name = packed_name(parts, suffix);
       v.shape = shape;
       v.dtype = x.dtype;
       v.kind = ValueKind::packed_weight;
       v.parts = parts;
       return p.add_value(v);
     };
-    int w = packed_weight(weights, Shape{total, width});
-    int b = with_bias ? packed_weight(biases, Shape{total}) : -1;
+    int w = packed_weight(weights, Shape{total, width}, ".weight");
+    int b = with_bias ? packed_weight(biases, Shape{total}, ".bias") : -1;
     ProgramValue product;
-    product.name = detail::joined_name(p, results, "");
+    product.name = packed_name(results, "");
     product.shape = x.shape;
     product.shape[x.shape.rank - 1] = total;
     product.dtype = x.dtype;
