@@ -44,8 +44,9 @@ std::vector<std::string> split_tokens(const std::string& text) {
 }  // namespace
 
 int run_heatmap(const std::vector<std::string>& raw) {
-  std::vector<std::string> valued = with_graph_flags({"--head", "--out", "--attention", "--tokens", "--key-tokens",
-                                                      "--weights", "--input", "--seed", "--device"});
+  std::vector<std::string> valued = binding_flags;
+  valued.insert(valued.end(), {"--head", "--out", "--attention", "--tokens", "--key-tokens", "--device"});
+  valued = with_graph_flags(valued);
   Arguments args(raw, valued, with_graph_switches({}));
   if (!args.has("--head")) throw UsageError("--head H is required");
   if (!args.has("--out")) throw UsageError("--out FILE.svg is required");

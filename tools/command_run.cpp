@@ -17,7 +17,7 @@
 namespace vkattn::cli {
 
 const char* run_help =
-    "usage: vkattn run GRAPH [--weights FILE.safetensors] [--input NAME=FILE.npy]...\n"
+    "usage: vkattn run GRAPH [--weights FILE.safetensors [--weights-prefix P]] [--input NAME=FILE.npy]...\n"
     "                        [--output NAME=FILE.npy]... [--seed N] [--check] [--unfused]\n"
     "                        [--device SEL] [sizes]\n"
     "Runs GRAPH once on a Vulkan device and prints each output's shape and statistics.\n"
@@ -56,7 +56,9 @@ Statistics statistics(const Tensor& t) {
 }  // namespace
 
 int run_run(const std::vector<std::string>& raw) {
-  Arguments args(raw, with_graph_flags({"--weights", "--input", "--seed", "--output", "--device"}),
+  std::vector<std::string> valued = binding_flags;
+  valued.insert(valued.end(), {"--output", "--device"});
+  Arguments args(raw, with_graph_flags(valued),
                  with_graph_switches({"--check", "--unfused"}));
   Graph graph = load_graph(args);
   std::vector<Assignment> outputs;

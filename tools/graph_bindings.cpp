@@ -28,10 +28,18 @@ TensorMap graph_bindings(const Graph& graph, const Arguments& args, std::ostream
   TensorMap bindings = random_bindings(graph, seed);
   if (args.has("--weights")) {
     const std::string file = args.text("--weights", "");
-    StateDictBinding bound = bind_state_dict(graph, read_safetensors(file), file);
+    TensorMap state = read_safetensors(file);
+    if (args.has("--weights-prefix")) {
+      const std::string prefix = args.text("--weights-prefix", "");
+      TensorMap prefixed;
+      for (auto& [name, tensor] : state) prefixed[prefix + name] = std::move(tensor);
+      state = std::move(prefixed);
+    }
+    StateDictBinding bound = bind_state_dict(graph, state, file);
     for (auto& [name, tensor] : bound.weights) bindings[name] = std::move(tensor);
     for (const std::string& name : bound.unused) notes << "note: " << file << ": tensor '" << name << "' is not used\n";
   } else {
+    if (args.has("--weights-prefix")) throw UsageError("--weights-prefix needs --weights");
     bool any = false;
     for (const Node& n : graph.nodes()) any = any || n.op == Op::weight;
     if (any) notes << "note: random weights (seed " << seed << "); --weights FILE.safetensors binds real ones\n";

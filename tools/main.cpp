@@ -6,6 +6,7 @@
 
 #include "cli_options.hpp"
 #include "commands.hpp"
+#include "graph_bindings.hpp"
 
 namespace {
 
@@ -22,14 +23,15 @@ struct Command {
   const char* name;
   const char* const* help;
   int (*run)(const std::vector<std::string>&);
-  bool takes_graph;  // --help also explains GRAPH and its sizes
+  bool takes_graph;     // --help also explains GRAPH and its sizes
+  bool takes_bindings;  // and --weights, --input, --seed
 };
 
-const Command commands[] = {{"devices", &vkattn::cli::devices_help, vkattn::cli::run_devices, false},
-                            {"compile", &vkattn::cli::compile_help, vkattn::cli::run_compile, true},
-                            {"run", &vkattn::cli::run_help, vkattn::cli::run_run, true},
-                            {"bench", &vkattn::cli::bench_help, vkattn::cli::run_bench, true},
-                            {"heatmap", &vkattn::cli::heatmap_help, vkattn::cli::run_heatmap, true}};
+const Command commands[] = {{"devices", &vkattn::cli::devices_help, vkattn::cli::run_devices, false, false},
+                            {"compile", &vkattn::cli::compile_help, vkattn::cli::run_compile, true, false},
+                            {"run", &vkattn::cli::run_help, vkattn::cli::run_run, true, true},
+                            {"bench", &vkattn::cli::bench_help, vkattn::cli::run_bench, true, false},
+                            {"heatmap", &vkattn::cli::heatmap_help, vkattn::cli::run_heatmap, true, true}};
 
 }  // namespace
 
@@ -43,7 +45,8 @@ int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 2, argv + argc);
     for (const std::string& a : args)
       if (a == "--help" || a == "-h") {
-        std::cout << *c.help << (c.takes_graph ? vkattn::cli::graph_help : "");
+        std::cout << *c.help << (c.takes_bindings ? vkattn::cli::binding_help : "")
+                  << (c.takes_graph ? vkattn::cli::graph_help : "");
         return 0;
       }
     try {

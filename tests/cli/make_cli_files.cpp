@@ -4,7 +4,9 @@
 //                              (state.safetensors: in_proj_weight/in_proj_bias packed),
 //                              the input x.npy, the CPU reference output expected.npy,
 //                              a truncated copy of the state dict, one missing a tensor,
-//                              and decoder.json: a decoder layer (batch 2) as graph JSON.
+//                              decoder.json: a decoder layer (batch 2) as graph JSON, and
+//                              mha_bare.safetensors: the self_attn.* tensors without
+//                              their prefix, as a bare nn.MultiheadAttention saves them.
 //   make_cli_files compare A.npy B.npy TOLERANCE
 //                              exits 1 unless ||A - B|| / ||B|| <= TOLERANCE.
 #include <cmath>
@@ -44,6 +46,10 @@ int write_files(const std::string& dir) {
     }
     state[std::string("self_attn.in_proj_") + kind] = packed;
   }
+  va::TensorMap bare;
+  for (const auto& [name, tensor] : state)
+    if (name.rfind("self_attn.", 0) == 0) bare[name.substr(10)] = tensor;
+  va::write_safetensors(dir + "/mha_bare.safetensors", bare);
   const std::string file = dir + "/state.safetensors";
   va::write_safetensors(file, state);
   va::write_npy(dir + "/x.npy", bindings.at("x"), va::FileElement::f64);
