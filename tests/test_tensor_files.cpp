@@ -10,6 +10,8 @@
 #include <vkattn/tensor_files.hpp>
 #include <vkattn/vkattn.hpp>
 
+#include "pytorch_state_dict.hpp"
+
 namespace va = vkattn;
 namespace fs = std::filesystem;
 
@@ -194,18 +196,7 @@ TEST_CASE("a PyTorch state dict binds: in_proj_weight and in_proj_bias split int
   va::Graph g = va::build_preset({.name = "encoder_layer", .seq = 5, .model = 12, .heads = 3, .ffn_hidden = 20});
   va::TensorMap ours = va::random_bindings(g, 4);
   // The state dict as nn.TransformerEncoderLayer saves it.
-  va::TensorMap state;
-  for (const auto& [name, t] : ours)
-    if (name.find("_proj.") == std::string::npos || name.find("out_proj") != std::string::npos) state[name] = t;
-  for (const char* kind : {"weight", "bias"}) {
-    va::Tensor packed = ours.at(std::string("self_attn.q_proj.") + kind);
-    for (const char* p : {"k_proj", "v_proj"}) {
-      const va::Tensor& part = ours.at(std::string("self_attn.") + p + "." + kind);
-      packed.values.insert(packed.values.end(), part.values.begin(), part.values.end());
-      packed.shape[0] += part.shape[0];
-    }
-    state[std::string("self_attn.in_proj_") + kind] = packed;
-  }
+  va::TensorMap state = va::testing::pack_in_proj(ours, "self_attn");
   state.erase("x");
   state["num_batches_tracked"] = va::Tensor::zeros({}, va::DType::i32);
   va::StateDictBinding bound = va::bind_state_dict(g, state, "layer.safetensors");

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <vkattn/vkattn.hpp>
 
+#include "pytorch_state_dict.hpp"
 #include "vulkan_harness.hpp"
 
 namespace va = vkattn;
@@ -118,18 +119,7 @@ TEST_CASE("the packed QKV weight binds as one tensor under PyTorch's name in_pro
   REQUIRE(s.find_slot("self_attn.in_proj_bias", va::SlotRole::weight) >= 0);
   va::TensorMap bindings = va::random_bindings(g, 9);
   // Replace the three projections by the packed tensors, rows q, k, v.
-  va::TensorMap packed_bindings;
-  for (const auto& [name, t] : bindings)
-    if (name.find("_proj.") == std::string::npos || name.find("out_proj") != std::string::npos) packed_bindings[name] = t;
-  for (const char* kind : {"weight", "bias"}) {
-    va::Tensor packed = bindings.at(std::string("self_attn.q_proj.") + kind);
-    for (const char* part : {"k_proj", "v_proj"}) {
-      const va::Tensor& t = bindings.at(std::string("self_attn.") + part + "." + kind);
-      packed.values.insert(packed.values.end(), t.values.begin(), t.values.end());
-      packed.shape[0] += t.shape[0];
-    }
-    packed_bindings[std::string("self_attn.in_proj_") + kind] = packed;
-  }
+  va::TensorMap packed_bindings = va::testing::pack_in_proj(bindings, "self_attn");
   va::Executable executable(va::testing::validated_context(), s, packed_bindings);
   executable.poison_arena(std::numeric_limits<float>::quiet_NaN());
   va::TensorMap outputs = executable.run(packed_bindings);

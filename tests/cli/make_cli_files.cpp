@@ -21,6 +21,8 @@
 #include <vkattn/reference.hpp>
 #include <vkattn/tensor_files.hpp>
 
+#include "pytorch_state_dict.hpp"
+
 namespace va = vkattn;
 
 namespace {
@@ -29,23 +31,8 @@ int write_files(const std::string& dir) {
   std::filesystem::create_directories(dir);
   va::Graph graph = va::build_preset({.name = "encoder_layer", .seq = 16, .model = 32, .heads = 4});
   va::TensorMap bindings = va::random_bindings(graph, 7);
-  va::TensorMap state;
-  for (const auto& [name, tensor] : bindings) {
-    if (name == "x") continue;
-    if (name.find("q_proj.") != std::string::npos || name.find("k_proj.") != std::string::npos ||
-        name.find("v_proj.") != std::string::npos)
-      continue;
-    state[name] = tensor;
-  }
-  for (const char* kind : {"weight", "bias"}) {
-    va::Tensor packed = bindings.at(std::string("self_attn.q_proj.") + kind);
-    for (const char* part : {"k_proj", "v_proj"}) {
-      const va::Tensor& t = bindings.at(std::string("self_attn.") + part + "." + kind);
-      packed.values.insert(packed.values.end(), t.values.begin(), t.values.end());
-      packed.shape[0] += t.shape[0];
-    }
-    state[std::string("self_attn.in_proj_") + kind] = packed;
-  }
+  va::TensorMap state = va::testing::pack_in_proj(bindings, "self_attn");
+  state.erase("x");
   va::TensorMap bare;
   for (const auto& [name, tensor] : state)
     if (name.rfind("self_attn.", 0) == 0) bare[name.substr(10)] = tensor;
