@@ -13,23 +13,40 @@ using nlohmann::json;
   throw ScheduleJsonError("schedule JSON: " + where + ": " + what);
 }
 
+// "dispatches/2/kernel"; a top-level key stands alone.
+std::string path_of(const std::string& where, const std::string& key) {
+  return where.empty() ? key : where + "/" + key;
+}
+
 const json& field(const json& object, const std::string& key, const std::string& where) {
   if (!object.is_object()) fail(where, "is not an object");
   auto it = object.find(key);
-  if (it == object.end()) fail(where + "/" + key, "is missing");
+  if (it == object.end()) fail(path_of(where, key), "is missing");
   return *it;
 }
 
 template <typename T>
 T number(const json& object, const std::string& key, const std::string& where) {
   const json& v = field(object, key, where);
-  if (!v.is_number()) fail(where + "/" + key, "is not a number");
+  if (!v.is_number()) fail(path_of(where, key), "is not a number");
   return v.get<T>();
+}
+
+bool flag(const json& object, const std::string& key, const std::string& where) {
+  const json& v = field(object, key, where);
+  if (!v.is_boolean()) fail(path_of(where, key), "is not true or false");
+  return v.get<bool>();
+}
+
+const json& list(const json& object, const std::string& key, const std::string& where) {
+  const json& v = field(object, key, where);
+  if (!v.is_array()) fail(path_of(where, key), "is not a list");
+  return v;
 }
 
 std::string text(const json& object, const std::string& key, const std::string& where) {
   const json& v = field(object, key, where);
-  if (!v.is_string()) fail(where + "/" + key, "is not a string");
+  if (!v.is_string()) fail(path_of(where, key), "is not a string");
   return v.get<std::string>();
 }
 
@@ -39,7 +56,7 @@ Enum named(const json& object, const std::string& key, const std::string& where,
   const std::string t = text(object, key, where);
   for (Enum e : values)
     if (name(e) == t) return e;
-  fail(where + "/" + key, "unknown value '" + t + "'");
+  fail(path_of(where, key), "unknown value '" + t + "'");
 }
 
 std::string_view storage_name(Storage s) { return s == Storage::arena ? "arena" : "weights"; }
@@ -50,11 +67,11 @@ std::string_view dtype_text(DType d) { return dtype_name(d); }
 
 Shape shape_of(const json& object, const std::string& key, const std::string& where) {
   const json& dims = field(object, key, where);
-  if (!dims.is_array() || dims.size() > std::size_t(max_rank)) fail(where + "/" + key, "is not a shape");
+  if (!dims.is_array() || dims.size() > std::size_t(max_rank)) fail(path_of(where, key), "is not a shape");
   Shape shape;
   shape.rank = int(dims.size());
   for (std::size_t i = 0; i < dims.size(); ++i) {
-    if (!dims[i].is_number_integer()) fail(where + "/" + key, "is not a shape");
+    if (!dims[i].is_number_integer()) fail(path_of(where, key), "is not a shape");
     shape[int(i)] = dims[i].get<std::int64_t>();
   }
   return shape;
@@ -63,9 +80,9 @@ Shape shape_of(const json& object, const std::string& key, const std::string& wh
 template <typename T, std::size_t N>
 void fill(FixedVector<T, N>& out, const json& object, const std::string& key, const std::string& where) {
   const json& list = field(object, key, where);
-  if (!list.is_array() || list.size() > N) fail(where + "/" + key, "is not a list of at most " + std::to_string(N));
+  if (!list.is_array() || list.size() > N) fail(path_of(where, key), "is not a list of at most " + std::to_string(N));
   for (const json& v : list) {
-    if (!v.is_number_integer()) fail(where + "/" + key, "holds a non-integer");
+    if (!v.is_number_integer()) fail(path_of(where, key), "holds a non-integer");
     out.push_back(v.get<T>());
   }
 }
@@ -90,17 +107,14 @@ Schedule parse_schedule(const std::string& document) {
 
   Schedule s;
   s.graph_name = Name{text(doc, "graph", "")};
-  const json& fused = field(doc, "fused", "");
-  if (!fused.is_boolean()) fail("fused", "is not true or false");
-  s.fused = fused.get<bool>();
+  s.fused = flag(doc, "fused", "");
   const json& memory = field(doc, "memory", "");
   s.memory.peak_bytes = number<std::int64_t>(memory, "peak_bytes", "memory");
   s.memory.naive_bytes = number<std::int64_t>(memory, "naive_bytes", "memory");
   s.arena_bytes = number<std::int64_t>(memory, "arena_bytes", "memory");
   s.weight_bytes = number<std::int64_t>(memory, "weight_bytes", "memory");
 
-  const json& slots = field(doc, "slots", "");
-  if (!slots.is_array()) fail("slots", "is not a list");
+  const json& slots = list(doc, "slots", "");
   for (std::size_t i = 0; i < slots.size(); ++i) {
     const std::string where = "slots/" + std::to_string(i);
     const json& j = slots[i];
@@ -129,16 +143,14 @@ Schedule parse_schedule(const std::string& document) {
     s.slots.push_back(t);
   }
 
-  const json& dispatches = field(doc, "dispatches", "");
-  if (!dispatches.is_array()) fail("dispatches", "is not a list");
+  const json& dispatches = list(doc, "dispatches", "");
   for (std::size_t i = 0; i < dispatches.size(); ++i) {
     const std::string where = "dispatches/" + std::to_string(i);
     const json& j = dispatches[i];
     Dispatch d;
     d.kernel = named(j, "kernel", where, kernels, kernel_text);
     d.label = Name{text(j, "label", where)};
-    const json& bindings = field(j, "bindings", where);
-    if (!bindings.is_array()) fail(where + "/bindings", "is not a list");
+    const json& bindings = list(j, "bindings", where);
     for (std::size_t k = 0; k < bindings.size(); ++k) {
       const std::string at = where + "/bindings/" + std::to_string(k);
       const int binding = number<int>(bindings[k], "binding", at);
@@ -156,9 +168,7 @@ Schedule parse_schedule(const std::string& document) {
     for (std::size_t k = 0; k < 3; ++k) d.workgroups[k] = groups[k].get<std::uint32_t>();
     d.flops = number<double>(j, "flops", where);
     d.bytes = number<double>(j, "bytes", where);
-    const json& barrier = field(j, "barrier_after", where);
-    if (!barrier.is_boolean()) fail(where + "/barrier_after", "is not true or false");
-    d.barrier_after = barrier.get<bool>();
+    d.barrier_after = flag(j, "barrier_after", where);
     s.dispatches.push_back(d);
   }
   return s;
