@@ -72,11 +72,15 @@ std::int64_t Arguments::integer(const std::string& flag, std::int64_t fallback, 
   return v;
 }
 
+bool is_graph_file(const std::string& graph) {
+  return graph.size() > 5 && graph.substr(graph.size() - 5) == ".json";
+}
+
 Graph load_graph(const Arguments& args) {
   if (args.positional().empty()) throw UsageError("missing GRAPH");
   if (args.positional().size() > 1) throw UsageError("unexpected argument '" + args.positional()[1] + "'");
   const std::string& name = args.positional()[0];
-  if (name.size() > 5 && name.substr(name.size() - 5) == ".json") {
+  if (is_graph_file(name)) {
     for (const std::string& flag : graph_flags)
       if (args.has(flag)) throw UsageError(flag + " sizes a preset; a graph JSON file has its own sizes");
     if (args.has("--f16")) throw UsageError("--f16 applies to presets; a graph JSON file declares its own dtypes");

@@ -54,6 +54,9 @@ Assignment parse_assignment(const std::string& flag, const std::string& text);
 std::vector<std::string> with_graph_flags(std::vector<std::string> own);
 std::vector<std::string> with_graph_switches(std::vector<std::string> own);
 
+// Whether GRAPH names a graph JSON file rather than a preset.
+bool is_graph_file(const std::string& graph);
+
 // Builds the graph named by the first positional argument.
 Graph load_graph(const Arguments& args);
 

@@ -56,8 +56,7 @@ int run_heatmap(const std::vector<std::string>& raw) {
 
   // --batch picks the batch element. A preset is sized to hold it; a graph JSON file
   // has its own batch, so the flag is not passed on as a size.
-  Graph graph;
-  const bool preset = !args.positional().empty() && args.positional()[0].find(".json") == std::string::npos;
+  const bool preset = !args.positional().empty() && !is_graph_file(args.positional()[0]);
   std::vector<std::string> for_graph;
   for (std::size_t i = 0; i < raw.size(); ++i) {
     if (raw[i] == "--batch" && i + 1 < raw.size()) {
@@ -67,7 +66,7 @@ int run_heatmap(const std::vector<std::string>& raw) {
     }
     for_graph.push_back(raw[i]);
   }
-  graph = load_graph(Arguments(for_graph, valued, with_graph_switches({})));
+  Graph graph = load_graph(Arguments(for_graph, valued, with_graph_switches({})));
 
   std::string wanted = args.text("--attention", "");
   std::string names;
