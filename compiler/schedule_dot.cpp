@@ -70,8 +70,8 @@ std::string schedule_to_dot(const Schedule& s, const Graph& graph) {
   };
   for (std::size_t i = 0; i < s.dispatches.size(); ++i) {
     const Dispatch& d = s.dispatches[i];
-    out << "  subgraph cluster_dispatch_" << i << " {\n    label=\"#" << i << " " << kernel_name(d.kernel)
-        << (d.barrier_after ? " | barrier" : "") << "\"; style=\"rounded,filled\"; fillcolor=" << quoted(kernel_colour(d.kernel)) << "; color=\"#7a7a7a\";\n";
+    out << "  subgraph cluster_dispatch_" << i << " {\n    label=\"#" << i << " " << shader_info(d.shader).name << " "
+        << d.config.view() << (d.barrier_after ? " | barrier" : "") << "\"; style=\"rounded,filled\"; fillcolor=" << quoted(kernel_colour(d.kernel)) << "; color=\"#7a7a7a\";\n";
     for (std::size_t id = 0; id < graph.size(); ++id)
       if (dispatch_of[id] == int(i)) {
         out << "    ";

@@ -20,7 +20,33 @@ std::string cover_name(const Graph* graph, ValueId id) {
   return text;
 }
 
+std::vector<std::string> constant_names(const Dispatch& d) {
+  std::vector<std::string> names;
+  for (const char* name : shader_info(d.shader).constant_names) names.emplace_back(name);
+  names.resize(d.specialization.size());
+  return names;
+}
+
 }  // namespace
+
+std::string target_to_json(const Target& t) {
+  nlohmann::json j{{"name", std::string(t.name.view())},
+                   {"vendor", std::string(vendor_name(t.vendor))},
+                   {"device_type", std::string(device_type_name(t.device_type))},
+                   {"subgroup_min", t.subgroup_min},
+                   {"subgroup_max", t.subgroup_max},
+                   {"subgroup_size_control", t.subgroup_size_control},
+                   {"subgroup_arithmetic", t.subgroup_arithmetic},
+                   {"subgroup_shuffle", t.subgroup_shuffle},
+                   {"shared_memory_bytes", t.shared_memory_bytes},
+                   {"max_invocations", t.max_invocations},
+                   {"storage_16bit", t.storage_16bit},
+                   {"f16_arithmetic", t.f16_arithmetic},
+                   {"cooperative_matrix", t.cooperative_matrix},
+                   {"max_texel_buffer_elements", t.max_texel_buffer_elements},
+                   {"max_storage_buffer_range", t.max_storage_buffer_range}};
+  return j.dump();
+}
 
 std::string schedule_to_json(const Schedule& s, const Graph* graph) {
   nlohmann::json doc;
@@ -28,6 +54,7 @@ std::string schedule_to_json(const Schedule& s, const Graph* graph) {
   doc["version"] = schedule_json_version;
   doc["graph"] = std::string(s.graph_name.view());
   doc["fused"] = s.fused;
+  doc["target"] = nlohmann::json::parse(target_to_json(s.target));
   double bytes = 0;
   for (const Dispatch& d : s.dispatches) bytes += d.bytes;
   doc["totals"] = {{"dispatches", s.dispatches.size()}, {"flops", s.total_flops()}, {"bytes", bytes}};
@@ -73,10 +100,16 @@ std::string schedule_to_json(const Schedule& s, const Graph* graph) {
     }
     dispatches.push_back({{"index", i},
                           {"kernel", std::string(kernel_name(d.kernel))},
+                          {"shader", std::string(shader_info(d.shader).name)},
+                          {"config", std::string(d.config.view())},
+                          {"reason", std::string(d.reason.view())},
+                          {"local_size", d.local_size()},
+                          {"shared_bytes", d.shared_bytes()},
                           {"label", std::string(d.label.view())},
                           {"bindings", bindings},
                           {"push_constants", std::vector<std::uint32_t>(d.push_constants.begin(), d.push_constants.end())},
                           {"specialization", std::vector<std::uint32_t>(d.specialization.begin(), d.specialization.end())},
+                          {"specialization_names", constant_names(d)},
                           {"workgroups", d.workgroups},
                           {"covers", covers},
                           {"cover_ids", cover_ids},

@@ -50,8 +50,8 @@ std::string text(const json& object, const std::string& key, const std::string& 
   return v.get<std::string>();
 }
 
-template <typename Enum, std::size_t N>
-Enum named(const json& object, const std::string& key, const std::string& where, const Enum (&values)[N],
+template <typename Enum, typename Values>
+Enum named(const json& object, const std::string& key, const std::string& where, const Values& values,
            std::string_view (*name)(Enum)) {
   const std::string t = text(object, key, where);
   for (Enum e : values)
@@ -62,6 +62,17 @@ Enum named(const json& object, const std::string& key, const std::string& where,
 std::string_view storage_name(Storage s) { return s == Storage::arena ? "arena" : "weights"; }
 std::string_view role_text(SlotRole r) { return role_name(r); }
 std::string_view kernel_text(Kernel k) { return kernel_name(k); }
+std::string_view shader_text(Shader shader) { return shader_info(shader).name; }
+std::string_view device_type_text(DeviceType t) { return device_type_name(t); }
+std::string_view vendor_text(Vendor v) { return vendor_name(v); }
+
+// Every value of an enum whose last enumerator is `last`.
+template <typename Enum>
+std::vector<Enum> every(Enum last) {
+  std::vector<Enum> values;
+  for (int i = 0; i <= int(last); ++i) values.push_back(Enum(i));
+  return values;
+}
 std::string_view access_text(Access a) { return access_name(a); }
 std::string_view dtype_text(DType d) { return dtype_name(d); }
 
@@ -100,14 +111,35 @@ Schedule parse_schedule(const std::string& document) {
                         std::to_string(schedule_json_version));
   static constexpr Storage storages[] = {Storage::arena, Storage::weights};
   static constexpr SlotRole roles[] = {SlotRole::input, SlotRole::weight, SlotRole::intermediate, SlotRole::output};
-  static constexpr Kernel kernels[] = {Kernel::gemm,    Kernel::add,     Kernel::elementwise, Kernel::gather,
-                                       Kernel::mask,    Kernel::softmax, Kernel::layer_norm,  Kernel::flash_attention};
+  const std::vector<Kernel> kernels = every(Kernel::attention_combine);
+  const std::vector<Shader> shaders = every(Shader::layer_norm);
+  static_assert(kernel_count == std::size_t(Kernel::attention_combine) + 1 &&
+                shader_count == std::size_t(Shader::layer_norm) + 1);
   static constexpr Access accesses[] = {Access::unused, Access::storage, Access::texel_vec4, Access::texel_scalar};
   static constexpr DType dtypes[] = {DType::f32, DType::f16, DType::i32};
 
   Schedule s;
   s.graph_name = Name{text(doc, "graph", "")};
   s.fused = flag(doc, "fused", "");
+  {
+    const json& t = field(doc, "target", "");
+    Target& target = s.target;
+    target.name = TargetName{text(t, "name", "target")};
+    target.vendor = named(t, "vendor", "target", every(Vendor::other), vendor_text);
+    target.device_type = named(t, "device_type", "target", every(DeviceType::other), device_type_text);
+    target.subgroup_min = number<std::uint32_t>(t, "subgroup_min", "target");
+    target.subgroup_max = number<std::uint32_t>(t, "subgroup_max", "target");
+    target.subgroup_size_control = flag(t, "subgroup_size_control", "target");
+    target.subgroup_arithmetic = flag(t, "subgroup_arithmetic", "target");
+    target.subgroup_shuffle = flag(t, "subgroup_shuffle", "target");
+    target.shared_memory_bytes = number<std::uint32_t>(t, "shared_memory_bytes", "target");
+    target.max_invocations = number<std::uint32_t>(t, "max_invocations", "target");
+    target.storage_16bit = flag(t, "storage_16bit", "target");
+    target.f16_arithmetic = flag(t, "f16_arithmetic", "target");
+    target.cooperative_matrix = flag(t, "cooperative_matrix", "target");
+    target.max_texel_buffer_elements = number<std::uint64_t>(t, "max_texel_buffer_elements", "target");
+    target.max_storage_buffer_range = number<std::uint64_t>(t, "max_storage_buffer_range", "target");
+  }
   const json& memory = field(doc, "memory", "");
   s.memory.peak_bytes = number<std::int64_t>(memory, "peak_bytes", "memory");
   s.memory.naive_bytes = number<std::int64_t>(memory, "naive_bytes", "memory");
@@ -149,6 +181,10 @@ Schedule parse_schedule(const std::string& document) {
     const json& j = dispatches[i];
     Dispatch d;
     d.kernel = named(j, "kernel", where, kernels, kernel_text);
+    d.shader = named(j, "shader", where, shaders, shader_text);
+    if (shader_info(d.shader).kernel != d.kernel) fail(where + "/shader", "is a shader of another kernel");
+    d.config = ConfigText{text(j, "config", where)};
+    d.reason = ReasonText{text(j, "reason", where)};
     d.label = Name{text(j, "label", where)};
     const json& bindings = list(j, "bindings", where);
     for (std::size_t k = 0; k < bindings.size(); ++k) {

@@ -66,35 +66,52 @@ std::string covered_ops(const Dispatch& d, const Graph* graph) {
 }  // namespace
 
 std::string specialization_text(const Dispatch& d) {
-  static const std::vector<const char*> gemm{"TRANSPOSE_B", "A_VEC4", "B_VEC4", "HAS_BIAS", "HAS_RESIDUAL",
-                                             "ACTIVATION", "ROWS"};
-  static const std::vector<const char*> attention{"VEC4", "MASKS", "ALIGN", "HEAD_DIM", "VALUE_DIM", "ROWS"};
-  static const std::vector<const char*> layer_norm{"HAS_RESIDUAL"};
-  static const std::vector<const char*> elementwise{"OP"};
-  static const std::vector<const char*> mask{"KIND"};
-  static const std::vector<const char*> none;
-  const std::vector<const char*>& names = d.kernel == Kernel::gemm              ? gemm
-                                          : d.kernel == Kernel::flash_attention ? attention
-                                          : d.kernel == Kernel::layer_norm      ? layer_norm
-                                          : d.kernel == Kernel::elementwise     ? elementwise
-                                          : d.kernel == Kernel::mask            ? mask
-                                                                                : none;
+  const ShaderInfo& shader = shader_info(d.shader);
   std::ostringstream out;
-  out << kernel_name(d.kernel) << ".comp";
+  out << shader.source;
   for (std::size_t i = 0; i < d.specialization.size(); ++i) {
     out << " ";
-    if (i < names.size()) out << names[i] << "=";
+    if (i < shader.constant_names.size()) out << shader.constant_names[i] << "=";
     out << d.specialization[i];
+  }
+  for (int b = 0; b < max_bindings; ++b) {
+    if (d.slots[std::size_t(b)] < 0) continue;
+    out << (b == 0 ? " | " : ", ") << b << ": ";
+    switch (d.access[std::size_t(b)]) {
+      case Access::texel_vec4: out << "texel rgba32f"; break;
+      case Access::texel_scalar: out << "texel r32f"; break;
+      default: out << "storage"; break;
+    }
   }
   return out.str();
 }
 
-std::string schedule_listing(const Schedule& s, const Graph* graph, const std::vector<std::string>* variants) {
+std::string variant_text(const Dispatch& d) {
+  std::string text(shader_info(d.shader).name);  // appended piece by piece: g++ 12 misreports operator+ here
+  if (!d.config.empty()) text.append(" ").append(d.config.view());
+  if (!d.reason.empty()) text.append(" \u2014 ").append(d.reason.view());
+  return text;
+}
+
+std::string target_text(const Target& t) {
+  std::ostringstream out;
+  out << t.name.view() << " (" << vendor_name(t.vendor) << ", " << device_type_name(t.device_type) << "; subgroup "
+      << t.subgroup_min;
+  if (t.subgroup_max != t.subgroup_min) out << "-" << t.subgroup_max;
+  out << (t.subgroup_arithmetic ? ", arithmetic" : "") << (t.subgroup_shuffle ? ", shuffle" : "") << "; "
+      << t.shared_memory_bytes / 1024 << " KiB shared, " << t.max_invocations << " invocations"
+      << (t.storage_16bit ? "; 16-bit storage" : "") << (t.f16_arithmetic ? ", f16 arithmetic" : "")
+      << (t.cooperative_matrix ? ", cooperative matrices" : "") << ")";
+  return out.str();
+}
+
+std::string schedule_listing(const Schedule& s, const Graph* graph, const ListingOptions& options) {
   std::ostringstream out;
   double bytes = 0;
   for (const Dispatch& d : s.dispatches) bytes += d.bytes;
   out << "schedule '" << s.graph_name.view() << "' (" << (s.fused ? "fused" : "unfused") << "): " << s.dispatches.size()
       << " dispatches, " << amount(s.total_flops()) << ", " << bytes_text(bytes) << " moved\n";
+  out << "target: " << target_text(s.target) << "\n";
   const double naive = double(s.memory.naive_bytes);
   out << "memory plan: arena " << bytes_text(double(s.memory.peak_bytes)) << " at peak vs " << bytes_text(naive)
       << " naive (one allocation per value)";
@@ -128,7 +145,8 @@ std::string schedule_listing(const Schedule& s, const Graph* graph, const std::v
                   int(shape_width), shapes[i].c_str(), amount(d.flops).c_str(), bytes_text(d.bytes).c_str(),
                   d.barrier_after ? "yes" : "-");
     out << line << covered_ops(d, graph) << "\n";
-    if (variants != nullptr && i < variants->size()) out << "      variant: " << (*variants)[i] << "\n";
+    out << "      variant: " << variant_text(d) << "\n";
+    if (options.constants) out << "      constants: " << specialization_text(d) << "\n";
   }
   return out.str();
 }

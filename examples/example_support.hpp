@@ -41,9 +41,8 @@ inline int run_and_check(const vkattn::Graph& graph) {
                 device.subgroup_size);
 
     va::TensorMap bindings = va::random_bindings(graph, 1);
-    va::Executable executable(context, va::compile(graph), bindings);
-    const std::vector<std::string> variants = executable.variants();
-    std::printf("%s\n", va::schedule_listing(executable.schedule(), &graph, &variants).c_str());
+    va::Executable executable(context, va::compile(graph, context.target()), bindings);
+    std::printf("%s\n", va::schedule_listing(executable.schedule(), &graph).c_str());
 
     executable.run(bindings);  // warm-up: some drivers finish compiling pipelines on first use
     executable.poison_arena(std::numeric_limits<float>::quiet_NaN());

@@ -50,11 +50,48 @@ std::uint32_t compute_queue_family(VkPhysicalDevice device) {
   return UINT32_MAX;
 }
 
+Vendor vendor_of(const VkPhysicalDeviceProperties& p) {
+  switch (p.vendorID) {
+    case 0x10DE: return Vendor::nvidia;
+    case 0x1002: return Vendor::amd;
+    case 0x8086: return Vendor::intel;
+    case 0x106B: return Vendor::apple;
+    default: break;
+  }
+  if (std::string_view(p.deviceName).find("llvmpipe") != std::string_view::npos) return Vendor::mesa_llvmpipe;
+  return Vendor::other;
+}
+
+std::vector<std::string> device_extensions(VkPhysicalDevice device) {
+  std::uint32_t count = 0;
+  vkEnumerateDeviceExtensionProperties(device, nullptr, &count, nullptr);
+  std::vector<VkExtensionProperties> extensions(count);
+  vkEnumerateDeviceExtensionProperties(device, nullptr, &count, extensions.data());
+  std::vector<std::string> names;
+  for (const auto& e : extensions) names.emplace_back(e.extensionName);
+  return names;
+}
+
 DeviceInfo describe(VkPhysicalDevice device, int index) {
+  const std::vector<std::string> extensions = device_extensions(device);
+  auto has = [&](std::string_view name) { return std::find(extensions.begin(), extensions.end(), name) != extensions.end(); };
   auto subgroup = make_info<VkPhysicalDeviceSubgroupProperties>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES);
+  auto size_control = make_info<VkPhysicalDeviceSubgroupSizeControlPropertiesEXT>(
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_PROPERTIES_EXT);
   auto properties2 = make_info<VkPhysicalDeviceProperties2>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2);
   properties2.pNext = &subgroup;
+  const bool has_size_control = has(VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME);
+  if (has_size_control) subgroup.pNext = &size_control;
   vkGetPhysicalDeviceProperties2(device, &properties2);
+  auto storage16 = make_info<VkPhysicalDevice16BitStorageFeatures>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES);
+  auto float16 = make_info<VkPhysicalDeviceShaderFloat16Int8Features>(
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES);
+  auto features2 = make_info<VkPhysicalDeviceFeatures2>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2);
+  features2.pNext = &storage16;
+  const bool has_float16 = has(VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME);
+  if (has_float16) storage16.pNext = &float16;
+  vkGetPhysicalDeviceFeatures2(device, &features2);
+
   const VkPhysicalDeviceProperties& p = properties2.properties;
   DeviceInfo info;
   info.index = index;
@@ -79,12 +116,28 @@ DeviceInfo describe(VkPhysicalDevice device, int index) {
   vkGetPhysicalDeviceMemoryProperties(device, &memory);
   for (std::uint32_t i = 0; i < memory.memoryHeapCount; ++i)
     if (memory.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) info.device_local_bytes += memory.memoryHeaps[i].size;
-  std::uint32_t extension_count = 0;
-  vkEnumerateDeviceExtensionProperties(device, nullptr, &extension_count, nullptr);
-  std::vector<VkExtensionProperties> extensions(extension_count);
-  vkEnumerateDeviceExtensionProperties(device, nullptr, &extension_count, extensions.data());
-  for (const auto& e : extensions)
-    if (std::string_view(e.extensionName) == VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME) info.f16_arithmetic = true;
+  info.f16_arithmetic = has_float16 && float16.shaderFloat16;
+
+  Target& t = info.target;
+  t.name = TargetName{info.name};
+  t.vendor = vendor_of(p);
+  t.device_type = info.type;
+  const bool compute_subgroups = (subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) != 0;
+  t.subgroup_min = t.subgroup_max = subgroup.subgroupSize;
+  if (has_size_control && size_control.minSubgroupSize > 0) {
+    t.subgroup_min = size_control.minSubgroupSize;
+    t.subgroup_max = size_control.maxSubgroupSize;
+    t.subgroup_size_control = (size_control.requiredSubgroupSizeStages & VK_SHADER_STAGE_COMPUTE_BIT) != 0;
+  }
+  t.subgroup_arithmetic = compute_subgroups && (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
+  t.subgroup_shuffle = compute_subgroups && (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_SHUFFLE_BIT);
+  t.shared_memory_bytes = p.limits.maxComputeSharedMemorySize;
+  t.max_invocations = std::min({p.limits.maxComputeWorkGroupInvocations, p.limits.maxComputeWorkGroupSize[0]});
+  t.storage_16bit = storage16.storageBuffer16BitAccess == VK_TRUE;
+  t.f16_arithmetic = info.f16_arithmetic;
+  t.cooperative_matrix = has("VK_NV_cooperative_matrix") || has("VK_KHR_cooperative_matrix");
+  t.max_texel_buffer_elements = p.limits.maxTexelBufferElements;
+  t.max_storage_buffer_range = p.limits.maxStorageBufferRange;
   return info;
 }
 
@@ -194,17 +247,6 @@ int select_device(const std::vector<DeviceInfo>& devices, std::string selector) 
 
 }  // namespace
 
-std::string_view device_type_name(DeviceType type) {
-  switch (type) {
-    case DeviceType::discrete: return "discrete GPU";
-    case DeviceType::integrated: return "integrated GPU";
-    case DeviceType::virtual_gpu: return "virtual GPU";
-    case DeviceType::cpu: return "CPU";
-    case DeviceType::other: return "other";
-  }
-  return "?";
-}
-
 std::vector<DeviceInfo> Context::devices() {
   Context::State scratch;
   bool debug_utils = false;
@@ -261,6 +303,7 @@ Context::~Context() {
 }
 
 const DeviceInfo& Context::device() const { return state_->info; }
+const Target& Context::target() const { return state_->info.target; }
 
 std::vector<std::string> Context::validation_messages() const {
   std::lock_guard lock(state_->messages_mutex);

@@ -23,11 +23,11 @@ struct Executable::State {
   ExecutableOptions options;
   PipelineCache cache;
   DeviceBuffer arena, weights;
-  // One descriptor set layout and pipeline layout per kernel (its bindings differ).
-  std::map<Kernel, VkDescriptorSetLayout> set_layouts;
-  std::map<Kernel, VkPipelineLayout> pipeline_layouts;
-  std::map<Kernel, VkShaderModule> modules;
-  std::map<std::pair<Kernel, std::vector<std::uint32_t>>, VkPipeline> pipelines;
+  // One descriptor set layout and pipeline layout per shader (its bindings differ).
+  std::map<Shader, VkDescriptorSetLayout> set_layouts;
+  std::map<Shader, VkPipelineLayout> pipeline_layouts;
+  std::map<Shader, VkShaderModule> modules;
+  std::map<std::pair<Shader, std::vector<std::uint32_t>>, VkPipeline> pipelines;
   std::vector<VkBufferView> views;
   VkDescriptorPool descriptor_pool = VK_NULL_HANDLE;
   std::vector<VkDescriptorSet> sets;
@@ -69,8 +69,8 @@ struct Executable::State {
 
   void create_layouts() {
     for (const Dispatch& d : schedule.dispatches) {
-      if (set_layouts.count(d.kernel)) continue;
-      auto descriptors = kernel_descriptors(d.kernel);
+      if (set_layouts.count(d.shader)) continue;
+      const auto& descriptors = shader_info(d.shader).descriptors;
       VkDescriptorSetLayoutBinding bindings[max_bindings];
       for (std::uint32_t i = 0; i < max_bindings; ++i)
         bindings[i] = {i, descriptor_type(descriptors[i]), 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr};
@@ -79,8 +79,8 @@ struct Executable::State {
       set_info.pBindings = bindings;
       VkDescriptorSetLayout set_layout;
       check(vkCreateDescriptorSetLayout(context.device, &set_info, nullptr, &set_layout), "vkCreateDescriptorSetLayout");
-      set_layouts[d.kernel] = set_layout;
-      VkPushConstantRange range{VK_SHADER_STAGE_COMPUTE_BIT, 0, 128};
+      set_layouts[d.shader] = set_layout;
+      VkPushConstantRange range{VK_SHADER_STAGE_COMPUTE_BIT, 0, max_push_bytes};
       auto layout_info = make_info<VkPipelineLayoutCreateInfo>(VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO);
       layout_info.setLayoutCount = 1;
       layout_info.pSetLayouts = &set_layout;
@@ -88,17 +88,17 @@ struct Executable::State {
       layout_info.pPushConstantRanges = &range;
       VkPipelineLayout pipeline_layout;
       check(vkCreatePipelineLayout(context.device, &layout_info, nullptr, &pipeline_layout), "vkCreatePipelineLayout");
-      pipeline_layouts[d.kernel] = pipeline_layout;
+      pipeline_layouts[d.shader] = pipeline_layout;
     }
   }
 
   VkPipeline pipeline_for(const Dispatch& d) {
     std::vector<std::uint32_t> constants(d.specialization.begin(), d.specialization.end());
-    auto key = std::make_pair(d.kernel, constants);
+    auto key = std::make_pair(d.shader, constants);
     if (auto it = pipelines.find(key); it != pipelines.end()) return it->second;
-    VkShaderModule& module = modules[d.kernel];
+    VkShaderModule& module = modules[d.shader];
     if (!module) {
-      std::span<const std::uint32_t> code = kernel_spirv(d.kernel);
+      std::span<const std::uint32_t> code = shader_spirv(d.shader);
       auto info = make_info<VkShaderModuleCreateInfo>(VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO);
       info.codeSize = code.size_bytes();
       info.pCode = code.data();
@@ -114,7 +114,7 @@ struct Executable::State {
     info.stage.module = module;
     info.stage.pName = "main";
     info.stage.pSpecializationInfo = entries.empty() ? nullptr : &specialization;
-    info.layout = pipeline_layouts.at(d.kernel);
+    info.layout = pipeline_layouts.at(d.shader);
     VkPipeline pipeline;
     check(vkCreateComputePipelines(context.device, cache.handle(), 1, &info, nullptr, &pipeline), "vkCreateComputePipelines");
     pipelines[key] = pipeline;
@@ -145,7 +145,28 @@ struct Executable::State {
                           " texels, more than one texel buffer of " + context.info.name + " can hold (" +
                           std::to_string(limits.maxTexelBufferElements) + ")");
     }
-    if (d.push_constants.size() * 4 > 128) throw VulkanError("dispatch '" + label(d) + "' has over 128 bytes of push constants");
+    if (d.push_constants.size() * 4 > max_push_bytes)
+      throw VulkanError("dispatch '" + label(d) + "' has over 128 bytes of push constants");
+    // The variant's resources against the device's: a schedule made for another target
+    // (compile(graph, targets::nvidia)) can ask for more than this device has.
+    const ShaderInfo& shader = shader_info(d.shader);
+    const Target& device = context.info.target;
+    auto mismatch = [&](const std::string& what) {
+      return VulkanError("dispatch '" + label(d) + "' (" + std::string(shader.name) + ", made for target '" +
+                         std::string(schedule.target.name.view()) + "') " + what + " on " + context.info.name +
+                         "; compile the graph for this device (compile(graph, context.target())) or force the "
+                         "target within its limits (vkattn::within_limits_of(target, context.target()))");
+    };
+    if (d.local_size() > device.max_invocations)
+      throw mismatch("needs " + std::to_string(d.local_size()) + " invocations per workgroup, more than the " +
+                     std::to_string(device.max_invocations) + " allowed");
+    if (d.shared_bytes() > device.shared_memory_bytes)
+      throw mismatch("needs " + std::to_string(d.shared_bytes()) + " bytes of shared memory, more than the " +
+                     std::to_string(device.shared_memory_bytes) + " available");
+    if (shader.subgroup.arithmetic && !device.subgroup_arithmetic)
+      throw mismatch("uses subgroup arithmetic, which compute shaders cannot use");
+    if (shader.subgroup.shuffle && !device.subgroup_shuffle)
+      throw mismatch("uses subgroup shuffles, which compute shaders cannot use");
   }
 
   VkBufferView texel_view(const TensorSlot& slot, bool vec4) {
@@ -172,7 +193,7 @@ struct Executable::State {
     pool_info.pPoolSizes = sizes;
     check(vkCreateDescriptorPool(context.device, &pool_info, nullptr, &descriptor_pool), "vkCreateDescriptorPool");
     std::vector<VkDescriptorSetLayout> layouts;
-    for (const Dispatch& d : schedule.dispatches) layouts.push_back(set_layouts.at(d.kernel));
+    for (const Dispatch& d : schedule.dispatches) layouts.push_back(set_layouts.at(d.shader));
     auto allocate = make_info<VkDescriptorSetAllocateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO);
     allocate.descriptorPool = descriptor_pool;
     allocate.descriptorSetCount = count;
@@ -184,7 +205,7 @@ struct Executable::State {
     std::vector<VkWriteDescriptorSet> writes;
     for (std::uint32_t i = 0; i < count; ++i) {
       const Dispatch& d = schedule.dispatches[i];
-      auto descriptors = kernel_descriptors(d.kernel);
+      const auto& descriptors = shader_info(d.shader).descriptors;
       for (int b = 0; b < max_bindings; ++b) {
         // Unused bindings repeat the output so that every descriptor is valid.
         int slot_index = d.slots[std::size_t(b)] >= 0 ? d.slots[std::size_t(b)] : d.slots[0];
@@ -238,10 +259,10 @@ struct Executable::State {
       const Dispatch& d = schedule.dispatches[i];
       if (queries) vkCmdWriteTimestamp(commands, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, queries, std::uint32_t(2 * i));
       vkCmdBindPipeline(commands, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline_for(d));
-      vkCmdBindDescriptorSets(commands, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline_layouts.at(d.kernel), 0, 1, &sets[i],
+      vkCmdBindDescriptorSets(commands, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline_layouts.at(d.shader), 0, 1, &sets[i],
                               0, nullptr);
       if (!d.push_constants.empty())
-        vkCmdPushConstants(commands, pipeline_layouts.at(d.kernel), VK_SHADER_STAGE_COMPUTE_BIT, 0,
+        vkCmdPushConstants(commands, pipeline_layouts.at(d.shader), VK_SHADER_STAGE_COMPUTE_BIT, 0,
                            std::uint32_t(d.push_constants.size() * 4), d.push_constants.data());
       vkCmdDispatch(commands, d.workgroups[0], d.workgroups[1], d.workgroups[2]);
       if (queries) vkCmdWriteTimestamp(commands, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queries, std::uint32_t(2 * i + 1));
@@ -348,31 +369,5 @@ const Schedule& Executable::schedule() const { return state_->schedule; }
 const std::vector<DispatchTiming>& Executable::timings() const { return state_->timings; }
 double Executable::last_run_ms() const { return state_->last_run_ms; }
 const PipelineCacheInfo& Executable::pipeline_cache() const { return state_->cache.info(); }
-
-std::vector<std::string> Executable::variants() const {
-  std::vector<std::string> lines;
-  const Schedule& s = schedule();
-  for (const Dispatch& d : s.dispatches) {
-    std::string line = specialization_text(d);
-    line += " | local size ";
-    line += std::to_string(d.kernel == Kernel::gemm              ? passes::tiles::gemm_invocations
-                           : d.kernel == Kernel::flash_attention ? passes::tiles::attention_invocations
-                           : d.kernel == Kernel::softmax || d.kernel == Kernel::layer_norm ? passes::tiles::row_local_size
-                                                                                           : passes::tiles::linear_local_size);
-    for (int b = 0; b < max_bindings; ++b) {
-      const int slot = d.slots[std::size_t(b)];
-      if (slot < 0) continue;
-      line += b == 0 ? " | " : ", ";
-      line += std::to_string(b);
-      switch (d.access[std::size_t(b)]) {
-        case Access::texel_vec4: line += ": texel rgba32f"; break;
-        case Access::texel_scalar: line += ": texel r32f"; break;
-        default: line += s.slots[std::size_t(slot)].dtype == DType::i32 ? ": storage i32" : ": storage f32"; break;
-      }
-    }
-    lines.push_back(line);
-  }
-  return lines;
-}
 
 }  // namespace vkattn

@@ -1,10 +1,10 @@
 #pragma once
-// The SPIR-V of every kernel in shaders/, compiled at build time and embedded.
+// The SPIR-V of every shader in shaders/, compiled at build time and embedded.
 #include <cstdint>
 #include <span>
 
-#include "vkattn/schedule.hpp"
+#include "vkattn/kernels/registry.hpp"
 
 namespace vkattn {
-std::span<const std::uint32_t> kernel_spirv(Kernel kernel);
+std::span<const std::uint32_t> shader_spirv(Shader shader);
 }

@@ -22,6 +22,7 @@ namespace vkattn::vk {
   X(vkGetPhysicalDeviceProperties)             \
   X(vkGetPhysicalDeviceProperties2)            \
   X(vkGetPhysicalDeviceFeatures)               \
+  X(vkGetPhysicalDeviceFeatures2)              \
   X(vkGetPhysicalDeviceQueueFamilyProperties)  \
   X(vkGetPhysicalDeviceMemoryProperties)       \
   X(vkEnumerateDeviceExtensionProperties)      \

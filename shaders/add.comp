@@ -4,18 +4,14 @@
 //   out[i] = a[sum_k i_k * a_stride_k] + b[sum_k i_k * b_stride_k]
 // where (i_0..i_3) is the multi-index of flat index i and a broadcast dimension has
 // stride 0.
-layout(local_size_x = 64) in;
+layout(local_size_x_id = 0) in;
+#include "vkattn/kernels/add.h"
 #include "common.glsl"
 
 layout(std430, binding = 0) writeonly buffer Result { float result[]; };
 layout(std430, binding = 1) readonly buffer Left { float a[]; };
 layout(std430, binding = 2) readonly buffer Right { float b[]; };
 
-layout(push_constant) uniform Constants {
-  uint total, d1, d2, d3;
-  uint a_stride0, a_stride1, a_stride2, a_stride3;
-  uint b_stride0, b_stride1, b_stride2, b_stride3;
-} p;
 
 void main() {
   uint index = flat_invocation_index();

@@ -5,17 +5,14 @@
 //   1 relu:  out = max(x, 0)
 //   2 gelu:  out = 0.5 x (1 + erf(x / sqrt 2))   (erf: Abramowitz & Stegun 7.1.26,
 //            absolute error below 1.5e-7)
-layout(local_size_x = 64) in;
-layout(constant_id = 0) const uint OP = 0;
+layout(local_size_x_id = 0) in;
+#include "vkattn/kernels/elementwise.h"
+VKATTN_ELEMENTWISE_CONSTANTS(VKATTN_CONSTANT_DECLARE)
 #include "common.glsl"
 
 layout(std430, binding = 0) writeonly buffer Result { float result[]; };
 layout(std430, binding = 1) readonly buffer Operand { float x[]; };
 
-layout(push_constant) uniform Constants {
-  uint total;
-  float factor;
-} p;
 
 void main() {
   uint index = flat_invocation_index();

@@ -4,18 +4,13 @@
 // viewed with dims[0..rank), reads
 //   out[i] = in[offset + sum_k i_k * strides[k]]
 // where (i_0..i_{rank-1}) is the multi-index of flat index i. A stride of 0 repeats.
-layout(local_size_x = 64) in;
+layout(local_size_x_id = 0) in;
+#include "vkattn/kernels/gather.h"
 #include "common.glsl"
 
 layout(std430, binding = 0) writeonly buffer Result { float result[]; };
 layout(std430, binding = 1) readonly buffer Source { float source[]; };
 
-layout(push_constant) uniform Constants {
-  uint total, rank;
-  uint dims[6];
-  uint strides[6];
-  uint offset;
-} p;
 
 void main() {
   uint index = flat_invocation_index();

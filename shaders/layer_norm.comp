@@ -1,12 +1,16 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// LayerNorm over the last axis, one invocation per row of n values, in f32, of x or
-// (HAS_RESIDUAL) of x + residual:
+// LayerNorm over the last axis, in f32, of x or (HAS_RESIDUAL) of x + residual:
 //   mean = sum_j x_j / n;  var = sum_j (x_j - mean)^2 / n   (population variance)
 //   out_j = (x_j - mean) / sqrt(var + epsilon) * gamma_j + beta_j
-layout(local_size_x = 64) in;
-layout(constant_id = 0) const uint HAS_RESIDUAL = 0;
+// WORKGROUP_PER_ROW = 1 (GPUs): a workgroup per row, its invocations striding over the
+// row (consecutive invocations read consecutive elements) and reducing through
+// subgroup operations and shared memory. 0 (CPUs): an invocation per row.
+layout(local_size_x_id = 0) in;
+#include "vkattn/kernels/layer_norm.h"
+VKATTN_LAYER_NORM_CONSTANTS(VKATTN_CONSTANT_DECLARE)
 #include "common.glsl"
+#include "workgroup_reduce.glsl"
 
 layout(std430, binding = 0) writeonly buffer Result { float result[]; };
 layout(std430, binding = 1) readonly buffer Operand { float x[]; };
@@ -16,12 +20,23 @@ layout(std430, binding = 4) readonly buffer Residual { float residual[]; };
 
 float input_at(uint i) { return HAS_RESIDUAL == 1u ? x[i] + residual[i] : x[i]; }
 
-layout(push_constant) uniform Constants {
-  uint rows, n;
-  float epsilon;
-} p;
+void row_per_workgroup() {
+  const uint row = gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x;
+  if (row >= p.rows) return;  // the whole workgroup leaves together
+  const uint base = row * p.n, lane = gl_LocalInvocationID.x, stride = gl_WorkGroupSize.x;
+  float sum = 0.0;
+  for (uint j = lane; j < p.n; j += stride) sum += input_at(base + j);
+  const float mean = workgroup_sum(sum) / float(p.n);
+  float squares = 0.0;
+  for (uint j = lane; j < p.n; j += stride) {
+    float d = input_at(base + j) - mean;
+    squares += d * d;
+  }
+  const float inverse = inversesqrt(workgroup_sum(squares) / float(p.n) + p.epsilon);
+  for (uint j = lane; j < p.n; j += stride) result[base + j] = (input_at(base + j) - mean) * inverse * gamma[j] + beta[j];
+}
 
-void main() {
+void row_per_invocation() {
   uint row = flat_invocation_index();
   if (row >= p.rows) return;
   uint base = row * p.n;
@@ -36,4 +51,9 @@ void main() {
   variance /= float(p.n);
   float inverse = inversesqrt(variance + p.epsilon);
   for (uint j = 0; j < p.n; ++j) result[base + j] = (input_at(base + j) - mean) * inverse * gamma[j] + beta[j];
+}
+
+void main() {
+  if (WORKGROUP_PER_ROW == 1u) row_per_workgroup();
+  else row_per_invocation();
 }

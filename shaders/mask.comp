@@ -8,19 +8,15 @@
 //   3 boolean:        masked when mask[...] == 0    (mask broadcast by strides)
 //   4 additive:       out = scores + mask[...]
 // q' = q (top_left) or q + keys - queries (bottom_right).
-layout(local_size_x = 64) in;
-layout(constant_id = 0) const uint KIND = 0;
+layout(local_size_x_id = 0) in;
+#include "vkattn/kernels/mask.h"
+VKATTN_MASK_CONSTANTS(VKATTN_CONSTANT_DECLARE)
 #include "common.glsl"
 
 layout(std430, binding = 0) writeonly buffer Result { float result[]; };
 layout(std430, binding = 1) readonly buffer Scores { float scores[]; };
 layout(std430, binding = 2) readonly buffer Operand { float operand[]; };
 
-layout(push_constant) uniform Constants {
-  uint total, queries, keys, per_batch, window, bottom_right;
-  uint d1, d2;
-  uint m_stride0, m_stride1, m_stride2, m_stride3;
-} p;
 
 void main() {
   uint index = flat_invocation_index();

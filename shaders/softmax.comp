@@ -1,23 +1,46 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// Softmax over the last axis, one invocation per row of n values, in f32:
+// Softmax over the last axis, in f32:
 //   out[r, j] = exp(x[r, j] - max_j x[r, j]) / sum_j exp(x[r, j] - max_j x[r, j])
 // A row whose every value is -inf (every key masked) gives zeros, never NaN.
-layout(local_size_x = 64) in;
+// WORKGROUP_PER_ROW = 1 (GPUs): a workgroup per row, reducing through subgroup
+// operations and shared memory; 0 (CPUs): an invocation per row.
+layout(local_size_x_id = 0) in;
+#include "vkattn/kernels/softmax.h"
+VKATTN_SOFTMAX_CONSTANTS(VKATTN_CONSTANT_DECLARE)
 #include "common.glsl"
+#include "workgroup_reduce.glsl"
 
 layout(std430, binding = 0) writeonly buffer Result { float result[]; };
 layout(std430, binding = 1) readonly buffer Operand { float x[]; };
 
-layout(push_constant) uniform Constants {
-  uint rows, n;
-} p;
+#define negative_infinity uintBitsToFloat(0xff800000u)
 
-void main() {
+void row_per_workgroup() {
+  const uint row = gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x;
+  if (row >= p.rows) return;  // the whole workgroup leaves together
+  const uint base = row * p.n, lane = gl_LocalInvocationID.x, stride = gl_WorkGroupSize.x;
+  float m = negative_infinity;
+  for (uint j = lane; j < p.n; j += stride) m = max(m, x[base + j]);
+  m = workgroup_max(m);
+  float sum = 0.0;
+  if (m != negative_infinity)
+    for (uint j = lane; j < p.n; j += stride) {
+      float v = x[base + j];
+      sum += v == negative_infinity ? 0.0 : exp(v - m);
+    }
+  sum = workgroup_sum(sum);
+  const float inverse = m == negative_infinity ? 0.0 : 1.0 / sum;
+  for (uint j = lane; j < p.n; j += stride) {
+    float v = x[base + j];
+    result[base + j] = v == negative_infinity ? 0.0 : exp(v - m) * inverse;
+  }
+}
+
+void row_per_invocation() {
   uint row = flat_invocation_index();
   if (row >= p.rows) return;
   uint base = row * p.n;
-  float negative_infinity = uintBitsToFloat(0xff800000u);
   float m = negative_infinity;
   for (uint j = 0; j < p.n; ++j) m = max(m, x[base + j]);
   if (m == negative_infinity) {
@@ -34,4 +57,9 @@ void main() {
     float v = x[base + j];
     result[base + j] = v == negative_infinity ? 0.0 : exp(v - m) * inverse;
   }
+}
+
+void main() {
+  if (WORKGROUP_PER_ROW == 1u) row_per_workgroup();
+  else row_per_invocation();
 }

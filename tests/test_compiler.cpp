@@ -91,8 +91,11 @@ TEST_CASE("the post-norm attention block is QKV GEMM, flash attention, output GE
   CHECK(packed.parts[2].name.view() == "self_attn.v_proj.weight");
   CHECK(packed.shape == va::Shape{192, 64});
   // The output projection's GEMM adds the bias and the residual.
-  CHECK(s.dispatches[2].specialization[3] == 1);
-  CHECK(s.dispatches[2].specialization[4] == 1);
+  const auto& spec = s.dispatches[2].specialization;
+  REQUIRE(s.dispatches[2].shader == va::Shader::gemm_tiled);
+  const auto constants = va::constants_of<va::Shader::gemm_tiled>({spec.data(), spec.size()});
+  CHECK(constants.HAS_BIAS == 1);
+  CHECK(constants.HAS_RESIDUAL == 1);
   // Unfused, the same graph is one dispatch per op.
   CHECK(va::lower_unfused(g).dispatch_count() > 15);
 }

@@ -30,11 +30,14 @@ std::string read_text(const std::string& path) {
 TEST_CASE("the listing of a fixed small graph matches the golden file") {
   // VKATTN_UPDATE_GOLDEN=1 rewrites the files after a deliberate change to the listing.
   const bool update = std::getenv("VKATTN_UPDATE_GOLDEN") != nullptr;
+  // The fused schedule for the nvidia target (GPU variants), the unfused one for
+  // llvmpipe (CPU variants).
   va::Graph g = golden_graph();
   for (bool fused : {true, false}) {
     const std::string path =
         std::string(VKATTN_TEST_DATA_DIR) + (fused ? "/golden/encoder_layer.listing" : "/golden/encoder_layer_unfused.listing");
-    const std::string listing = va::schedule_listing(va::compile(g, {.fuse = fused}), &g);
+    const va::Target& target = fused ? va::targets::nvidia : va::targets::llvmpipe;
+    const std::string listing = va::schedule_listing(va::compile(g, target, {.fuse = fused}), &g);
     if (update) std::ofstream(path) << listing;
     INFO("golden file " << path << " (VKATTN_UPDATE_GOLDEN=1 rewrites it)");
     CHECK(listing == read_text(path));
@@ -42,12 +45,13 @@ TEST_CASE("the listing of a fixed small graph matches the golden file") {
 }
 
 TEST_CASE("schedule JSON reads back to the same schedule") {
+  for (const va::Target* target : va::targets::all)
   for (const char* preset : {"mha", "cross_attention", "gqa", "encoder_layer", "decoder_layer"})
     for (bool fused : {true, false}) {
-      INFO(preset << (fused ? " fused" : " unfused"));
+      INFO(preset << (fused ? " fused" : " unfused") << ", target " << target->name.view());
       va::Graph g = va::build_preset({.name = preset, .seq = 9, .kv_seq = 13, .model = 32, .heads = 4,
                                       .mask = va::Mask::padding});
-      va::Schedule s = va::compile(g, {.fuse = fused});
+      va::Schedule s = va::compile(g, *target, {.fuse = fused});
       std::string json = va::schedule_to_json(s, &g);
       va::Schedule back = va::schedule_from_json(json);
       CHECK(back == s);
@@ -73,7 +77,7 @@ TEST_CASE("malformed schedule JSON is refused naming the field") {
     return text.replace(at, from.size(), to);
   };
   CHECK_THAT(error_of("{"), Catch::Contains("is not JSON"));
-  CHECK_THAT(error_of(replaced("\"version\": 1", "\"version\": 7")), Catch::Contains("version: is 7"));
+  CHECK_THAT(error_of(replaced("\"version\": 2", "\"version\": 7")), Catch::Contains("version: is 7"));
   CHECK_THAT(error_of(replaced("\"kernel\": \"gemm\"", "\"kernel\": \"conv\"")),
              Catch::Contains("dispatches/0/kernel: unknown value 'conv'"));
   CHECK_THAT(error_of(replaced("\"slot\": 0", "\"slot\": 999")), Catch::Contains("names no slot"));

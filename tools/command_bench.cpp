@@ -17,7 +17,8 @@
 namespace vkattn::cli {
 
 const char* bench_help =
-    "usage: vkattn bench GRAPH [--unfused] [--runs N] [--json] [--trace FILE.json] [--device SEL] [sizes]\n"
+    "usage: vkattn bench GRAPH [--unfused] [--runs N] [--json] [--trace FILE.json] [--device SEL]\n"
+    "                    [--target NAME] [sizes]\n"
     "Runs GRAPH on a Vulkan device with random weights and inputs and reports the median\n"
     "device time (timestamp queries) of the whole run and of each dispatch, with GFLOP/s\n"
     "counted from the fused schedule's FLOPs (the same count for --unfused).\n"
@@ -26,7 +27,9 @@ const char* bench_help =
     "  --json         print JSON instead of a table\n"
     "  --trace FILE   write the timed runs' timeline as a Chrome trace (open it in\n"
     "                 ui.perfetto.dev or chrome://tracing)\n"
-    "  --device SEL   a device index or part of its name (VKATTN_DEVICE; the preferred one)\n";
+    "  --device SEL   a device index or part of its name (VKATTN_DEVICE; the preferred one)\n"
+    "  --target NAME  compile for a named target within the device's limits (llvmpipe, nvidia,\n"
+    "                 amd, intel, apple, generic; VKATTN_TARGET); default: the device's own\n";
 
 namespace {
 
@@ -38,15 +41,16 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int run_bench(const std::vector<std::string>& raw) {
-  Arguments args(raw, with_graph_flags({"--runs", "--device", "--trace"}), with_graph_switches({"--unfused", "--json"}));
+  Arguments args(raw, with_graph_flags({"--runs", "--device", "--trace", "--target"}),
+                 with_graph_switches({"--unfused", "--json"}));
   Graph graph = load_graph(args);
   const bool fuse = !args.has("--unfused");
   const std::int64_t runs = args.integer("--runs", 5);
-  Schedule schedule = compile(graph, CompileOptions{.fuse = fuse});
-  const double flops = fuse ? schedule.total_flops() : compile(graph).total_flops();
-
   std::unique_ptr<Context> opened = open_context(args);
   Context& context = *opened;
+  const Target target = target_for(args, context);
+  Schedule schedule = compile(graph, target, CompileOptions{.fuse = fuse});
+  const double flops = fuse ? schedule.total_flops() : compile(graph, target).total_flops();
   if (!context.device().timestamps)
     throw std::runtime_error(context.device().name + " has no timestamp queries on its compute queue; cannot bench");
   TensorMap bindings = random_bindings(graph, 1);

@@ -16,15 +16,21 @@
 namespace vkattn::cli {
 
 const char* compile_help =
-    "usage: vkattn compile GRAPH [--emit listing|json|dot] [--dump-passes DIR] [--unfused] [sizes]\n"
-    "Compiles GRAPH and prints its schedule: dispatches, the ops each covers, FLOPs, bytes,\n"
-    "barriers and the memory plan.\n"
+    "usage: vkattn compile GRAPH [--emit listing|json|dot] [--dump-passes DIR] [--unfused]\n"
+    "                      [--target NAME] [--device SEL] [--constants] [sizes]\n"
+    "Compiles GRAPH and prints its schedule: the target, dispatches, the ops each covers,\n"
+    "FLOPs, bytes, barriers, the memory plan, and each dispatch's kernel variant and why.\n"
     "  --emit listing|json|dot   the output form (listing); json is documented in\n"
     "                            docs/schedule-json.md, dot renders with `dot -Tsvg`\n"
     "  --dump-passes DIR         write the program after each pass to DIR/NN-PASS.txt\n"
     "  --unfused                 one dispatch per primitive op (no fusion, no views)\n"
-    "  --device SEL              also load the schedule on a Vulkan device (index or part of\n"
-    "                            its name) and show the kernel variant of each dispatch there\n";
+    "  --target NAME             compile for a named target: llvmpipe, nvidia, amd, intel,\n"
+    "                            apple, generic (VKATTN_TARGET); with --device, its choices\n"
+    "                            within that device's limits\n"
+    "  --device SEL              compile for a Vulkan device (index or part of its name) and\n"
+    "                            load the schedule there. With neither flag: the default\n"
+    "                            device's target, or generic when there is no device\n"
+    "  --constants               a line per dispatch with its specialization constants\n";
 
 namespace {
 
@@ -51,7 +57,8 @@ class PassDumper : public PassObserver {
 }  // namespace
 
 int run_compile(const std::vector<std::string>& raw) {
-  Arguments args(raw, with_graph_flags({"--emit", "--dump-passes", "--device"}), with_graph_switches({"--unfused"}));
+  Arguments args(raw, with_graph_flags({"--emit", "--dump-passes", "--device", "--target"}),
+                 with_graph_switches({"--unfused", "--constants"}));
   Graph graph = load_graph(args);
   std::string emit = args.text("--emit", "listing");
   if (emit != "listing" && emit != "json" && emit != "dot")
@@ -66,21 +73,35 @@ int run_compile(const std::vector<std::string>& raw) {
                                (error ? ": " + error.message() : std::string()));
     dumper = std::make_unique<PassDumper>(dir);
   }
-  Schedule schedule = compile(graph, CompileOptions{.fuse = !args.has("--unfused")}, dumper.get());
+  const CompileOptions options{.fuse = !args.has("--unfused")};
+  const ListingOptions listing{.constants = args.has("--constants")};
+  std::unique_ptr<Context> context;
+  Target target = targets::generic;
+  if (args.has("--device")) {
+    context = open_context(args);
+    target = target_for(args, *context);
+  } else if (const Target* named = requested_target(args)) {
+    target = *named;
+  } else {
+    try {
+      context = open_context(args);
+      target = context->target();
+    } catch (const std::exception& e) {
+      std::cerr << "vkattn compile: no Vulkan device (" << e.what() << "); compiling for the generic target\n";
+    }
+  }
+  Schedule schedule = compile(graph, target, options, dumper.get());
+  if (args.has("--device")) {  // proves the schedule loads there
+    Executable executable(*context, schedule, random_bindings(graph, 1));
+    check_validation(*context);
+    std::cerr << "loaded on " << context->device().name << "\n";
+  }
   if (emit == "json")
     std::cout << schedule_to_json(schedule, &graph) << "\n";
   else if (emit == "dot")
     std::cout << schedule_to_dot(schedule, graph);
-  else if (args.has("--device")) {
-    std::unique_ptr<Context> opened = open_context(args);
-    Context& context = *opened;
-    Executable executable(context, schedule, random_bindings(graph, 1));
-    const std::vector<std::string> variants = executable.variants();
-    check_validation(context);
-    std::cout << "loaded on " << context.device().name << "\n" << schedule_listing(schedule, &graph, &variants);
-  } else {
-    std::cout << schedule_listing(schedule, &graph);
-  }
+  else
+    std::cout << schedule_listing(schedule, &graph, listing);
   if (dumper)
     for (const std::string& file : dumper->written()) std::cerr << "wrote " << file << "\n";
   return 0;

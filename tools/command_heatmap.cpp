@@ -119,9 +119,9 @@ int run_heatmap(const std::vector<std::string>& raw) {
   graph.output(output_name, graph.find(probs_name));
   if (graph.failed()) throw std::runtime_error(std::string(graph.error()));
   TensorMap bindings = graph_bindings(graph, args, std::cerr);
-  Schedule schedule = compile(graph);
   std::unique_ptr<Context> opened = open_context(args);
   Context& context = *opened;
+  Schedule schedule = compile(graph, context.target());
   Executable executable(context, schedule, bindings);
   const Tensor probabilities = executable.run(bindings).at(output_name);
   check_validation(context);

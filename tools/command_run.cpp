@@ -19,7 +19,7 @@ namespace vkattn::cli {
 const char* run_help =
     "usage: vkattn run GRAPH [--weights FILE.safetensors [--weights-prefix P]] [--input NAME=FILE.npy]...\n"
     "                        [--output NAME=FILE.npy]... [--seed N] [--check] [--unfused]\n"
-    "                        [--device SEL] [sizes]\n"
+    "                        [--device SEL] [--target NAME] [sizes]\n"
     "Runs GRAPH once on a Vulkan device and prints each output's shape and statistics.\n"
     "  --output NAME=FILE.npy       write an output as float32 .npy (repeatable)\n"
     "  --check                      compare every output with the CPU reference (double\n"
@@ -27,7 +27,9 @@ const char* run_help =
     "                               ||device - reference|| / ||reference||; exit 1 above\n"
     "                               1e-4 (f32) or 1e-2 (f16)\n"
     "  --unfused                    run the one-dispatch-per-op schedule\n"
-    "  --device SEL                 a device index or part of its name (VKATTN_DEVICE)\n";
+    "  --device SEL                 a device index or part of its name (VKATTN_DEVICE)\n"
+    "  --target NAME                compile for a named target within the device's limits\n"
+    "                               (llvmpipe, nvidia, amd, intel, apple, generic; VKATTN_TARGET)\n";
 
 namespace {
 
@@ -57,7 +59,7 @@ Statistics statistics(const Tensor& t) {
 
 int run_run(const std::vector<std::string>& raw) {
   std::vector<std::string> valued = binding_flags;
-  valued.insert(valued.end(), {"--output", "--device"});
+  valued.insert(valued.end(), {"--output", "--device", "--target"});
   Arguments args(raw, with_graph_flags(valued),
                  with_graph_switches({"--check", "--unfused"}));
   Graph graph = load_graph(args);
@@ -77,10 +79,9 @@ int run_run(const std::vector<std::string>& raw) {
   }
   TensorMap bindings = graph_bindings(graph, args, std::cerr);
   const bool fuse = !args.has("--unfused");
-  Schedule schedule = compile(graph, CompileOptions{.fuse = fuse});
-
   std::unique_ptr<Context> opened = open_context(args);
   Context& context = *opened;
+  Schedule schedule = compile(graph, target_for(args, context), CompileOptions{.fuse = fuse});
   Executable executable(context, schedule, bindings);
   TensorMap results = executable.run(bindings);
   check_validation(context);

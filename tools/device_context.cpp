@@ -34,4 +34,21 @@ void check_validation(const Context& context) {
   throw std::runtime_error(text);
 }
 
+const Target* requested_target(const Arguments& args) {
+  std::string name = args.text("--target", "");
+  const char* env = std::getenv("VKATTN_TARGET");
+  if (name.empty() && env != nullptr) name = env;
+  if (name.empty()) return nullptr;
+  const Target* target = targets::find(name);
+  if (target == nullptr)
+    throw UsageError("--target: no target is named '" + name + "' (the targets: " + std::string(targets::names_text) +
+                     ")");
+  return target;
+}
+
+Target target_for(const Arguments& args, const Context& context) {
+  if (const Target* named = requested_target(args)) return within_limits_of(*named, context.target());
+  return context.target();
+}
+
 }  // namespace vkattn::cli

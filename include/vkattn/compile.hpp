@@ -2,11 +2,13 @@
 // The compiler: a graph through the passes to a Schedule, at run time or while the C++
 // compiles.
 //
-//   vkattn::Schedule s = vkattn::compile(graph);                 // run time
-//   constexpr auto plan = vkattn::compile<encoder_layer_graph>(); // compile time
-//   static_assert(plan.dispatch_count() <= 3);
+//   vkattn::Schedule s = vkattn::compile(graph, context.target());  // run time, for a device
+//   constexpr auto plan = vkattn::compile<encoder_layer_graph, vkattn::targets::nvidia>();
+//   static_assert(plan.dispatch_count() <= 3);                       // compile time
 //
-// Both run the same constexpr code, so they produce identical schedules.
+// Both run the same constexpr code, so they produce identical schedules. Passes 1-7 are
+// the same for every target; pass 8 picks each dispatch's kernel variant for it. With no
+// target, targets::generic.
 #include <array>
 #include <string_view>
 
@@ -19,6 +21,7 @@
 #include "vkattn/compiler/pass_schedule.hpp"
 #include "vkattn/compiler/pass_verify.hpp"
 #include "vkattn/freeze.hpp"
+#include "vkattn/targets.hpp"
 
 namespace vkattn {
 
@@ -26,6 +29,8 @@ struct CompileOptions {
   // false: no fusion and no views; one dispatch per primitive op (matmuls still use
   // the GEMM kernel, and memory is still planned).
   bool fuse = true;
+  // What the kernel variants are chosen for.
+  Target target = targets::generic;
 };
 
 // The passes, in order.
@@ -61,36 +66,46 @@ constexpr Schedule compile(const Graph& graph, const CompileOptions& options = {
   done();
   passes::plan_memory(program);
   done();
-  passes::schedule(program);
+  passes::schedule(program, options.target);
   done();
   return program.schedule;
 }
 
+constexpr Schedule compile(const Graph& graph, const Target& target, CompileOptions options = {},
+                           PassObserver* observer = nullptr) {
+  options.target = target;
+  return compile(graph, options, observer);
+}
+
 // One dispatch per primitive op: the reference point for fused schedules.
-inline Schedule lower_unfused(const Graph& graph) { return compile(graph, CompileOptions{.fuse = false}); }
+inline Schedule lower_unfused(const Graph& graph, const Target& target = targets::generic) {
+  return compile(graph, CompileOptions{.fuse = false, .target = target});
+}
 
 namespace detail {
-template <auto GraphFn, bool Fuse>
+template <auto GraphFn, const Target& TargetRef, bool Fuse>
 constexpr Schedule compile_graph_fn() {
   Graph graph = GraphFn();
-  return compile(graph, CompileOptions{.fuse = Fuse});
+  return compile(graph, CompileOptions{.fuse = Fuse, .target = TargetRef});
 }
 }  // namespace detail
 
-// Compiles the constexpr graph function while the C++ compiles. A shape error in the
-// graph is a compile error quoting the message (see freeze()).
-template <auto GraphFn, bool Fuse = true>
+// Compiles the constexpr graph function for a named target (vkattn/targets.hpp) while
+// the C++ compiles. A shape error in the graph is a compile error quoting the message
+// (see freeze()).
+template <auto GraphFn, const Target& TargetRef = targets::generic, bool Fuse = true>
 consteval auto compile() {
   static_assert(graph_error<detail::error_text<GraphFn>()>::checked);
   constexpr std::array<std::size_t, 2> counts = [] {
-    Schedule s = detail::compile_graph_fn<GraphFn, Fuse>();
+    Schedule s = detail::compile_graph_fn<GraphFn, TargetRef, Fuse>();
     return std::array<std::size_t, 2>{s.slots.size(), s.dispatches.size()};
   }();
   constexpr std::size_t slot_count = counts[0], dispatch_count = counts[1];
-  Schedule s = detail::compile_graph_fn<GraphFn, Fuse>();
+  Schedule s = detail::compile_graph_fn<GraphFn, TargetRef, Fuse>();
   FrozenSchedule<slot_count, dispatch_count> frozen;
   frozen.graph_name = s.graph_name;
   frozen.fused = s.fused;
+  frozen.target = s.target;
   for (std::size_t i = 0; i < slot_count; ++i) frozen.slots[i] = s.slots[i];
   for (std::size_t i = 0; i < dispatch_count; ++i) frozen.dispatches[i] = s.dispatches[i];
   frozen.arena_bytes = s.arena_bytes;

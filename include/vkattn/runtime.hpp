@@ -7,12 +7,10 @@
 #include <vector>
 
 #include "vkattn/compile.hpp"
+#include "vkattn/target.hpp"
 #include "vkattn/tensor.hpp"
 
 namespace vkattn {
-
-enum class DeviceType : std::uint8_t { discrete, integrated, virtual_gpu, cpu, other };
-std::string_view device_type_name(DeviceType type);
 
 struct DeviceInfo {
   int index = 0;
@@ -27,6 +25,9 @@ struct DeviceInfo {
   bool timestamps = false;          // the compute queue supports timestamp queries
   double timestamp_period_ns = 0;   // nanoseconds per timestamp tick
   std::uint64_t device_local_bytes = 0;
+  // What the compiler knows of the device: vendor, subgroup sizes and operations,
+  // shared memory, limits. compile(graph, info.target) tunes every kernel for it.
+  Target target;
 };
 
 struct ContextOptions {
@@ -53,6 +54,8 @@ class Context {
   static std::vector<DeviceInfo> devices();
 
   const DeviceInfo& device() const;
+  // The device's target (device().target): compile(graph, context.target()).
+  const Target& target() const;
   // Validation messages (warnings and errors) collected so far.
   std::vector<std::string> validation_messages() const;
   void clear_validation_messages();
@@ -104,10 +107,6 @@ class Executable {
   // Device time of the whole last run, first dispatch start to last dispatch end
   // (barriers included); 0 without timestamp support.
   double last_run_ms() const;
-  // What each dispatch runs on this device: shader, specialization constants and how
-  // each binding is read ("gemm.comp TRANSPOSE_B=1 ... | a: texel rgba32f, ...").
-  // schedule_listing() prints them under the dispatches.
-  std::vector<std::string> variants() const;
   const PipelineCacheInfo& pipeline_cache() const;
 
   struct State;

@@ -12,31 +12,10 @@
 
 #include "vkattn/fixed_vector.hpp"
 #include "vkattn/graph.hpp"
+#include "vkattn/kernels/registry.hpp"
+#include "vkattn/target.hpp"
 
 namespace vkattn {
-
-// The kernels in shaders/, one per file.
-enum class Kernel : std::uint8_t { gemm, add, elementwise, gather, mask, softmax, layer_norm, flash_attention };
-inline constexpr int kernel_count = int(Kernel::flash_attention) + 1;
-
-constexpr std::string_view kernel_name(Kernel kernel) {
-  switch (kernel) {
-    case Kernel::gemm: return "gemm";
-    case Kernel::add: return "add";
-    case Kernel::elementwise: return "elementwise";
-    case Kernel::gather: return "gather";
-    case Kernel::mask: return "mask";
-    case Kernel::softmax: return "softmax";
-    case Kernel::layer_norm: return "layer_norm";
-    case Kernel::flash_attention: return "flash_attention";
-  }
-  return "?";
-}
-
-// How a kernel declares one binding: a storage buffer (read or written through an
-// SSBO) or a uniform texel buffer (read with texelFetch; the fast load path on CPUs
-// and fine everywhere else).
-enum class Descriptor : std::uint8_t { storage, texel };
 
 // How a dispatch uses one binding. Texel bindings are viewed as RGBA32F (one fetch
 // reads 4 consecutive elements: every offset and stride is a multiple of 4) or R32F.
@@ -50,18 +29,6 @@ constexpr std::string_view access_name(Access access) {
     case Access::texel_scalar: return "texel_scalar";
   }
   return "?";
-}
-
-inline constexpr int max_bindings = 7;
-
-// The descriptor set each kernel declares (binding 0 is always its output).
-constexpr std::array<Descriptor, max_bindings> kernel_descriptors(Kernel kernel) {
-  using enum Descriptor;
-  switch (kernel) {
-    case Kernel::gemm: return {storage, texel, texel, storage, storage, storage, storage};
-    case Kernel::flash_attention: return {storage, texel, texel, texel, storage, storage, storage};
-    default: return {storage, storage, storage, storage, storage, storage, storage};
-  }
 }
 
 enum class Storage : std::uint8_t { arena, weights };
@@ -111,17 +78,22 @@ struct TensorSlot {
 
 inline constexpr std::int64_t slot_alignment = 256;
 inline constexpr std::int64_t device_element_bytes = 4;
-inline constexpr std::size_t max_push_words = 32;
-inline constexpr std::size_t max_specialization = 8;
 inline constexpr std::size_t max_covers = 32;
 
+using ConfigText = FixedText<48>;
+using ReasonText = FixedText<96>;
+
 struct Dispatch {
-  Kernel kernel = Kernel::elementwise;
+  Kernel kernel = Kernel::elementwise;          // what it computes
+  Shader shader = Shader::elementwise;          // the kernel variant that computes it (kernels/registry.hpp)
+  ConfigText config;                            // the variant's configuration: "128x128x16 8x8 wg256"
+  ReasonText reason;                            // why the target got it: "nvidia: subgroup 32, 48 KiB shared"
   Name label;                                   // e.g. "gemm self_attn.q_proj+k_proj+v_proj"
   std::array<int, max_bindings> slots{-1, -1, -1, -1, -1, -1, -1};
   std::array<Access, max_bindings> access{};
   FixedVector<std::uint32_t, max_push_words> push_constants;
-  FixedVector<std::uint32_t, max_specialization> specialization;  // constant_id i = specialization[i]
+  // constant_id i = specialization[i]; [0] is the local size (local_size_x_id = 0).
+  FixedVector<std::uint32_t, max_specialization> specialization;
   std::array<std::uint32_t, 3> workgroups{1, 1, 1};
   FixedVector<ValueId, max_covers> covers;      // the graph ops this dispatch computes
   double flops = 0;
@@ -130,6 +102,10 @@ struct Dispatch {
   // this one wrote, before any other barrier.
   bool barrier_after = false;
 
+  constexpr std::uint32_t local_size() const { return specialization.empty() ? 1u : specialization[0]; }
+  constexpr std::uint32_t shared_bytes() const {
+    return shared_memory_bytes(shader, std::span<const std::uint32_t>(specialization.data(), specialization.size()));
+  }
   constexpr bool operator==(const Dispatch&) const = default;
 };
 
@@ -142,6 +118,7 @@ struct MemoryPlan {
 struct Schedule {
   Name graph_name;
   bool fused = true;
+  Target target;  // what the kernel variants were chosen for
   std::vector<TensorSlot> slots;
   std::vector<Dispatch> dispatches;
   std::int64_t arena_bytes = 0;
@@ -168,6 +145,7 @@ template <std::size_t SlotCount, std::size_t DispatchCount>
 struct FrozenSchedule {
   Name graph_name;
   bool fused = true;
+  Target target;
   std::array<TensorSlot, SlotCount> slots{};
   std::array<Dispatch, DispatchCount> dispatches{};
   std::int64_t arena_bytes = 0;
@@ -180,6 +158,7 @@ struct FrozenSchedule {
     Schedule s;
     s.graph_name = graph_name;
     s.fused = fused;
+    s.target = target;
     s.slots.assign(slots.begin(), slots.end());
     s.dispatches.assign(dispatches.begin(), dispatches.end());
     s.arena_bytes = arena_bytes;

@@ -9,9 +9,11 @@
 
 namespace vkattn {
 
-inline constexpr int schedule_json_version = 1;
+inline constexpr int schedule_json_version = 2;
 
 std::string schedule_to_json(const Schedule& schedule, const Graph* graph = nullptr);
+// A target as one JSON object (the "target" of schedule JSON and of `vkattn devices --json`).
+std::string target_to_json(const Target& target);
 
 // A malformed schedule JSON document; the message names the field ("dispatches/2/kernel").
 class ScheduleJsonError : public std::invalid_argument {
@@ -20,13 +22,20 @@ class ScheduleJsonError : public std::invalid_argument {
 };
 // Reads schedule_to_json's output back: schedule_from_json(schedule_to_json(s)) == s.
 Schedule schedule_from_json(const std::string& text);
-// One line per dispatch: index, kernel, input and output shapes, FLOPs, bytes, the
-// barrier after it and the ops it covers. `variants` (one line per dispatch, from
-// Executable::variants()) adds what the loaded executable chose on its device.
-std::string schedule_listing(const Schedule& schedule, const Graph* graph = nullptr,
-                             const std::vector<std::string>* variants = nullptr);
-// "gemm.comp TRANSPOSE_B=1 A_VEC4=1 ...": a dispatch's shader and specialization.
+struct ListingOptions {
+  bool constants = false;  // a line per dispatch with its specialization constants and binding reads
+};
+// The target, then one line per dispatch: index, kernel, input and output shapes, FLOPs,
+// bytes, the barrier after it and the ops it covers; under it the kernel variant, its
+// configuration and why the target got it.
+std::string schedule_listing(const Schedule& schedule, const Graph* graph = nullptr, const ListingOptions& options = {});
+// "gemm_tiled.comp LOCAL_SIZE=256 TRANSPOSE_B=1 ... | 0: storage, 1: storage, ...": a
+// dispatch's shader, its specialization constants by name and how each binding is read.
 std::string specialization_text(const Dispatch& dispatch);
+// "gemm.tiled 128x128x16 8x8 wg256 — nvidia: subgroup 32, 48 KiB shared"
+std::string variant_text(const Dispatch& dispatch);
+// "nvidia (nvidia, discrete GPU; subgroup 32, arithmetic, shuffle; 48 KiB shared, ...)"
+std::string target_text(const Target& target);
 // Graphviz: the graph's ops, with every dispatch a cluster around the ops it covers
 // (views that need no dispatch are dashed). Renders with `dot -Tsvg`.
 std::string schedule_to_dot(const Schedule& schedule, const Graph& graph);

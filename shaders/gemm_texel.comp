@@ -13,14 +13,9 @@
 // 64 consecutive columns, so the SIMD lanes of a CPU device share A's rows. Per step of
 // 4 k values all A and B texels are fetched first, then each accumulator's FMAs run
 // back to back. Rows and columns past the edge are clamped for reading and not written.
-layout(local_size_x = 8) in;
-layout(constant_id = 0) const uint TRANSPOSE_B = 1;
-layout(constant_id = 1) const uint A_VEC4 = 1;
-layout(constant_id = 2) const uint B_VEC4 = 1;
-layout(constant_id = 3) const uint HAS_BIAS = 0;
-layout(constant_id = 4) const uint HAS_RESIDUAL = 0;
-layout(constant_id = 5) const uint ACTIVATION = 0;
-layout(constant_id = 6) const uint ROWS = 32;
+layout(local_size_x_id = 0) in;
+#include "vkattn/kernels/gemm.h"
+VKATTN_GEMM_TEXEL_CONSTANTS(VKATTN_CONSTANT_DECLARE)
 #include "common.glsl"
 
 layout(std430, binding = 0) writeonly buffer Result { float c[]; };
@@ -29,12 +24,6 @@ layout(binding = 2) uniform samplerBuffer b_texels;
 layout(std430, binding = 3) readonly buffer Bias { float bias[]; };
 layout(std430, binding = 4) readonly buffer Residual { float residual[]; };
 
-layout(push_constant) uniform Constants {
-  uint M, N, K, inner_count;
-  uint a_offset, a_outer, a_inner, lda;
-  uint b_offset, b_outer, b_inner, ldb;
-  float alpha;
-} p;
 
 const uint COLUMNS = 8;
 

@@ -18,13 +18,9 @@
 // bounds of all ROWS queries are skipped. Q, K and V are read through texel buffers at
 // any offset and batch, head and row strides (unit stride along the head dimension);
 // O is written at its own strides (for example straight into merged heads).
-layout(local_size_x = 8) in;
-layout(constant_id = 0) const uint VEC4 = 1;
-layout(constant_id = 1) const uint MASKS = 0;
-layout(constant_id = 2) const uint ALIGN = 0;
-layout(constant_id = 3) const uint HEAD_DIM = 64;
-layout(constant_id = 4) const uint VALUE_DIM = 64;
-layout(constant_id = 5) const uint ROWS = 4;
+layout(local_size_x_id = 0) in;
+#include "vkattn/kernels/attention.h"
+VKATTN_ATTENTION_TEXEL_CONSTANTS(VKATTN_CONSTANT_DECLARE)
 #include "common.glsl"
 
 layout(std430, binding = 0) writeonly buffer Result { float o_out[]; };
@@ -35,17 +31,6 @@ layout(std430, binding = 4) readonly buffer Lengths { int lengths[]; };
 layout(std430, binding = 5) readonly buffer BooleanMask { float boolean_mask[]; };
 layout(std430, binding = 6) readonly buffer AdditiveMask { float additive_mask[]; };
 
-layout(push_constant) uniform Constants {
-  uint heads, sq, sk, kv_group;
-  uint q_offset, q_batch, q_head, q_row;
-  uint k_offset, k_batch, k_head, k_row;
-  uint v_offset, v_batch, v_head, v_row;
-  uint o_offset, o_batch, o_head, o_row;
-  float scale;
-  uint window;
-  uint bm_batch, bm_head, bm_row, bm_key;
-  uint am_batch, am_head, am_row, am_key;
-} p;
 
 const uint D4 = (HEAD_DIM + 3u) / 4u;
 const uint DV4 = (VALUE_DIM + 3u) / 4u;
@@ -78,12 +63,12 @@ void main() {
   const int shift = ALIGN == 1u ? int(p.sk) - int(p.sq) : 0;
   const int first_row = int(row0), last_row = int(row0 + rows_here) - 1;
   int key_begin = 0, key_end = int(p.sk);
-  if ((MASKS & 1u) != 0u) key_end = min(key_end, last_row + shift + 1);
-  if ((MASKS & 2u) != 0u) {
+  if ((MASKS & VKATTN_MASK_CAUSAL) != 0u) key_end = min(key_end, last_row + shift + 1);
+  if ((MASKS & VKATTN_MASK_WINDOW) != 0u) {
     key_begin = max(key_begin, first_row + shift - int(p.window) + 1);
     key_end = min(key_end, last_row + shift + int(p.window));
   }
-  if ((MASKS & 4u) != 0u) key_end = min(key_end, lengths[b]);
+  if ((MASKS & VKATTN_MASK_PADDING) != 0u) key_end = min(key_end, lengths[b]);
 
   const uint k_base = p.k_offset + b * p.k_batch + kv_head * p.k_head;
   const uint v_base = p.v_offset + b * p.v_batch + kv_head * p.v_head;
@@ -107,13 +92,13 @@ void main() {
       [[unroll]] for (uint jj = 0; jj < KEYS; ++jj) {
         int j = j0 + int(jj);
         bool keep = j < key_end;
-        if ((MASKS & 1u) != 0u) keep = keep && j <= i + shift;
-        if ((MASKS & 2u) != 0u) keep = keep && abs(i + shift - j) < int(p.window);
+        if ((MASKS & VKATTN_MASK_CAUSAL) != 0u) keep = keep && j <= i + shift;
+        if ((MASKS & VKATTN_MASK_WINDOW) != 0u) keep = keep && abs(i + shift - j) < int(p.window);
         uint key = uint(min(j, int(p.sk) - 1));
-        if ((MASKS & 8u) != 0u)
+        if ((MASKS & VKATTN_MASK_BOOLEAN) != 0u)
           keep = keep && boolean_mask[b * p.bm_batch + h * p.bm_head + row * p.bm_row + key * p.bm_key] != 0.0;
         float v = s[r * KEYS + jj];
-        if ((MASKS & 16u) != 0u) v += LOG2E * additive_mask[b * p.am_batch + h * p.am_head + row * p.am_row + key * p.am_key];
+        if ((MASKS & VKATTN_MASK_ADDITIVE) != 0u) v += LOG2E * additive_mask[b * p.am_batch + h * p.am_head + row * p.am_row + key * p.am_key];
         v = keep ? v : neg_inf;
         s[r * KEYS + jj] = v;
         block_max = max(block_max, v);

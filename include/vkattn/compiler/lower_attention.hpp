@@ -1,0 +1,155 @@
+#pragma once
+// Pass 8 for a flash_attention step: shaders/flash_attention_texel.comp or
+// flash_attention_tiled.comp as the target's tuning picks; for few queries the tiled
+// form may split the keys over several workgroups and merge them in a second dispatch
+// (shaders/attention_combine.comp) through a workspace at the end of the arena.
+#include "vkattn/compiler/schedule_builder.hpp"
+
+namespace vkattn::passes {
+
+constexpr void lower_attention(ScheduleBuilder& b, const Step& step) {
+  using detail::u32;
+  using detail::multiple_of_4;
+  const int q = step.operands[operand::attention_q], k = step.operands[operand::attention_k],
+            v = step.operands[operand::attention_v];
+  const Shape& qs = b.value(q).shape;
+  const Shape& ks = b.value(k).shape;
+  const Shape& vs = b.value(v).shape;
+  const bool rank4 = qs.rank == 4;
+  const std::int64_t batch = rank4 ? qs[0] : 1, heads = qs.from_back(3), sq = qs.from_back(2), sk = ks.from_back(2);
+  const std::int64_t head_dim = qs.last(), value_dim = vs.last();
+  // offset, batch, head and row strides of a [B, H, S, D] (or [H, S, D]) layout.
+  auto strides = [&](int val) {
+    const Layout& l = b.layout(val);
+    std::array<std::int64_t, 4> r{l.offset, 0, 0, 0};
+    if (rank4) {
+      r[1] = l.strides[0];
+      r[2] = l.strides[1];
+      r[3] = l.strides[2];
+    } else {
+      r[2] = l.strides[0];
+      r[3] = l.strides[1];
+    }
+    return r;
+  };
+  const auto qst = strides(q), kst = strides(k), vst = strides(v), ost = strides(step.result);
+  bool vec4 = multiple_of_4(head_dim) && multiple_of_4(value_dim);
+  for (const auto& st : {qst, kst, vst})
+    for (std::int64_t x : st) vec4 = vec4 && multiple_of_4(x);
+  const tuning::AttentionChoice choice =
+      tuning::choose_attention(b.target(), batch * heads, sq, sk, head_dim, value_dim);
+  const bool texel = choice.shader == Shader::flash_attention_texel;
+  const Access read = !texel ? Access::storage : vec4 ? Access::texel_vec4 : Access::texel_scalar;
+
+  kernels::AttentionPush push;
+  push.heads = u32(heads);
+  push.sq = u32(sq);
+  push.sk = u32(sk);
+  push.kv_group = u32(step.kv_group);
+  push.q_offset = u32(qst[0]), push.q_batch = u32(qst[1]), push.q_head = u32(qst[2]), push.q_row = u32(qst[3]);
+  push.k_offset = u32(kst[0]), push.k_batch = u32(kst[1]), push.k_head = u32(kst[2]), push.k_row = u32(kst[3]);
+  push.v_offset = u32(vst[0]), push.v_batch = u32(vst[1]), push.v_head = u32(vst[2]), push.v_row = u32(vst[3]);
+  push.o_offset = u32(ost[0]), push.o_batch = u32(ost[1]), push.o_head = u32(ost[2]), push.o_row = u32(ost[3]);
+  push.scale = float(step.scale);
+  push.window = u32(step.window);
+
+  // Keys per split: a whole number of blocks; the shader derives the split count from it.
+  std::uint32_t splits = 1, keys_per_split = 0;
+  if (!texel && choice.splits > 1) {
+    keys_per_split = detail::ceil_div(detail::ceil_div(sk, choice.splits), choice.keys) * choice.keys;
+    splits = detail::ceil_div(sk, keys_per_split);
+    if (splits <= 1) keys_per_split = 0, splits = 1;
+  }
+  push.keys_per_split = keys_per_split;
+
+  Dispatch& d = b.begin(Kernel::flash_attention, step);
+  b.bind(d, 1, q, read);
+  b.bind(d, 2, k, read);
+  b.bind(d, 3, v, read);
+  const Shape scores = rank4 ? Shape{batch, heads, sq, sk} : Shape{heads, sq, sk};
+  if (int lengths = step.operands[operand::attention_lengths]; lengths >= 0) {
+    b.require_contiguous(step, lengths);
+    b.bind(d, 4, lengths);
+  }
+  if (int mask = step.operands[operand::attention_boolean]; mask >= 0) {
+    b.require_contiguous(step, mask);
+    b.bind(d, 5, mask);
+    auto s = detail::broadcast_strides(b.value(mask).shape, scores);
+    push.bm_batch = s[0], push.bm_head = s[1], push.bm_row = s[2], push.bm_key = s[3];
+  }
+  if (int mask = step.operands[operand::attention_additive]; mask >= 0) {
+    b.require_contiguous(step, mask);
+    b.bind(d, 6, mask);
+    auto s = detail::broadcast_strides(b.value(mask).shape, scores);
+    push.am_batch = s[0], push.am_head = s[1], push.am_row = s[2], push.am_key = s[3];
+  }
+  auto common = [&](auto& constants) {
+    constants.VEC4 = vec4 ? 1u : 0u;
+    constants.MASKS = step.masks;
+    constants.ALIGN = step.align == CausalAlign::bottom_right ? 1u : 0u;
+    constants.HEAD_DIM = u32(head_dim);
+    constants.VALUE_DIM = u32(value_dim);
+  };
+  d.flops = 2.0 * double(batch * heads * sq * sk) * double(head_dim + value_dim);
+  ConfigText config;
+  if (texel) {
+    kernels::AttentionTexelConstants constants;
+    common(constants);
+    constants.LOCAL_SIZE = 8;
+    constants.ROWS = choice.rows;
+    d.workgroups = {detail::ceil_div(sq, constants.LOCAL_SIZE * choice.rows), u32(heads), u32(batch)};
+    config.append("rows ").append(std::int64_t(choice.rows)).append(" per invocation, wg8");
+    b.set_interface<Shader::flash_attention_texel>(d, push, constants, config.view(), choice.reason.view());
+    return;
+  }
+  kernels::AttentionTiledConstants constants;
+  common(constants);
+  constants.ROWS = choice.rows;
+  constants.LANES = choice.lanes;
+  constants.KEYS = choice.keys;
+  constants.LOCAL_SIZE = choice.rows * choice.lanes;
+  constants.SPLIT = splits > 1 ? 1u : 0u;
+  d.workgroups = {detail::ceil_div(sq, choice.rows) * splits, u32(heads), u32(batch)};
+  config.append(std::int64_t(choice.rows)).append(" queries x ").append(std::int64_t(choice.lanes));
+  config.append(" lanes, ").append(std::int64_t(choice.keys)).append(" keys, wg");
+  config.append(std::int64_t(constants.LOCAL_SIZE));
+  if (splits > 1) config.append(", ").append(std::int64_t(splits)).append(" splits");
+  b.set_interface<Shader::flash_attention_tiled>(d, push, constants, config.view(), choice.reason.view());
+  if (splits == 1) return;
+
+  // The partials go to a workspace; the combine dispatch writes the step's result.
+  const std::int64_t rows = batch * heads * sq;
+  Name workspace_name{b.value(step.result).name.view()};
+  workspace_name.append(".partials");
+  const int workspace = b.workspace(workspace_name.view(), std::int64_t(splits) * rows * (value_dim + 2));
+  Dispatch& split = b.schedule().dispatches.back();
+  const int result_slot = split.slots[0];
+  split.slots[0] = workspace;
+  split.bytes += double(std::int64_t(splits) * rows * (value_dim + 2) * device_element_bytes) -
+                 double(b.value(step.result).shape.elements() * device_element_bytes);
+
+  Dispatch& combine = b.begin(Kernel::attention_combine, step);
+  combine.slots[0] = result_slot;
+  combine.slots[1] = workspace;
+  combine.access[1] = Access::storage;
+  combine.bytes += double(std::int64_t(splits) * rows * (value_dim + 2) * device_element_bytes);
+  combine.covers = {};
+  kernels::CombinePush combine_push;
+  combine_push.rows = u32(rows);
+  combine_push.splits = splits;
+  combine_push.value_dim = u32(value_dim);
+  combine_push.heads = u32(heads);
+  combine_push.sq = u32(sq);
+  combine_push.o_offset = push.o_offset, combine_push.o_batch = push.o_batch;
+  combine_push.o_head = push.o_head, combine_push.o_row = push.o_row;
+  kernels::CombineConstants combine_constants;
+  combine_constants.LOCAL_SIZE = tuning::choose_linear_invocations(b.target());
+  combine.workgroups = detail::linear_groups(rows * value_dim, combine_constants.LOCAL_SIZE);
+  combine.flops = 4.0 * double(splits) * double(rows * value_dim);
+  ConfigText combine_config;
+  combine_config.append(std::int64_t(splits)).append(" splits, wg").append(std::int64_t(combine_constants.LOCAL_SIZE));
+  b.set_interface<Shader::attention_combine>(combine, combine_push, combine_constants, combine_config.view(),
+                                             choice.reason.view());
+}
+
+}  // namespace vkattn::passes

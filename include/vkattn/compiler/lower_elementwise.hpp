@@ -1,0 +1,154 @@
+#pragma once
+// Pass 8 for the one-element-per-invocation kernels of unfused steps: add, scale /
+// relu / gelu, the masks, and gather (the strided copies: head split and merge,
+// permute, slice, an output of an input).
+#include "vkattn/compiler/schedule_builder.hpp"
+
+namespace vkattn::passes {
+
+namespace detail {
+
+constexpr ConfigText linear_config(std::uint32_t local_size) {
+  ConfigText config;
+  config.append("element per invocation, wg").append(std::int64_t(local_size));
+  return config;
+}
+
+}  // namespace detail
+
+constexpr void lower_gather(ScheduleBuilder& b, const Step& step) {
+  using detail::u32;
+  const int in = step.operands[0];
+  const Shape& out = b.value(step.result).shape;
+  const Shape& is = b.value(in).shape;
+  const Layout& l = b.layout(in);
+  const auto& s = l.strides;
+  FixedVector<std::int64_t, 6> dims, strides;
+  std::int64_t offset = l.offset;
+  if (step.slice) {
+    for (int k = 0; k < out.rank; ++k) {
+      dims.push_back(out[k]);
+      strides.push_back(s[std::size_t(k)]);
+    }
+    offset += step.slice_offset * s[std::size_t(is.rank - 1)];
+  } else {
+    switch (step.op) {
+      case Op::split_heads:  // out[b, h, s, d] = in[b, s, h*D + d]
+        dims = {out[0], out[1], out[2], out[3]};
+        strides = {s[0], out[3] * s[2], s[1], s[2]};
+        break;
+      case Op::merge_heads:  // out[b, s, h, d] = in[b, h, s, d]
+        dims = {is[0], is[2], is[1], is[3]};
+        strides = {s[0], s[2], s[1], s[3]};
+        break;
+      case Op::repeat_heads:  // out[b, hk, r, s, d] = in[b, hk, s, d]
+        dims = {is[0], is[1], step.attributes.count, is[2], is[3]};
+        strides = {s[0], s[1], 0, s[2], s[3]};
+        break;
+      case Op::permute:
+        for (int k = 0; k < out.rank; ++k) {
+          dims.push_back(out[k]);
+          strides.push_back(s[std::size_t(step.attributes.permutation[std::size_t(k)])]);
+        }
+        break;
+      default:  // a copy (an output of an input or weight)
+        for (int k = 0; k < out.rank; ++k) {
+          dims.push_back(out[k]);
+          strides.push_back(s[std::size_t(k)]);
+        }
+        if (out.rank == 0) {
+          dims.push_back(1);
+          strides.push_back(0);
+        }
+    }
+  }
+  Dispatch& d = b.begin(Kernel::gather, step);
+  b.bind(d, 1, in);
+  const std::int64_t total = out.elements();
+  kernels::GatherPush push;
+  push.total = u32(total);
+  push.rank = u32(std::int64_t(dims.size()));
+  for (std::size_t i = 0; i < 6; ++i) {
+    push.dims[i] = i < dims.size() ? u32(dims[i]) : 1;
+    push.strides[i] = i < strides.size() ? u32(strides[i]) : 0;
+  }
+  push.offset = u32(offset);
+  kernels::GatherConstants constants;
+  constants.LOCAL_SIZE = tuning::choose_linear_invocations(b.target());
+  d.workgroups = detail::linear_groups(total, constants.LOCAL_SIZE);
+  b.set_interface<Shader::gather>(d, push, constants, detail::linear_config(constants.LOCAL_SIZE).view(),
+                                  tuning::target_reason(b.target()).view());
+  d.bytes = double(2 * total * device_element_bytes);
+}
+
+constexpr void lower_add(ScheduleBuilder& b, const Step& step) {
+  using detail::u32;
+  const Shape& shape = b.value(step.result).shape;
+  const std::int64_t total = shape.elements();
+  Dispatch& d = b.begin(Kernel::add, step);
+  b.bind(d, 1, step.operands[0]);
+  b.bind(d, 2, step.operands[1]);
+  auto dims = detail::padded_dims(shape);
+  auto sa = detail::broadcast_strides(b.value(step.operands[0]).shape, shape);
+  auto sb = detail::broadcast_strides(b.value(step.operands[1]).shape, shape);
+  kernels::AddPush push;
+  push.total = u32(total);
+  push.d1 = dims[1], push.d2 = dims[2], push.d3 = dims[3];
+  push.a_stride0 = sa[0], push.a_stride1 = sa[1], push.a_stride2 = sa[2], push.a_stride3 = sa[3];
+  push.b_stride0 = sb[0], push.b_stride1 = sb[1], push.b_stride2 = sb[2], push.b_stride3 = sb[3];
+  kernels::AddConstants constants;
+  constants.LOCAL_SIZE = tuning::choose_linear_invocations(b.target());
+  d.workgroups = detail::linear_groups(total, constants.LOCAL_SIZE);
+  b.set_interface<Shader::add>(d, push, constants, detail::linear_config(constants.LOCAL_SIZE).view(),
+                               tuning::target_reason(b.target()).view());
+  d.flops = double(total);
+}
+
+// scale (OP 0), relu (1), gelu (2).
+constexpr void lower_elementwise(ScheduleBuilder& b, const Step& step) {
+  const std::int64_t total = b.value(step.result).shape.elements();
+  Dispatch& d = b.begin(Kernel::elementwise, step);
+  b.bind(d, 1, step.operands[0]);
+  kernels::ElementwisePush push;
+  push.total = detail::u32(total);
+  push.factor = float(step.attributes.factor);
+  kernels::ElementwiseConstants constants;
+  constants.OP = step.op == Op::scale ? 0 : step.op == Op::relu ? 1 : 2;
+  constants.LOCAL_SIZE = tuning::choose_linear_invocations(b.target());
+  d.workgroups = detail::linear_groups(total, constants.LOCAL_SIZE);
+  b.set_interface<Shader::elementwise>(d, push, constants, detail::linear_config(constants.LOCAL_SIZE).view(),
+                                       tuning::target_reason(b.target()).view());
+  d.flops = double(total) * (constants.OP == 2 ? 20 : 1);
+}
+
+// KIND: causal (0), sliding window (1), padding (2), boolean (3), additive (4).
+constexpr void lower_mask(ScheduleBuilder& b, const Step& step) {
+  using detail::u32;
+  const Shape& shape = b.value(step.result).shape;
+  const std::int64_t total = shape.elements();
+  Dispatch& d = b.begin(Kernel::mask, step);
+  b.bind(d, 1, step.operands[0]);
+  if (op_arity(step.op) == 2) b.bind(d, 2, step.operands[1]);
+  kernels::MaskConstants constants;
+  constants.KIND = step.op == Op::causal_mask ? 0 : step.op == Op::sliding_window_mask ? 1
+                 : step.op == Op::padding_mask ? 2 : step.op == Op::boolean_mask ? 3 : 4;
+  auto dims = detail::padded_dims(shape);
+  std::array<std::uint32_t, max_rank> ms{};
+  if (constants.KIND >= 3) ms = detail::broadcast_strides(b.value(step.operands[1]).shape, shape);
+  kernels::MaskPush push;
+  push.total = u32(total);
+  push.queries = u32(shape.from_back(2));
+  push.keys = u32(shape.last());
+  push.per_batch = u32(total / shape[0]);
+  push.window = u32(step.attributes.count);
+  push.bottom_right = step.attributes.align == CausalAlign::bottom_right ? 1u : 0u;
+  push.d1 = dims[1], push.d2 = dims[2];
+  push.m_stride0 = ms[0], push.m_stride1 = ms[1], push.m_stride2 = ms[2], push.m_stride3 = ms[3];
+  constants.LOCAL_SIZE = tuning::choose_linear_invocations(b.target());
+  d.workgroups = detail::linear_groups(total, constants.LOCAL_SIZE);
+  b.set_interface<Shader::mask>(d, push, constants, detail::linear_config(constants.LOCAL_SIZE).view(),
+                                tuning::target_reason(b.target()).view());
+  d.flops = double(total);
+}
+
+}  // namespace vkattn::passes

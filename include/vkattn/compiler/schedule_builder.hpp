@@ -1,0 +1,167 @@
+#pragma once
+// What the lowering of each step kind (lower_*.hpp) shares in pass 8: the program and
+// the schedule being written, the target, and helpers to start a dispatch, bind its
+// operands and set its kernel interface (typed push and specialization constants).
+#include <bit>
+
+#include "vkattn/compiler/pass_plan_memory.hpp"
+#include "vkattn/compiler/program.hpp"
+#include "vkattn/compiler/tuning/choose.hpp"
+
+namespace vkattn::passes {
+
+namespace detail {
+
+inline constexpr std::uint32_t max_groups_x = 65535;
+
+constexpr std::uint32_t u32(std::int64_t v) {
+  if (v < 0 || v > std::int64_t(0xffffffff)) compile_failure("a size or stride does not fit in 32 bits");
+  return std::uint32_t(v);
+}
+constexpr std::uint32_t ceil_div(std::int64_t a, std::int64_t b) { return u32((a + b - 1) / b); }
+constexpr bool multiple_of_4(std::int64_t v) { return v % 4 == 0; }
+
+// A 1-D launch of `count` workgroups, spread over x and y to stay under the x limit.
+constexpr std::array<std::uint32_t, 3> spread_groups(std::int64_t count) {
+  std::uint32_t groups = u32(count);
+  std::uint32_t x = groups < max_groups_x ? groups : max_groups_x;
+  if (x == 0) x = 1;
+  return {x, ceil_div(groups, x), 1};
+}
+// A 1-D launch over `count` items, `local_size` per workgroup.
+constexpr std::array<std::uint32_t, 3> linear_groups(std::int64_t count, std::uint32_t local_size) {
+  return spread_groups(ceil_div(count, local_size));
+}
+
+// Element strides of `operand` broadcast to `result` (dimensions aligned from the back,
+// 0 where the operand has size 1 or no dimension), padded in front to max_rank.
+constexpr std::array<std::uint32_t, max_rank> broadcast_strides(const Shape& operand, const Shape& result) {
+  std::array<std::uint32_t, max_rank> strides{};
+  std::int64_t stride = 1;
+  for (int axis = operand.rank - 1; axis >= 0; --axis) {
+    int result_axis = axis + (max_rank - operand.rank);
+    strides[std::size_t(result_axis)] =
+        operand[axis] == 1 && result[result.rank - operand.rank + axis] != 1 ? 0 : u32(stride);
+    stride *= operand[axis];
+  }
+  return strides;
+}
+
+constexpr std::array<std::uint32_t, max_rank> padded_dims(const Shape& shape) {
+  std::array<std::uint32_t, max_rank> dims{1, 1, 1, 1};
+  for (int axis = 0; axis < shape.rank; ++axis) dims[std::size_t(axis + max_rank - shape.rank)] = u32(shape[axis]);
+  return dims;
+}
+
+}  // namespace detail
+
+class ScheduleBuilder {
+ public:
+  constexpr ScheduleBuilder(Program& p, const Target& target) : p_(p), s_(p.schedule), target_(target) {}
+
+  constexpr const Target& target() const { return target_; }
+  constexpr Schedule& schedule() { return s_; }
+  constexpr const ProgramValue& value(int v) const { return p_.value(v); }
+  constexpr const Layout& layout(int v) const { return value(v).layout; }
+  constexpr int slot(int v) const { return value(layout(v).root).slot; }
+
+  constexpr void require_contiguous(const Step& step, int v) const {
+    if (!p_.contiguous(v)) {
+      Message m;
+      m << "internal: " << step_kind_name(step.kind) << " step for '" << value(step.result).name.view()
+        << "' reads '" << value(v).name.view() << "' as a strided view it cannot read";
+      compile_failure(m.view());
+    }
+  }
+
+  // A new dispatch of `kernel` for `step`, writing the step's result at binding 0.
+  constexpr Dispatch& begin(Kernel kernel, const Step& step) {
+    Dispatch d;
+    d.kernel = kernel;
+    d.label = dispatch_label(kernel, step);
+    d.slots[0] = slot(step.result);
+    d.access[0] = Access::storage;
+    d.covers = step.covers;
+    d.bytes = double(value(step.result).shape.elements() * device_element_bytes);
+    s_.dispatches.push_back(d);
+    return s_.dispatches.back();
+  }
+
+  // Binds operand value `v` at `binding`.
+  constexpr void bind(Dispatch& d, int binding, int v, Access access = Access::storage) {
+    d.slots[std::size_t(binding)] = slot(v);
+    d.access[std::size_t(binding)] = access;
+    d.bytes += double(value(v).shape.elements() * device_element_bytes);
+  }
+
+  // The variant, its push and specialization constants (typed as the shader declares
+  // them), and the configuration and reason the listing shows.
+  template <Shader S>
+  constexpr void set_interface(Dispatch& d, const typename ShaderInterface<S>::Push& push,
+                               const typename ShaderInterface<S>::Constants& constants, std::string_view config,
+                               std::string_view reason) const {
+    if (shader_info(S).kernel != d.kernel) compile_failure("internal: a dispatch got a shader of another kernel");
+    d.shader = S;
+    d.push_constants = words_of<typename ShaderInterface<S>::Push, max_push_words>(push);
+    d.specialization = words_of<typename ShaderInterface<S>::Constants, max_specialization>(constants);
+    d.config = ConfigText{config};
+    d.reason = ReasonText{reason};
+  }
+
+  // A scratch slot of `bytes` at the end of the arena, for dispatch number `dispatch`
+  // alone (the partial results of split attention).
+  constexpr int workspace(std::string_view name, std::int64_t elements) {
+    TensorSlot t;
+    t.name = Name{name};
+    t.shape = Shape{elements};
+    t.role = SlotRole::intermediate;
+    t.storage = Storage::arena;
+    t.bytes = elements * device_element_bytes;
+    t.offset = (s_.arena_bytes + slot_alignment - 1) / slot_alignment * slot_alignment;
+    s_.arena_bytes = t.offset + (t.bytes + slot_alignment - 1) / slot_alignment * slot_alignment;
+    s_.memory.peak_bytes = s_.arena_bytes;
+    s_.memory.naive_bytes += t.bytes;
+    t.live_from = t.live_to = -3;  // set by the scheduler once dispatches are numbered
+    s_.slots.push_back(t);
+    return int(s_.slots.size()) - 1;
+  }
+
+ private:
+  // "gemm self_attn.{q_proj,k_proj,v_proj}": the kernel and the user-given names of
+  // the ops it covers, sharing their common dotted prefix ("a+b" when they share
+  // none); the result's name when the user named none of them.
+  constexpr Name dispatch_label(Kernel kernel, const Step& step) const {
+    FixedVector<std::string_view, 32> named;
+    for (ValueId id : step.covers) {
+      std::string_view n = p_.value(int(id)).name.view();
+      if (!is_generated_name(n)) named.push_back(n);
+    }
+    Name label;
+    label.append(kernel_name(kernel)).append(" ");
+    if (named.empty()) return label.append(value(step.result).name.view());
+    if (named.size() == 1) return label.append(named[0]);
+    // Shortens a prefix "a.b." to "a." (and "a." to "").
+    auto shorter = [&](std::size_t prefix) -> std::size_t {
+      if (prefix < 2) return 0;
+      std::size_t dot = named[0].rfind('.', prefix - 2);
+      return dot == std::string_view::npos ? 0 : dot + 1;
+    };
+    std::size_t prefix = shorter(named[0].size() + 1);
+    for (std::string_view n : named)
+      while (prefix > 0 && (n.size() < prefix || n.substr(0, prefix) != named[0].substr(0, prefix)))
+        prefix = shorter(prefix);
+    if (prefix == 0) {  // nothing shared: "a+b"
+      for (std::size_t i = 0; i < named.size(); ++i) label.append(i ? "+" : "").append(named[i]);
+      return label;
+    }
+    label.append(named[0].substr(0, prefix)).append("{");
+    for (std::size_t i = 0; i < named.size(); ++i) label.append(i ? "," : "").append(named[i].substr(prefix));
+    return label.append("}");
+  }
+
+  Program& p_;
+  Schedule& s_;
+  const Target& target_;
+};
+
+}  // namespace vkattn::passes

@@ -1,0 +1,21 @@
+#pragma once
+// Mesa's llvmpipe (lavapipe), a CPU: each 8 consecutive invocations are the SIMD lanes
+// of one thread. Texel-buffer loads beat SSBO loads 2-2.5x, and shared memory, barriers
+// and subgroup operations are slow (shared/notes/lavapipe.md has the measurements), so
+// every kernel takes the texel / invocation-per-row form with big register tiles.
+#include "vkattn/compiler/tuning/tuning.hpp"
+
+namespace vkattn::tuning {
+
+inline constexpr VendorTuning llvmpipe_tuning{
+    .vendor = Vendor::mesa_llvmpipe,
+    .gemm = GemmForm::texel,
+    .gemm_texel_rows = 32,
+    .attention = AttentionForm::texel,
+    .attention_rows = 4,
+    .rows = RowForm::invocation_per_row,
+    .row_invocations = 64,
+    .linear_invocations = 64,
+};
+
+}  // namespace vkattn::tuning

@@ -1,0 +1,47 @@
+// Push and specialization constants of the attention kernels: shaders/
+// flash_attention_texel.comp, shaders/flash_attention_tiled.comp (whose
+// split-over-keys form is finished by shaders/attention_combine.comp).
+#ifndef VKATTN_KERNEL_ATTENTION_H
+#define VKATTN_KERNEL_ATTENTION_H
+#include "vkattn/kernels/interface.h"
+VKATTN_NAMESPACE_BEGIN
+
+// The MASKS bits: which masks hide keys from queries (several may be set).
+#define VKATTN_MASK_CAUSAL 1u
+#define VKATTN_MASK_WINDOW 2u
+#define VKATTN_MASK_PADDING 4u
+#define VKATTN_MASK_BOOLEAN 8u
+#define VKATTN_MASK_ADDITIVE 16u
+
+// Offsets and batch / head / row strides are in elements; the head dimension has unit
+// stride. bm_* and am_* are the element strides (batch, head, query, key) of the
+// boolean and the additive mask, 0 where they broadcast.
+VKATTN_PUSH_BEGIN(AttentionPush)
+  VKATTN_U32(heads) VKATTN_U32(sq) VKATTN_U32(sk) VKATTN_U32(kv_group)
+  VKATTN_U32(q_offset) VKATTN_U32(q_batch) VKATTN_U32(q_head) VKATTN_U32(q_row)
+  VKATTN_U32(k_offset) VKATTN_U32(k_batch) VKATTN_U32(k_head) VKATTN_U32(k_row)
+  VKATTN_U32(v_offset) VKATTN_U32(v_batch) VKATTN_U32(v_head) VKATTN_U32(v_row)
+  VKATTN_U32(o_offset) VKATTN_U32(o_batch) VKATTN_U32(o_head) VKATTN_U32(o_row)
+  VKATTN_F32(scale) VKATTN_U32(window)
+  VKATTN_U32(bm_batch) VKATTN_U32(bm_head) VKATTN_U32(bm_row) VKATTN_U32(bm_key)
+  VKATTN_U32(am_batch) VKATTN_U32(am_head) VKATTN_U32(am_row) VKATTN_U32(am_key)
+  // The split-over-keys form: keys per split (a multiple of KEYS); 0 when not split.
+  VKATTN_U32(keys_per_split)
+VKATTN_PUSH_END(AttentionPush)
+
+// ALIGN: 1 aligns causal and window masks bottom-right (shift = Sk - Sq), 0 top-left.
+#define VKATTN_ATTENTION_COMMON_CONSTANTS(X) \
+  X(1, VEC4, 1) X(2, MASKS, 0) X(3, ALIGN, 0) X(4, HEAD_DIM, 64) X(5, VALUE_DIM, 64)
+// ROWS: queries per invocation.
+#define VKATTN_ATTENTION_TEXEL_CONSTANTS(X) VKATTN_ATTENTION_COMMON_CONSTANTS(X) X(6, ROWS, 4)
+// ROWS queries per workgroup, each owned by LANES consecutive invocations
+// (LOCAL_SIZE = ROWS * LANES); keys staged in shared memory KEYS at a time; SPLIT = 1
+// writes the partial results of one key range (the split-over-keys form).
+#define VKATTN_ATTENTION_TILED_CONSTANTS(X) \
+  VKATTN_ATTENTION_COMMON_CONSTANTS(X) X(6, ROWS, 16) X(7, KEYS, 32) X(8, LANES, 4) X(9, SPLIT, 0)
+
+VKATTN_CONSTANTS(AttentionTexelConstants, VKATTN_ATTENTION_TEXEL_CONSTANTS)
+VKATTN_CONSTANTS(AttentionTiledConstants, VKATTN_ATTENTION_TILED_CONSTANTS)
+
+VKATTN_NAMESPACE_END
+#endif

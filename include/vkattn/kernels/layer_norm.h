@@ -1,0 +1,18 @@
+// Push and specialization constants of shaders/layer_norm.comp: LayerNorm over the last
+// axis, with an optional residual added first.
+#ifndef VKATTN_KERNEL_LAYER_NORM_H
+#define VKATTN_KERNEL_LAYER_NORM_H
+#include "vkattn/kernels/interface.h"
+VKATTN_NAMESPACE_BEGIN
+
+VKATTN_PUSH_BEGIN(LayerNormPush)
+  VKATTN_U32(rows) VKATTN_U32(n) VKATTN_F32(epsilon)
+VKATTN_PUSH_END(LayerNormPush)
+
+// WORKGROUP_PER_ROW: 1, the invocations of a workgroup share one row and reduce
+// together through subgroup operations and shared memory; 0, each invocation owns a row.
+#define VKATTN_LAYER_NORM_CONSTANTS(X) X(1, WORKGROUP_PER_ROW, 0) X(2, HAS_RESIDUAL, 0)
+VKATTN_CONSTANTS(LayerNormConstants, VKATTN_LAYER_NORM_CONSTANTS)
+
+VKATTN_NAMESPACE_END
+#endif

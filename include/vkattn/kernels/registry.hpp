@@ -1,0 +1,208 @@
+#pragma once
+// The kernel registry: every shader in shaders/ is one entry here, with what it
+// computes (its Kernel), its descriptor set, the sizes of its push constants and the
+// names of its specialization constants (both taken from the interface header the GLSL
+// includes, kernels/<kernel>.h), the subgroup operations it needs, and its shared memory
+// as a function of its constants. Adding a shader means its interface header, its entry
+// here, its line in shaders/CMakeLists.txt and in runtime/kernel_binaries.cpp; the
+// build fails until each knows it.
+#include <array>
+#include <bit>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "vkattn/fixed_vector.hpp"
+#include "vkattn/kernels/add.h"
+#include "vkattn/kernels/attention.h"
+#include "vkattn/kernels/attention_combine.h"
+#include "vkattn/kernels/elementwise.h"
+#include "vkattn/kernels/gather.h"
+#include "vkattn/kernels/gemm.h"
+#include "vkattn/kernels/layer_norm.h"
+#include "vkattn/kernels/mask.h"
+#include "vkattn/kernels/softmax.h"
+
+namespace vkattn {
+
+// What a dispatch computes; a Shader is one way of computing it.
+enum class Kernel : std::uint8_t {
+  gemm, add, elementwise, gather, mask, softmax, layer_norm, flash_attention, attention_combine
+};
+inline constexpr std::size_t kernel_count = std::size_t(Kernel::attention_combine) + 1;
+
+constexpr std::string_view kernel_name(Kernel kernel) {
+  switch (kernel) {
+    case Kernel::gemm: return "gemm";
+    case Kernel::add: return "add";
+    case Kernel::elementwise: return "elementwise";
+    case Kernel::gather: return "gather";
+    case Kernel::mask: return "mask";
+    case Kernel::softmax: return "softmax";
+    case Kernel::layer_norm: return "layer_norm";
+    case Kernel::flash_attention: return "flash_attention";
+    case Kernel::attention_combine: return "attention_combine";
+  }
+  return "?";
+}
+
+enum class Shader : std::uint8_t {
+  gemm_texel, gemm_tiled, flash_attention_texel, flash_attention_tiled, attention_combine,
+  add, elementwise, gather, mask, softmax, layer_norm
+};
+inline constexpr std::size_t shader_count = std::size_t(Shader::layer_norm) + 1;
+
+// How a shader declares one binding: a storage buffer (read or written through an
+// SSBO) or a uniform texel buffer (read with texelFetch; the fast load path on CPUs).
+enum class Descriptor : std::uint8_t { storage, texel };
+
+inline constexpr int max_bindings = 7;
+inline constexpr std::size_t max_push_words = 32;
+inline constexpr std::size_t max_specialization = 16;
+inline constexpr std::uint32_t max_push_bytes = 128;  // what every Vulkan device guarantees
+
+// The push-constant block and the specialization constants of each shader, as the
+// GLSL declares them.
+template <Shader S> struct ShaderInterface;
+#define VKATTN_SHADER_INTERFACE(shader, push, constants) \
+  template <> struct ShaderInterface<Shader::shader> {   \
+    using Push = kernels::push;                          \
+    using Constants = kernels::constants;                \
+  };
+VKATTN_SHADER_INTERFACE(gemm_texel, GemmPush, GemmTexelConstants)
+VKATTN_SHADER_INTERFACE(gemm_tiled, GemmPush, GemmTiledConstants)
+VKATTN_SHADER_INTERFACE(flash_attention_texel, AttentionPush, AttentionTexelConstants)
+VKATTN_SHADER_INTERFACE(flash_attention_tiled, AttentionPush, AttentionTiledConstants)
+VKATTN_SHADER_INTERFACE(attention_combine, CombinePush, CombineConstants)
+VKATTN_SHADER_INTERFACE(add, AddPush, AddConstants)
+VKATTN_SHADER_INTERFACE(elementwise, ElementwisePush, ElementwiseConstants)
+VKATTN_SHADER_INTERFACE(gather, GatherPush, GatherConstants)
+VKATTN_SHADER_INTERFACE(mask, MaskPush, MaskConstants)
+VKATTN_SHADER_INTERFACE(softmax, SoftmaxPush, SoftmaxConstants)
+VKATTN_SHADER_INTERFACE(layer_norm, LayerNormPush, LayerNormConstants)
+#undef VKATTN_SHADER_INTERFACE
+
+// Subgroup operations a shader's SPIR-V declares (the device must support them in
+// compute shaders, whichever path its constants select).
+struct SubgroupNeeds {
+  bool arithmetic = false;
+  bool shuffle = false;
+};
+
+struct ShaderInfo {
+  Shader shader = Shader::gemm_texel;
+  Kernel kernel = Kernel::gemm;
+  std::string_view name;    // "gemm.tiled": kernel.variant
+  std::string_view source;  // the file in shaders/
+  std::array<Descriptor, max_bindings> descriptors{};
+  std::size_t push_bytes = 0;
+  std::span<const char* const> constant_names;  // by constant_id; [0] is LOCAL_SIZE
+  SubgroupNeeds subgroup;
+};
+
+namespace detail {
+
+template <typename Constants>
+constexpr bool ids_in_order() {
+  for (std::size_t i = 0; i < std::size(Constants::ids); ++i)
+    if (Constants::ids[i] != i) return false;
+  return true;
+}
+
+template <Shader S>
+constexpr ShaderInfo shader_entry(Kernel kernel, std::string_view name, std::string_view source,
+                                  std::array<Descriptor, max_bindings> descriptors, SubgroupNeeds subgroup = {}) {
+  using Interface = ShaderInterface<S>;
+  using Constants = typename Interface::Constants;
+  static_assert(ids_in_order<Constants>(), "specialization constant ids must count up from 1 in the order listed");
+  static_assert(sizeof(Constants) == 4 * std::size(Constants::ids), "one 32-bit word per specialization constant");
+  static_assert(std::size(Constants::ids) <= max_specialization);
+  static_assert(sizeof(typename Interface::Push) <= max_push_bytes && sizeof(typename Interface::Push) % 4 == 0);
+  return {S, kernel, name, source, descriptors, sizeof(typename Interface::Push), Constants::names, subgroup};
+}
+
+}  // namespace detail
+
+inline constexpr std::array<Descriptor, max_bindings> all_storage{
+    Descriptor::storage, Descriptor::storage, Descriptor::storage, Descriptor::storage,
+    Descriptor::storage, Descriptor::storage, Descriptor::storage};
+
+// Indexed by Shader.
+inline constexpr std::array<ShaderInfo, shader_count> shader_table{
+    detail::shader_entry<Shader::gemm_texel>(
+        Kernel::gemm, "gemm.texel", "gemm_texel.comp",
+        {Descriptor::storage, Descriptor::texel, Descriptor::texel, Descriptor::storage, Descriptor::storage,
+         Descriptor::storage, Descriptor::storage}),
+    detail::shader_entry<Shader::gemm_tiled>(Kernel::gemm, "gemm.tiled", "gemm_tiled.comp", all_storage),
+    detail::shader_entry<Shader::flash_attention_texel>(
+        Kernel::flash_attention, "flash_attention.texel", "flash_attention_texel.comp",
+        {Descriptor::storage, Descriptor::texel, Descriptor::texel, Descriptor::texel, Descriptor::storage,
+         Descriptor::storage, Descriptor::storage}),
+    detail::shader_entry<Shader::flash_attention_tiled>(Kernel::flash_attention, "flash_attention.tiled",
+                                                        "flash_attention_tiled.comp", all_storage,
+                                                        {.shuffle = true}),
+    detail::shader_entry<Shader::attention_combine>(Kernel::attention_combine, "attention_combine",
+                                                    "attention_combine.comp", all_storage),
+    detail::shader_entry<Shader::add>(Kernel::add, "add", "add.comp", all_storage),
+    detail::shader_entry<Shader::elementwise>(Kernel::elementwise, "elementwise", "elementwise.comp", all_storage),
+    detail::shader_entry<Shader::gather>(Kernel::gather, "gather", "gather.comp", all_storage),
+    detail::shader_entry<Shader::mask>(Kernel::mask, "mask", "mask.comp", all_storage),
+    detail::shader_entry<Shader::softmax>(Kernel::softmax, "softmax", "softmax.comp", all_storage,
+                                          {.arithmetic = true}),
+    detail::shader_entry<Shader::layer_norm>(Kernel::layer_norm, "layer_norm", "layer_norm.comp", all_storage,
+                                             {.arithmetic = true}),
+};
+
+constexpr bool table_in_order() {
+  for (std::size_t i = 0; i < shader_count; ++i)
+    if (shader_table[i].shader != Shader(i) || shader_table[i].name.empty()) return false;
+  return true;
+}
+static_assert(table_in_order(), "shader_table needs one entry per Shader, in enum order");
+
+constexpr const ShaderInfo& shader_info(Shader shader) { return shader_table[std::size_t(shader)]; }
+
+// A shader's typed constants from a dispatch's specialization words.
+template <Shader S>
+constexpr typename ShaderInterface<S>::Constants constants_of(std::span<const std::uint32_t> words) {
+  using Constants = typename ShaderInterface<S>::Constants;
+  std::array<std::uint32_t, sizeof(Constants) / 4> array{};
+  for (std::size_t i = 0; i < array.size() && i < words.size(); ++i) array[i] = words[i];
+  return std::bit_cast<Constants>(array);
+}
+
+// Shared memory a dispatch of `shader` with these specialization constants declares.
+constexpr std::uint32_t shared_memory_bytes(Shader shader, std::span<const std::uint32_t> words) {
+  switch (shader) {
+    case Shader::gemm_tiled: {  // a_tile and b_tile
+      auto c = constants_of<Shader::gemm_tiled>(words);
+      return 4u * c.TILE_K * (c.TILE_M + c.TILE_N);
+    }
+    case Shader::flash_attention_tiled: {  // KEYS rows of K and of V, as vec4
+      auto c = constants_of<Shader::flash_attention_tiled>(words);
+      return 16u * c.KEYS * ((c.HEAD_DIM + 3u) / 4u + (c.VALUE_DIM + 3u) / 4u);
+    }
+    case Shader::softmax:
+    case Shader::layer_norm: return 4u * 128u;  // workgroup_reduce.glsl's partials
+    case Shader::gemm_texel:
+    case Shader::flash_attention_texel:
+    case Shader::attention_combine:
+    case Shader::add:
+    case Shader::elementwise:
+    case Shader::gather:
+    case Shader::mask: return 0;
+  }
+  return 0;
+}
+
+// The words of a typed push-constant block or constants struct.
+template <typename Block, std::size_t Capacity>
+constexpr FixedVector<std::uint32_t, Capacity> words_of(const Block& block) {
+  static_assert(sizeof(Block) % 4 == 0 && sizeof(Block) / 4 <= Capacity);
+  auto words = std::bit_cast<std::array<std::uint32_t, sizeof(Block) / 4>>(block);
+  FixedVector<std::uint32_t, Capacity> out;
+  for (std::uint32_t w : words) out.push_back(w);
+  return out;
+}
+
+}  // namespace vkattn

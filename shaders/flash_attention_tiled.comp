@@ -1,0 +1,195 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
+#extension GL_KHR_shader_subgroup_shuffle : require
+// Fused attention, the GPU form (FlashAttention-2 order): for batch b, head h, query i
+//   O[b, h, i, :] = sum_j softmax_j(s_ij) V[b, h / kv_group, j, :]
+//   s_ij = scale * dot(Q[b, h, i, :], K[b, h / kv_group, j, :]) (+ additive[b, h, i, j])
+//          and -inf where a mask hides key j from query i:
+//   causal (MASKS & CAUSAL):   j > i + shift
+//   window (MASKS & WINDOW):   |i + shift - j| >= window
+//   padding (MASKS & PADDING): j >= lengths[b]
+//   boolean (MASKS & BOOLEAN): boolean[b, h, i, j] == 0
+//   additive (MASKS & ADDITIVE) adds its value; shift = Sk - Sq when ALIGN = 1 (bottom
+//   right), else 0. A row whose every key is hidden is all zeros.
+// A workgroup owns ROWS queries of one (b, h); LANES consecutive invocations own one
+// query, each holding a 1/LANES slice of its Q row and of its output row (vec4 slices
+// c, c + LANES, ...). Per block of KEYS keys, the workgroup stages K and V in shared
+// memory once for all its queries; each lane takes partial dot products over its slice
+// and a butterfly of subgroup shuffles (xor 1, 2, .. LANES/2; a query's lanes lie in one
+// subgroup for any subgroup size >= LANES) gives every lane all KEYS scores of its
+// query. The online softmax runs in f32 in base 2 (log2(e) folded into the scale): the
+// running maximum m, the running sum l of exp2(s - m) and the unnormalised output,
+// rescaled by exp2(m_old - m_new). Blocks outside the causal / window / padding bounds
+// of the workgroup's queries are skipped.
+// SPLIT = 1, the split-over-keys form for few queries: workgroup x is (query block,
+// split); each split covers keys_per_split keys and writes its unnormalised output, m
+// and l to the workspace (binding 0, [split][b, h, i][VALUE_DIM + 2]), which
+// attention_combine.comp merges.
+layout(local_size_x_id = 0) in;
+#include "vkattn/kernels/attention.h"
+VKATTN_ATTENTION_TILED_CONSTANTS(VKATTN_CONSTANT_DECLARE)
+#include "common.glsl"
+
+layout(std430, binding = 0) writeonly buffer Result { float o_out[]; };
+layout(std430, binding = 1) readonly buffer Q1 { float q1[]; };
+layout(std430, binding = 1) readonly buffer Q4 { vec4 q4[]; };
+layout(std430, binding = 2) readonly buffer K1 { float k1[]; };
+layout(std430, binding = 2) readonly buffer K4 { vec4 k4[]; };
+layout(std430, binding = 3) readonly buffer V1 { float v1[]; };
+layout(std430, binding = 3) readonly buffer V4 { vec4 v4[]; };
+layout(std430, binding = 4) readonly buffer Lengths { int lengths[]; };
+layout(std430, binding = 5) readonly buffer BooleanMask { float boolean_mask[]; };
+layout(std430, binding = 6) readonly buffer AdditiveMask { float additive_mask[]; };
+
+const uint D4 = (HEAD_DIM + 3u) / 4u;
+const uint DV4 = (VALUE_DIM + 3u) / 4u;
+const uint QV = (D4 + LANES - 1u) / LANES;   // vec4 of Q per lane
+const uint OV = (DV4 + LANES - 1u) / LANES;  // vec4 of the output per lane
+const uint INVOCATIONS = ROWS * LANES;
+const float LOG2E = 1.4426950408889634;
+
+shared vec4 k_tile[KEYS * D4];
+shared vec4 v_tile[KEYS * DV4];
+
+vec4 load_q(uint e, uint end) {
+  if (VEC4 == 1u) return q4[e >> 2];
+  return vec4(e < end ? q1[e] : 0.0, e + 1u < end ? q1[e + 1u] : 0.0, e + 2u < end ? q1[e + 2u] : 0.0,
+              e + 3u < end ? q1[e + 3u] : 0.0);
+}
+vec4 load_k(uint e, uint end) {
+  if (VEC4 == 1u) return k4[e >> 2];
+  return vec4(e < end ? k1[e] : 0.0, e + 1u < end ? k1[e + 1u] : 0.0, e + 2u < end ? k1[e + 2u] : 0.0,
+              e + 3u < end ? k1[e + 3u] : 0.0);
+}
+vec4 load_v(uint e, uint end) {
+  if (VEC4 == 1u) return v4[e >> 2];
+  return vec4(e < end ? v1[e] : 0.0, e + 1u < end ? v1[e + 1u] : 0.0, e + 2u < end ? v1[e + 2u] : 0.0,
+              e + 3u < end ? v1[e + 3u] : 0.0);
+}
+
+void main() {
+  const float neg_inf = uintBitsToFloat(0xff800000u);
+  const uint lane = gl_LocalInvocationID.x % LANES, local_row = gl_LocalInvocationID.x / LANES;
+  const uint b = gl_WorkGroupID.z, h = gl_WorkGroupID.y, kv_head = h / p.kv_group;
+  const uint splits = SPLIT == 1u ? (p.sk + p.keys_per_split - 1u) / p.keys_per_split : 1u;
+  const uint query_block = gl_WorkGroupID.x / splits, split = gl_WorkGroupID.x % splits;
+  const uint row0 = query_block * ROWS;
+  const uint i = row0 + local_row;
+  // Invocations past the last query compute a clamped row and write nothing: every
+  // invocation takes part in the barriers and shuffles.
+  const uint row = min(i, p.sq - 1u);
+
+  vec4 q[QV];
+  const float q_scale = p.scale * LOG2E;
+  const uint q_base = p.q_offset + b * p.q_batch + h * p.q_head + row * p.q_row;
+  [[unroll]] for (uint t = 0; t < QV; ++t) {
+    uint d4 = lane + t * LANES;
+    q[t] = d4 < D4 ? q_scale * load_q(q_base + 4u * d4, q_base + HEAD_DIM) : vec4(0.0);
+  }
+  vec4 o[OV];
+  [[unroll]] for (uint t = 0; t < OV; ++t) o[t] = vec4(0.0);
+  float m = neg_inf, l = 0.0;
+
+  // The keys any query of this workgroup (and split) can see.
+  const int shift = ALIGN == 1u ? int(p.sk) - int(p.sq) : 0;
+  const int first_row = int(row0), last_row = int(min(row0 + ROWS, p.sq)) - 1;
+  int key_begin = 0, key_end = int(p.sk);
+  if ((MASKS & VKATTN_MASK_CAUSAL) != 0u) key_end = min(key_end, last_row + shift + 1);
+  if ((MASKS & VKATTN_MASK_WINDOW) != 0u) {
+    key_begin = max(key_begin, first_row + shift - int(p.window) + 1);
+    key_end = min(key_end, last_row + shift + int(p.window));
+  }
+  if ((MASKS & VKATTN_MASK_PADDING) != 0u) key_end = min(key_end, lengths[b]);
+  if (SPLIT == 1u) {
+    key_begin = max(key_begin, int(split * p.keys_per_split));
+    key_end = min(key_end, int((split + 1u) * p.keys_per_split));
+  }
+
+  const uint k_base = p.k_offset + b * p.k_batch + kv_head * p.k_head;
+  const uint v_base = p.v_offset + b * p.v_batch + kv_head * p.v_head;
+  for (int j0 = key_begin; j0 < key_end; j0 += int(KEYS)) {
+    barrier();  // every invocation is done with the previous block
+    for (uint e = gl_LocalInvocationID.x; e < KEYS * D4; e += INVOCATIONS) {
+      uint key = uint(j0) + e / D4, d4 = e % D4;
+      uint base = k_base + key * p.k_row;
+      k_tile[e] = key < p.sk ? load_k(base + 4u * d4, base + HEAD_DIM) : vec4(0.0);
+    }
+    for (uint e = gl_LocalInvocationID.x; e < KEYS * DV4; e += INVOCATIONS) {
+      uint key = uint(j0) + e / DV4, d4 = e % DV4;
+      uint base = v_base + key * p.v_row;
+      v_tile[e] = key < p.sk ? load_v(base + 4u * d4, base + VALUE_DIM) : vec4(0.0);
+    }
+    barrier();
+
+    float s[KEYS];
+    [[unroll]] for (uint jj = 0; jj < KEYS; ++jj) {
+      float partial = 0.0;
+      [[unroll]] for (uint t = 0; t < QV; ++t) {
+        uint d4 = lane + t * LANES;
+        if (d4 < D4) partial = dot_add(q[t], k_tile[jj * D4 + d4], partial);
+      }
+      [[unroll]] for (uint x = 1u; x < LANES; x <<= 1u) partial += subgroupShuffleXor(partial, x);
+      s[jj] = partial;
+    }
+
+    float block_max = neg_inf;
+    [[unroll]] for (uint jj = 0; jj < KEYS; ++jj) {
+      int j = j0 + int(jj);
+      bool keep = j < key_end && int(i) < int(p.sq);
+      if ((MASKS & VKATTN_MASK_CAUSAL) != 0u) keep = keep && j <= int(i) + shift;
+      if ((MASKS & VKATTN_MASK_WINDOW) != 0u) keep = keep && abs(int(i) + shift - j) < int(p.window);
+      uint key = uint(min(j, int(p.sk) - 1));
+      if ((MASKS & VKATTN_MASK_BOOLEAN) != 0u)
+        keep = keep && boolean_mask[b * p.bm_batch + h * p.bm_head + row * p.bm_row + key * p.bm_key] != 0.0;
+      float v = s[jj];
+      if ((MASKS & VKATTN_MASK_ADDITIVE) != 0u)
+        v += LOG2E * additive_mask[b * p.am_batch + h * p.am_head + row * p.am_row + key * p.am_key];
+      v = keep ? v : neg_inf;
+      s[jj] = v;
+      block_max = max(block_max, v);
+    }
+    float new_max = max(m, block_max);
+    if (new_max != neg_inf) {  // else every key so far is hidden: nothing to add
+      float rescale = exp2(m - new_max);
+      m = new_max;
+      float sum = 0.0;
+      [[unroll]] for (uint jj = 0; jj < KEYS; ++jj) {
+        s[jj] = exp2(s[jj] - new_max);
+        sum += s[jj];
+      }
+      l = l * rescale + sum;
+      [[unroll]] for (uint t = 0; t < OV; ++t) o[t] *= rescale;
+      [[unroll]] for (uint jj = 0; jj < KEYS; ++jj) {
+        vec4 weight = vec4(s[jj]);
+        [[unroll]] for (uint t = 0; t < OV; ++t) {
+          uint d4 = lane + t * LANES;
+          if (d4 < DV4) o[t] = fma(weight, v_tile[jj * DV4 + d4], o[t]);
+        }
+      }
+    }
+  }
+
+  if (i >= p.sq) return;
+  if (SPLIT == 1u) {
+    const uint partial_rows = gl_NumWorkGroups.z * p.heads * p.sq;
+    const uint base = (split * partial_rows + (b * p.heads + h) * p.sq + i) * (VALUE_DIM + 2u);
+    [[unroll]] for (uint t = 0; t < OV; ++t) {
+      uint d4 = lane + t * LANES;
+      [[unroll]] for (uint e = 0; e < 4u; ++e)
+        if (d4 < DV4 && 4u * d4 + e < VALUE_DIM) o_out[base + 4u * d4 + e] = o[t][e];
+    }
+    if (lane == 0u) {
+      o_out[base + VALUE_DIM] = m;
+      o_out[base + VALUE_DIM + 1u] = l;
+    }
+    return;
+  }
+  const float inverse = l > 0.0 ? 1.0 / l : 0.0;
+  const uint base = p.o_offset + b * p.o_batch + h * p.o_head + i * p.o_row;
+  [[unroll]] for (uint t = 0; t < OV; ++t) {
+    uint d4 = lane + t * LANES;
+    [[unroll]] for (uint e = 0; e < 4u; ++e)
+      if (d4 < DV4 && 4u * d4 + e < VALUE_DIM) o_out[base + 4u * d4 + e] = o[t][e] * inverse;
+  }
+}
