@@ -39,6 +39,20 @@ static_assert(decoder_plan.dispatch_count() == 12);
 // [seq, ffn] activations.
 static_assert(encoder_plan.arena_bytes < 3 * 1024 * 2048 * 4);
 
+// Compiled for a named target: the same dispatches, each with the variant the target's
+// tuning table picks.
+constexpr auto nvidia_plan = va::compile<encoder_graph, va::targets::nvidia>();
+constexpr auto llvmpipe_plan = va::compile<encoder_graph, va::targets::llvmpipe>();
+static_assert(nvidia_plan.target.vendor == va::Vendor::nvidia);
+static_assert(nvidia_plan.dispatch_count() == 7 && llvmpipe_plan.dispatch_count() == 7);
+static_assert(nvidia_plan.dispatches[0].shader == va::Shader::gemm_tiled);
+static_assert(nvidia_plan.dispatches[1].shader == va::Shader::flash_attention_tiled);
+static_assert(nvidia_plan.dispatches[3].shader == va::Shader::layer_norm);
+static_assert(llvmpipe_plan.dispatches[0].shader == va::Shader::gemm_texel);
+static_assert(llvmpipe_plan.dispatches[1].shader == va::Shader::flash_attention_texel);
+static_assert(nvidia_plan.dispatches[0].local_size() == 256);
+static_assert(nvidia_plan.dispatches[0].shared_bytes() <= va::targets::nvidia.shared_memory_bytes);
+
 }  // namespace
 
 TEST_CASE("the compile-time schedule is the run-time schedule") {
@@ -51,4 +65,6 @@ TEST_CASE("the compile-time schedule is the run-time schedule") {
   va::Graph decoder = decoder_graph();
   CHECK(va::schedule_to_json(decoder_plan.thaw(), &decoder) == va::schedule_to_json(va::compile(decoder), &decoder));
   CHECK(decoder_plan.thaw() == va::compile(decoder));
+  CHECK(nvidia_plan.thaw() == va::compile(encoder, va::targets::nvidia));
+  CHECK(llvmpipe_plan.thaw() == va::compile(encoder, va::targets::llvmpipe));
 }

@@ -120,3 +120,45 @@ TEST_CASE("fused encoder and decoder layers, post-norm and pre-norm", "[vulkan]"
     check_on_device(g, 54);
   }
 }
+
+TEST_CASE("decode-shaped attention: few queries over many keys, split over keys on GPU targets", "[vulkan]") {
+  // 1 to 16 queries against a long memory: the tiled variant splits the keys and a
+  // second dispatch merges the splits (attention_combine).
+  const va::Mask masks[] = {va::Mask::none, va::Mask::causal, va::Mask::padding, va::Mask::boolean,
+                            va::Mask::additive, va::Mask::sliding_window};
+  for (std::int64_t queries : {1, 7, 16}) {
+    for (va::Mask mask : masks) {
+      INFO("queries " << queries << ", mask " << int(mask));
+      const std::int64_t keys = 1031;
+      va::Graph g{"decode"};
+      auto x = g.input("x", {2, queries, 32});
+      auto memory = g.input("memory", {2, keys, 32});
+      va::AttentionOptions options{.heads = 4, .kv_heads = 2, .mask = mask, .align = va::CausalAlign::bottom_right,
+                                   .window = 300};
+      if (va::has(mask, va::Mask::padding)) options.lengths = g.input("lengths", {2}, va::DType::i32);
+      if (va::has(mask, va::Mask::boolean)) options.mask_values = g.input("keep", {2, 1, queries, keys});
+      if (va::has(mask, va::Mask::additive)) options.mask_values = g.input("bias", {queries, keys});
+      g.output("y", va::multi_head_attention(g, x, memory, memory, options));
+      REQUIRE(has_kernel(g, va::Kernel::flash_attention));
+      const va::Schedule nvidia = va::compile(g, va::targets::nvidia);
+      bool split = false;
+      for (const va::Dispatch& d : nvidia.dispatches) split = split || d.kernel == va::Kernel::attention_combine;
+      CHECK(split);
+      va::TensorMap bindings = va::random_bindings(g, std::uint64_t(queries) + 90);
+      // One sequence sees no key at all, the other 700 of them.
+      if (va::has(mask, va::Mask::padding)) bindings["lengths"].values = {0, 700};
+      if (va::has(mask, va::Mask::boolean)) {
+        auto& keep = bindings["keep"].values;
+        for (std::size_t i = 0; i < keep.size(); ++i) keep[i] = keep[i] > 0.5 ? 1.0 : 0.0;
+      }
+      va::testing::check_schedule_on_device(g, true, bindings, 1e-5);
+    }
+  }
+}
+
+TEST_CASE("long causal self-attention with grouped heads under every target", "[vulkan]") {
+  va::Graph g{"long_causal"};
+  auto x = g.input("x", {1, 1000, 32});
+  g.output("y", va::multi_head_attention(g, x, x, x, {.heads = 4, .kv_heads = 2, .mask = va::Mask::causal}));
+  va::testing::check_schedule_on_device(g, true, 60, 1e-5);
+}

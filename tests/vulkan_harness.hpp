@@ -1,6 +1,7 @@
 #pragma once
 // Runs graphs on the default Vulkan device with the Khronos validation layer (and
-// synchronization validation) on, and compares every output with the CPU reference.
+// synchronization validation) on, and compares every output with the CPU reference;
+// fused schedules under every named target, which proves each kernel variant here.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
@@ -55,19 +56,18 @@ inline Comparison compare(const Tensor& device, const Tensor& reference) {
   return c;
 }
 
-// Compiles `graph` (fused, or unfused), runs it on the device with the arena poisoned
-// with NaN, and checks every output against the reference. Returns the largest
-// normalised error.
-inline double check_schedule_on_device(const Graph& graph, bool fuse, const TensorMap& bindings, double tolerance) {
-  ReferenceResult expected = run_reference(graph, bindings);
-  Executable executable(validated_context(), compile(graph, CompileOptions{.fuse = fuse}), bindings);
+// Runs `schedule` on the device with the arena poisoned with NaN and checks every
+// output against the reference. Returns the largest normalised error.
+inline double check_schedule(const Graph& graph, const Schedule& schedule, const TensorMap& bindings,
+                             const ReferenceResult& expected, double tolerance) {
+  Executable executable(validated_context(), schedule, bindings);
   executable.poison_arena(std::numeric_limits<float>::quiet_NaN());
   TensorMap actual = executable.run(bindings);
   double worst = 0;
   REQUIRE(actual.size() == expected.outputs.size());
   for (const auto& [name, reference] : expected.outputs) {
-    INFO("graph " << graph.name() << (fuse ? " fused" : " unfused") << ", output " << name << " "
-                  << to_string(reference.shape));
+    INFO("graph " << graph.name() << (schedule.fused ? " fused" : " unfused") << " for target "
+                  << schedule.target.name.view() << ", output " << name << " " << to_string(reference.shape));
     Comparison c = compare(actual.at(name), reference);
     CHECK(c.nan_count == 0);
     CHECK(c.infinity_mismatches == 0);
@@ -78,11 +78,45 @@ inline double check_schedule_on_device(const Graph& graph, bool fuse, const Tens
   return worst;
 }
 
+// The targets every fused schedule is proven under on this device: the device's own,
+// then each named target's choices within the device's limits (vkattn/targets.hpp).
+inline std::vector<Target> targets_to_prove() {
+  std::vector<Target> list{validated_context().target()};
+  for (const Target* named : targets::all) list.push_back(within_limits_of(*named, validated_context().target()));
+  return list;
+}
+
+// Compiles `graph` (fused: for every target of targets_to_prove(), skipping schedules
+// already run; unfused: for the device), runs each on the device with the arena
+// poisoned with NaN, and checks every output against the reference. Returns the
+// largest normalised error.
+inline double check_schedule_on_device(const Graph& graph, bool fuse, const TensorMap& bindings, double tolerance) {
+  ReferenceResult expected = run_reference(graph, bindings);
+  if (!fuse)
+    return check_schedule(graph, compile(graph, validated_context().target(), CompileOptions{.fuse = false}),
+                          bindings, expected, tolerance);
+  double worst = 0;
+  std::vector<Schedule> done;
+  for (const Target& target : targets_to_prove()) {
+    Schedule schedule = compile(graph, target);
+    bool seen = false;
+    for (const Schedule& other : done) {
+      Schedule a = schedule, b = other;
+      a.target = b.target = Target{};  // the same dispatches under another name
+      seen = seen || a == b;
+    }
+    if (seen) continue;
+    worst = std::max(worst, check_schedule(graph, schedule, bindings, expected, tolerance));
+    done.push_back(std::move(schedule));
+  }
+  return worst;
+}
+
 inline double check_schedule_on_device(const Graph& graph, bool fuse, std::uint64_t seed, double tolerance) {
   return check_schedule_on_device(graph, fuse, random_bindings(graph, seed), tolerance);
 }
 
-// Both schedules of `graph`, fused and unfused, against the reference.
+// Both schedules of `graph`, fused (under every target) and unfused, against the reference.
 inline double check_on_device(const Graph& graph, const TensorMap& bindings, double tolerance = 1e-5) {
   double unfused = check_schedule_on_device(graph, false, bindings, tolerance);
   double fused = check_schedule_on_device(graph, true, bindings, tolerance);
