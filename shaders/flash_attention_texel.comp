@@ -37,13 +37,28 @@ const uint DV4 = (VALUE_DIM + 3u) / 4u;
 const uint KEYS = 8;
 const float LOG2E = 1.4426950408889634;
 
+// [first, end) of the keys that queries first_row..last_row may see, from the causal,
+// window and padding bounds.
+ivec2 visible_keys(int first_row, int last_row, int shift, uint b) {
+  int key_begin = 0, key_end = int(p.sk);
+  if ((MASKS & VKATTN_MASK_CAUSAL) != 0u) key_end = min(key_end, last_row + shift + 1);
+  if ((MASKS & VKATTN_MASK_WINDOW) != 0u) {
+    key_begin = max(key_begin, first_row + shift - int(p.window) + 1);
+    key_end = min(key_end, last_row + shift + int(p.window));
+  }
+  if ((MASKS & VKATTN_MASK_PADDING) != 0u) key_end = min(key_end, lengths[b]);
+  return ivec2(key_begin, key_end);
+}
+
 void main() {
   const bool vec4_view = VEC4 == 1u;
   const uint b = gl_WorkGroupID.z, h = gl_WorkGroupID.y, kv_head = h / p.kv_group;
   const uint row0 = (gl_WorkGroupID.x * gl_WorkGroupSize.x + gl_LocalInvocationID.x) * ROWS;
-  if (row0 >= p.sq) return;
+  // With KEY_CHUNK every invocation takes part in the barriers, so one past the last
+  // query works on clamped rows and writes nothing.
+  if (KEY_CHUNK == 0u && row0 >= p.sq) return;
   const float neg_inf = uintBitsToFloat(0xff800000u);
-  const uint rows_here = min(ROWS, p.sq - row0);
+  const uint rows_here = row0 < p.sq ? min(ROWS, p.sq - row0) : 0u;
 
   vec4 q[ROWS * D4];
   const float q_scale = p.scale * LOG2E;
@@ -59,20 +74,22 @@ void main() {
     l[r] = 0.0;
   }
 
-  // The keys any of this invocation's queries can see.
+  // The keys any of this invocation's queries can see, and (for KEY_CHUNK) those any
+  // query of the workgroup can see.
   const int shift = ALIGN == 1u ? int(p.sk) - int(p.sq) : 0;
   const int first_row = int(row0), last_row = int(row0 + rows_here) - 1;
-  int key_begin = 0, key_end = int(p.sk);
-  if ((MASKS & VKATTN_MASK_CAUSAL) != 0u) key_end = min(key_end, last_row + shift + 1);
-  if ((MASKS & VKATTN_MASK_WINDOW) != 0u) {
-    key_begin = max(key_begin, first_row + shift - int(p.window) + 1);
-    key_end = min(key_end, last_row + shift + int(p.window));
-  }
-  if ((MASKS & VKATTN_MASK_PADDING) != 0u) key_end = min(key_end, lengths[b]);
+  const ivec2 keys = visible_keys(first_row, last_row, shift, b);
+  const int key_begin = keys.x, key_end = rows_here == 0u ? keys.x : keys.y;
+  const int group_row0 = int(gl_WorkGroupID.x * gl_WorkGroupSize.x * ROWS);
+  const ivec2 group_keys = visible_keys(group_row0, min(group_row0 + int(gl_WorkGroupSize.x * ROWS), int(p.sq)) - 1,
+                                        shift, b);
+  const int chunk = KEY_CHUNK == 0u ? max(int(p.sk), 1) : int(KEY_CHUNK);
 
   const uint k_base = p.k_offset + b * p.k_batch + kv_head * p.k_head;
   const uint v_base = p.v_offset + b * p.v_batch + kv_head * p.v_head;
-  for (int j0 = key_begin; j0 < key_end; j0 += int(KEYS)) {
+  for (int c0 = KEY_CHUNK == 0u ? key_begin : group_keys.x; c0 < (KEY_CHUNK == 0u ? key_end : group_keys.y); c0 += chunk) {
+  const int chunk_end = min(key_end, c0 + chunk);
+  for (int j0 = max(key_begin, c0); j0 < chunk_end; j0 += int(KEYS)) {
     float s[ROWS * KEYS];
     [[unroll]] for (uint jj = 0; jj < KEYS; ++jj) {
       uint key = uint(min(j0 + int(jj), int(p.sk) - 1));
@@ -91,7 +108,7 @@ void main() {
       float block_max = neg_inf;
       [[unroll]] for (uint jj = 0; jj < KEYS; ++jj) {
         int j = j0 + int(jj);
-        bool keep = j < key_end;
+        bool keep = j < chunk_end;
         if ((MASKS & VKATTN_MASK_CAUSAL) != 0u) keep = keep && j <= i + shift;
         if ((MASKS & VKATTN_MASK_WINDOW) != 0u) keep = keep && abs(i + shift - j) < int(p.window);
         uint key = uint(min(j, int(p.sk) - 1));
@@ -129,6 +146,11 @@ void main() {
         [[unroll]] for (uint d = 0; d < DV4; ++d) o[r * DV4 + d] = fma(weight, v[d], o[r * DV4 + d]);
       }
     }
+  }
+
+  // Every invocation of the workgroup is done with this chunk of keys (still in the
+  // CPU's caches) before any moves to the next.
+  if (KEY_CHUNK != 0u) barrier();
   }
 
   [[unroll]] for (uint r = 0; r < ROWS; ++r) {

@@ -149,3 +149,17 @@ TEST_CASE("named targets are found by name") {
   for (const va::Target* t : va::targets::all) CHECK(va::targets::find(t->name.view()) == t);
   CHECK(va::targets::find("cray") == nullptr);
 }
+
+TEST_CASE("on llvmpipe, long attention walks the keys in cached chunks") {
+  for (std::int64_t seq : {129, 1100}) {
+    va::Graph g{"long"};
+    auto x = g.input("x", {1, seq, 64});
+    g.output("y", va::multi_head_attention(g, x, x, x, {.heads = 1, .mask = va::Mask::causal}));
+    for (const va::Dispatch& d : va::compile(g, va::targets::llvmpipe).dispatches)
+      if (d.kernel == va::Kernel::flash_attention) {
+        auto c = va::constants_of<va::Shader::flash_attention_texel>({d.specialization.data(), d.specialization.size()});
+        CHECK(c.KEY_CHUNK == (seq > 1024 ? 512u : 0u));
+        CHECK(c.LOCAL_SIZE == (seq > 1024 ? 64u : 8u));
+      }
+  }
+}

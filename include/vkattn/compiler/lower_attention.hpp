@@ -95,10 +95,13 @@ constexpr void lower_attention(ScheduleBuilder& b, const Step& step) {
   if (texel) {
     kernels::AttentionTexelConstants constants;
     common(constants);
-    constants.LOCAL_SIZE = 8;
+    constants.LOCAL_SIZE = choice.invocations;
     constants.ROWS = choice.rows;
+    constants.KEY_CHUNK = choice.key_chunk;
     d.workgroups = {detail::ceil_div(sq, constants.LOCAL_SIZE * choice.rows), u32(heads), u32(batch)};
-    config.append("rows ").append(std::int64_t(choice.rows)).append(" per invocation, wg8");
+    config.append("rows ").append(std::int64_t(choice.rows)).append(" per invocation, wg");
+    config.append(std::int64_t(choice.invocations));
+    if (choice.key_chunk > 0) config.append(", key chunks ").append(std::int64_t(choice.key_chunk));
     b.set_interface<Shader::flash_attention_texel>(d, push, constants, config.view(), choice.reason.view());
     return;
   }

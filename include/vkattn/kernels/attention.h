@@ -32,8 +32,10 @@ VKATTN_PUSH_END(AttentionPush)
 // ALIGN: 1 aligns causal and window masks bottom-right (shift = Sk - Sq), 0 top-left.
 #define VKATTN_ATTENTION_COMMON_CONSTANTS(X) \
   X(1, VEC4, 1) X(2, MASKS, 0) X(3, ALIGN, 0) X(4, HEAD_DIM, 64) X(5, VALUE_DIM, 64)
-// ROWS: queries per invocation.
-#define VKATTN_ATTENTION_TEXEL_CONSTANTS(X) VKATTN_ATTENTION_COMMON_CONSTANTS(X) X(6, ROWS, 4)
+// ROWS: queries per invocation. KEY_CHUNK > 0: the workgroup's invocations walk the
+// keys in chunks of KEY_CHUNK together, a barrier between chunks, so a chunk of K and V
+// is read by every invocation while it is in the CPU's caches; 0: no barriers.
+#define VKATTN_ATTENTION_TEXEL_CONSTANTS(X) VKATTN_ATTENTION_COMMON_CONSTANTS(X) X(6, ROWS, 4) X(7, KEY_CHUNK, 0)
 // ROWS queries per workgroup, each owned by LANES consecutive invocations
 // (LOCAL_SIZE = ROWS * LANES); keys staged in shared memory KEYS at a time; SPLIT = 1
 // writes the partial results of one key range (the split-over-keys form).

@@ -80,6 +80,8 @@ struct AttentionChoice {
   std::uint32_t lanes = 1;   // tiled: invocations per query
   std::uint32_t keys = 32;   // tiled: keys per shared-memory block
   std::uint32_t splits = 1;  // tiled: key ranges computed apart, then combined
+  std::uint32_t invocations = 8;  // texel: the workgroup
+  std::uint32_t key_chunk = 0;    // texel: keys walked together between barriers (0: none)
   Reason reason;
 };
 
@@ -94,6 +96,12 @@ constexpr AttentionChoice choose_attention(const Target& target, std::int64_t ba
     if (t.attention != AttentionForm::texel) c.reason.append(", no subgroup shuffle");
     c.shader = Shader::flash_attention_texel;
     c.rows = t.attention == AttentionForm::texel ? t.attention_rows : 4;
+    if (t.attention_key_chunk > 0 && keys >= 2 * std::int64_t(t.attention_key_chunk) &&
+        t.attention_texel_invocations <= target.max_invocations) {
+      c.key_chunk = t.attention_key_chunk;
+      c.invocations = t.attention_texel_invocations;
+      c.reason.append(", long keys walked in cached chunks");
+    }
     return c;
   }
   c.shader = Shader::flash_attention_tiled;

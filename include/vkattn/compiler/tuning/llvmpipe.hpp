@@ -2,7 +2,8 @@
 // Mesa's llvmpipe (lavapipe), a CPU: each 8 consecutive invocations are the SIMD lanes
 // of one thread. Texel-buffer loads beat SSBO loads 2-2.5x, and shared memory, barriers
 // and subgroup operations are slow (shared/notes/lavapipe.md has the measurements), so
-// every kernel takes the texel / invocation-per-row form with big register tiles.
+// every kernel takes the texel / invocation-per-row form with big register tiles. Long
+// attention walks keys in chunks that stay cached (one barrier per chunk).
 #include "vkattn/compiler/tuning/tuning.hpp"
 
 namespace vkattn::tuning {
@@ -13,6 +14,10 @@ inline constexpr VendorTuning llvmpipe_tuning{
     .gemm_texel_rows = 32,
     .attention = AttentionForm::texel,
     .attention_rows = 4,
+    // 512 keys of K and V at head width 64 are 256 KiB, which stay in a core's L2 while
+    // the 8 SIMD chunks of a 64-invocation workgroup read them in turn.
+    .attention_key_chunk = 512,
+    .attention_texel_invocations = 64,
     .rows = RowForm::invocation_per_row,
     .row_invocations = 64,
     .linear_invocations = 64,

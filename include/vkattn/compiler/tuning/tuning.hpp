@@ -34,6 +34,10 @@ struct VendorTuning {
   std::uint32_t attention_rows = 16;    // tiled: queries per workgroup; texel: per invocation
   std::uint32_t attention_lanes = 4;    // tiled: invocations per query (a power of 2, at most 8)
   std::uint32_t attention_keys = 32;    // tiled: most keys per shared-memory block
+  // texel: with more keys than twice this, a workgroup of attention_texel_invocations
+  // walks the keys in chunks of this many together (0: never).
+  std::uint32_t attention_key_chunk = 0;
+  std::uint32_t attention_texel_invocations = 8;
   // Split the keys of few-query attention (decoding) when it would launch fewer
   // workgroups than this: about two per compute unit.
   std::uint32_t split_below_workgroups = 0;
