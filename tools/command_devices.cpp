@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 #include <vkattn/runtime.hpp>
+#include <vkattn/schedule_text.hpp>
 
 #include "cli_options.hpp"
 #include "commands.hpp"
@@ -43,7 +44,8 @@ int run_devices(const std::vector<std::string>& raw) {
                       {"f16_arithmetic", d.f16_arithmetic},
                       {"timestamps", d.timestamps},
                       {"timestamp_period_ns", d.timestamp_period_ns},
-                      {"device_local_bytes", d.device_local_bytes}});
+                      {"device_local_bytes", d.device_local_bytes},
+                      {"target", nlohmann::json::parse(target_to_json(d.target))}});
     nlohmann::json doc{{"format", "vkattn.devices"}, {"version", 1}, {"devices", list}};
     std::cout << doc.dump(2) << "\n";
     return 0;
@@ -54,6 +56,7 @@ int run_devices(const std::vector<std::string>& raw) {
     std::printf("    subgroup %u, shared memory %u KiB, f16 arithmetic %s, timestamps %s, device memory %.1f GiB\n",
                 d.subgroup_size, d.max_shared_memory_bytes / 1024, d.f16_arithmetic ? "yes" : "no",
                 d.timestamps ? "yes" : "no", double(d.device_local_bytes) / (1024.0 * 1024.0 * 1024.0));
+    std::printf("    target: %s\n", target_text(d.target).c_str());
   }
   return 0;
 }
