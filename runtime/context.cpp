@@ -40,12 +40,17 @@ DeviceType device_type(VkPhysicalDeviceType type) {
 
 int preference(DeviceType type) { return int(type); }  // lower is better: the enum is in order
 
-std::uint32_t compute_queue_family(VkPhysicalDevice device) {
+std::vector<VkQueueFamilyProperties> queue_families(VkPhysicalDevice device) {
   std::uint32_t count = 0;
   vkGetPhysicalDeviceQueueFamilyProperties(device, &count, nullptr);
   std::vector<VkQueueFamilyProperties> families(count);
   vkGetPhysicalDeviceQueueFamilyProperties(device, &count, families.data());
-  for (std::uint32_t i = 0; i < count; ++i)
+  return families;
+}
+
+std::uint32_t compute_queue_family(VkPhysicalDevice device) {
+  const std::vector<VkQueueFamilyProperties> families = queue_families(device);
+  for (std::uint32_t i = 0; i < families.size(); ++i)
     if (families[i].queueFlags & VK_QUEUE_COMPUTE_BIT) return i;
   return UINT32_MAX;
 }
@@ -105,13 +110,8 @@ DeviceInfo describe(VkPhysicalDevice device, int index) {
   info.max_shared_memory_bytes = p.limits.maxComputeSharedMemorySize;
   info.timestamp_period_ns = p.limits.timestampPeriod;
   std::uint32_t family = compute_queue_family(device);
-  if (family != UINT32_MAX) {
-    std::uint32_t count = 0;
-    vkGetPhysicalDeviceQueueFamilyProperties(device, &count, nullptr);
-    std::vector<VkQueueFamilyProperties> families(count);
-    vkGetPhysicalDeviceQueueFamilyProperties(device, &count, families.data());
-    info.timestamps = families[family].timestampValidBits > 0 && p.limits.timestampPeriod > 0;
-  }
+  if (family != UINT32_MAX)
+    info.timestamps = queue_families(device)[family].timestampValidBits > 0 && p.limits.timestampPeriod > 0;
   VkPhysicalDeviceMemoryProperties memory;
   vkGetPhysicalDeviceMemoryProperties(device, &memory);
   for (std::uint32_t i = 0; i < memory.memoryHeapCount; ++i)

@@ -8,10 +8,17 @@ namespace vkattn::passes {
 
 namespace detail {
 
-constexpr ConfigText linear_config(std::uint32_t local_size) {
+// One invocation per element of `total`: the target's workgroup size, the launch, and
+// the variant's interface.
+template <Shader S>
+constexpr void launch_per_element(ScheduleBuilder& b, Dispatch& d, std::int64_t total,
+                                  const typename ShaderInterface<S>::Push& push,
+                                  typename ShaderInterface<S>::Constants constants) {
+  constants.LOCAL_SIZE = tuning::choose_linear_invocations(b.target());
+  d.workgroups = linear_groups(total, constants.LOCAL_SIZE);
   ConfigText config;
-  config.append("element per invocation, wg").append(std::int64_t(local_size));
-  return config;
+  config.append("element per invocation, wg").append(std::int64_t(constants.LOCAL_SIZE));
+  b.set_interface<S>(d, push, constants, config.view(), tuning::target_reason(b.target()).view());
 }
 
 }  // namespace detail
@@ -73,11 +80,7 @@ constexpr void lower_gather(ScheduleBuilder& b, const Step& step) {
     push.strides[i] = i < strides.size() ? u32(strides[i]) : 0;
   }
   push.offset = u32(offset);
-  kernels::GatherConstants constants;
-  constants.LOCAL_SIZE = tuning::choose_linear_invocations(b.target());
-  d.workgroups = detail::linear_groups(total, constants.LOCAL_SIZE);
-  b.set_interface<Shader::gather>(d, push, constants, detail::linear_config(constants.LOCAL_SIZE).view(),
-                                  tuning::target_reason(b.target()).view());
+  detail::launch_per_element<Shader::gather>(b, d, total, push, {});
   d.bytes = double(2 * total * device_element_bytes);
 }
 
@@ -96,11 +99,7 @@ constexpr void lower_add(ScheduleBuilder& b, const Step& step) {
   push.d1 = dims[1], push.d2 = dims[2], push.d3 = dims[3];
   push.a_stride0 = sa[0], push.a_stride1 = sa[1], push.a_stride2 = sa[2], push.a_stride3 = sa[3];
   push.b_stride0 = sb[0], push.b_stride1 = sb[1], push.b_stride2 = sb[2], push.b_stride3 = sb[3];
-  kernels::AddConstants constants;
-  constants.LOCAL_SIZE = tuning::choose_linear_invocations(b.target());
-  d.workgroups = detail::linear_groups(total, constants.LOCAL_SIZE);
-  b.set_interface<Shader::add>(d, push, constants, detail::linear_config(constants.LOCAL_SIZE).view(),
-                               tuning::target_reason(b.target()).view());
+  detail::launch_per_element<Shader::add>(b, d, total, push, {});
   d.flops = double(total);
 }
 
@@ -114,10 +113,7 @@ constexpr void lower_elementwise(ScheduleBuilder& b, const Step& step) {
   push.factor = float(step.attributes.factor);
   kernels::ElementwiseConstants constants;
   constants.OP = step.op == Op::scale ? 0 : step.op == Op::relu ? 1 : 2;
-  constants.LOCAL_SIZE = tuning::choose_linear_invocations(b.target());
-  d.workgroups = detail::linear_groups(total, constants.LOCAL_SIZE);
-  b.set_interface<Shader::elementwise>(d, push, constants, detail::linear_config(constants.LOCAL_SIZE).view(),
-                                       tuning::target_reason(b.target()).view());
+  detail::launch_per_element<Shader::elementwise>(b, d, total, push, constants);
   d.flops = double(total) * (constants.OP == 2 ? 20 : 1);
 }
 
@@ -144,10 +140,7 @@ constexpr void lower_mask(ScheduleBuilder& b, const Step& step) {
   push.bottom_right = step.attributes.align == CausalAlign::bottom_right ? 1u : 0u;
   push.d1 = dims[1], push.d2 = dims[2];
   push.m_stride0 = ms[0], push.m_stride1 = ms[1], push.m_stride2 = ms[2], push.m_stride3 = ms[3];
-  constants.LOCAL_SIZE = tuning::choose_linear_invocations(b.target());
-  d.workgroups = detail::linear_groups(total, constants.LOCAL_SIZE);
-  b.set_interface<Shader::mask>(d, push, constants, detail::linear_config(constants.LOCAL_SIZE).view(),
-                                tuning::target_reason(b.target()).view());
+  detail::launch_per_element<Shader::mask>(b, d, total, push, constants);
   d.flops = double(total);
 }
 
