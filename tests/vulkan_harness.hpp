@@ -86,19 +86,15 @@ inline std::vector<Target> targets_to_prove() {
   return list;
 }
 
-// Compiles `graph` (fused: for every target of targets_to_prove(), skipping schedules
-// already run; unfused: for the device), runs each on the device with the arena
-// poisoned with NaN, and checks every output against the reference. Returns the
-// largest normalised error.
+// Compiles `graph` (fused or unfused) for every target of targets_to_prove(), skipping
+// schedules already run, runs each on the device with the arena poisoned with NaN, and
+// checks every output against the reference. Returns the largest normalised error.
 inline double check_schedule_on_device(const Graph& graph, bool fuse, const TensorMap& bindings, double tolerance) {
   ReferenceResult expected = run_reference(graph, bindings);
-  if (!fuse)
-    return check_schedule(graph, compile(graph, validated_context().target(), CompileOptions{.fuse = false}),
-                          bindings, expected, tolerance);
   double worst = 0;
   std::vector<Schedule> done;
   for (const Target& target : targets_to_prove()) {
-    Schedule schedule = compile(graph, target);
+    Schedule schedule = compile(graph, target, CompileOptions{.fuse = fuse});
     bool seen = false;
     for (const Schedule& other : done) {
       Schedule a = schedule, b = other;
@@ -116,7 +112,7 @@ inline double check_schedule_on_device(const Graph& graph, bool fuse, std::uint6
   return check_schedule_on_device(graph, fuse, random_bindings(graph, seed), tolerance);
 }
 
-// Both schedules of `graph`, fused (under every target) and unfused, against the reference.
+// Both schedules of `graph`, fused and unfused, under every target, against the reference.
 inline double check_on_device(const Graph& graph, const TensorMap& bindings, double tolerance = 1e-5) {
   double unfused = check_schedule_on_device(graph, false, bindings, tolerance);
   double fused = check_schedule_on_device(graph, true, bindings, tolerance);
