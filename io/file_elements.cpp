@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -63,12 +66,45 @@ std::vector<char> read_file(const std::string& path) {
   return bytes;
 }
 
-void write_file(const std::string& path, const std::string& header, const std::vector<char>& data) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw TensorFileError(path + ": cannot open the file for writing");
+namespace {
+
+void write_stream(std::ofstream& out, const std::string& header, const std::vector<char>& data) {
   out.write(header.data(), std::streamsize(header.size()));
   out.write(data.data(), std::streamsize(data.size()));
-  if (!out) throw TensorFileError(path + ": write error");
+  out.close();
+}
+
+}  // namespace
+
+// A regular file is written to a temporary file beside `path`, closed and checked, then
+// renamed over it: a failure leaves neither a partial file nor a changed one. A path
+// that exists and is not a regular file (a device, a pipe) is written in place, and its
+// close is checked.
+void write_file(const std::string& path, const std::string& header, const std::vector<char>& data) {
+  std::error_code error;
+  const auto status = std::filesystem::status(path, error);
+  if (std::filesystem::exists(status) && std::filesystem::is_directory(status))
+    throw TensorFileError(path + ": is a directory; name a file to write");
+  if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
+    std::ofstream out(path, std::ios::binary);
+    if (!out) throw TensorFileError(path + ": cannot open it for writing (" + std::strerror(errno) + ")");
+    write_stream(out, header, data);
+    if (!out) throw TensorFileError(path + ": write error (device full?)");
+    return;
+  }
+  const std::string temporary = path + ".vkattn-partial";
+  std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+  if (!out) throw TensorFileError(path + ": cannot create " + temporary + " to write it (" + std::strerror(errno) + ")");
+  write_stream(out, header, data);
+  if (!out) {
+    std::remove(temporary.c_str());
+    throw TensorFileError(path + ": write error (disk full?); nothing was written");
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    std::remove(temporary.c_str());
+    throw TensorFileError(path + ": cannot replace the file (" + why + "); nothing was written");
+  }
 }
 
 std::int64_t element_bytes(FileElement type) {

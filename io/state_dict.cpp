@@ -61,13 +61,18 @@ StateDictBinding bind_state_dict(const Graph& graph, const TensorMap& state, con
     m += why;
     throw BindingError(m);
   };
+  // Weights are floating point: an integer tensor bound to one, by any path, is refused.
+  auto require_float = [&](const std::string& weight, const std::string& tensor, const Tensor& t) {
+    if (t.dtype == DType::i32)
+      throw BindingError(source + ": tensor '" + tensor + "' holds integers but the weight '" + weight +
+                         "' is floating point");
+  };
   for (const Node& node : graph.nodes()) {
     if (node.op != Op::weight) continue;
     const std::string name(node.name.view());
     if (auto exact = state.find(name); exact != state.end()) {
       if (!(exact->second.shape == node.shape)) shape_error(name, name, node.shape, exact->second.shape, "");
-      if (exact->second.dtype == DType::i32)
-        throw BindingError(source + ": tensor '" + name + "' holds integers but the weight is floating point");
+      require_float(name, name, exact->second);
       result.weights[name] = exact->second;
       used.insert(name);
       result.descriptions.push_back(name + " <- " + name);
@@ -80,6 +85,7 @@ StateDictBinding bind_state_dict(const Graph& graph, const TensorMap& state, con
       const std::string unpacked = prefix + std::string(projections[std::size_t(which)]) + "_" + kind;
       if (auto it = state.find(unpacked); kind == "weight" && it != state.end()) {
         if (!(it->second.shape == node.shape)) shape_error(name, unpacked, node.shape, it->second.shape, "");
+        require_float(name, unpacked, it->second);
         result.weights[name] = it->second;
         used.insert(unpacked);
         result.descriptions.push_back(name + " <- " + unpacked);
@@ -108,6 +114,7 @@ StateDictBinding bind_state_dict(const Graph& graph, const TensorMap& state, con
         const Tensor& packed = it->second;
         if (!(packed.shape == expected))
           shape_error(name, packed_name, expected, packed.shape, " (packed rows of " + layout + ")");
+        require_float(name, packed_name, packed);
         result.weights[name] = rows_of(packed, first, node.shape);
         used.insert(packed_name);
         result.descriptions.push_back(name + " <- " + packed_name + "[" + std::to_string(first) + ":" +

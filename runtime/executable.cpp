@@ -352,12 +352,14 @@ TensorMap Executable::run(const TensorMap& inputs) {
   TensorMap outputs;
   for (const TensorSlot& slot : s.schedule.slots) {
     if (slot.role != SlotRole::output) continue;
-    std::vector<float> values(std::size_t(slot.shape.elements()));
-    s.arena.read(std::uint64_t(slot.offset), values.data(), values.size() * 4);
+    std::vector<std::uint32_t> words(std::size_t(slot.shape.elements()));
+    s.arena.read(std::uint64_t(slot.offset), words.data(), words.size() * 4);
     Tensor t;
     t.shape = slot.shape;
     t.dtype = slot.dtype;
-    t.values.assign(values.begin(), values.end());
+    t.values.reserve(words.size());
+    for (std::uint32_t w : words)  // the device holds i32 values as their bits, the rest as f32
+      t.values.push_back(slot.dtype == DType::i32 ? double(std::bit_cast<std::int32_t>(w)) : double(std::bit_cast<float>(w)));
     outputs[std::string(slot.name.view())] = std::move(t);
   }
   return outputs;

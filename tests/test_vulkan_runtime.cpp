@@ -127,3 +127,18 @@ TEST_CASE("the packed QKV weight binds as one tensor under PyTorch's name in_pro
   CHECK(error < 1e-5);
   va::testing::require_no_validation_messages();
 }
+
+TEST_CASE("an integer graph output comes back as the integers, for every target", "[vulkan]") {
+  va::Graph g{"integers"};
+  auto lengths = g.input("lengths", {5}, va::DType::i32);
+  g.output("same", lengths);
+  va::TensorMap bindings;
+  bindings["lengths"] = va::Tensor{va::Shape{5}, va::DType::i32, {1, -2, 3, 100000, -2147483647}};
+  for (const va::Target& target : va::testing::targets_to_prove()) {
+    va::Executable exe(va::testing::validated_context(), va::compile(g, target), bindings);
+    va::TensorMap out = exe.run(bindings);
+    CHECK(out.at("same").dtype == va::DType::i32);
+    CHECK(out.at("same").values == bindings["lengths"].values);
+  }
+  va::testing::require_no_validation_messages();
+}

@@ -101,9 +101,12 @@ int run_run(const std::vector<std::string>& raw) {
     if (args.has("--check")) {
       const double error = normalised_error(tensor, reference.outputs.at(name));
       const double tolerance = tensor.dtype == DType::f16 ? 1e-2 : 1e-4;
-      const bool ok = error <= tolerance;  // false for NaN
+      // Any NaN or infinity fails the check, even where the reference has one too.
+      const bool ok = error <= tolerance && s.non_finite == 0;  // false for a NaN error
       passed = passed && ok;
-      std::printf("; normalised error vs reference %.3g (%s, tolerance %.0e)", error, ok ? "ok" : "FAILED", tolerance);
+      std::printf("; normalised error vs reference %.3g (%s, tolerance %.0e", error, ok ? "ok" : "FAILED", tolerance);
+      if (s.non_finite) std::printf("; %zu non-finite values", s.non_finite);
+      std::printf(")");
     }
     std::printf("\n");
   }

@@ -6,7 +6,10 @@
 //                              a truncated copy of the state dict, one missing a tensor,
 //                              decoder.json: a decoder layer (batch 2) as graph JSON, and
 //                              mha_bare.safetensors: the self_attn.* tensors without
-//                              their prefix, as a bare nn.MultiheadAttention saves them.
+//                              their prefix, as a bare nn.MultiheadAttention saves them,
+//                              nan_x.npy: x with a NaN in every row, and
+//                              int_state.safetensors: the state dict with an i32
+//                              self_attn.in_proj_weight.
 //   make_cli_files compare A.npy B.npy TOLERANCE
 //                              exits 1 unless ||A - B|| / ||B|| <= TOLERANCE.
 #include <cmath>
@@ -40,6 +43,16 @@ int write_files(const std::string& dir) {
   const std::string file = dir + "/state.safetensors";
   va::write_safetensors(file, state);
   va::write_npy(dir + "/x.npy", bindings.at("x"), va::FileElement::f64);
+  {
+    va::Tensor nan_x = bindings.at("x");
+    for (std::size_t i = 0; i < nan_x.values.size(); i += std::size_t(nan_x.shape.last())) nan_x.values[i] = NAN;
+    va::write_npy(dir + "/nan_x.npy", nan_x, va::FileElement::f64);
+    va::TensorMap int_state = state;
+    va::Tensor& packed = int_state.at("self_attn.in_proj_weight");
+    packed.dtype = va::DType::i32;
+    for (double& v : packed.values) v = std::round(v * 10);
+    va::write_safetensors(dir + "/int_state.safetensors", int_state);
+  }
   // The reference sees exactly the f32 values the file holds.
   for (auto& [name, tensor] : bindings)
     for (double& v : tensor.values) v = double(float(v));
