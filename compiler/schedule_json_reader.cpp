@@ -155,6 +155,7 @@ Schedule parse_schedule(const std::string& document) {
     t.value = number<ValueId>(j, "value", where);
     t.shape = shape_of(j, "shape", where);
     t.dtype = named(j, "dtype", where, dtypes, dtype_text);
+    t.element = named(j, "element", where, dtypes, dtype_text);
     t.role = named(j, "role", where, roles, role_text);
     t.storage = named(j, "storage", where, storages, storage_name);
     t.offset = number<std::int64_t>(j, "offset", where);
@@ -183,6 +184,8 @@ Schedule parse_schedule(const std::string& document) {
     d.kernel = named(j, "kernel", where, kernels, kernel_text);
     d.shader = named(j, "shader", where, shaders, shader_text);
     if (shader_info(d.shader).kernel != d.kernel) fail(where + "/shader", "is a shader of another kernel");
+    d.element = named(j, "element", where, dtypes, dtype_text);
+    if (d.element == DType::i32) fail(where + "/element", "is the element type of the float tensors: f32 or f16");
     d.config = ConfigText{text(j, "config", where)};
     d.reason = ReasonText{text(j, "reason", where)};
     d.label = Name{text(j, "label", where)};

@@ -88,6 +88,7 @@ std::string specialization_text(const Dispatch& d) {
 
 std::string variant_text(const Dispatch& d) {
   std::string text(shader_info(d.shader).name);  // appended piece by piece: g++ 12 misreports operator+ here
+  if (d.element == DType::f16) text.append(" f16");
   if (!d.config.empty()) text.append(" ").append(d.config.view());
   if (!d.reason.empty()) text.append(" \u2014 ").append(d.reason.view());
   return text;

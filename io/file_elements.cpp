@@ -38,6 +38,25 @@ float half_to_float(std::uint16_t bits) {
   return std::bit_cast<float>(out);
 }
 
+std::uint16_t double_to_half(double value) {
+  const std::uint16_t sign = std::signbit(value) ? 0x8000u : 0u;
+  const double a = std::fabs(value);
+  if (std::isnan(value)) return std::uint16_t(sign | 0x7E00u);
+  if (a >= 65520.0) return std::uint16_t(sign | 0x7C00u);  // rounds to infinity
+  if (a < 6.103515625e-05) {  // below the smallest normal half: a multiple of 2⁻²⁴, rounded to even
+    return std::uint16_t(sign | std::uint16_t(std::nearbyint(std::ldexp(a, 24))));
+  }
+  int exponent = 0;
+  std::frexp(a, &exponent);  // a = m · 2^exponent, m in [0.5, 1)
+  double significand = std::nearbyint(std::ldexp(a, 11 - exponent));  // in [1024, 2048]
+  if (significand == 2048.0) {
+    significand = 1024.0;
+    ++exponent;
+  }
+  if (exponent + 14 > 30) return std::uint16_t(sign | 0x7C00u);
+  return std::uint16_t(sign | std::uint16_t((exponent + 14) << 10) | std::uint16_t(significand - 1024.0));
+}
+
 std::uint16_t float_to_half(float value) {
   const std::uint32_t bits = std::bit_cast<std::uint32_t>(value);
   const std::uint16_t sign = std::uint16_t((bits >> 16) & 0x8000u);

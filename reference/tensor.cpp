@@ -1,4 +1,5 @@
 #include "vkattn/tensor.hpp"
+#include "vkattn/tensor_files.hpp"
 
 namespace vkattn {
 
@@ -22,6 +23,7 @@ Tensor Tensor::random(Shape shape, std::uint64_t seed, double low, double high, 
     z ^= z >> 31;
     double unit = double(z >> 11) * (1.0 / 9007199254740992.0);  // [0, 1)
     v = low + (high - low) * unit;
+    if (dtype == DType::f16) v = half_to_float(double_to_half(v));  // a value an f16 tensor can hold
   }
   return t;
 }

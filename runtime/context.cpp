@@ -282,7 +282,12 @@ Context::Context(const ContextOptions& options) : state_(std::make_unique<State>
     queue.queueFamilyIndex = s.queue_family;
     queue.queueCount = 1;
     queue.pQueuePriorities = &priority;
+    // 16-bit storage, for schedules that hold tensors in f16.
+    auto storage16 = make_info<VkPhysicalDevice16BitStorageFeatures>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES);
+    storage16.storageBuffer16BitAccess = s.info.target.storage_16bit ? VK_TRUE : VK_FALSE;
+    s.f16_storage_enabled = s.info.target.storage_16bit;
     auto device = make_info<VkDeviceCreateInfo>(VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO);
+    device.pNext = &storage16;
     device.queueCreateInfoCount = 1;
     device.pQueueCreateInfos = &queue;
     check(vkCreateDevice(s.physical_device, &device, nullptr, &s.device), "vkCreateDevice");

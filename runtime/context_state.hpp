@@ -19,6 +19,7 @@ struct Context::State {
   VkPhysicalDeviceProperties properties{};
   VkPhysicalDeviceMemoryProperties memory{};
   DeviceInfo info;
+  bool f16_storage_enabled = false;  // storageBuffer16BitAccess, enabled when the device has it
 
   mutable std::mutex messages_mutex;
   std::vector<std::string> messages;

@@ -5,8 +5,10 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <tuple>
 
 #include "vkattn/schedule_text.hpp"
+#include "vkattn/tensor_files.hpp"
 
 #include "context_state.hpp"
 #include "device_memory.hpp"
@@ -26,8 +28,8 @@ struct Executable::State {
   // One descriptor set layout and pipeline layout per shader (its bindings differ).
   std::map<Shader, VkDescriptorSetLayout> set_layouts;
   std::map<Shader, VkPipelineLayout> pipeline_layouts;
-  std::map<Shader, VkShaderModule> modules;
-  std::map<std::pair<Shader, std::vector<std::uint32_t>>, VkPipeline> pipelines;
+  std::map<std::pair<Shader, DType>, VkShaderModule> modules;  // the f32 and f16 builds
+  std::map<std::tuple<Shader, DType, std::vector<std::uint32_t>>, VkPipeline> pipelines;
   std::vector<VkBufferView> views;
   VkDescriptorPool descriptor_pool = VK_NULL_HANDLE;
   std::vector<VkDescriptorSet> sets;
@@ -94,11 +96,11 @@ struct Executable::State {
 
   VkPipeline pipeline_for(const Dispatch& d) {
     std::vector<std::uint32_t> constants(d.specialization.begin(), d.specialization.end());
-    auto key = std::make_pair(d.shader, constants);
+    auto key = std::make_tuple(d.shader, d.element, constants);
     if (auto it = pipelines.find(key); it != pipelines.end()) return it->second;
-    VkShaderModule& module = modules[d.shader];
+    VkShaderModule& module = modules[{d.shader, d.element}];
     if (!module) {
-      std::span<const std::uint32_t> code = shader_spirv(d.shader);
+      std::span<const std::uint32_t> code = shader_spirv(d.shader, d.element == DType::f16);
       auto info = make_info<VkShaderModuleCreateInfo>(VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO);
       info.codeSize = code.size_bytes();
       info.pCode = code.data();
@@ -139,7 +141,8 @@ struct Executable::State {
         throw VulkanError("tensor '" + name(slot) + "' of dispatch '" + label(d) + "' has " + std::to_string(bytes) +
                           " bytes, more than one storage buffer binding of " + context.info.name + " can hold (" +
                           std::to_string(limits.maxStorageBufferRange) + ")");
-      std::uint64_t texels = d.access[std::size_t(b)] == Access::texel_vec4 ? bytes / 16 : bytes / 4;
+      const std::uint64_t element = std::uint64_t(storage_bytes(schedule.slots[std::size_t(slot)].element));
+      std::uint64_t texels = d.access[std::size_t(b)] == Access::texel_vec4 ? bytes / (4 * element) : bytes / element;
       if (d.access[std::size_t(b)] != Access::storage && texels > limits.maxTexelBufferElements)
         throw VulkanError("tensor '" + name(slot) + "' of dispatch '" + label(d) + "' has " + std::to_string(texels) +
                           " texels, more than one texel buffer of " + context.info.name + " can hold (" +
@@ -167,14 +170,20 @@ struct Executable::State {
       throw mismatch("uses subgroup arithmetic, which compute shaders cannot use");
     if (shader.subgroup.shuffle && !device.subgroup_shuffle)
       throw mismatch("uses subgroup shuffles, which compute shaders cannot use");
+    if (d.element == DType::f16 && !context.f16_storage_enabled)
+      throw VulkanError("dispatch '" + label(d) + "' reads and writes f16 tensors, but " + context.info.name +
+                        " has no 16-bit storage buffer access (storageBuffer16BitAccess); compile the graph with "
+                        "f32 values and without f16 storage");
   }
 
   VkBufferView texel_view(const TensorSlot& slot, bool vec4) {
     auto info = make_info<VkBufferViewCreateInfo>(VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO);
     info.buffer = buffer_of(slot).buffer();
-    info.format = vec4 ? VK_FORMAT_R32G32B32A32_SFLOAT : VK_FORMAT_R32_SFLOAT;
+    const bool half = slot.element == DType::f16;  // texelFetch widens RGBA16F / R16F to f32
+    info.format = half ? (vec4 ? VK_FORMAT_R16G16B16A16_SFLOAT : VK_FORMAT_R16_SFLOAT)
+                       : (vec4 ? VK_FORMAT_R32G32B32A32_SFLOAT : VK_FORMAT_R32_SFLOAT);
     info.offset = VkDeviceSize(slot.offset);
-    std::uint64_t texel_bytes = vec4 ? 16 : 4;
+    std::uint64_t texel_bytes = std::uint64_t(storage_bytes(slot.element)) * (vec4 ? 4 : 1);
     info.range = std::max<std::uint64_t>(texel_bytes, std::uint64_t(slot.bytes) / texel_bytes * texel_bytes);
     VkBufferView view;
     check(vkCreateBufferView(context.device, &info, nullptr, &view), "vkCreateBufferView");
@@ -304,12 +313,45 @@ struct Executable::State {
     }
   }
 
+  // Converts `tensor` to the slot's device element type and writes it at element
+  // `first_element` of the slot. A value f16 cannot hold is an error naming it.
   void upload(const TensorSlot& slot, std::int64_t first_element, const Tensor& tensor) {
+    const std::uint64_t offset = std::uint64_t(slot.offset + first_element * storage_bytes(slot.element));
+    if (slot.element == DType::f16) {
+      std::vector<std::uint16_t> halves(tensor.values.size());
+      for (std::size_t i = 0; i < halves.size(); ++i) {
+        const double v = tensor.values[i];
+        if (std::isfinite(v) && std::fabs(v) > f16_max && std::fabs(half_to_float(double_to_half(v))) > f16_max)
+          throw VulkanError("tensor '" + std::string(slot.name.view()) + "' holds " + std::to_string(v) +
+                            " at element " + std::to_string(first_element + std::int64_t(i)) +
+                            ", outside the range of f16 (\u00b165504) in which the device holds it");
+        halves[i] = double_to_half(v);
+      }
+      buffer_of(slot).write(offset, halves.data(), halves.size() * 2);
+      return;
+    }
     std::vector<std::uint32_t> words(tensor.values.size());
     for (std::size_t i = 0; i < words.size(); ++i)
-      words[i] = slot.dtype == DType::i32 ? std::bit_cast<std::uint32_t>(std::int32_t(tensor.values[i]))
-                                          : std::bit_cast<std::uint32_t>(float(tensor.values[i]));
-    buffer_of(slot).write(std::uint64_t(slot.offset + first_element * 4), words.data(), words.size() * 4);
+      words[i] = slot.element == DType::i32 ? std::bit_cast<std::uint32_t>(std::int32_t(tensor.values[i]))
+                                            : std::bit_cast<std::uint32_t>(float(tensor.values[i]));
+    buffer_of(slot).write(offset, words.data(), words.size() * 4);
+  }
+
+  // The slot's elements, widened to double.
+  std::vector<double> download(const TensorSlot& slot) {
+    std::vector<double> values(std::size_t(slot.shape.elements()));
+    if (slot.element == DType::f16) {
+      std::vector<std::uint16_t> halves(values.size());
+      arena.read(std::uint64_t(slot.offset), halves.data(), halves.size() * 2);
+      for (std::size_t i = 0; i < values.size(); ++i) values[i] = half_to_float(halves[i]);
+      return values;
+    }
+    std::vector<std::uint32_t> words(values.size());
+    arena.read(std::uint64_t(slot.offset), words.data(), words.size() * 4);
+    for (std::size_t i = 0; i < values.size(); ++i)  // i32 as its bits, the rest as f32
+      values[i] = slot.element == DType::i32 ? double(std::bit_cast<std::int32_t>(words[i]))
+                                             : double(std::bit_cast<float>(words[i]));
+    return values;
   }
 };
 
@@ -352,20 +394,19 @@ TensorMap Executable::run(const TensorMap& inputs) {
   TensorMap outputs;
   for (const TensorSlot& slot : s.schedule.slots) {
     if (slot.role != SlotRole::output) continue;
-    std::vector<std::uint32_t> words(std::size_t(slot.shape.elements()));
-    s.arena.read(std::uint64_t(slot.offset), words.data(), words.size() * 4);
     Tensor t;
     t.shape = slot.shape;
     t.dtype = slot.dtype;
-    t.values.reserve(words.size());
-    for (std::uint32_t w : words)  // the device holds i32 values as their bits, the rest as f32
-      t.values.push_back(slot.dtype == DType::i32 ? double(std::bit_cast<std::int32_t>(w)) : double(std::bit_cast<float>(w)));
+    t.values = s.download(slot);
     outputs[std::string(slot.name.view())] = std::move(t);
   }
   return outputs;
 }
 
-void Executable::poison_arena(float value) { state_->arena.fill(std::bit_cast<std::uint32_t>(value)); }
+void Executable::poison_arena(float value) {
+  // NaN poisons f32 and f16 slots alike: 0x7FC07FC0 is a NaN as one f32 and as two f16.
+  state_->arena.fill(std::isnan(value) ? 0x7FC07FC0u : std::bit_cast<std::uint32_t>(value));
+}
 
 const Schedule& Executable::schedule() const { return state_->schedule; }
 const std::vector<DispatchTiming>& Executable::timings() const { return state_->timings; }

@@ -1,32 +1,43 @@
 #include "kernel_binaries.hpp"
 
-#include "add.spv.h"
-#include "attention_combine.spv.h"
-#include "elementwise.spv.h"
-#include "flash_attention_texel.spv.h"
-#include "flash_attention_tiled.spv.h"
-#include "gather.spv.h"
-#include "gemm_texel.spv.h"
-#include "gemm_tiled.spv.h"
-#include "layer_norm.spv.h"
-#include "mask.spv.h"
-#include "softmax.spv.h"
+#include "add_f16.spv.h"
+#include "add_f32.spv.h"
+#include "attention_combine_f16.spv.h"
+#include "attention_combine_f32.spv.h"
+#include "elementwise_f16.spv.h"
+#include "elementwise_f32.spv.h"
+#include "flash_attention_texel_f16.spv.h"
+#include "flash_attention_texel_f32.spv.h"
+#include "flash_attention_tiled_f16.spv.h"
+#include "flash_attention_tiled_f32.spv.h"
+#include "gather_f16.spv.h"
+#include "gather_f32.spv.h"
+#include "gemm_texel_f16.spv.h"
+#include "gemm_texel_f32.spv.h"
+#include "gemm_tiled_f16.spv.h"
+#include "gemm_tiled_f32.spv.h"
+#include "layer_norm_f16.spv.h"
+#include "layer_norm_f32.spv.h"
+#include "mask_f16.spv.h"
+#include "mask_f32.spv.h"
+#include "softmax_f16.spv.h"
+#include "softmax_f32.spv.h"
 
 namespace vkattn {
 
-std::span<const std::uint32_t> shader_spirv(Shader shader) {
+std::span<const std::uint32_t> shader_spirv(Shader shader, bool f16) {
   switch (shader) {
-    case Shader::gemm_texel: return gemm_texel_spirv;
-    case Shader::gemm_tiled: return gemm_tiled_spirv;
-    case Shader::flash_attention_texel: return flash_attention_texel_spirv;
-    case Shader::flash_attention_tiled: return flash_attention_tiled_spirv;
-    case Shader::attention_combine: return attention_combine_spirv;
-    case Shader::add: return add_spirv;
-    case Shader::elementwise: return elementwise_spirv;
-    case Shader::gather: return gather_spirv;
-    case Shader::mask: return mask_spirv;
-    case Shader::softmax: return softmax_spirv;
-    case Shader::layer_norm: return layer_norm_spirv;
+    case Shader::gemm_texel: return f16 ? std::span<const std::uint32_t>(gemm_texel_f16_spirv) : std::span<const std::uint32_t>(gemm_texel_f32_spirv);
+    case Shader::gemm_tiled: return f16 ? std::span<const std::uint32_t>(gemm_tiled_f16_spirv) : std::span<const std::uint32_t>(gemm_tiled_f32_spirv);
+    case Shader::flash_attention_texel: return f16 ? std::span<const std::uint32_t>(flash_attention_texel_f16_spirv) : std::span<const std::uint32_t>(flash_attention_texel_f32_spirv);
+    case Shader::flash_attention_tiled: return f16 ? std::span<const std::uint32_t>(flash_attention_tiled_f16_spirv) : std::span<const std::uint32_t>(flash_attention_tiled_f32_spirv);
+    case Shader::attention_combine: return f16 ? std::span<const std::uint32_t>(attention_combine_f16_spirv) : std::span<const std::uint32_t>(attention_combine_f32_spirv);
+    case Shader::add: return f16 ? std::span<const std::uint32_t>(add_f16_spirv) : std::span<const std::uint32_t>(add_f32_spirv);
+    case Shader::elementwise: return f16 ? std::span<const std::uint32_t>(elementwise_f16_spirv) : std::span<const std::uint32_t>(elementwise_f32_spirv);
+    case Shader::gather: return f16 ? std::span<const std::uint32_t>(gather_f16_spirv) : std::span<const std::uint32_t>(gather_f32_spirv);
+    case Shader::mask: return f16 ? std::span<const std::uint32_t>(mask_f16_spirv) : std::span<const std::uint32_t>(mask_f32_spirv);
+    case Shader::softmax: return f16 ? std::span<const std::uint32_t>(softmax_f16_spirv) : std::span<const std::uint32_t>(softmax_f32_spirv);
+    case Shader::layer_norm: return f16 ? std::span<const std::uint32_t>(layer_norm_f16_spirv) : std::span<const std::uint32_t>(layer_norm_f32_spirv);
   }
   return {};
 }

@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#include "storage.glsl"
 // Merges the partial results of flash attention's split-over-keys form
 // (flash_attention_tiled.comp, SPLIT = 1). For each query row r (of b, h, i) and
 // output element d, with the splits' unnormalised outputs o_s, running maxima m_s
@@ -12,7 +13,7 @@ layout(local_size_x_id = 0) in;
 VKATTN_COMBINE_CONSTANTS(VKATTN_CONSTANT_DECLARE)
 #include "common.glsl"
 
-layout(std430, binding = 0) writeonly buffer Result { float o_out[]; };
+layout(std430, binding = 0) writeonly buffer Result { STORE o_out[]; };
 layout(std430, binding = 1) readonly buffer Partials { float partials[]; };
 
 void main() {
@@ -34,5 +35,5 @@ void main() {
   }
   const uint i = r % p.sq, bh = r / p.sq;
   const uint h = bh % p.heads, b = bh / p.heads;
-  o_out[p.o_offset + b * p.o_batch + h * p.o_head + i * p.o_row + d] = sum > 0.0 ? value / sum : 0.0;
+  o_out[p.o_offset + b * p.o_batch + h * p.o_head + i * p.o_row + d] = STORE(sum > 0.0 ? value / sum : 0.0);
 }

@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#include "storage.glsl"
 // Unary elementwise ops, selected by OP:
 //   0 scale: out = x * factor
 //   1 relu:  out = max(x, 0)
@@ -10,15 +11,15 @@ layout(local_size_x_id = 0) in;
 VKATTN_ELEMENTWISE_CONSTANTS(VKATTN_CONSTANT_DECLARE)
 #include "common.glsl"
 
-layout(std430, binding = 0) writeonly buffer Result { float result[]; };
-layout(std430, binding = 1) readonly buffer Operand { float x[]; };
+layout(std430, binding = 0) writeonly buffer Result { STORE result[]; };
+layout(std430, binding = 1) readonly buffer Operand { STORE x[]; };
 
 
 void main() {
   uint index = flat_invocation_index();
   if (index >= p.total) return;
-  float v = x[index];
-  if (OP == 0u) result[index] = v * p.factor;
-  else if (OP == 1u) result[index] = max(v, 0.0);
-  else result[index] = gelu(v);
+  float v = float(x[index]);
+  if (OP == 0u) result[index] = STORE(v * p.factor);
+  else if (OP == 1u) result[index] = STORE(max(v, 0.0));
+  else result[index] = STORE(gelu(v));
 }

@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#include "storage.glsl"
 #extension GL_EXT_control_flow_attributes : require
 // Fused attention for one (batch b, head h) and ROWS queries per invocation:
 //   O[b, h, i, :] = sum_j softmax_j(s_ij) V[b, h / kv_group, j, :]
@@ -23,13 +24,13 @@ layout(local_size_x_id = 0) in;
 VKATTN_ATTENTION_TEXEL_CONSTANTS(VKATTN_CONSTANT_DECLARE)
 #include "common.glsl"
 
-layout(std430, binding = 0) writeonly buffer Result { float o_out[]; };
+layout(std430, binding = 0) writeonly buffer Result { STORE o_out[]; };
 layout(binding = 1) uniform samplerBuffer q_texels;
 layout(binding = 2) uniform samplerBuffer k_texels;
 layout(binding = 3) uniform samplerBuffer v_texels;
 layout(std430, binding = 4) readonly buffer Lengths { int lengths[]; };
-layout(std430, binding = 5) readonly buffer BooleanMask { float boolean_mask[]; };
-layout(std430, binding = 6) readonly buffer AdditiveMask { float additive_mask[]; };
+layout(std430, binding = 5) readonly buffer BooleanMask { STORE boolean_mask[]; };
+layout(std430, binding = 6) readonly buffer AdditiveMask { STORE additive_mask[]; };
 
 
 const uint D4 = (HEAD_DIM + 3u) / 4u;
@@ -113,9 +114,9 @@ void main() {
         if ((MASKS & VKATTN_MASK_WINDOW) != 0u) keep = keep && abs(i + shift - j) < int(p.window);
         uint key = uint(min(j, int(p.sk) - 1));
         if ((MASKS & VKATTN_MASK_BOOLEAN) != 0u)
-          keep = keep && boolean_mask[b * p.bm_batch + h * p.bm_head + row * p.bm_row + key * p.bm_key] != 0.0;
+          keep = keep && float(boolean_mask[b * p.bm_batch + h * p.bm_head + row * p.bm_row + key * p.bm_key]) != 0.0;
         float v = s[r * KEYS + jj];
-        if ((MASKS & VKATTN_MASK_ADDITIVE) != 0u) v += LOG2E * additive_mask[b * p.am_batch + h * p.am_head + row * p.am_row + key * p.am_key];
+        if ((MASKS & VKATTN_MASK_ADDITIVE) != 0u) v += LOG2E * float(additive_mask[b * p.am_batch + h * p.am_head + row * p.am_row + key * p.am_key]);
         v = keep ? v : neg_inf;
         s[r * KEYS + jj] = v;
         block_max = max(block_max, v);
@@ -157,6 +158,6 @@ void main() {
     if (r >= rows_here) break;
     float inverse = l[r] > 0.0 ? 1.0 / l[r] : 0.0;
     uint base = p.o_offset + b * p.o_batch + h * p.o_head + (row0 + r) * p.o_row;
-    [[unroll]] for (uint d = 0; d < VALUE_DIM; ++d) o_out[base + d] = o[r * DV4 + d / 4u][d % 4u] * inverse;
+    [[unroll]] for (uint d = 0; d < VALUE_DIM; ++d) o_out[base + d] = STORE(o[r * DV4 + d / 4u][d % 4u] * inverse);
   }
 }

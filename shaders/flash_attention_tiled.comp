@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#include "storage.glsl"
 #extension GL_EXT_control_flow_attributes : require
 #extension GL_KHR_shader_subgroup_shuffle : require
 // Fused attention, the GPU form (FlashAttention-2 order): for batch b, head h, query i
@@ -31,16 +32,17 @@ layout(local_size_x_id = 0) in;
 VKATTN_ATTENTION_TILED_CONSTANTS(VKATTN_CONSTANT_DECLARE)
 #include "common.glsl"
 
-layout(std430, binding = 0) writeonly buffer Result { float o_out[]; };
-layout(std430, binding = 1) readonly buffer Q1 { float q1[]; };
-layout(std430, binding = 1) readonly buffer Q4 { vec4 q4[]; };
-layout(std430, binding = 2) readonly buffer K1 { float k1[]; };
-layout(std430, binding = 2) readonly buffer K4 { vec4 k4[]; };
-layout(std430, binding = 3) readonly buffer V1 { float v1[]; };
-layout(std430, binding = 3) readonly buffer V4 { vec4 v4[]; };
+layout(std430, binding = 0) writeonly buffer Result { STORE o_out[]; };
+layout(std430, binding = 0) writeonly buffer Partials { float partials[]; };  // SPLIT: f32 whatever the storage
+layout(std430, binding = 1) readonly buffer Q1 { STORE q1[]; };
+layout(std430, binding = 1) readonly buffer Q4 { STORE4 q4[]; };
+layout(std430, binding = 2) readonly buffer K1 { STORE k1[]; };
+layout(std430, binding = 2) readonly buffer K4 { STORE4 k4[]; };
+layout(std430, binding = 3) readonly buffer V1 { STORE v1[]; };
+layout(std430, binding = 3) readonly buffer V4 { STORE4 v4[]; };
 layout(std430, binding = 4) readonly buffer Lengths { int lengths[]; };
-layout(std430, binding = 5) readonly buffer BooleanMask { float boolean_mask[]; };
-layout(std430, binding = 6) readonly buffer AdditiveMask { float additive_mask[]; };
+layout(std430, binding = 5) readonly buffer BooleanMask { STORE boolean_mask[]; };
+layout(std430, binding = 6) readonly buffer AdditiveMask { STORE additive_mask[]; };
 
 const uint D4 = (HEAD_DIM + 3u) / 4u;
 const uint DV4 = (VALUE_DIM + 3u) / 4u;
@@ -53,19 +55,19 @@ shared vec4 k_tile[KEYS * D4];
 shared vec4 v_tile[KEYS * DV4];
 
 vec4 load_q(uint e, uint end) {
-  if (VEC4 == 1u) return q4[e >> 2];
-  return vec4(e < end ? q1[e] : 0.0, e + 1u < end ? q1[e + 1u] : 0.0, e + 2u < end ? q1[e + 2u] : 0.0,
-              e + 3u < end ? q1[e + 3u] : 0.0);
+  if (VEC4 == 1u) return vec4(q4[e >> 2]);
+  return vec4(e < end ? float(q1[e]) : 0.0, e + 1u < end ? float(q1[e + 1u]) : 0.0,
+              e + 2u < end ? float(q1[e + 2u]) : 0.0, e + 3u < end ? float(q1[e + 3u]) : 0.0);
 }
 vec4 load_k(uint e, uint end) {
-  if (VEC4 == 1u) return k4[e >> 2];
-  return vec4(e < end ? k1[e] : 0.0, e + 1u < end ? k1[e + 1u] : 0.0, e + 2u < end ? k1[e + 2u] : 0.0,
-              e + 3u < end ? k1[e + 3u] : 0.0);
+  if (VEC4 == 1u) return vec4(k4[e >> 2]);
+  return vec4(e < end ? float(k1[e]) : 0.0, e + 1u < end ? float(k1[e + 1u]) : 0.0,
+              e + 2u < end ? float(k1[e + 2u]) : 0.0, e + 3u < end ? float(k1[e + 3u]) : 0.0);
 }
 vec4 load_v(uint e, uint end) {
-  if (VEC4 == 1u) return v4[e >> 2];
-  return vec4(e < end ? v1[e] : 0.0, e + 1u < end ? v1[e + 1u] : 0.0, e + 2u < end ? v1[e + 2u] : 0.0,
-              e + 3u < end ? v1[e + 3u] : 0.0);
+  if (VEC4 == 1u) return vec4(v4[e >> 2]);
+  return vec4(e < end ? float(v1[e]) : 0.0, e + 1u < end ? float(v1[e + 1u]) : 0.0,
+              e + 2u < end ? float(v1[e + 2u]) : 0.0, e + 3u < end ? float(v1[e + 3u]) : 0.0);
 }
 
 void main() {
@@ -141,10 +143,10 @@ void main() {
       if ((MASKS & VKATTN_MASK_WINDOW) != 0u) keep = keep && abs(int(i) + shift - j) < int(p.window);
       uint key = uint(min(j, int(p.sk) - 1));
       if ((MASKS & VKATTN_MASK_BOOLEAN) != 0u)
-        keep = keep && boolean_mask[b * p.bm_batch + h * p.bm_head + row * p.bm_row + key * p.bm_key] != 0.0;
+        keep = keep && float(boolean_mask[b * p.bm_batch + h * p.bm_head + row * p.bm_row + key * p.bm_key]) != 0.0;
       float v = s[jj];
       if ((MASKS & VKATTN_MASK_ADDITIVE) != 0u)
-        v += LOG2E * additive_mask[b * p.am_batch + h * p.am_head + row * p.am_row + key * p.am_key];
+        v += LOG2E * float(additive_mask[b * p.am_batch + h * p.am_head + row * p.am_row + key * p.am_key]);
       v = keep ? v : neg_inf;
       s[jj] = v;
       block_max = max(block_max, v);
@@ -177,11 +179,11 @@ void main() {
     [[unroll]] for (uint t = 0; t < OV; ++t) {
       uint d4 = lane + t * LANES;
       [[unroll]] for (uint e = 0; e < 4u; ++e)
-        if (d4 < DV4 && 4u * d4 + e < VALUE_DIM) o_out[base + 4u * d4 + e] = o[t][e];
+        if (d4 < DV4 && 4u * d4 + e < VALUE_DIM) partials[base + 4u * d4 + e] = o[t][e];
     }
     if (lane == 0u) {
-      o_out[base + VALUE_DIM] = m;
-      o_out[base + VALUE_DIM + 1u] = l;
+      partials[base + VALUE_DIM] = m;
+      partials[base + VALUE_DIM + 1u] = l;
     }
     return;
   }
@@ -190,6 +192,6 @@ void main() {
   [[unroll]] for (uint t = 0; t < OV; ++t) {
     uint d4 = lane + t * LANES;
     [[unroll]] for (uint e = 0; e < 4u; ++e)
-      if (d4 < DV4 && 4u * d4 + e < VALUE_DIM) o_out[base + 4u * d4 + e] = o[t][e] * inverse;
+      if (d4 < DV4 && 4u * d4 + e < VALUE_DIM) o_out[base + 4u * d4 + e] = STORE(o[t][e] * inverse);
   }
 }

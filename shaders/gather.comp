@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#include "storage.glsl"
 // Data movement (split/merge/repeat heads, permute, copy): the result, contiguous and
 // viewed with dims[0..rank), reads
 //   out[i] = in[offset + sum_k i_k * strides[k]]   (32-bit words copied as bits: f32 and i32)
@@ -8,8 +9,8 @@ layout(local_size_x_id = 0) in;
 #include "vkattn/kernels/gather.h"
 #include "common.glsl"
 
-layout(std430, binding = 0) writeonly buffer Result { uint result[]; };
-layout(std430, binding = 1) readonly buffer Source { uint source[]; };
+layout(std430, binding = 0) writeonly buffer Result { STORE_BITS result[]; };
+layout(std430, binding = 1) readonly buffer Source { STORE_BITS source[]; };
 
 
 void main() {

@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#include "storage.glsl"
 #extension GL_EXT_control_flow_attributes : require
 // Batched matrix product with a fused epilogue, f32 in and out, f32 accumulation:
 //   C[z, m, n] = act(alpha * sum_k A[z, m, k] * B'[z, k, n] + bias[n]) + R[z, m, n]
@@ -18,11 +19,11 @@ layout(local_size_x_id = 0) in;
 VKATTN_GEMM_TEXEL_CONSTANTS(VKATTN_CONSTANT_DECLARE)
 #include "common.glsl"
 
-layout(std430, binding = 0) writeonly buffer Result { float c[]; };
+layout(std430, binding = 0) writeonly buffer Result { STORE c[]; };
 layout(binding = 1) uniform samplerBuffer a_texels;
 layout(binding = 2) uniform samplerBuffer b_texels;
-layout(std430, binding = 3) readonly buffer Bias { float bias[]; };
-layout(std430, binding = 4) readonly buffer Residual { float residual[]; };
+layout(std430, binding = 3) readonly buffer Bias { STORE bias[]; };
+layout(std430, binding = 4) readonly buffer Residual { STORE residual[]; };
 
 
 const uint COLUMNS = 8;
@@ -83,12 +84,12 @@ void main() {
       uint n = n0 + j;
       if (n >= p.N) break;
       float v = p.alpha * acc[2 * r + j / 4u][j % 4u];
-      if (HAS_BIAS == 1u) v += bias[n];
+      if (HAS_BIAS == 1u) v += float(bias[n]);
       if (ACTIVATION == 1u) v = max(v, 0.0);
       if (ACTIVATION == 2u) v = gelu(v);
       uint index = c_base + m * p.N + n;
-      if (HAS_RESIDUAL == 1u) v += residual[index];
-      c[index] = v;
+      if (HAS_RESIDUAL == 1u) v += float(residual[index]);
+      c[index] = STORE(v);
     }
   }
 }

@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#include "storage.glsl"
 #extension GL_EXT_control_flow_attributes : require
 // Batched matrix product with a fused epilogue, f32 in and out, f32 accumulation:
 //   C[z, m, n] = act(alpha * sum_k A[z, m, k] * B'[z, k, n] + bias[n]) + R[z, m, n]
@@ -21,13 +22,13 @@ layout(local_size_x_id = 0) in;
 VKATTN_GEMM_TILED_CONSTANTS(VKATTN_CONSTANT_DECLARE)
 #include "common.glsl"
 
-layout(std430, binding = 0) writeonly buffer Result { float c[]; };
-layout(std430, binding = 1) readonly buffer A1 { float a1[]; };
-layout(std430, binding = 1) readonly buffer A4 { vec4 a4[]; };
-layout(std430, binding = 2) readonly buffer B1 { float b1[]; };
-layout(std430, binding = 2) readonly buffer B4 { vec4 b4[]; };
-layout(std430, binding = 3) readonly buffer Bias { float bias[]; };
-layout(std430, binding = 4) readonly buffer Residual { float residual[]; };
+layout(std430, binding = 0) writeonly buffer Result { STORE c[]; };
+layout(std430, binding = 1) readonly buffer A1 { STORE a1[]; };
+layout(std430, binding = 1) readonly buffer A4 { STORE4 a4[]; };
+layout(std430, binding = 2) readonly buffer B1 { STORE b1[]; };
+layout(std430, binding = 2) readonly buffer B4 { STORE4 b4[]; };
+layout(std430, binding = 3) readonly buffer Bias { STORE bias[]; };
+layout(std430, binding = 4) readonly buffer Residual { STORE residual[]; };
 
 const uint GRID_N = TILE_N / THREAD_N;  // invocations along n
 const uint GRID_M = TILE_M / THREAD_M;
@@ -45,8 +46,9 @@ uint a_base, b_base, m0, n0;
 vec4 load_a(uint m, uint k) {
   if (m >= p.M || k >= p.K) return vec4(0.0);
   uint e = a_base + m * p.lda + k;
-  if (A_VEC4 == 1u) return a4[e >> 2];
-  return vec4(a1[e], k + 1u < p.K ? a1[e + 1u] : 0.0, k + 2u < p.K ? a1[e + 2u] : 0.0, k + 3u < p.K ? a1[e + 3u] : 0.0);
+  if (A_VEC4 == 1u) return vec4(a4[e >> 2]);
+  return vec4(float(a1[e]), k + 1u < p.K ? float(a1[e + 1u]) : 0.0, k + 2u < p.K ? float(a1[e + 2u]) : 0.0,
+              k + 3u < p.K ? float(a1[e + 3u]) : 0.0);
 }
 
 // Four consecutive elements of B along its contiguous axis: k of column n (TRANSPOSE_B)
@@ -54,9 +56,10 @@ vec4 load_a(uint m, uint k) {
 vec4 load_b(uint outer_index, uint inner_index, uint outer_count, uint inner_count) {
   if (outer_index >= outer_count || inner_index >= inner_count) return vec4(0.0);
   uint e = b_base + outer_index * p.ldb + inner_index;
-  if (B_VEC4 == 1u) return b4[e >> 2];
-  return vec4(b1[e], inner_index + 1u < inner_count ? b1[e + 1u] : 0.0,
-              inner_index + 2u < inner_count ? b1[e + 2u] : 0.0, inner_index + 3u < inner_count ? b1[e + 3u] : 0.0);
+  if (B_VEC4 == 1u) return vec4(b4[e >> 2]);
+  return vec4(float(b1[e]), inner_index + 1u < inner_count ? float(b1[e + 1u]) : 0.0,
+              inner_index + 2u < inner_count ? float(b1[e + 2u]) : 0.0,
+              inner_index + 3u < inner_count ? float(b1[e + 3u]) : 0.0);
 }
 
 // The slot of vec4 number `v` of the A tile: row v / (TILE_K / 4), k group v % (TILE_K / 4).
@@ -136,12 +139,12 @@ void main() {
       uint n = n0 + tx + j * GRID_N;
       if (n >= p.N) continue;
       float v = p.alpha * acc[i * THREAD_N + j];
-      if (HAS_BIAS == 1u) v += bias[n];
+      if (HAS_BIAS == 1u) v += float(bias[n]);
       if (ACTIVATION == 1u) v = max(v, 0.0);
       if (ACTIVATION == 2u) v = gelu(v);
       uint index = c_base + m * p.N + n;
-      if (HAS_RESIDUAL == 1u) v += residual[index];
-      c[index] = v;
+      if (HAS_RESIDUAL == 1u) v += float(residual[index]);
+      c[index] = STORE(v);
     }
   }
 }

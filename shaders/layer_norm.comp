@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#include "storage.glsl"
 // LayerNorm over the last axis, in f32, of x or (HAS_RESIDUAL) of x + residual:
 //   mean = sum_j x_j / n;  var = sum_j (x_j - mean)^2 / n   (population variance)
 //   out_j = (x_j - mean) / sqrt(var + epsilon) * gamma_j + beta_j
@@ -12,13 +13,13 @@ VKATTN_LAYER_NORM_CONSTANTS(VKATTN_CONSTANT_DECLARE)
 #include "common.glsl"
 #include "workgroup_reduce.glsl"
 
-layout(std430, binding = 0) writeonly buffer Result { float result[]; };
-layout(std430, binding = 1) readonly buffer Operand { float x[]; };
-layout(std430, binding = 2) readonly buffer Gamma { float gamma[]; };
-layout(std430, binding = 3) readonly buffer Beta { float beta[]; };
-layout(std430, binding = 4) readonly buffer Residual { float residual[]; };
+layout(std430, binding = 0) writeonly buffer Result { STORE result[]; };
+layout(std430, binding = 1) readonly buffer Operand { STORE x[]; };
+layout(std430, binding = 2) readonly buffer Gamma { STORE gamma[]; };
+layout(std430, binding = 3) readonly buffer Beta { STORE beta[]; };
+layout(std430, binding = 4) readonly buffer Residual { STORE residual[]; };
 
-float input_at(uint i) { return HAS_RESIDUAL == 1u ? x[i] + residual[i] : x[i]; }
+float input_at(uint i) { return HAS_RESIDUAL == 1u ? float(x[i]) + float(residual[i]) : float(x[i]); }
 
 void row_per_workgroup() {
   const uint row = gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x;
@@ -33,7 +34,7 @@ void row_per_workgroup() {
     squares += d * d;
   }
   const float inverse = inversesqrt(workgroup_sum(squares) / float(p.n) + p.epsilon);
-  for (uint j = lane; j < p.n; j += stride) result[base + j] = (input_at(base + j) - mean) * inverse * gamma[j] + beta[j];
+  for (uint j = lane; j < p.n; j += stride) result[base + j] = STORE((input_at(base + j) - mean) * inverse * float(gamma[j]) + float(beta[j]));
 }
 
 void row_per_invocation() {
@@ -50,7 +51,7 @@ void row_per_invocation() {
   }
   variance /= float(p.n);
   float inverse = inversesqrt(variance + p.epsilon);
-  for (uint j = 0; j < p.n; ++j) result[base + j] = (input_at(base + j) - mean) * inverse * gamma[j] + beta[j];
+  for (uint j = 0; j < p.n; ++j) result[base + j] = STORE((input_at(base + j) - mean) * inverse * float(gamma[j]) + float(beta[j]));
 }
 
 void main() {

@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#include "storage.glsl"
 // Attention masks over scores [..., queries, keys] (flat index i -> query q, key j).
 // A masked score becomes -inf. KIND:
 //   0 causal:         masked when j > q'            with q' the aligned query position
@@ -13,15 +14,16 @@ layout(local_size_x_id = 0) in;
 VKATTN_MASK_CONSTANTS(VKATTN_CONSTANT_DECLARE)
 #include "common.glsl"
 
-layout(std430, binding = 0) writeonly buffer Result { float result[]; };
-layout(std430, binding = 1) readonly buffer Scores { float scores[]; };
-layout(std430, binding = 2) readonly buffer Operand { float operand[]; };
+layout(std430, binding = 0) writeonly buffer Result { STORE result[]; };
+layout(std430, binding = 1) readonly buffer Scores { STORE scores[]; };
+layout(std430, binding = 2) readonly buffer Operand { STORE operand[]; };
+layout(std430, binding = 2) readonly buffer Lengths { int lengths[]; };  // KIND 2: i32 whatever the storage
 
 
 void main() {
   uint index = flat_invocation_index();
   if (index >= p.total) return;
-  float v = scores[index];
+  float v = float(scores[index]);
   uint j = index % p.keys;
   uint q = (index / p.keys) % p.queries;
   int aligned = int(q) + (p.bottom_right == 1u ? int(p.keys) - int(p.queries) : 0);
@@ -31,15 +33,15 @@ void main() {
   } else if (KIND == 1u) {
     attend = abs(aligned - int(j)) < int(p.window);
   } else if (KIND == 2u) {
-    attend = int(j) < floatBitsToInt(operand[index / p.per_batch]);
+    attend = int(j) < lengths[index / p.per_batch];
   } else {
     uint i3 = j, rest = index / p.keys;
     uint i2 = rest % p.d2;
     rest /= p.d2;
     uint i1 = rest % p.d1, i0 = rest / p.d1;
-    float m = operand[i0 * p.m_stride0 + i1 * p.m_stride1 + i2 * p.m_stride2 + i3 * p.m_stride3];
+    float m = float(operand[i0 * p.m_stride0 + i1 * p.m_stride1 + i2 * p.m_stride2 + i3 * p.m_stride3]);
     if (KIND == 3u) attend = m != 0.0;
     else v += m;
   }
-  result[index] = attend ? v : uintBitsToFloat(0xff800000u);
+  result[index] = STORE(attend ? v : uintBitsToFloat(0xff800000u));
 }

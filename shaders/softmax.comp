@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#include "storage.glsl"
 // Softmax over the last axis, in f32:
 //   out[r, j] = exp(x[r, j] - max_j x[r, j]) / sum_j exp(x[r, j] - max_j x[r, j])
 // A row whose every value is -inf (every key masked) gives zeros, never NaN.
@@ -11,8 +12,8 @@ VKATTN_SOFTMAX_CONSTANTS(VKATTN_CONSTANT_DECLARE)
 #include "common.glsl"
 #include "workgroup_reduce.glsl"
 
-layout(std430, binding = 0) writeonly buffer Result { float result[]; };
-layout(std430, binding = 1) readonly buffer Operand { float x[]; };
+layout(std430, binding = 0) writeonly buffer Result { STORE result[]; };
+layout(std430, binding = 1) readonly buffer Operand { STORE x[]; };
 
 #define negative_infinity uintBitsToFloat(0xff800000u)
 
@@ -21,19 +22,19 @@ void row_per_workgroup() {
   if (row >= p.rows) return;  // the whole workgroup leaves together
   const uint base = row * p.n, lane = gl_LocalInvocationID.x, stride = gl_WorkGroupSize.x;
   float m = negative_infinity;
-  for (uint j = lane; j < p.n; j += stride) m = max(m, x[base + j]);
+  for (uint j = lane; j < p.n; j += stride) m = max(m, float(x[base + j]));
   m = workgroup_max(m);
   float sum = 0.0;
   if (m != negative_infinity)
     for (uint j = lane; j < p.n; j += stride) {
-      float v = x[base + j];
+      float v = float(x[base + j]);
       sum += v == negative_infinity ? 0.0 : exp(v - m);
     }
   sum = workgroup_sum(sum);
   const float inverse = m == negative_infinity ? 0.0 : 1.0 / sum;
   for (uint j = lane; j < p.n; j += stride) {
-    float v = x[base + j];
-    result[base + j] = v == negative_infinity ? 0.0 : exp(v - m) * inverse;
+    float v = float(x[base + j]);
+    result[base + j] = STORE(v == negative_infinity ? 0.0 : exp(v - m) * inverse);
   }
 }
 
@@ -42,20 +43,20 @@ void row_per_invocation() {
   if (row >= p.rows) return;
   uint base = row * p.n;
   float m = negative_infinity;
-  for (uint j = 0; j < p.n; ++j) m = max(m, x[base + j]);
+  for (uint j = 0; j < p.n; ++j) m = max(m, float(x[base + j]));
   if (m == negative_infinity) {
-    for (uint j = 0; j < p.n; ++j) result[base + j] = 0.0;
+    for (uint j = 0; j < p.n; ++j) result[base + j] = STORE(0.0);
     return;
   }
   float sum = 0.0;
   for (uint j = 0; j < p.n; ++j) {
-    float v = x[base + j];
+    float v = float(x[base + j]);
     sum += v == negative_infinity ? 0.0 : exp(v - m);
   }
   float inverse = 1.0 / sum;
   for (uint j = 0; j < p.n; ++j) {
-    float v = x[base + j];
-    result[base + j] = v == negative_infinity ? 0.0 : exp(v - m) * inverse;
+    float v = float(x[base + j]);
+    result[base + j] = STORE(v == negative_infinity ? 0.0 : exp(v - m) * inverse);
   }
 }
 

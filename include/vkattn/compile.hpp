@@ -31,6 +31,10 @@ struct CompileOptions {
   bool fuse = true;
   // What the kernel variants are chosen for.
   Target target = targets::generic;
+  // Hold every f32 value in f16 on the device (weights, activations, and the inputs and
+  // outputs, converted at upload and download), as casting a model to half does. f16
+  // values are held in f16 either way; kernels accumulate in f32.
+  bool f16_storage = false;
 };
 
 // The passes, in order.
@@ -48,6 +52,7 @@ class PassObserver {
 constexpr Schedule compile(const Graph& graph, const CompileOptions& options = {}, PassObserver* observer = nullptr) {
   Program program = passes::verify(graph);
   program.fused = options.fuse;
+  program.f16_storage = options.f16_storage;
   int index = 0;
   auto done = [&]() {
     ++index;

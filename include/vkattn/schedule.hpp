@@ -54,14 +54,17 @@ struct PackedPart {
   constexpr bool operator==(const PackedPart&) const = default;
 };
 
-// Where one tensor lives. Device tensors are f32 (f16 graph values are widened to f32
-// on upload) or i32; every slot starts at a multiple of slot_alignment bytes, which
-// satisfies every device's storage and texel buffer offset alignment (at most 256).
+// Where one tensor lives. On the device a tensor is f16 (an f16 value, or any float
+// value of a schedule compiled with f16 storage), f32 or i32 (`element`); the runtime
+// converts at upload and download. Every slot starts at a multiple of slot_alignment
+// bytes, which satisfies every device's storage and texel buffer offset alignment (at
+// most 256).
 struct TensorSlot {
   Name name;
   ValueId value = no_value;  // the graph value, or no_value for a packed weight
   Shape shape;
-  DType dtype = DType::f32;  // the graph's dtype
+  DType dtype = DType::f32;    // the graph's dtype
+  DType element = DType::f32;  // the device's element type
   SlotRole role = SlotRole::intermediate;
   Storage storage = Storage::arena;
   std::int64_t offset = 0;  // bytes
@@ -77,7 +80,8 @@ struct TensorSlot {
 };
 
 inline constexpr std::int64_t slot_alignment = 256;
-inline constexpr std::int64_t device_element_bytes = 4;
+// Bytes of one element on the device: f16 storage holds 2, f32 and i32 hold 4.
+constexpr std::int64_t storage_bytes(DType storage) { return storage == DType::f16 ? 2 : 4; }
 inline constexpr std::size_t max_covers = 32;
 
 using ConfigText = FixedText<48>;
@@ -86,6 +90,7 @@ using ReasonText = FixedText<96>;
 struct Dispatch {
   Kernel kernel = Kernel::elementwise;          // what it computes
   Shader shader = Shader::elementwise;          // the kernel variant that computes it (kernels/registry.hpp)
+  DType element = DType::f32;                   // its float tensors' element type: the f32 or f16 build of the shader
   ConfigText config;                            // the variant's configuration: "128x128x16 8x8 wg256"
   ReasonText reason;                            // why the target got it: "nvidia: subgroup 32, 48 KiB shared"
   Name label;                                   // e.g. "gemm self_attn.q_proj+k_proj+v_proj"

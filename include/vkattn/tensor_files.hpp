@@ -39,5 +39,7 @@ void write_safetensors(const std::string& path, const TensorMap& tensors, FileEl
 // IEEE half-precision conversion (round to nearest even; infinities and NaN kept).
 float half_to_float(std::uint16_t bits);
 std::uint16_t float_to_half(float value);
+std::uint16_t double_to_half(double value);  // in one rounding, not through f32
+inline constexpr double f16_max = 65504.0;   // the largest finite half
 
 }  // namespace vkattn

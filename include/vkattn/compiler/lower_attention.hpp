@@ -128,14 +128,15 @@ constexpr void lower_attention(ScheduleBuilder& b, const Step& step) {
   Dispatch& split = b.schedule().dispatches.back();
   const int result_slot = split.slots[0];
   split.slots[0] = workspace;
-  split.bytes += double(std::int64_t(splits) * rows * (value_dim + 2) * device_element_bytes) -
-                 double(b.value(step.result).shape.elements() * device_element_bytes);
+  const double workspace_bytes = double(b.schedule().slots[std::size_t(workspace)].bytes);
+  split.bytes += workspace_bytes - double(b.value(step.result).shape.elements() *
+                                         storage_bytes(b.slot_of(step.result).element));
 
   Dispatch& combine = b.begin(Kernel::attention_combine, step);
   combine.slots[0] = result_slot;
   combine.slots[1] = workspace;
   combine.access[1] = Access::storage;
-  combine.bytes += double(std::int64_t(splits) * rows * (value_dim + 2) * device_element_bytes);
+  combine.bytes += workspace_bytes;
   combine.covers = {};
   kernels::CombinePush combine_push;
   combine_push.rows = u32(rows);

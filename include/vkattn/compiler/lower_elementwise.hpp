@@ -81,7 +81,7 @@ constexpr void lower_gather(ScheduleBuilder& b, const Step& step) {
   }
   push.offset = u32(offset);
   detail::launch_per_element<Shader::gather>(b, d, total, push, {});
-  d.bytes = double(2 * total * device_element_bytes);
+  d.bytes = double(2 * total * storage_bytes(b.slot_of(step.result).element));
 }
 
 constexpr void lower_add(ScheduleBuilder& b, const Step& step) {

@@ -14,8 +14,7 @@ namespace vkattn::passes {
 
 namespace detail {
 
-constexpr std::int64_t aligned_bytes(const Shape& shape) {
-  std::int64_t bytes = shape.elements() * device_element_bytes;
+constexpr std::int64_t aligned_bytes(std::int64_t bytes) {
   return (bytes + slot_alignment - 1) / slot_alignment * slot_alignment;
 }
 
@@ -62,7 +61,10 @@ constexpr void plan_memory(Program& p) {
     slot.value = value.node;
     slot.shape = value.shape;
     slot.dtype = value.dtype;
-    slot.bytes = value.shape.elements() * device_element_bytes;
+    // i32 stays i32; f16 values, and every float value under f16 storage, hold f16.
+    slot.element = value.dtype == DType::i32 ? DType::i32
+                   : value.dtype == DType::f16 || p.f16_storage ? DType::f16 : DType::f32;
+    slot.bytes = value.shape.elements() * storage_bytes(slot.element);
     bool weight = value.kind == ValueKind::weight || value.kind == ValueKind::packed_weight;
     slot.storage = weight ? Storage::weights : Storage::arena;
     slot.role = value.kind == ValueKind::input ? SlotRole::input : weight ? SlotRole::weight : SlotRole::intermediate;
@@ -79,7 +81,7 @@ constexpr void plan_memory(Program& p) {
       slot.live_from = -1;
       slot.live_to = dispatch_count;
       slot.offset = schedule.weight_bytes;
-      schedule.weight_bytes += detail::aligned_bytes(value.shape);
+      schedule.weight_bytes += detail::aligned_bytes(slot.bytes);
     }
     value.slot = int(schedule.slots.size());
     schedule.slots.push_back(slot);
@@ -97,7 +99,7 @@ constexpr void plan_memory(Program& p) {
   std::vector<int> placed;
   for (int s : order) {
     TensorSlot& slot = schedule.slots[std::size_t(s)];
-    const std::int64_t size = detail::aligned_bytes(slot.shape);
+    const std::int64_t size = detail::aligned_bytes(slot.bytes);
     schedule.memory.naive_bytes += size;
     std::int64_t offset = 0;
     for (bool moved = true; moved;) {
@@ -105,7 +107,7 @@ constexpr void plan_memory(Program& p) {
       for (int other : placed) {
         const TensorSlot& o = schedule.slots[std::size_t(other)];
         if (!detail::lifetimes_overlap(slot, o)) continue;
-        std::int64_t o_end = o.offset + detail::aligned_bytes(o.shape);
+        std::int64_t o_end = o.offset + detail::aligned_bytes(o.bytes);
         if (offset < o_end && o.offset < offset + size) {
           offset = o_end;
           moved = true;

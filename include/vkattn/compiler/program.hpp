@@ -135,6 +135,7 @@ struct Program {
   std::vector<ProgramOutput> outputs;
   const Graph* graph = nullptr;
   bool fused = true;
+  bool f16_storage = false;  // every float value held in f16 on the device (CompileOptions)
   Schedule schedule;         // filled by the last pass
 
   constexpr int add_value(const ProgramValue& v) {

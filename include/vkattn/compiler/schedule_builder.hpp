@@ -64,6 +64,7 @@ class ScheduleBuilder {
   constexpr const ProgramValue& value(int v) const { return p_.value(v); }
   constexpr const Layout& layout(int v) const { return value(v).layout; }
   constexpr int slot(int v) const { return value(layout(v).root).slot; }
+  constexpr const TensorSlot& slot_of(int v) const { return s_.slots[std::size_t(slot(v))]; }
 
   constexpr void require_contiguous(const Step& step, int v) const {
     if (!p_.contiguous(v)) {
@@ -82,7 +83,10 @@ class ScheduleBuilder {
     d.slots[0] = slot(step.result);
     d.access[0] = Access::storage;
     d.covers = step.covers;
-    d.bytes = double(value(step.result).shape.elements() * device_element_bytes);
+    d.bytes = double(value(step.result).shape.elements() * storage_bytes(slot_of(step.result).element));
+    // The f32 or f16 build of the shader, by the result's storage (i32 data is moved as
+    // 32-bit words by the f32 build).
+    d.element = slot_of(step.result).element == DType::f16 ? DType::f16 : DType::f32;
     s_.dispatches.push_back(d);
     return s_.dispatches.back();
   }
@@ -91,7 +95,7 @@ class ScheduleBuilder {
   constexpr void bind(Dispatch& d, int binding, int v, Access access = Access::storage) {
     d.slots[std::size_t(binding)] = slot(v);
     d.access[std::size_t(binding)] = access;
-    d.bytes += double(value(v).shape.elements() * device_element_bytes);
+    d.bytes += double(value(v).shape.elements() * storage_bytes(slot_of(v).element));
   }
 
   // The variant, its push and specialization constants (typed as the shader declares
@@ -116,7 +120,8 @@ class ScheduleBuilder {
     t.shape = Shape{elements};
     t.role = SlotRole::intermediate;
     t.storage = Storage::arena;
-    t.bytes = elements * device_element_bytes;
+    t.element = DType::f32;  // partial results stay f32 whatever the storage
+    t.bytes = elements * storage_bytes(t.element);
     t.offset = (s_.arena_bytes + slot_alignment - 1) / slot_alignment * slot_alignment;
     s_.arena_bytes = t.offset + (t.bytes + slot_alignment - 1) / slot_alignment * slot_alignment;
     s_.memory.peak_bytes = s_.arena_bytes;
