@@ -7,6 +7,7 @@
 #include <limits>
 #include <vkattn/reference.hpp>
 #include <vkattn/runtime.hpp>
+#include <vkattn/tensor_files.hpp>
 #include <vkattn/vkattn.hpp>
 
 namespace vkattn::testing {
@@ -89,12 +90,14 @@ inline std::vector<Target> targets_to_prove() {
 // Compiles `graph` (fused or unfused) for every target of targets_to_prove(), skipping
 // schedules already run, runs each on the device with the arena poisoned with NaN, and
 // checks every output against the reference. Returns the largest normalised error.
-inline double check_schedule_on_device(const Graph& graph, bool fuse, const TensorMap& bindings, double tolerance) {
+// With `f16_storage` every float tensor is held in f16 (CompileOptions::f16_storage).
+inline double check_schedule_on_device(const Graph& graph, bool fuse, const TensorMap& bindings, double tolerance,
+                                       bool f16_storage = false) {
   ReferenceResult expected = run_reference(graph, bindings);
   double worst = 0;
   std::vector<Schedule> done;
   for (const Target& target : targets_to_prove()) {
-    Schedule schedule = compile(graph, target, CompileOptions{.fuse = fuse});
+    Schedule schedule = compile(graph, target, CompileOptions{.fuse = fuse, .f16_storage = f16_storage});
     bool seen = false;
     for (const Schedule& other : done) {
       Schedule a = schedule, b = other;
@@ -120,6 +123,15 @@ inline double check_on_device(const Graph& graph, const TensorMap& bindings, dou
 }
 inline double check_on_device(const Graph& graph, std::uint64_t seed, double tolerance = 1e-5) {
   return check_on_device(graph, random_bindings(graph, seed), tolerance);
+}
+
+// The bindings with every float value rounded to f16, as a device holding them in f16
+// sees them: the reference is evaluated on exactly these.
+inline TensorMap rounded_to_f16(TensorMap bindings) {
+  for (auto& [name, tensor] : bindings)
+    if (tensor.dtype != DType::i32)
+      for (double& v : tensor.values) v = half_to_float(double_to_half(v));
+  return bindings;
 }
 
 // The kernels of the fused schedule, in order.

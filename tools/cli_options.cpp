@@ -52,6 +52,12 @@ std::vector<std::string> with_graph_flags(std::vector<std::string> own) {
   return own;
 }
 
+CompileOptions compile_options(const Arguments& args) {
+  const std::string storage = args.text("--storage", "f32");
+  if (storage != "f32" && storage != "f16") throw UsageError("--storage is f16 or f32, not '" + storage + "'");
+  return CompileOptions{.fuse = !args.has("--unfused"), .f16_storage = storage == "f16"};
+}
+
 std::vector<std::string> with_graph_switches(std::vector<std::string> own) {
   own.insert(own.end(), graph_switches.begin(), graph_switches.end());
   return own;

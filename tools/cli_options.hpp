@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include <vkattn/compile.hpp>
 #include <vkattn/presets.hpp>
 
 namespace vkattn::cli {
@@ -53,6 +54,13 @@ Assignment parse_assignment(const std::string& flag, const std::string& text);
 // Flag lists joined: graph_flags plus a command's own.
 std::vector<std::string> with_graph_flags(std::vector<std::string> own);
 std::vector<std::string> with_graph_switches(std::vector<std::string> own);
+
+// --storage f16|f32 (f32: as the graph declares) and --unfused, as compile options.
+CompileOptions compile_options(const Arguments& args);
+inline constexpr const char* storage_help =
+    "  --storage f16|f32   f16: hold every float tensor in f16 on the device (weights,\n"
+    "                      activations; inputs and outputs converted at upload and\n"
+    "                      download), computing in f32; f32 (default): as the graph declares\n";
 
 // Whether GRAPH names a graph JSON file rather than a preset.
 bool is_graph_file(const std::string& graph);

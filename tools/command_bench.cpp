@@ -18,7 +18,7 @@ namespace vkattn::cli {
 
 const char* bench_help =
     "usage: vkattn bench GRAPH [--unfused] [--runs N] [--json] [--trace FILE.json] [--device SEL]\n"
-    "                    [--target NAME] [sizes]\n"
+    "                    [--target NAME] [--storage f16|f32] [sizes]\n"
     "Runs GRAPH on a Vulkan device with random weights and inputs and reports the median\n"
     "device time (timestamp queries) of the whole run and of each dispatch, with GFLOP/s\n"
     "counted from the fused schedule's FLOPs (the same count for --unfused).\n"
@@ -29,7 +29,8 @@ const char* bench_help =
     "                 ui.perfetto.dev or chrome://tracing)\n"
     "  --device SEL   a device index or part of its name (VKATTN_DEVICE; the preferred one)\n"
     "  --target NAME  compile for a named target within the device's limits (llvmpipe, nvidia,\n"
-    "                 amd, intel, apple, generic; VKATTN_TARGET); default: the device's own\n";
+    "                 amd, intel, apple, generic; VKATTN_TARGET); default: the device's own\n"
+    "  --storage f16  hold every float tensor in f16 on the device (f32: as declared)\n";
 
 namespace {
 
@@ -41,16 +42,17 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int run_bench(const std::vector<std::string>& raw) {
-  Arguments args(raw, with_graph_flags({"--runs", "--device", "--trace", "--target"}),
+  Arguments args(raw, with_graph_flags({"--runs", "--device", "--trace", "--target", "--storage"}),
                  with_graph_switches({"--unfused", "--json"}));
   Graph graph = load_graph(args);
-  const bool fuse = !args.has("--unfused");
+  const bool fuse = !args.has("--unfused");  // also read by compile_options()
   const std::int64_t runs = args.integer("--runs", 5);
   std::unique_ptr<Context> opened = open_context(args);
   Context& context = *opened;
   const Target target = target_for(args, context);
-  Schedule schedule = compile(graph, target, CompileOptions{.fuse = fuse});
-  const double flops = fuse ? schedule.total_flops() : compile(graph, target).total_flops();
+  const CompileOptions options = compile_options(args);
+  Schedule schedule = compile(graph, target, options);
+  const double flops = fuse ? schedule.total_flops() : compile(graph, target, CompileOptions{.f16_storage = options.f16_storage}).total_flops();
   if (!context.device().timestamps)
     throw std::runtime_error(context.device().name + " has no timestamp queries on its compute queue; cannot bench");
   TensorMap bindings = random_bindings(graph, 1);

@@ -17,7 +17,7 @@ namespace vkattn::cli {
 
 const char* compile_help =
     "usage: vkattn compile GRAPH [--emit listing|json|dot] [--dump-passes DIR] [--unfused]\n"
-    "                      [--target NAME] [--device SEL] [--constants] [sizes]\n"
+    "                      [--target NAME] [--device SEL] [--storage f16|f32] [--constants] [sizes]\n"
     "Compiles GRAPH and prints its schedule: the target, dispatches, the ops each covers,\n"
     "FLOPs, bytes, barriers, the memory plan, and each dispatch's kernel variant and why.\n"
     "  --emit listing|json|dot   the output form (listing); json is documented in\n"
@@ -30,7 +30,8 @@ const char* compile_help =
     "  --device SEL              compile for a Vulkan device (index or part of its name) and\n"
     "                            load the schedule there. With neither flag: the default\n"
     "                            device's target, or generic when there is no device\n"
-    "  --constants               a line per dispatch with its specialization constants\n";
+    "  --constants               a line per dispatch with its specialization constants\n"
+    "  --storage f16|f32         f16: every float tensor held in f16 on the device\n";
 
 namespace {
 
@@ -57,7 +58,7 @@ class PassDumper : public PassObserver {
 }  // namespace
 
 int run_compile(const std::vector<std::string>& raw) {
-  Arguments args(raw, with_graph_flags({"--emit", "--dump-passes", "--device", "--target"}),
+  Arguments args(raw, with_graph_flags({"--emit", "--dump-passes", "--device", "--target", "--storage"}),
                  with_graph_switches({"--unfused", "--constants"}));
   Graph graph = load_graph(args);
   std::string emit = args.text("--emit", "listing");
@@ -73,7 +74,7 @@ int run_compile(const std::vector<std::string>& raw) {
                                (error ? ": " + error.message() : std::string()));
     dumper = std::make_unique<PassDumper>(dir);
   }
-  const CompileOptions options{.fuse = !args.has("--unfused")};
+  const CompileOptions options = compile_options(args);
   const ListingOptions listing{.constants = args.has("--constants")};
   std::unique_ptr<Context> context;
   Target target = targets::generic;

@@ -10,8 +10,9 @@
 //                              nan_x.npy: x with a NaN in every row, and
 //                              int_state.safetensors: the state dict with an i32
 //                              self_attn.in_proj_weight.
-//   make_cli_files compare A.npy B.npy TOLERANCE
-//                              exits 1 unless ||A - B|| / ||B|| <= TOLERANCE.
+//   make_cli_files compare A.npy B.npy TOLERANCE [ABOVE]
+//                              exits 1 unless ||A - B|| / ||B|| <= TOLERANCE (and,
+//                              given ABOVE, > ABOVE: the two really differ).
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -69,11 +70,12 @@ int write_files(const std::string& dir) {
   return 0;
 }
 
-int compare(const std::string& a_file, const std::string& b_file, double tolerance) {
+int compare(const std::string& a_file, const std::string& b_file, double tolerance, double above) {
   va::Tensor a = va::read_npy(a_file), b = va::read_npy(b_file);
   const double error = va::normalised_error(a, b);  // NaN for different shapes
-  std::cout << "normalised error " << error << "\n";
-  return error <= tolerance ? 0 : 1;  // NaN fails
+  std::cout << "normalised error " << error << " (" << va::dtype_name(a.dtype) << " vs " << va::dtype_name(b.dtype)
+            << ")\n";
+  return error <= tolerance && error > above ? 0 : 1;  // NaN fails
 }
 
 }  // namespace
@@ -82,8 +84,9 @@ int main(int argc, char** argv) {
   try {
     const std::string command = argc > 1 ? argv[1] : "";
     if (command == "write" && argc == 3) return write_files(argv[2]);
-    if (command == "compare" && argc == 5) return compare(argv[2], argv[3], std::stod(argv[4]));
-    std::cerr << "usage: make_cli_files write DIR | compare A.npy B.npy TOLERANCE\n";
+    if (command == "compare" && (argc == 5 || argc == 6))
+      return compare(argv[2], argv[3], std::stod(argv[4]), argc == 6 ? std::stod(argv[5]) : -1.0);
+    std::cerr << "usage: make_cli_files write DIR | compare A.npy B.npy TOLERANCE [ABOVE]\n";
     return 2;
   } catch (const std::exception& e) {
     std::cerr << e.what() << "\n";
