@@ -8,6 +8,7 @@
 //   M = max_s m_s;  L = sum_s l_s exp2(m_s - M);  O[b, h, i, d] = sum_s o_s[d] exp2(m_s - M) / L
 // A row that no split saw any key of (M = -inf or L = 0) is zeros. One invocation per
 // output element; O is written at its own strides.
+// The partials are f32; the output is stored as f32 or f16 (storage.glsl).
 layout(local_size_x_id = 0) in;
 #include "vkattn/kernels/attention_combine.h"
 VKATTN_COMBINE_CONSTANTS(VKATTN_CONSTANT_DECLARE)

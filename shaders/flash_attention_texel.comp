@@ -19,6 +19,9 @@
 // bounds of all ROWS queries are skipped. Q, K and V are read through texel buffers at
 // any offset and batch, head and row strides (unit stride along the head dimension);
 // O is written at its own strides (for example straight into merged heads).
+// Storage is f32 or f16 (storage.glsl). Q, K and V are widened to f32 as they are read,
+// and the scores, the running maximum and sum and the output accumulate in f32: a score
+// is never held in f16, so scores beyond f16's range (65504) cannot overflow.
 layout(local_size_x_id = 0) in;
 #include "vkattn/kernels/attention.h"
 VKATTN_ATTENTION_TEXEL_CONSTANTS(VKATTN_CONSTANT_DECLARE)

@@ -27,6 +27,9 @@
 // split); each split covers keys_per_split keys and writes its unnormalised output, m
 // and l to the workspace (binding 0, [split][b, h, i][VALUE_DIM + 2]), which
 // attention_combine.comp merges.
+// Storage is f32 or f16 (storage.glsl). Q, K and V are widened to f32 as they are read,
+// and the scores, the running maximum and sum and the output accumulate in f32: a score
+// is never held in f16, so scores beyond f16's range (65504) cannot overflow.
 layout(local_size_x_id = 0) in;
 #include "vkattn/kernels/attention.h"
 VKATTN_ATTENTION_TILED_CONSTANTS(VKATTN_CONSTANT_DECLARE)

@@ -14,6 +14,8 @@
 // 64 consecutive columns, so the SIMD lanes of a CPU device share A's rows. Per step of
 // 4 k values all A and B texels are fetched first, then each accumulator's FMAs run
 // back to back. Rows and columns past the edge are clamped for reading and not written.
+// Storage is f32 or f16 (storage.glsl); products accumulate in f32 and only the final
+// value is rounded to the storage type.
 layout(local_size_x_id = 0) in;
 #include "vkattn/kernels/gemm.h"
 VKATTN_GEMM_TEXEL_CONSTANTS(VKATTN_CONSTANT_DECLARE)

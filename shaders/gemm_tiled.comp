@@ -17,6 +17,8 @@
 // registers, its rows and columns strided by the thread grid so that neighbouring
 // invocations read neighbouring shared-memory words and write neighbouring columns.
 // The next step's tiles are fetched into registers while this step computes.
+// Storage is f32 or f16 (storage.glsl); products accumulate in f32 and only the final
+// value is rounded to the storage type.
 layout(local_size_x_id = 0) in;
 #include "vkattn/kernels/gemm.h"
 VKATTN_GEMM_TILED_CONSTANTS(VKATTN_CONSTANT_DECLARE)

@@ -7,6 +7,7 @@
 // WORKGROUP_PER_ROW = 1 (GPUs): a workgroup per row, its invocations striding over the
 // row (consecutive invocations read consecutive elements) and reducing through
 // subgroup operations and shared memory. 0 (CPUs): an invocation per row.
+// Storage is f32 or f16 (storage.glsl); the statistics are computed in f32.
 layout(local_size_x_id = 0) in;
 #include "vkattn/kernels/layer_norm.h"
 VKATTN_LAYER_NORM_CONSTANTS(VKATTN_CONSTANT_DECLARE)

@@ -6,6 +6,7 @@
 // A row whose every value is -inf (every key masked) gives zeros, never NaN.
 // WORKGROUP_PER_ROW = 1 (GPUs): a workgroup per row, reducing through subgroup
 // operations and shared memory; 0 (CPUs): an invocation per row.
+// Storage is f32 or f16 (storage.glsl); the statistics are computed in f32.
 layout(local_size_x_id = 0) in;
 #include "vkattn/kernels/softmax.h"
 VKATTN_SOFTMAX_CONSTANTS(VKATTN_CONSTANT_DECLARE)
