@@ -1,6 +1,7 @@
 // Reads a "vkattn.schedule" JSON document back into a Schedule.
 #include <nlohmann/json.hpp>
 
+#include "vkattn/schedule_check.hpp"
 #include "vkattn/schedule_text.hpp"
 
 namespace vkattn {
@@ -216,11 +217,18 @@ Schedule parse_schedule(const std::string& document) {
 }  // namespace
 
 Schedule schedule_from_json(const std::string& document) {
+  Schedule s;
   try {
-    return parse_schedule(document);
+    s = parse_schedule(document);
   } catch (const json::exception& e) {  // a value of the wrong type or range
     fail("document", e.what());
   }
+  try {
+    check_schedule(s);  // the document may be well formed and still not make sense
+  } catch (const ScheduleError& e) {
+    fail("the schedule", e.what());
+  }
+  return s;
 }
 
 }  // namespace vkattn

@@ -133,7 +133,7 @@ std::string schedule_listing(const Schedule& s, const Graph* graph, const Listin
       shapes[i] += compact(s.slots[std::size_t(slot)].shape);
     }
     shapes[i] += " -> ";
-    shapes[i] += compact(s.slots[std::size_t(d.slots[0])].shape);
+    shapes[i] += d.slots[0] >= 0 ? compact(s.slots[std::size_t(d.slots[0])].shape) : std::string("?");
     shape_width = std::max(shape_width, shapes[i].size());
   }
   char line[512];

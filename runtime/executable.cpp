@@ -7,6 +7,7 @@
 #include <map>
 #include <tuple>
 
+#include "vkattn/schedule_check.hpp"
 #include "vkattn/schedule_text.hpp"
 #include "vkattn/tensor_files.hpp"
 
@@ -355,8 +356,19 @@ struct Executable::State {
   }
 };
 
+namespace {
+
+// The schedule may come from a file or another program: it is checked before any buffer
+// is allocated for it.
+Schedule checked(Schedule schedule) {
+  check_schedule(schedule);
+  return schedule;
+}
+
+}  // namespace
+
 Executable::Executable(Context& context, Schedule schedule, const TensorMap& weights, const ExecutableOptions& options)
-    : state_(std::make_unique<State>(context.state(), std::move(schedule), options)) {
+    : state_(std::make_unique<State>(context.state(), checked(std::move(schedule)), options)) {
   State& s = *state_;
   for (const Dispatch& d : s.schedule.dispatches) s.check_limits(d);
   s.upload_all(SlotRole::weight, weights);

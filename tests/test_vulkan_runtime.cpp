@@ -2,6 +2,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <vkattn/schedule_check.hpp>
 #include <vkattn/vkattn.hpp>
 
 #include "pytorch_state_dict.hpp"
@@ -140,5 +141,16 @@ TEST_CASE("an integer graph output comes back as the integers, for every target"
     CHECK(out.at("same").dtype == va::DType::i32);
     CHECK(out.at("same").values == bindings["lengths"].values);
   }
+  va::testing::require_no_validation_messages();
+}
+
+TEST_CASE("an Executable checks its schedule before allocating anything for it", "[vulkan]") {
+  va::Graph g = small_graph();
+  va::TensorMap bindings = va::random_bindings(g, 5);
+  va::Schedule s = va::compile(g, va::testing::validated_context().target());
+  s.arena_bytes = std::int64_t(1) << 50;      // no device could allocate this
+  s.dispatches[0].push_constants[0] = 1000;  // M: writes far past the result
+  CHECK_THROWS_AS(va::Executable(va::testing::validated_context(), s, bindings), va::ScheduleError);
+  CHECK_THROWS_WITH(va::Executable(va::testing::validated_context(), s, bindings), Contains("C reaches element"));
   va::testing::require_no_validation_messages();
 }

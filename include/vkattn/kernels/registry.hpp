@@ -171,6 +171,15 @@ constexpr typename ShaderInterface<S>::Constants constants_of(std::span<const st
   return std::bit_cast<Constants>(array);
 }
 
+// A shader's typed push constants from a dispatch's push words.
+template <Shader S>
+constexpr typename ShaderInterface<S>::Push push_of(std::span<const std::uint32_t> words) {
+  using Push = typename ShaderInterface<S>::Push;
+  std::array<std::uint32_t, sizeof(Push) / 4> array{};
+  for (std::size_t i = 0; i < array.size() && i < words.size(); ++i) array[i] = words[i];
+  return std::bit_cast<Push>(array);
+}
+
 // Shared memory a dispatch of `shader` with these specialization constants declares.
 constexpr std::uint32_t shared_memory_bytes(Shader shader, std::span<const std::uint32_t> words) {
   switch (shader) {

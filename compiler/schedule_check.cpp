@@ -1,0 +1,253 @@
+// check_schedule: every rule a schedule must keep before a device runs it. Sizes are
+// computed in 128-bit arithmetic so that no product of untrusted numbers wraps.
+#include "vkattn/schedule_check.hpp"
+
+#include <string>
+
+namespace vkattn {
+
+namespace {
+
+using Wide = __int128;
+
+[[noreturn]] void fail(const std::string& where, const std::string& what) { throw ScheduleError(where + ": " + what); }
+
+std::string text(Wide v) {
+  if (v == 0) return "0";
+  bool negative = v < 0;
+  std::string digits;
+  for (Wide x = negative ? -v : v; x > 0; x /= 10) digits.insert(digits.begin(), char('0' + int(x % 10)));
+  return negative ? "-" + digits : digits;
+}
+
+Wide elements(const Shape& shape, const std::string& where) {
+  if (shape.rank < 0 || shape.rank > max_rank) fail(where, "has rank " + std::to_string(shape.rank));
+  Wide n = 1;
+  for (int i = 0; i < shape.rank; ++i) {
+    if (shape[i] < 0) fail(where, "has a negative dimension");
+    n *= shape[i];
+    if (n > (Wide(1) << 48)) fail(where, "has more elements than any device can hold");
+  }
+  return n;
+}
+
+class Checker {
+ public:
+  explicit Checker(const Schedule& s) : s_(s) {}
+
+  void run() {
+    if (s_.arena_bytes < 0 || s_.weight_bytes < 0) fail("memory", "a buffer size is negative");
+    for (std::size_t i = 0; i < s_.slots.size(); ++i) slot(i);
+    for (std::size_t i = 0; i < s_.dispatches.size(); ++i) dispatch(i);
+  }
+
+ private:
+  void slot(std::size_t i) {
+    const TensorSlot& t = s_.slots[i];
+    const std::string where = "slot " + std::to_string(i) + " ('" + std::string(t.name.view()) + "')";
+    const Wide n = elements(t.shape, where + " shape");
+    if ((t.dtype == DType::i32) != (t.element == DType::i32))
+      fail(where, "holds " + std::string(dtype_name(t.dtype)) + " values as " + std::string(dtype_name(t.element)));
+    if (Wide(t.bytes) != n * storage_bytes(t.element))
+      fail(where + " bytes", "is " + std::to_string(t.bytes) + " but " + text(n) + " " +
+                                 std::string(dtype_name(t.element)) + " elements need " + text(n * storage_bytes(t.element)));
+    if (t.offset < 0 || t.offset % slot_alignment != 0)
+      fail(where + " offset", "is " + std::to_string(t.offset) + ", not a non-negative multiple of " +
+                                  std::to_string(slot_alignment));
+    const std::int64_t buffer = t.storage == Storage::weights ? s_.weight_bytes : s_.arena_bytes;
+    if (Wide(t.offset) + t.bytes > buffer)
+      fail(where, "ends at byte " + text(Wide(t.offset) + t.bytes) + ", past the " + std::to_string(buffer) + " bytes of " +
+                      (t.storage == Storage::weights ? "the weights" : "the arena"));
+    if ((t.role == SlotRole::weight) != (t.storage == Storage::weights))
+      fail(where, "is a " + std::string(role_name(t.role)) + " in the wrong buffer");
+    if (!t.parts.empty()) {
+      Wide sum = 0;
+      for (const PackedPart& part : t.parts) sum += elements(part.shape, where + " part");
+      if (sum != n) fail(where + " packed_from", "parts hold " + text(sum) + " elements, the slot " + text(n));
+    }
+  }
+
+  // Elements of the slot at `binding` of dispatch `d`, requiring the binding.
+  Wide bound(const Dispatch& d, int binding, const std::string& where, bool required = true) const {
+    const int index = d.slots[std::size_t(binding)];
+    if (index < 0) {
+      if (required) fail(where, "has no tensor at binding " + std::to_string(binding) + ", which its kernel reads");
+      return 0;
+    }
+    return Wide(s_.slots[std::size_t(index)].shape.elements());
+  }
+
+  // Requires the elements [first, first + count) to lie inside binding `binding`.
+  void inside(const Dispatch& d, int binding, Wide last_plus_one, const std::string& where, const char* what) const {
+    const Wide n = bound(d, binding, where);
+    if (last_plus_one > n)
+      fail(where, std::string(what) + " reaches element " + text(last_plus_one - 1) + " of binding " +
+                      std::to_string(binding) + ", which holds " + text(n));
+  }
+
+  void dispatch(std::size_t i) {
+    const Dispatch& d = s_.dispatches[i];
+    const std::string where = "dispatch " + std::to_string(i) + " (" + std::string(d.label.view()) + ")";
+    if (std::size_t(d.shader) >= shader_count) fail(where + " shader", "is not a known shader");
+    const ShaderInfo& info = shader_info(d.shader);
+    if (info.kernel != d.kernel) fail(where + " shader", std::string(info.name) + " does not compute " + std::string(kernel_name(d.kernel)));
+    if (d.element != DType::f32 && d.element != DType::f16) fail(where + " element", "is neither f32 nor f16");
+    for (int b = 0; b < max_bindings; ++b) {
+      const int index = d.slots[std::size_t(b)];
+      if (index < -1 || index >= int(s_.slots.size()))
+        fail(where + " binding " + std::to_string(b), "names slot " + std::to_string(index) + ", which does not exist");
+      if (index < 0) continue;
+      const bool texel = d.access[std::size_t(b)] == Access::texel_vec4 || d.access[std::size_t(b)] == Access::texel_scalar;
+      if (texel != (info.descriptors[std::size_t(b)] == Descriptor::texel))
+        fail(where + " binding " + std::to_string(b), "is read as " + std::string(access_name(d.access[std::size_t(b)])) +
+                                                          " but " + std::string(info.name) + " declares it otherwise");
+    }
+    if (d.slots[0] < 0) fail(where, "has no result at binding 0");
+    if (d.push_constants.size() * 4 != info.push_bytes)
+      fail(where + " push_constants", "has " + std::to_string(d.push_constants.size()) + " words; " +
+                                          std::string(info.name) + " declares " + std::to_string(info.push_bytes / 4));
+    if (d.specialization.size() != info.constant_names.size())
+      fail(where + " specialization", "has " + std::to_string(d.specialization.size()) + " constants; " +
+                                          std::string(info.name) + " declares " + std::to_string(info.constant_names.size()));
+    if (d.local_size() == 0 || d.local_size() > 1024) fail(where + " LOCAL_SIZE", "is " + std::to_string(d.local_size()));
+    for (int axis = 0; axis < 3; ++axis)
+      if (d.workgroups[std::size_t(axis)] == 0) fail(where + " workgroups", "launch no workgroup along an axis");
+    extents(d, where);
+  }
+
+  // What the kernel reads and writes, from its push constants and launch.
+  void extents(const Dispatch& d, const std::string& where) const {
+    const std::span<const std::uint32_t> push(d.push_constants.data(), d.push_constants.size());
+    const std::span<const std::uint32_t> spec(d.specialization.data(), d.specialization.size());
+    const Wide invocations = Wide(d.workgroups[0]) * d.workgroups[1] * d.workgroups[2] * d.local_size();
+    switch (d.shader) {
+      case Shader::gemm_texel:
+      case Shader::gemm_tiled: {
+        const auto p = push_of<Shader::gemm_tiled>(push);  // both forms share GemmPush
+        const bool transpose = spec.size() > 1 && spec[1] == 1;
+        if (p.inner_count == 0) fail(where + " inner_count", "is 0");
+        const Wide batches = d.workgroups[2];
+        const Wide outer = (batches - 1) / p.inner_count, inner = std::min<Wide>(batches - 1, p.inner_count - 1);
+        if (p.M == 0 || p.N == 0 || p.K == 0) return;
+        inside(d, 0, batches * p.M * p.N, where, "C");
+        inside(d, 1, Wide(p.a_offset) + outer * p.a_outer + inner * p.a_inner + Wide(p.M - 1) * p.lda + p.K, where, "A");
+        inside(d, 2, Wide(p.b_offset) + outer * p.b_outer + inner * p.b_inner +
+                         (transpose ? Wide(p.N - 1) * p.ldb + p.K : Wide(p.K - 1) * p.ldb + p.N), where, "B");
+        if (spec.size() > 4 && spec[4] == 1) inside(d, 3, p.N, where, "the bias");
+        if (spec.size() > 5 && spec[5] == 1) inside(d, 4, batches * p.M * p.N, where, "the residual");
+        return;
+      }
+      case Shader::flash_attention_texel:
+      case Shader::flash_attention_tiled: {
+        const auto p = push_of<Shader::flash_attention_tiled>(push);
+        const auto c = constants_of<Shader::flash_attention_tiled>(spec);  // common constants first
+        const Wide batch = d.workgroups[2];
+        if (p.sq == 0 || p.sk == 0 || p.heads == 0) return;
+        if (p.kv_group == 0 || p.heads % p.kv_group != 0) fail(where + " kv_group", "does not divide the heads");
+        const Wide kv_heads = p.heads / p.kv_group;
+        auto extent = [&](Wide offset, Wide b, Wide h, Wide row, Wide heads, Wide rows, Wide width) {
+          return offset + (batch - 1) * b + (heads - 1) * h + (rows - 1) * row + width;
+        };
+        inside(d, 1, extent(p.q_offset, p.q_batch, p.q_head, p.q_row, p.heads, p.sq, c.HEAD_DIM), where, "Q");
+        inside(d, 2, extent(p.k_offset, p.k_batch, p.k_head, p.k_row, kv_heads, p.sk, c.HEAD_DIM), where, "K");
+        inside(d, 3, extent(p.v_offset, p.v_batch, p.v_head, p.v_row, kv_heads, p.sk, c.VALUE_DIM), where, "V");
+        if ((c.MASKS & VKATTN_MASK_PADDING) != 0) inside(d, 4, batch, where, "the lengths");
+        auto mask = [&](int binding, Wide b, Wide h, Wide r, Wide k, const char* what) {
+          inside(d, binding, (batch - 1) * b + Wide(p.heads - 1) * h + Wide(p.sq - 1) * r + Wide(p.sk - 1) * k + 1, where, what);
+        };
+        if ((c.MASKS & VKATTN_MASK_BOOLEAN) != 0) mask(5, p.bm_batch, p.bm_head, p.bm_row, p.bm_key, "the boolean mask");
+        if ((c.MASKS & VKATTN_MASK_ADDITIVE) != 0) mask(6, p.am_batch, p.am_head, p.am_row, p.am_key, "the additive mask");
+        if (d.shader == Shader::flash_attention_tiled && c.SPLIT == 1) {
+          if (p.keys_per_split == 0) fail(where + " keys_per_split", "is 0 in the split form");
+          const Wide splits = (Wide(p.sk) + p.keys_per_split - 1) / p.keys_per_split;
+          inside(d, 0, splits * batch * p.heads * p.sq * (Wide(c.VALUE_DIM) + 2), where, "the partial results");
+        } else {
+          inside(d, 0, extent(p.o_offset, p.o_batch, p.o_head, p.o_row, p.heads, p.sq, c.VALUE_DIM), where, "O");
+        }
+        return;
+      }
+      case Shader::attention_combine: {
+        const auto p = push_of<Shader::attention_combine>(push);
+        if (p.rows == 0 || p.value_dim == 0) return;
+        if (p.sq == 0 || p.heads == 0 || p.rows % (Wide(p.sq) * p.heads) != 0)
+          fail(where + " rows", "is not a whole number of heads x queries");
+        const Wide batch = p.rows / (Wide(p.sq) * p.heads);
+        inside(d, 1, Wide(p.splits) * p.rows * (Wide(p.value_dim) + 2), where, "the partial results");
+        inside(d, 0, Wide(p.o_offset) + (batch - 1) * p.o_batch + Wide(p.heads - 1) * p.o_head +
+                         Wide(p.sq - 1) * p.o_row + p.value_dim, where, "O");
+        if (invocations < Wide(p.rows) * p.value_dim) fail(where + " workgroups", "cover fewer elements than the output");
+        return;
+      }
+      case Shader::softmax:
+      case Shader::layer_norm: {
+        const auto p = push_of<Shader::softmax>(push);  // rows, n first in both
+        const Wide total = Wide(p.rows) * p.n;
+        inside(d, 0, total, where, "the rows");
+        inside(d, 1, total, where, "the rows");
+        if (d.shader == Shader::layer_norm) {
+          inside(d, 2, p.n, where, "gamma");
+          inside(d, 3, p.n, where, "beta");
+          if (constants_of<Shader::layer_norm>(spec).HAS_RESIDUAL == 1) inside(d, 4, total, where, "the residual");
+        }
+        return;
+      }
+      case Shader::add:
+      case Shader::elementwise:
+      case Shader::mask:
+      case Shader::gather: {
+        const Wide total = push.empty() ? 0 : push[0];  // `total` leads every per-element block
+        inside(d, 0, total, where, "the output");
+        if (invocations < total) fail(where + " workgroups", "cover fewer elements than the output");
+        if (d.shader == Shader::elementwise) inside(d, 1, total, where, "the operand");
+        if (d.shader == Shader::mask && total > 0) {
+          inside(d, 1, total, where, "the scores");
+          const auto p = push_of<Shader::mask>(push);
+          const auto kind = constants_of<Shader::mask>(spec).KIND;
+          if (kind == 2) {
+            if (p.per_batch == 0) fail(where + " per_batch", "is 0");
+            inside(d, 2, (total - 1) / p.per_batch + 1, where, "the lengths");
+          }
+          if (kind >= 3) {
+            if (p.keys == 0 || p.d1 == 0 || p.d2 == 0) fail(where + " dims", "has a zero dimension");
+            const Wide d0 = total / (Wide(p.keys) * p.d1 * p.d2);
+            inside(d, 2, (d0 - 1) * p.m_stride0 + Wide(p.d1 - 1) * p.m_stride1 + Wide(p.d2 - 1) * p.m_stride2 +
+                             Wide(p.keys - 1) * p.m_stride3 + 1, where, "the mask");
+          }
+        }
+        if (d.shader == Shader::gather) {
+          const auto p = push_of<Shader::gather>(push);
+          if (p.rank == 0 || p.rank > 6) fail(where + " rank", "is " + std::to_string(p.rank));
+          Wide last = p.offset, count = 1;
+          for (std::uint32_t k = 0; k < p.rank; ++k) {
+            if (p.dims[k] == 0) return;
+            last += Wide(p.dims[k] - 1) * p.strides[k];
+            count *= p.dims[k];
+          }
+          if (count != total) fail(where + " dims", "hold " + text(count) + " elements, not the total " + text(total));
+          inside(d, 1, last + 1, where, "the source");
+        }
+        if (d.shader == Shader::add) {
+          const auto p = push_of<Shader::add>(push);
+          if (p.d1 == 0 || p.d2 == 0 || p.d3 == 0) fail(where + " dims", "has a zero dimension");
+          const Wide d0 = total / (Wide(p.d1) * p.d2 * p.d3);
+          auto reach = [&](Wide s0, Wide s1, Wide s2, Wide s3) {
+            return (d0 - 1) * s0 + Wide(p.d1 - 1) * s1 + Wide(p.d2 - 1) * s2 + Wide(p.d3 - 1) * s3 + 1;
+          };
+          if (total > 0) {
+            inside(d, 1, reach(p.a_stride0, p.a_stride1, p.a_stride2, p.a_stride3), where, "a");
+            inside(d, 2, reach(p.b_stride0, p.b_stride1, p.b_stride2, p.b_stride3), where, "b");
+          }
+        }
+        return;
+      }
+    }
+  }
+
+  const Schedule& s_;
+};
+
+}  // namespace
+
+void check_schedule(const Schedule& schedule) { Checker(schedule).run(); }
+
+}  // namespace vkattn

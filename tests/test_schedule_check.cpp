@@ -1,0 +1,103 @@
+// The trust boundary of schedules: every schedule the compiler makes passes, and a
+// schedule broken in any of the ways a file or a hand-built schedule could be is refused
+// with the slot or dispatch and the field named.
+#include <catch2/catch.hpp>
+#include <functional>
+#include <vkattn/presets.hpp>
+#include <vkattn/schedule_check.hpp>
+#include <vkattn/schedule_text.hpp>
+#include <vkattn/vkattn.hpp>
+
+namespace va = vkattn;
+using Catch::Matchers::Contains;
+
+namespace {
+
+va::Schedule decoder_schedule(const va::Target& target = va::targets::nvidia) {
+  va::Graph g = va::build_preset({.name = "decoder_layer", .batch = 2, .seq = 9, .kv_seq = 13, .model = 32,
+                                  .heads = 4, .mask = va::Mask::padding});
+  return va::compile(g, target);
+}
+
+std::string error_of(const va::Schedule& s) {
+  try {
+    va::check_schedule(s);
+  } catch (const va::ScheduleError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+std::size_t first_of(const va::Schedule& s, va::Kernel kernel) {
+  for (std::size_t i = 0; i < s.dispatches.size(); ++i)
+    if (s.dispatches[i].kernel == kernel) return i;
+  FAIL("no dispatch of that kernel");
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("every schedule the compiler makes passes the check") {
+  for (const va::Target* target : va::targets::all)
+    for (const char* preset : {"mha", "cross_attention", "gqa", "encoder_layer", "decoder_layer"})
+      for (bool fuse : {true, false})
+        for (bool half : {false, true})
+          for (std::int64_t seq : {1, 9, 300}) {
+            INFO(preset << " seq " << seq << (fuse ? " fused" : " unfused") << (half ? " f16" : "") << " for "
+                        << target->name.view());
+            va::Graph g = va::build_preset({.name = preset, .batch = 2, .seq = seq, .kv_seq = 1100, .model = 32,
+                                            .heads = 4, .mask = va::Mask::padding});
+            CHECK_NOTHROW(va::check_schedule(va::compile(g, *target, {.fuse = fuse, .f16_storage = half})));
+          }
+}
+
+TEST_CASE("a broken schedule is refused naming the slot or dispatch and the field") {
+  const va::Schedule good = decoder_schedule();
+  REQUIRE(error_of(good) == "no error");
+  auto broken = [&](const std::function<void(va::Schedule&)>& change) {
+    va::Schedule s = good;
+    change(s);
+    return error_of(s);
+  };
+  CHECK_THAT(broken([](va::Schedule& s) { s.slots[0].offset = s.arena_bytes; }), Contains("past the"));
+  CHECK_THAT(broken([](va::Schedule& s) { s.slots[0].offset = 100; }), Contains("offset: is 100, not a non-negative multiple of 256"));
+  CHECK_THAT(broken([](va::Schedule& s) { s.slots[1].bytes += 4; }), Contains("bytes: is"));
+  CHECK_THAT(broken([](va::Schedule& s) { s.slots[1].shape[0] = -3; }), Contains("negative dimension"));
+  CHECK_THAT(broken([](va::Schedule& s) { s.dispatches[0].slots[0] = -1; }), Contains("has no result at binding 0"));
+  CHECK_THAT(broken([](va::Schedule& s) { s.dispatches[0].slots[1] = 999; }), Contains("names slot 999"));
+  CHECK_THAT(broken([](va::Schedule& s) { s.dispatches[0].push_constants.push_back(0); }),
+             Contains("push_constants: has 14 words; gemm.tiled declares 13"));
+  CHECK_THAT(broken([](va::Schedule& s) { s.dispatches[0].specialization.clear(); }), Contains("specialization"));
+  CHECK_THAT(broken([](va::Schedule& s) { s.dispatches[0].workgroups[1] = 0; }), Contains("launch no workgroup"));
+  CHECK_THAT(broken([](va::Schedule& s) { s.dispatches[0].shader = va::Shader::softmax; }), Contains("does not compute gemm"));
+  CHECK_THAT(broken([](va::Schedule& s) { s.dispatches[0].access[1] = va::Access::texel_vec4; }),
+             Contains("is read as texel_vec4 but gemm.tiled declares it otherwise"));
+  // Push constants that reach outside the tensors.
+  CHECK_THAT(broken([](va::Schedule& s) { s.dispatches[0].push_constants[0] *= 100; }), Contains("C reaches element"));
+  CHECK_THAT(broken([](va::Schedule& s) { s.dispatches[0].push_constants[7] *= 100; }), Contains("A reaches element"));
+  const std::size_t attention = first_of(good, va::Kernel::flash_attention);
+  CHECK_THAT(broken([&](va::Schedule& s) { s.dispatches[attention].push_constants[7] += 1000; }),
+             Contains("Q reaches element"));
+  CHECK_THAT(broken([&](va::Schedule& s) { s.dispatches[attention].push_constants[2] += 1000; }),
+             Contains("K reaches element"));
+  const std::size_t norm = first_of(good, va::Kernel::layer_norm);
+  CHECK_THAT(broken([&](va::Schedule& s) { s.dispatches[norm].push_constants[0] += 1; }), Contains("the rows reaches"));
+  const va::Schedule unfused = va::compile(va::build_preset({.name = "mha", .seq = 9, .model = 32, .heads = 4}),
+                                           va::targets::llvmpipe, {.fuse = false});
+  const std::size_t gather = first_of(unfused, va::Kernel::gather);
+  va::Schedule s = unfused;
+  s.dispatches[gather].push_constants[14] += 100000;  // the offset
+  CHECK_THAT(error_of(s), Contains("the source reaches element"));
+}
+
+TEST_CASE("schedule JSON that is well formed but makes no sense is refused") {
+  va::Graph g = va::build_preset({.name = "mha", .seq = 9, .model = 32, .heads = 4});
+  va::Schedule s = va::compile(g, va::targets::nvidia);
+  s.slots[0].offset = 1 << 20;
+  try {
+    va::schedule_from_json(va::schedule_to_json(s, &g));
+    FAIL("accepted");
+  } catch (const va::ScheduleJsonError& e) {
+    CHECK_THAT(std::string(e.what()), Contains("schedule JSON: the schedule: slot 0") && Contains("past the"));
+  }
+}
