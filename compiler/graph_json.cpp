@@ -2,6 +2,8 @@
 
 #include "vkattn/tensor.hpp"
 
+#include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <nlohmann/json.hpp>
@@ -49,8 +51,12 @@ class Reader {
     return value.get<std::string>();
   }
 
+  static constexpr std::int64_t max_elements = std::int64_t(1) << 40;
+
   std::int64_t integer_of(const json& value, const std::string& field) const {
     if (!value.is_number_integer()) fail(field, "expected an integer, got " + value.dump());
+    if (value.is_number_unsigned() && value.get<std::uint64_t>() > std::uint64_t(INT64_MAX))
+      fail(field, "is out of range: " + value.dump());
     return value.get<std::int64_t>();
   }
 
@@ -65,9 +71,13 @@ class Reader {
       fail(field, "has " + std::to_string(value.size()) + " dimensions; at most " + std::to_string(max_rank) +
                       " are supported");
     Shape shape;
+    std::int64_t elements = 1;
     for (std::size_t i = 0; i < value.size(); ++i) {
       std::int64_t d = integer_of(value[i], field + "[" + std::to_string(i) + "]");
       if (d < 1) fail(field + "[" + std::to_string(i) + "]", "a dimension must be at least 1, not " + std::to_string(d));
+      if (d > max_elements / elements)
+        fail(field, "has more than " + std::to_string(max_elements) + " elements (2^40), more than any device holds");
+      elements *= d;
       shape.dims[i] = d;
     }
     shape.rank = int(value.size());
@@ -196,7 +206,7 @@ Graph graph_from_json(std::string_view text, std::string_view source) {
   json root;
   try {
     root = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // malformed, or a number out of range (1e999)
     reader.fail("(document)", std::string("not valid JSON: ") + e.what());
   }
   if (!root.is_object()) reader.fail("(document)", "expected a JSON object");
@@ -234,6 +244,8 @@ Graph graph_from_json(std::string_view text, std::string_view source) {
 }
 
 Graph load_graph_json(const std::string& path) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) throw GraphJsonError(path + ": is a directory, not a graph JSON file");
   std::ifstream file(path, std::ios::binary);
   if (!file) throw GraphJsonError(path + ": cannot open the file");
   std::stringstream text;

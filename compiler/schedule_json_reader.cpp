@@ -1,5 +1,7 @@
 // Reads a "vkattn.schedule" JSON document back into a Schedule.
 #include <nlohmann/json.hpp>
+#include <type_traits>
+#include <utility>
 
 #include "vkattn/schedule_check.hpp"
 #include "vkattn/schedule_text.hpp"
@@ -26,10 +28,16 @@ const json& field(const json& object, const std::string& key, const std::string&
   return *it;
 }
 
+// A number of type T: an integer in T's range for integral T (never a float cut to one).
 template <typename T>
 T number(const json& object, const std::string& key, const std::string& where) {
   const json& v = field(object, key, where);
   if (!v.is_number()) fail(path_of(where, key), "is not a number");
+  if constexpr (std::is_integral_v<T>) {
+    if (!v.is_number_integer()) fail(path_of(where, key), "is not a whole number: " + v.dump());
+    const bool fits = v.is_number_unsigned() ? std::in_range<T>(v.get<std::uint64_t>()) : std::in_range<T>(v.get<std::int64_t>());
+    if (!fits) fail(path_of(where, key), "is out of range: " + v.dump());
+  }
   return v.get<T>();
 }
 
@@ -95,6 +103,8 @@ void fill(FixedVector<T, N>& out, const json& object, const std::string& key, co
   if (!list.is_array() || list.size() > N) fail(path_of(where, key), "is not a list of at most " + std::to_string(N));
   for (const json& v : list) {
     if (!v.is_number_integer()) fail(path_of(where, key), "holds a non-integer");
+    const bool fits = v.is_number_unsigned() ? std::in_range<T>(v.get<std::uint64_t>()) : std::in_range<T>(v.get<std::int64_t>());
+    if (!fits) fail(path_of(where, key), "holds a number out of range: " + v.dump());
     out.push_back(v.get<T>());
   }
 }
@@ -162,7 +172,8 @@ Schedule parse_schedule(const std::string& document) {
     t.offset = number<std::int64_t>(j, "offset", where);
     t.bytes = number<std::int64_t>(j, "bytes", where);
     const json& live = field(j, "live", where);
-    if (!live.is_array() || live.size() != 2 || !live[0].is_number_integer() || !live[1].is_number_integer())
+    if (!live.is_array() || live.size() != 2 || !live[0].is_number_integer() || !live[1].is_number_integer() ||
+        !std::in_range<int>(live[0].get<std::int64_t>()) || !std::in_range<int>(live[1].get<std::int64_t>()))
       fail(where + "/live", "is not a pair of dispatch indices");
     t.live_from = live[0].get<int>();
     t.live_to = live[1].get<int>();
@@ -205,7 +216,11 @@ Schedule parse_schedule(const std::string& document) {
     fill(d.covers, j, "cover_ids", where);
     const json& groups = field(j, "workgroups", where);
     if (!groups.is_array() || groups.size() != 3) fail(where + "/workgroups", "is not three counts");
-    for (std::size_t k = 0; k < 3; ++k) d.workgroups[k] = groups[k].get<std::uint32_t>();
+    for (std::size_t k = 0; k < 3; ++k) {
+      if (!groups[k].is_number_unsigned() || !std::in_range<std::uint32_t>(groups[k].get<std::uint64_t>()))
+        fail(where + "/workgroups", "is not three counts");
+      d.workgroups[k] = groups[k].get<std::uint32_t>();
+    }
     d.flops = number<double>(j, "flops", where);
     d.bytes = number<double>(j, "bytes", where);
     d.barrier_after = flag(j, "barrier_after", where);

@@ -78,6 +78,8 @@ std::uint16_t float_to_half(float value) {
 namespace file_io {
 
 std::vector<char> read_file(const std::string& path) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) throw TensorFileError(path + ": is a directory, not a tensor file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw TensorFileError(path + ": cannot open the file for reading");
   std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -61,7 +61,7 @@ TensorMap read_safetensors(const std::string& path) {
   nlohmann::json header;
   try {
     header = nlohmann::json::parse(header_begin, header_begin + header_length);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // malformed, or a number out of range (1e999)
     fail(path, std::string("the header is not valid JSON: ") + e.what());
   }
   if (!header.is_object()) fail(path, "the header is not a JSON object");

@@ -104,4 +104,18 @@ TEST_CASE("malformed graph JSON is rejected naming the offending field") {
 
 TEST_CASE("a graph file that does not exist is named") {
   CHECK_THROWS_WITH(va::load_graph_json("/nonexistent/graph.json"), Contains("/nonexistent/graph.json: cannot open the file"));
+  CHECK_THROWS_WITH(va::load_graph_json("/tmp"), Contains("/tmp: is a directory, not a graph JSON file"));
+}
+
+TEST_CASE("numbers out of range in graph JSON are errors naming the file and field") {
+  const std::string big = R"({"format": "vkattn.graph", "version": 1, "name": "g", "values": [)"
+                          R"({"op": "input", "name": "x", "dtype": "f32", "shape": [1e999]}]})";
+  CHECK_THROWS_AS(va::graph_from_json(big, "big.json"), va::GraphJsonError);
+  CHECK_THROWS_WITH(va::graph_from_json(big, "big.json"), Contains("big.json"));
+  const std::string huge = R"({"format": "vkattn.graph", "version": 1, "name": "g", "values": [)"
+                           R"({"op": "input", "name": "x", "dtype": "f32", "shape": [1048576, 1048576, 1048576]}]})";
+  CHECK_THROWS_WITH(va::graph_from_json(huge, "huge.json"), Contains("huge.json: values[0].shape: has more than"));
+  const std::string wide = R"({"format": "vkattn.graph", "version": 1, "name": "g", "values": [)"
+                           R"({"op": "input", "name": "x", "dtype": "f32", "shape": [18446744073709551615]}]})";
+  CHECK_THROWS_WITH(va::graph_from_json(wide, "wide.json"), Contains("wide.json: values[0].shape[0]: is out of range"));
 }

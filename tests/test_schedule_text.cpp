@@ -82,6 +82,9 @@ TEST_CASE("malformed schedule JSON is refused naming the field") {
              Catch::Contains("dispatches/0/kernel: unknown value 'conv'"));
   CHECK_THAT(error_of(replaced("\"slot\": 0", "\"slot\": 999")), Catch::Contains("names no slot"));
   CHECK_THAT(error_of(replaced("\"peak_bytes\"", "\"peak\"")), Catch::Contains("memory/peak_bytes: is missing"));
+  CHECK_THAT(error_of(replaced("\"offset\": 0", "\"offset\": 0.5")), Catch::Contains("offset: is not a whole number: 0.5"));
+  CHECK_THAT(error_of(replaced("\"offset\": 0", "\"offset\": 1e30")), Catch::Contains("offset: is not a whole number"));
+  CHECK_THAT(error_of(replaced("\"offset\": 0", "\"offset\": 99999999999999999999")), Catch::Contains("offset: is"));
 }
 
 TEST_CASE("DOT draws every dispatch as a cluster around the ops it covers") {

@@ -190,6 +190,13 @@ TEST_CASE("malformed safetensors files are refused with the file, the tensor and
   CHECK_THAT(error_of(read), Catch::Contains("tensor 'b': its data overlaps tensor 'a'"));
   write_bytes(path, safetensors_bytes("[1, 2]", 0));
   CHECK_THAT(error_of(read), Catch::Contains("not a JSON object"));
+  // A number JSON cannot represent is a file error naming the file, not a library exception.
+  write_bytes(path, safetensors_bytes("{\"w\":{\"dtype\":\"F32\",\"shape\":[1e999],\"data_offsets\":[0,8]}}", 8));
+  CHECK_THAT(error_of(read), Catch::Contains("bad.safetensors"));
+  // A directory is named as one.
+  std::filesystem::create_directories(temp_path("a_directory"));
+  CHECK_THROWS_WITH(va::read_safetensors(temp_path("a_directory")), Catch::Contains("a_directory: is a directory"));
+  CHECK_THROWS_WITH(va::read_npy(temp_path("a_directory")), Catch::Contains("a_directory: is a directory"));
 }
 
 TEST_CASE("a PyTorch state dict binds: in_proj_weight and in_proj_bias split into q, k and v") {

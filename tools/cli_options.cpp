@@ -63,7 +63,8 @@ std::vector<std::string> with_graph_switches(std::vector<std::string> own) {
   return own;
 }
 
-std::int64_t Arguments::integer(const std::string& flag, std::int64_t fallback, std::int64_t minimum) const {
+std::int64_t Arguments::integer(const std::string& flag, std::int64_t fallback, std::int64_t minimum,
+                                std::int64_t maximum) const {
   if (!has(flag)) return fallback;
   const std::string value = text(flag, "");
   std::size_t used = 0;
@@ -75,6 +76,7 @@ std::int64_t Arguments::integer(const std::string& flag, std::int64_t fallback, 
   }
   if (used != value.size() || value.empty()) throw UsageError(flag + " needs a whole number, not '" + value + "'");
   if (v < minimum) throw UsageError(flag + " must be at least " + std::to_string(minimum) + ", not " + value);
+  if (v > maximum) throw UsageError(flag + " must be at most " + std::to_string(maximum) + ", not " + value);
   return v;
 }
 

@@ -28,7 +28,8 @@ class Arguments {
   std::string text(const std::string& flag, const std::string& fallback) const;
   // Every value of a repeatable flag, in order.
   std::vector<std::string> all(const std::string& flag) const;
-  std::int64_t integer(const std::string& flag, std::int64_t fallback, std::int64_t minimum = 1) const;
+  std::int64_t integer(const std::string& flag, std::int64_t fallback, std::int64_t minimum = 1,
+                       std::int64_t maximum = std::int64_t(1) << 40) const;
 
  private:
   std::vector<std::string> positional_;

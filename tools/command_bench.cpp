@@ -46,7 +46,7 @@ int run_bench(const std::vector<std::string>& raw) {
                  with_graph_switches({"--unfused", "--json"}));
   Graph graph = load_graph(args);
   const bool fuse = !args.has("--unfused");  // also read by compile_options()
-  const std::int64_t runs = args.integer("--runs", 5);
+  const std::int64_t runs = args.integer("--runs", 5, 1, 100000);
   std::unique_ptr<Context> opened = open_context(args);
   Context& context = *opened;
   const Target target = target_for(args, context);

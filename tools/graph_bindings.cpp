@@ -44,6 +44,13 @@ TensorMap graph_bindings(const Graph& graph, const Arguments& args, std::ostream
     for (const Node& n : graph.nodes()) any = any || n.op == Op::weight;
     if (any) notes << "note: random weights (seed " << seed << "); --weights FILE.safetensors binds real ones\n";
   }
+  std::vector<std::string> named;  // before any file is read
+  for (const std::string& text : args.all("--input")) {
+    const std::string name = parse_assignment("--input", text).name;
+    if (std::find(named.begin(), named.end(), name) != named.end())
+      throw UsageError("--input " + name + " is given more than once; give each input one file");
+    named.push_back(name);
+  }
   std::vector<std::string> given;
   for (const std::string& text : args.all("--input")) {
     Assignment a = parse_assignment("--input", text);
