@@ -190,7 +190,7 @@ VkInstance create_instance(const ContextOptions& options, Context::State* state,
   VkResult result = vkCreateInstance(&info, nullptr, &instance);
   if (result == VK_ERROR_INCOMPATIBLE_DRIVER)
     throw VulkanError("no Vulkan driver is installed (vkCreateInstance: VK_ERROR_INCOMPATIBLE_DRIVER). Install one: "
-                      "mesa-vulkan-drivers (lavapipe, on the CPU) or your GPU vendor's driver", result);
+                      "mesa-vulkan-drivers (lavapipe, on the CPU) or your GPU vendor's driver", int(result));
   check(result, "vkCreateInstance");
   load_instance_functions(instance, *debug_utils);
   // The persistent messenger takes the same settings without the instance-only chain.

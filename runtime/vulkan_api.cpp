@@ -39,7 +39,7 @@ const char* result_name(VkResult result) {
 void check(VkResult result, const char* call) {
   if (result == VK_SUCCESS) return;
   std::string message = std::string(call) + " failed: " + result_name(result) + " (" + std::to_string(int(result)) + ")";
-  throw VulkanError(message, result);
+  throw VulkanError(message, int(result));
 }
 
 void load_loader() {

@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "vkattn/runtime.hpp"
+
 namespace vkattn::vk {
 
 #define VKATTN_GLOBAL_FUNCTIONS(X)          \
@@ -103,15 +105,7 @@ Info make_info(VkStructureType type) {
   return info;
 }
 
-class VulkanError : public std::runtime_error {
- public:
-  VulkanError(const std::string& message, VkResult result = VK_SUCCESS)
-      : std::runtime_error(message), result_(result) {}
-  VkResult result() const { return result_; }
-
- private:
-  VkResult result_;
-};
+using vkattn::VulkanError;  // declared in vkattn/runtime.hpp, where users catch it
 
 const char* result_name(VkResult result);
 

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,18 @@
 #include "vkattn/tensor.hpp"
 
 namespace vkattn {
+
+// Every failure of the Vulkan runtime: no loader or device, a Vulkan call that failed
+// (the message names the call and the VkResult; result() is its value), a schedule that
+// does not fit the device.
+class VulkanError : public std::runtime_error {
+ public:
+  explicit VulkanError(const std::string& message, int result = 0) : std::runtime_error(message), result_(result) {}
+  int result() const { return result_; }  // the VkResult, or 0 (VK_SUCCESS) when no call failed
+
+ private:
+  int result_;
+};
 
 struct DeviceInfo {
   int index = 0;

@@ -1,0 +1,47 @@
+# Installs the build into PREFIX, then builds and runs tests/consumer against it through
+# find_package(vkattn CONFIG) and through pkg-config; then builds the Debian package with
+# cpack and builds and runs the consumer against its unpacked contents.
+# -DBUILD_DIR= -DPREFIX= -DSOURCE_DIR= -DWORK_DIR= -DCXX=
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT code EQUAL 0)
+    message(FATAL_ERROR "failed (${code}): ${ARGN}\n${out}\n${err}")
+  endif()
+  message(STATUS "${out}")
+endfunction()
+file(REMOVE_RECURSE ${PREFIX} ${WORK_DIR})
+run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${PREFIX})
+run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/cmake -DCMAKE_PREFIX_PATH=${PREFIX} -DCMAKE_BUILD_TYPE=Release)
+run(${CMAKE_COMMAND} --build ${WORK_DIR}/cmake)
+run(${WORK_DIR}/cmake/consumer)
+# pkg-config, with the .pc file found in the prefix (it is relocatable).
+file(GLOB_RECURSE pc_files ${PREFIX}/*/vkattn.pc)
+list(GET pc_files 0 pc_file)
+get_filename_component(pc_dir ${pc_file} DIRECTORY)
+set(ENV{PKG_CONFIG_PATH} ${pc_dir})
+execute_process(COMMAND pkg-config --cflags --libs vkattn RESULT_VARIABLE code OUTPUT_VARIABLE flags
+                OUTPUT_STRIP_TRAILING_WHITESPACE)
+if(NOT code EQUAL 0)
+  message(FATAL_ERROR "pkg-config does not know vkattn")
+endif()
+separate_arguments(flags UNIX_COMMAND "${flags}")
+file(MAKE_DIRECTORY ${WORK_DIR}/pkg-config)
+run(${CXX} -O1 ${SOURCE_DIR}/main.cpp -o ${WORK_DIR}/pkg-config/consumer ${flags})
+run(${WORK_DIR}/pkg-config/consumer)
+# The Debian package: built by cpack, unpacked (as dpkg would install it, under /usr),
+# and the consumer built with pkg-config against it and run.
+run(cpack -G DEB --config ${BUILD_DIR}/CPackConfig.cmake -B ${WORK_DIR}/package)
+file(GLOB debs ${WORK_DIR}/package/vkattn_*.deb)
+list(GET debs 0 deb)
+run(dpkg-deb -x ${deb} ${WORK_DIR}/deb-root)
+set(ENV{PKG_CONFIG_PATH} ${WORK_DIR}/deb-root/usr/lib/pkgconfig)
+execute_process(COMMAND pkg-config --cflags --libs vkattn RESULT_VARIABLE code OUTPUT_VARIABLE flags
+                OUTPUT_STRIP_TRAILING_WHITESPACE)
+if(NOT code EQUAL 0)
+  message(FATAL_ERROR "the package has no usable vkattn.pc")
+endif()
+separate_arguments(flags UNIX_COMMAND "${flags}")
+file(MAKE_DIRECTORY ${WORK_DIR}/deb)
+run(${CXX} -O1 ${SOURCE_DIR}/main.cpp -o ${WORK_DIR}/deb/consumer ${flags})
+run(${WORK_DIR}/deb/consumer)
+run(${WORK_DIR}/deb-root/usr/bin/vkattn compile mha --seq 8 --model 16 --heads 2 --target nvidia)
