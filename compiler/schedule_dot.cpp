@@ -44,7 +44,7 @@ std::string schedule_to_dot(const Schedule& s, const Graph& graph) {
       if (std::size_t(id) < graph.size() && dispatch_of[std::size_t(id)] < 0) dispatch_of[std::size_t(id)] = int(i);
 
   std::ostringstream title;
-  title << graph.name() << (s.fused ? " (fused)" : " (unfused)") << ": " << s.dispatches.size() << " dispatches";
+  title << graph.name() << (s.fused ? " (fused)" : " (unfused)") << ": " << count_of(s.dispatches.size(), "dispatch", "dispatches");
   std::ostringstream out;
   out << "digraph " << quoted(graph.name()) << " {\n"
       << "  graph [rankdir=TB, fontname=\"Helvetica\", fontsize=11, label=" << quoted(title.str())

@@ -7,6 +7,13 @@ namespace vkattn {
 
 namespace {
 
+// A FLOP or byte count: an integer when it is one (they always are but for the
+// estimate of a few transcendental ops), so readers do not see 1.2e+07 for a byte count.
+nlohmann::json count_json(double v) {
+  if (v >= 0 && v < 9.0e15 && v == double(std::int64_t(v))) return std::int64_t(v);
+  return v;
+}
+
 nlohmann::json shape_json(const Shape& shape) {
   nlohmann::json dims = nlohmann::json::array();
   for (int i = 0; i < shape.rank; ++i) dims.push_back(shape[i]);
@@ -57,7 +64,7 @@ std::string schedule_to_json(const Schedule& s, const Graph* graph) {
   doc["target"] = nlohmann::json::parse(target_to_json(s.target));
   double bytes = 0;
   for (const Dispatch& d : s.dispatches) bytes += d.bytes;
-  doc["totals"] = {{"dispatches", s.dispatches.size()}, {"flops", s.total_flops()}, {"bytes", bytes}};
+  doc["totals"] = {{"dispatches", s.dispatches.size()}, {"flops", count_json(s.total_flops())}, {"bytes", count_json(bytes)}};
   doc["memory"] = {{"peak_bytes", s.memory.peak_bytes},
                    {"naive_bytes", s.memory.naive_bytes},
                    {"arena_bytes", s.arena_bytes},
@@ -115,8 +122,8 @@ std::string schedule_to_json(const Schedule& s, const Graph* graph) {
                           {"workgroups", d.workgroups},
                           {"covers", covers},
                           {"cover_ids", cover_ids},
-                          {"flops", d.flops},
-                          {"bytes", d.bytes},
+                          {"flops", count_json(d.flops)},
+                          {"bytes", count_json(d.bytes)},
                           {"barrier_after", d.barrier_after}});
   }
   doc["dispatches"] = dispatches;

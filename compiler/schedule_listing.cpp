@@ -65,6 +65,10 @@ std::string covered_ops(const Dispatch& d, const Graph* graph) {
 
 }  // namespace
 
+std::string count_of(std::size_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
 std::string specialization_text(const Dispatch& d) {
   const ShaderInfo& shader = shader_info(d.shader);
   std::ostringstream out;
@@ -110,8 +114,8 @@ std::string schedule_listing(const Schedule& s, const Graph* graph, const Listin
   std::ostringstream out;
   double bytes = 0;
   for (const Dispatch& d : s.dispatches) bytes += d.bytes;
-  out << "schedule '" << s.graph_name.view() << "' (" << (s.fused ? "fused" : "unfused") << "): " << s.dispatches.size()
-      << " dispatches, " << amount(s.total_flops()) << ", " << bytes_text(bytes) << " moved\n";
+  out << "schedule '" << s.graph_name.view() << "' (" << (s.fused ? "fused" : "unfused") << "): " << count_of(s.dispatches.size(), "dispatch", "dispatches")
+      << ", " << amount(s.total_flops()) << ", " << bytes_text(bytes) << " moved\n";
   out << "target: " << target_text(s.target) << "\n";
   const double naive = double(s.memory.naive_bytes);
   out << "memory plan: arena " << bytes_text(double(s.memory.peak_bytes)) << " at peak vs " << bytes_text(naive)

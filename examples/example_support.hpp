@@ -51,8 +51,9 @@ inline int run_and_check(const vkattn::Graph& graph) {
       for (std::size_t i = 0; i < executable.timings().size(); ++i)
         std::printf("  #%-3zu %8.3f ms  %s\n", i, executable.timings()[i].milliseconds,
                     executable.timings()[i].label.c_str());
-      std::printf("        %8.3f ms  device time of the run (%zu dispatches; %zu unfused)\n", executable.last_run_ms(),
-                  executable.schedule().dispatches.size(), va::lower_unfused(graph).dispatches.size());
+      std::printf("        %8.3f ms  device time of the run (%s; %zu unfused)\n", executable.last_run_ms(),
+                  va::count_of(executable.schedule().dispatches.size(), "dispatch", "dispatches").c_str(),
+                  va::lower_unfused(graph).dispatches.size());
     }
 
     va::ReferenceResult reference = va::run_reference(graph, bindings);

@@ -82,7 +82,9 @@ int run_bench(const std::vector<std::string>& raw) {
   const double gbytes_per_s = ms > 0 ? bytes / (ms * 1e6) : 0.0;
 
   if (args.has("--json")) {
-    nlohmann::json doc{{"device", context.device().name},
+    nlohmann::json doc{{"format", "vkattn.bench"},
+                       {"version", 1},
+                       {"device", context.device().name},
                        {"graph", std::string(graph.name())},
                        {"fused", fuse},
                        {"runs", runs},

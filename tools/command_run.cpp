@@ -6,6 +6,7 @@
 
 #include <vkattn/reference.hpp>
 #include <vkattn/runtime.hpp>
+#include <vkattn/schedule_text.hpp>
 #include <vkattn/tensor_files.hpp>
 #include <vkattn/vkattn.hpp>
 
@@ -94,8 +95,8 @@ int run_run(const std::vector<std::string>& raw) {
   Executable executable(context, schedule, bindings);
   TensorMap results = executable.run(bindings);
   check_validation(context);
-  std::printf("%s on %s, %s: %zu dispatches", std::string(graph.name()).c_str(), context.device().name.c_str(),
-              fuse ? "fused" : "unfused", schedule.dispatches.size());
+  std::printf("%s on %s, %s: %s", std::string(graph.name()).c_str(), context.device().name.c_str(),
+              fuse ? "fused" : "unfused", count_of(schedule.dispatches.size(), "dispatch", "dispatches").c_str());
   if (executable.last_run_ms() > 0) std::printf(", %.3f ms of device time", executable.last_run_ms());
   std::printf("\n");
 

@@ -17,6 +17,8 @@ const char* usage =
     "  run GRAPH       run on a device with your weights and inputs; check against the CPU\n"
     "  bench GRAPH     per-dispatch device times, GFLOP/s, GB/s; a Perfetto trace\n"
     "  heatmap GRAPH   draw one head's attention weights as an SVG heatmap\n"
+    "  help [COMMAND]  this list, or a command's options (as 'vkattn COMMAND --help')\n"
+    "  --version       the version of vkattn\n"
     "Run 'vkattn COMMAND --help' for a command's options.\n";
 
 struct Command {
@@ -33,6 +35,17 @@ const Command commands[] = {{"devices", &vkattn::cli::devices_help, vkattn::cli:
                             {"bench", &vkattn::cli::bench_help, vkattn::cli::run_bench, true, false},
                             {"heatmap", &vkattn::cli::heatmap_help, vkattn::cli::run_heatmap, true, true}};
 
+void print_help(const Command& c) {
+  std::cout << *c.help << (c.takes_bindings ? vkattn::cli::binding_help : "")
+            << (c.takes_graph ? vkattn::cli::graph_help : "");
+}
+
+const Command* find_command(const char* name) {
+  for (const Command& c : commands)
+    if (std::strcmp(name, c.name) == 0) return &c;
+  return nullptr;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -40,25 +53,41 @@ int main(int argc, char** argv) {
     (argc < 2 ? std::cerr : std::cout) << usage;
     return argc < 2 ? 2 : 0;
   }
-  for (const Command& c : commands) {
-    if (std::strcmp(argv[1], c.name) != 0) continue;
-    std::vector<std::string> args(argv + 2, argv + argc);
-    for (const std::string& a : args)
-      if (a == "--help" || a == "-h") {
-        std::cout << *c.help << (c.takes_bindings ? vkattn::cli::binding_help : "")
-                  << (c.takes_graph ? vkattn::cli::graph_help : "");
-        return 0;
-      }
-    try {
-      return c.run(args);
-    } catch (const vkattn::cli::UsageError& e) {
-      std::cerr << "vkattn " << c.name << ": " << e.what() << "\n" << *c.help;
-      return 2;
-    } catch (const std::exception& e) {
-      std::cerr << "vkattn " << c.name << ": " << e.what() << "\n";
-      return 1;
-    }
+  if (std::strcmp(argv[1], "--version") == 0 || std::strcmp(argv[1], "version") == 0) {
+    std::cout << "vkattn " << VKATTN_VERSION << "\n";
+    return 0;
   }
-  std::cerr << "vkattn: unknown command '" << argv[1] << "'\n" << usage;
-  return 2;
+  if (std::strcmp(argv[1], "help") == 0) {
+    if (argc == 2) {
+      std::cout << usage;
+      return 0;
+    }
+    if (const Command* c = find_command(argv[2])) {
+      print_help(*c);
+      return 0;
+    }
+    std::cerr << "vkattn help: unknown command '" << argv[2] << "'\n" << usage;
+    return 2;
+  }
+  const Command* c = find_command(argv[1]);
+  if (c == nullptr) {
+    std::cerr << "vkattn: unknown command '" << argv[1] << "'\n" << usage;
+    return 2;
+  }
+  std::vector<std::string> args(argv + 2, argv + argc);
+  for (const std::string& a : args)
+    if (a == "--help" || a == "-h") {
+      print_help(*c);
+      return 0;
+    }
+  try {
+    return c->run(args);
+  } catch (const vkattn::cli::UsageError& e) {
+    // The mistake and where the options are, not the whole help.
+    std::cerr << "vkattn " << c->name << ": " << e.what() << "\n(see 'vkattn " << c->name << " --help')\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "vkattn " << c->name << ": " << e.what() << "\n";
+    return 1;
+  }
 }

@@ -12,6 +12,9 @@ namespace vkattn {
 inline constexpr int schedule_json_version = 2;
 
 std::string schedule_to_json(const Schedule& schedule, const Graph* graph = nullptr);
+// "1 dispatch", "7 dispatches": a count and its noun.
+std::string count_of(std::size_t n, const char* one, const char* many);
+
 // A target as one JSON object (the "target" of schedule JSON and of `vkattn devices --json`).
 std::string target_to_json(const Target& target);
 

@@ -9,7 +9,8 @@
 //                              their prefix, as a bare nn.MultiheadAttention saves them,
 //                              nan_x.npy: x with a NaN in every row, and
 //                              int_state.safetensors: the state dict with an i32
-//                              self_attn.in_proj_weight.
+//                              self_attn.in_proj_weight, and one_dispatch.json: a
+//                              graph that compiles to one dispatch.
 //   make_cli_files compare A.npy B.npy TOLERANCE [ABOVE]
 //                              exits 1 unless ||A - B|| / ||B|| <= TOLERANCE (and,
 //                              given ABOVE, > ABOVE: the two really differ).
@@ -24,6 +25,7 @@
 #include <vkattn/presets.hpp>
 #include <vkattn/reference.hpp>
 #include <vkattn/tensor_files.hpp>
+#include <vkattn/vkattn.hpp>
 
 #include "pytorch_state_dict.hpp"
 
@@ -67,6 +69,9 @@ int write_files(const std::string& dir) {
   va::Graph decoder = va::build_preset(
       {.name = "decoder_layer", .batch = 2, .seq = 5, .kv_seq = 7, .model = 16, .heads = 2, .mask = va::Mask::padding});
   std::ofstream(dir + "/decoder.json") << va::graph_to_json(decoder);
+  va::Graph one{"one_dispatch"};  // a graph that compiles to a single dispatch
+  one.output("y", va::relu(one.input("x", {4, 4})));
+  std::ofstream(dir + "/one_dispatch.json") << va::graph_to_json(one);
   return 0;
 }
 
