@@ -2,6 +2,7 @@
 #include "vkattn/presets.hpp"
 
 #include <stdexcept>
+#include <string>
 
 namespace vkattn {
 
@@ -20,6 +21,11 @@ Graph build_preset(const PresetOptions& o) {
   }
   if (o.mask != Mask::none && o.mask != Mask::causal && o.mask != Mask::padding)
     throw std::invalid_argument("preset masks are none, causal or padding");
+  const bool layer_preset = o.name == "encoder_layer" || o.name == "decoder_layer";
+  if (!layer_preset && (o.norm_first || o.activation != Activation::relu || o.layers != 1 || o.ffn_hidden != 0))
+    throw std::invalid_argument("the norm, activation, feed-forward width and layer count apply to encoder_layer and "
+                                "decoder_layer, not '" + o.name + "'");
+  if (o.layers < 1 || o.layers > 512) throw std::invalid_argument("the layer count must be 1 to 512");
   const DType dtype = o.f16 ? DType::f16 : DType::f32;
   const std::int64_t kv_seq = o.kv_seq > 0 ? o.kv_seq : o.seq;
   Graph g{o.name};
@@ -37,13 +43,25 @@ Graph build_preset(const PresetOptions& o) {
     attention.prefix = "multihead_attn";
     g.output("y", multi_head_attention(g, x, memory, memory, attention));
   } else if (o.name == "encoder_layer") {
-    g.output("y", encoder_layer(g, x, {.heads = o.heads, .ffn_hidden = ffn, .mask = o.mask, .lengths = lengths}));
-  } else {  // decoder_layer: causal self-attention; padding masks the memory
+    Value h = x;
+    for (std::int64_t i = 0; i < o.layers; ++i) {
+      const std::string prefix = o.layers > 1 ? "layers." + std::to_string(i) : "";
+      h = encoder_layer(g, h, {.heads = o.heads, .ffn_hidden = ffn, .norm_first = o.norm_first,
+                               .activation = o.activation, .mask = o.mask, .lengths = lengths, .prefix = prefix});
+    }
+    g.output("y", h);
+  } else {  // decoder_layer: causal self-attention (causal, padding); padding masks the memory
     Value memory = g.input("memory", {o.batch, kv_seq, o.model}, dtype);
-    DecoderOptions d{.heads = o.heads, .ffn_hidden = ffn};
-    d.self_mask = o.mask == Mask::causal ? Mask::causal : Mask::none;
-    if (o.mask == Mask::padding) d.memory_lengths = lengths;
-    g.output("y", decoder_layer(g, x, memory, d));
+    Value h = x;
+    for (std::int64_t i = 0; i < o.layers; ++i) {
+      const std::string prefix = o.layers > 1 ? "layers." + std::to_string(i) : "";
+      DecoderOptions d{.heads = o.heads, .ffn_hidden = ffn, .norm_first = o.norm_first, .activation = o.activation,
+                       .prefix = prefix};
+      d.self_mask = o.mask == Mask::none ? Mask::none : Mask::causal;
+      if (o.mask == Mask::padding) d.memory_lengths = lengths;
+      h = decoder_layer(g, h, memory, d);
+    }
+    g.output("y", h);
   }
   return g;
 }

@@ -91,7 +91,8 @@ Graph load_graph(const Arguments& args) {
   if (is_graph_file(name)) {
     for (const std::string& flag : graph_flags)
       if (args.has(flag)) throw UsageError(flag + " sizes a preset; a graph JSON file has its own sizes");
-    if (args.has("--f16")) throw UsageError("--f16 applies to presets; a graph JSON file declares its own dtypes");
+    for (const std::string& flag : graph_switches)
+      if (args.has(flag)) throw UsageError(flag + " shapes a preset; a graph JSON file declares its own graph");
     return load_graph_json(name);
   }
   PresetOptions o;
@@ -103,6 +104,12 @@ Graph load_graph(const Arguments& args) {
   o.heads = args.integer("--heads", o.heads);
   o.kv_heads = args.integer("--kv-heads", 0, 0);
   o.f16 = args.has("--f16");
+  o.norm_first = args.has("--norm-first");
+  o.ffn_hidden = args.integer("--ffn", 0, 1);
+  o.layers = args.integer("--layers", 1, 1, 512);
+  const std::string activation = args.text("--activation", "relu");
+  if (activation == "gelu") o.activation = Activation::gelu;
+  else if (activation != "relu") throw UsageError("--activation is relu or gelu, not '" + activation + "'");
   std::string mask = args.text("--mask", "none");
   if (mask == "none") o.mask = Mask::none;
   else if (mask == "causal") o.mask = Mask::causal;

@@ -37,14 +37,18 @@ class Arguments {
 };
 
 // The sizing flags every GRAPH takes: valued ones and switches.
-inline const std::vector<std::string> graph_flags{"--batch", "--seq", "--kv-seq", "--model",
-                                                  "--heads", "--kv-heads", "--mask"};
-inline const std::vector<std::string> graph_switches{"--f16"};
+inline const std::vector<std::string> graph_flags{"--batch", "--seq", "--kv-seq", "--model", "--heads",
+                                                  "--kv-heads", "--mask", "--ffn", "--layers", "--activation"};
+inline const std::vector<std::string> graph_switches{"--f16", "--norm-first"};
 inline constexpr const char* graph_help =
     "GRAPH is a preset (mha, cross_attention, gqa, encoder_layer, decoder_layer) or a graph JSON file.\n"
     "Preset sizes: --batch N (1) --seq N (128) --kv-seq N (memory length; seq) --model N (512)\n"
     "              --heads N (8) --kv-heads N (gqa; heads/4) --mask causal|padding|none (none)\n"
-    "              --f16 (f16 inputs and weights)\n";
+    "              --f16 (f16 inputs and weights)\n"
+    "  encoder_layer, decoder_layer: --ffn N (4 x model) --activation relu|gelu (relu)\n"
+    "              --norm-first (pre-norm) --layers N (1; a stack named layers.N.* as\n"
+    "              nn.TransformerEncoder / nn.TransformerDecoder name it). decoder_layer is\n"
+    "              causal with --mask causal or padding; padding masks its memory\n";
 
 // "NAME=FILE" of --input and --output.
 struct Assignment {

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iostream>
 
+#include <vkattn/graph_json.hpp>
 #include <vkattn/reference.hpp>
 #include <vkattn/runtime.hpp>
 #include <vkattn/schedule_text.hpp>
@@ -16,12 +17,14 @@
 namespace vkattn::cli {
 
 const char* compile_help =
-    "usage: vkattn compile GRAPH [--emit listing|json|dot] [--dump-passes DIR] [--unfused]\n"
+    "usage: vkattn compile GRAPH [--emit listing|json|dot|graph] [--dump-passes DIR] [--unfused]\n"
     "                      [--target NAME] [--device SEL] [--storage f16|f32] [--constants] [sizes]\n"
     "Compiles GRAPH and prints its schedule: the target, dispatches, the ops each covers,\n"
     "FLOPs, bytes, barriers, the memory plan, and each dispatch's kernel variant and why.\n"
-    "  --emit listing|json|dot   the output form (listing); json is documented in\n"
-    "                            docs/schedule-json.md, dot renders with `dot -Tsvg`\n"
+    "  --emit listing|json|dot|graph\n"
+    "                            the output form (listing); json is the schedule\n"
+    "                            (docs/schedule-json.md), dot renders with `dot -Tsvg`,\n"
+    "                            graph is the graph itself as graph JSON (docs/graph-json.md)\n"
     "  --dump-passes DIR         write the program after each pass to DIR/NN-PASS.txt\n"
     "  --unfused                 one dispatch per primitive op (no fusion, no views)\n"
     "  --target NAME             compile for a named target: llvmpipe, nvidia, amd, intel,\n"
@@ -62,8 +65,12 @@ int run_compile(const std::vector<std::string>& raw) {
                  with_graph_switches({"--unfused", "--constants"}));
   Graph graph = load_graph(args);
   std::string emit = args.text("--emit", "listing");
-  if (emit != "listing" && emit != "json" && emit != "dot")
-    throw UsageError("--emit is listing, json or dot, not '" + emit + "'");
+  if (emit != "listing" && emit != "json" && emit != "dot" && emit != "graph")
+    throw UsageError("--emit is listing, json, dot or graph, not '" + emit + "'");
+  if (emit == "graph") {  // the graph itself, as graph JSON: a preset as the start of one's own graph
+    std::cout << graph_to_json(graph) << "\n";
+    return 0;
+  }
   std::unique_ptr<PassDumper> dumper;
   if (args.has("--dump-passes")) {
     std::filesystem::path dir = args.text("--dump-passes", "");

@@ -19,8 +19,14 @@ struct PresetOptions {
   std::int64_t heads = 8;
   std::int64_t kv_heads = 0;  // gqa; 0: heads / 4 (at least 1)
   std::int64_t ffn_hidden = 0;  // 0: 4 * model
-  Mask mask = Mask::none;     // none, causal or padding (an i32 input "lengths" [batch])
+  // none, causal or padding (an i32 input "lengths" [batch]). decoder_layer: causal and
+  // padding make its self-attention causal, and padding masks the memory by "lengths".
+  Mask mask = Mask::none;
   bool f16 = false;
+  // encoder_layer and decoder_layer only:
+  bool norm_first = false;                // pre-norm (PyTorch's norm_first=True)
+  Activation activation = Activation::relu;
+  std::int64_t layers = 1;                // > 1: a stack named as nn.TransformerEncoder / Decoder names it, layers.N.*
 };
 
 const std::vector<std::string_view>& preset_names();
