@@ -136,7 +136,12 @@ TEST_CASE("attention helper mistakes name the helper call") {
   REQUIRE_GRAPH_ERROR(va::multi_head_attention(g, x, x, x, {.heads = 7}), "multi_head_attention: model dimension 60 of query [1, 16, 60] is not divisible by 7 heads");
   REQUIRE_GRAPH_ERROR(va::multi_head_attention(g, x, k, v, {.heads = 6}), "multi_head_attention: keys [1, 12, 60] have 12 positions but values [1, 11, 60] have 11");
   REQUIRE_GRAPH_ERROR(va::multi_head_attention(g, x, x, x, {.heads = 6, .kv_heads = 4}), "6 query heads cannot be shared evenly among 4 key/value heads");
-  REQUIRE_GRAPH_ERROR(va::multi_head_attention(g, x, x, x, {.heads = 6, .mask = va::Mask::padding}), "padding_mask: operand 1 is an empty Value");
+  REQUIRE_GRAPH_ERROR(va::multi_head_attention(g, x, x, x, {.heads = 6, .mask = va::Mask::padding}),
+                      "Mask::padding needs AttentionOptions::lengths, an i32 [batch] input of keys per sequence");
+  REQUIRE_GRAPH_ERROR(va::multi_head_attention(g, x, x, x, {.heads = 6, .mask = va::Mask::boolean, .prefix = "b"}),
+                      "Mask::boolean and Mask::additive need AttentionOptions::mask_values");
+  REQUIRE_GRAPH_ERROR(va::multi_head_attention(g, x, x, x, {.heads = 6, .mask = va::Mask::sliding_window, .prefix = "c"}),
+                      "Mask::sliding_window needs AttentionOptions::window of at least 1");
 }
 
 TEST_CASE("encoder and decoder layers name weights like PyTorch's Transformer layers") {

@@ -107,6 +107,13 @@ Graph load_graph(const Arguments& args) {
   o.norm_first = args.has("--norm-first");
   o.ffn_hidden = args.integer("--ffn", 0, 1);
   o.layers = args.integer("--layers", 1, 1, 512);
+  // Sizes the graph would refuse, named by the flags that set them.
+  if (o.model % o.heads != 0)
+    throw UsageError("--model " + std::to_string(o.model) + " is not divisible by --heads " + std::to_string(o.heads) +
+                     "; choose a model width that is a multiple of the head count");
+  if (o.kv_heads > 0 && o.heads % o.kv_heads != 0)
+    throw UsageError("--heads " + std::to_string(o.heads) + " is not a multiple of --kv-heads " +
+                     std::to_string(o.kv_heads) + "; each key/value head serves an equal share of query heads");
   const std::string activation = args.text("--activation", "relu");
   if (activation == "gelu") o.activation = Activation::gelu;
   else if (activation != "relu") throw UsageError("--activation is relu or gelu, not '" + activation + "'");

@@ -143,6 +143,16 @@ constexpr Value scaled_dot_product_attention(Value q, Value k, Value v, const At
   double factor = 1.0 / detail::constexpr_sqrt(double(q.shape().last()));
   scores = scale(scores, factor, where).named(detail::join(prefix, "scaled_scores").view(), where);
   Mask mask = options.mask;
+  // The options a mask kind needs, named as the caller sets them.
+  if (has(mask, Mask::padding) && !options.lengths.valid())
+    return g->fail(where, "scaled_dot_product_attention",
+                   Message{"Mask::padding needs AttentionOptions::lengths, an i32 [batch] input of keys per sequence"});
+  if ((has(mask, Mask::boolean) || has(mask, Mask::additive)) && !options.mask_values.valid())
+    return g->fail(where, "scaled_dot_product_attention",
+                   Message{"Mask::boolean and Mask::additive need AttentionOptions::mask_values"});
+  if (has(mask, Mask::sliding_window) && options.window < 1)
+    return g->fail(where, "scaled_dot_product_attention",
+                   Message{"Mask::sliding_window needs AttentionOptions::window of at least 1"});
   if (has(mask, Mask::causal)) scores = causal_mask(scores, options.align, where);
   if (has(mask, Mask::sliding_window)) scores = sliding_window_mask(scores, options.window, options.align, where);
   if (has(mask, Mask::padding)) scores = padding_mask(scores, options.lengths, where);
