@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <initializer_list>
 #include <set>
 
 namespace vkattn {
@@ -40,6 +41,18 @@ Tensor rows_of(const Tensor& packed, std::int64_t first, const Shape& shape) {
   const std::int64_t row = packed.shape.rank > 1 ? packed.shape.elements() / packed.shape[0] : 1;
   std::copy_n(packed.values.begin() + first * row, t.values.size(), t.values.begin());
   return t;
+}
+
+// When the file holds a wanted name without its leading dotted components (a module
+// saved on its own: "in_proj_weight" for "self_attn.in_proj_weight"), says which
+// prefix binds it.
+std::string prefix_hint(const TensorMap& state, std::initializer_list<std::string> wanted) {
+  for (const std::string& name : wanted)
+    for (std::size_t dot = name.find('.'); dot != std::string::npos; dot = name.find('.', dot + 1))
+      if (state.count(name.substr(dot + 1)))
+        return "; the file has '" + name.substr(dot + 1) + "', as a module saved on its own names it: give its names "
+               "the prefix '" + name.substr(0, dot + 1) + "' (vkattn run --weights-prefix " + name.substr(0, dot + 1) + ")";
+  return "";
 }
 
 }  // namespace
@@ -122,9 +135,10 @@ StateDictBinding bind_state_dict(const Graph& graph, const TensorMap& state, con
         continue;
       }
       throw BindingError(source + " has no tensor for weight '" + name + "' " + to_string(node.shape) + " (nor '" +
-                         packed_name + "')");
+                         packed_name + "')" + prefix_hint(state, {name, packed_name}));
     }
-    throw BindingError(source + " has no tensor for weight '" + name + "' " + to_string(node.shape));
+    throw BindingError(source + " has no tensor for weight '" + name + "' " + to_string(node.shape) +
+                       prefix_hint(state, {name}));
   }
   for (const auto& [name, tensor] : state)
     if (!used.count(name)) result.unused.push_back(name);

@@ -73,7 +73,7 @@ TEST_CASE("dtype, name and operand mistakes are reported") {
   auto x = g.input("x", {2, 8});
   auto h = g.input("h", {8, 2}, va::DType::f16);
   REQUIRE_GRAPH_ERROR(va::matmul(x, h), "matmul: a is f32 but b is f16");
-  REQUIRE_GRAPH_ERROR(g.input("x", {3}), "input 'x': the name 'x' is already used by another input");
+  REQUIRE_GRAPH_ERROR(g.input("x", {3}), "input 'x': the name `x` is already used by another input");
   REQUIRE_GRAPH_ERROR(g.input("big", {1, 2, 3, 4, 5}), "input 'big': shape [1, 2, 3, 4, ...] has rank 5; at most 4");
   REQUIRE_GRAPH_ERROR(g.weight("zero", {4, 0}), "weight 'zero': shape [4, 0] has dimension 1 = 0");
   REQUIRE_GRAPH_ERROR(g.weight("int_weight", {4}, va::DType::i32), "weights must be f32 or f16, not i32");

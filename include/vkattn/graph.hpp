@@ -115,7 +115,8 @@ class Graph {
       for (const Node& other : nodes_) {
         if (other.op == node.op && other.name == node.name) {
           Message m;
-          m << "the name '" << node.name.view() << "' is already used by another " << op_name(node.op);
+          // Backticks, not apostrophes: g++ prints a compile-time message with \' for each.
+          m << "the name `" << node.name.view() << "` is already used by another " << op_name(node.op);
           return fail(where, op_name(node.op), m, node.name.view(), node.op);
         }
       }
