@@ -314,6 +314,36 @@ struct Executable::State {
     }
   }
 
+  // Padding lengths must count keys that exist: 0 to the number of keys of every
+  // dispatch that reads them (flash attention's lengths, the unfused padding mask).
+  void check_padding_lengths(const TensorMap& inputs) const {
+    for (const Dispatch& d : schedule.dispatches) {
+      int binding = -1;
+      std::uint32_t keys = 0;
+      const std::span<const std::uint32_t> push(d.push_constants.data(), d.push_constants.size());
+      const std::span<const std::uint32_t> spec(d.specialization.data(), d.specialization.size());
+      if (d.kernel == Kernel::flash_attention &&
+          (constants_of<Shader::flash_attention_tiled>(spec).MASKS & VKATTN_MASK_PADDING) != 0) {
+        binding = 4;
+        keys = push_of<Shader::flash_attention_tiled>(push).sk;
+      } else if (d.shader == Shader::mask && constants_of<Shader::mask>(spec).KIND == 2) {
+        binding = 2;
+        keys = push_of<Shader::mask>(push).keys;
+      }
+      if (binding < 0 || d.slots[std::size_t(binding)] < 0) continue;
+      const TensorSlot& slot = schedule.slots[std::size_t(d.slots[std::size_t(binding)])];
+      if (slot.role != SlotRole::input) continue;
+      auto found = inputs.find(slot.name.view());
+      if (found == inputs.end()) continue;  // upload_all names the missing input
+      const std::vector<double>& values = found->second.values;
+      for (std::size_t i = 0; i < values.size(); ++i)
+        if (!(values[i] >= 0 && values[i] <= double(keys)))
+          throw BindingError("input '" + std::string(slot.name.view()) + "' holds " + std::to_string(values[i]) +
+                             " at element " + std::to_string(i) + ", but the attention it pads has " +
+                             std::to_string(keys) + " keys: a padding length is 0 to " + std::to_string(keys));
+    }
+  }
+
   // Converts `tensor` to the slot's device element type and writes it at element
   // `first_element` of the slot. A value f16 cannot hold is an error naming it.
   void upload(const TensorSlot& slot, std::int64_t first_element, const Tensor& tensor) {
@@ -382,6 +412,7 @@ Executable::~Executable() = default;
 
 TensorMap Executable::run(const TensorMap& inputs) {
   State& s = *state_;
+  s.check_padding_lengths(inputs);
   s.upload_all(SlotRole::input, inputs);
   check(vkResetFences(s.context.device, 1, &s.fence), "vkResetFences");
   auto submit = make_info<VkSubmitInfo>(VK_STRUCTURE_TYPE_SUBMIT_INFO);

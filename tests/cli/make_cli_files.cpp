@@ -10,7 +10,8 @@
 //                              nan_x.npy: x with a NaN in every row, and
 //                              int_state.safetensors: the state dict with an i32
 //                              self_attn.in_proj_weight, and one_dispatch.json: a
-//                              graph that compiles to one dispatch.
+//                              graph that compiles to one dispatch, and lengths_500.npy:
+//                              a padding length beyond any key count.
 //   make_cli_files compare A.npy B.npy TOLERANCE [ABOVE]
 //                              exits 1 unless ||A - B|| / ||B|| <= TOLERANCE (and,
 //                              given ABOVE, > ABOVE: the two really differ).
@@ -69,6 +70,7 @@ int write_files(const std::string& dir) {
   va::Graph decoder = va::build_preset(
       {.name = "decoder_layer", .batch = 2, .seq = 5, .kv_seq = 7, .model = 16, .heads = 2, .mask = va::Mask::padding});
   std::ofstream(dir + "/decoder.json") << va::graph_to_json(decoder);
+  va::write_npy(dir + "/lengths_500.npy", va::Tensor{va::Shape{1}, va::DType::i32, {500}}, va::FileElement::i32);
   va::Graph one{"one_dispatch"};  // a graph that compiles to a single dispatch
   one.output("y", va::relu(one.input("x", {4, 4})));
   std::ofstream(dir + "/one_dispatch.json") << va::graph_to_json(one);
