@@ -162,22 +162,21 @@ static_assert(table_in_order(), "shader_table needs one entry per Shader, in enu
 
 constexpr const ShaderInfo& shader_info(Shader shader) { return shader_table[std::size_t(shader)]; }
 
-// A shader's typed constants from a dispatch's specialization words.
+// A typed block (push constants or specialization constants) from a dispatch's words;
+// missing words read 0.
+template <typename Block>
+constexpr Block block_of(std::span<const std::uint32_t> words) {
+  std::array<std::uint32_t, sizeof(Block) / 4> array{};
+  for (std::size_t i = 0; i < array.size() && i < words.size(); ++i) array[i] = words[i];
+  return std::bit_cast<Block>(array);
+}
 template <Shader S>
 constexpr typename ShaderInterface<S>::Constants constants_of(std::span<const std::uint32_t> words) {
-  using Constants = typename ShaderInterface<S>::Constants;
-  std::array<std::uint32_t, sizeof(Constants) / 4> array{};
-  for (std::size_t i = 0; i < array.size() && i < words.size(); ++i) array[i] = words[i];
-  return std::bit_cast<Constants>(array);
+  return block_of<typename ShaderInterface<S>::Constants>(words);
 }
-
-// A shader's typed push constants from a dispatch's push words.
 template <Shader S>
 constexpr typename ShaderInterface<S>::Push push_of(std::span<const std::uint32_t> words) {
-  using Push = typename ShaderInterface<S>::Push;
-  std::array<std::uint32_t, sizeof(Push) / 4> array{};
-  for (std::size_t i = 0; i < array.size() && i < words.size(); ++i) array[i] = words[i];
-  return std::bit_cast<Push>(array);
+  return block_of<typename ShaderInterface<S>::Push>(words);
 }
 
 // Shared memory a dispatch of `shader` with these specialization constants declares.
