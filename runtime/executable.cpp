@@ -316,7 +316,14 @@ struct Executable::State {
 
   // Padding lengths must count keys that exist: 0 to the number of keys of every
   // dispatch that reads them (flash attention's lengths, the unfused padding mask).
-  void check_padding_lengths(const TensorMap& inputs) const {
+  // The bounds are found once, when the executable is made; run() checks against them.
+  struct PaddingBound {
+    std::string input;
+    std::uint32_t keys;
+  };
+  std::vector<PaddingBound> padding_bounds;
+
+  void find_padding_bounds() {
     for (const Dispatch& d : schedule.dispatches) {
       int binding = -1;
       std::uint32_t keys = 0;
@@ -324,7 +331,7 @@ struct Executable::State {
       const std::span<const std::uint32_t> spec(d.specialization.data(), d.specialization.size());
       if (d.kernel == Kernel::flash_attention &&
           (constants_of<Shader::flash_attention_tiled>(spec).MASKS & VKATTN_MASK_PADDING) != 0) {
-        binding = 4;
+        binding = 4;  // both attention forms share their leading constants and push block
         keys = push_of<Shader::flash_attention_tiled>(push).sk;
       } else if (d.shader == Shader::mask && constants_of<Shader::mask>(spec).KIND == 2) {
         binding = 2;
@@ -332,15 +339,20 @@ struct Executable::State {
       }
       if (binding < 0 || d.slots[std::size_t(binding)] < 0) continue;
       const TensorSlot& slot = schedule.slots[std::size_t(d.slots[std::size_t(binding)])];
-      if (slot.role != SlotRole::input) continue;
-      auto found = inputs.find(slot.name.view());
+      if (slot.role == SlotRole::input) padding_bounds.push_back({std::string(slot.name.view()), keys});
+    }
+  }
+
+  void check_padding_lengths(const TensorMap& inputs) const {
+    for (const PaddingBound& bound : padding_bounds) {
+      auto found = inputs.find(bound.input);
       if (found == inputs.end()) continue;  // upload_all names the missing input
       const std::vector<double>& values = found->second.values;
       for (std::size_t i = 0; i < values.size(); ++i)
-        if (!(values[i] >= 0 && values[i] <= double(keys)))
-          throw BindingError("input '" + std::string(slot.name.view()) + "' holds " + std::to_string(values[i]) +
-                             " at element " + std::to_string(i) + ", but the attention it pads has " +
-                             std::to_string(keys) + " keys: a padding length is 0 to " + std::to_string(keys));
+        if (!(values[i] >= 0 && values[i] <= double(bound.keys)))
+          throw BindingError("input '" + bound.input + "' holds " + std::to_string(values[i]) + " at element " +
+                             std::to_string(i) + ", but the attention it pads has " + std::to_string(bound.keys) +
+                             " keys: a padding length is 0 to " + std::to_string(bound.keys));
     }
   }
 
@@ -352,11 +364,11 @@ struct Executable::State {
       std::vector<std::uint16_t> halves(tensor.values.size());
       for (std::size_t i = 0; i < halves.size(); ++i) {
         const double v = tensor.values[i];
-        if (std::isfinite(v) && std::fabs(v) > f16_max && std::fabs(half_to_float(double_to_half(v))) > f16_max)
+        halves[i] = double_to_half(v);
+        if (std::isfinite(v) && (halves[i] & 0x7FFFu) == 0x7C00u)  // a finite value that rounds to infinity
           throw VulkanError("tensor '" + std::string(slot.name.view()) + "' holds " + std::to_string(v) +
                             " at element " + std::to_string(first_element + std::int64_t(i)) +
                             ", outside the range of f16 (\u00b165504) in which the device holds it");
-        halves[i] = double_to_half(v);
       }
       buffer_of(slot).write(offset, halves.data(), halves.size() * 2);
       return;
@@ -401,6 +413,7 @@ Executable::Executable(Context& context, Schedule schedule, const TensorMap& wei
     : state_(std::make_unique<State>(context.state(), checked(std::move(schedule)), options)) {
   State& s = *state_;
   for (const Dispatch& d : s.schedule.dispatches) s.check_limits(d);
+  s.find_padding_bounds();
   s.upload_all(SlotRole::weight, weights);
   s.create_layouts();
   s.create_descriptor_sets();

@@ -45,12 +45,12 @@ int run_bench(const std::vector<std::string>& raw) {
   Arguments args(raw, with_graph_flags({"--runs", "--device", "--trace", "--target", "--storage"}),
                  with_graph_switches({"--unfused", "--json"}));
   Graph graph = load_graph(args);
-  const bool fuse = !args.has("--unfused");  // also read by compile_options()
   const std::int64_t runs = args.integer("--runs", 5, 1, 100000);
   std::unique_ptr<Context> opened = open_context(args);
   Context& context = *opened;
   const Target target = target_for(args, context);
   const CompileOptions options = compile_options(args);
+  const bool fuse = options.fuse;
   Schedule schedule = compile(graph, target, options);
   const double flops = fuse ? schedule.total_flops() : compile(graph, target, CompileOptions{.f16_storage = options.f16_storage}).total_flops();
   if (!context.device().timestamps)

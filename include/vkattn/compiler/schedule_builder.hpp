@@ -122,8 +122,8 @@ class ScheduleBuilder {
     t.storage = Storage::arena;
     t.element = DType::f32;  // partial results stay f32 whatever the storage
     t.bytes = elements * storage_bytes(t.element);
-    t.offset = (s_.arena_bytes + slot_alignment - 1) / slot_alignment * slot_alignment;
-    s_.arena_bytes = t.offset + (t.bytes + slot_alignment - 1) / slot_alignment * slot_alignment;
+    t.offset = detail::aligned_bytes(s_.arena_bytes);
+    s_.arena_bytes = t.offset + detail::aligned_bytes(t.bytes);
     s_.memory.peak_bytes = s_.arena_bytes;
     s_.memory.naive_bytes += t.bytes;
     t.live_from = t.live_to = -3;  // set by the scheduler once dispatches are numbered
