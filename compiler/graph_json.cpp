@@ -60,6 +60,15 @@ class Reader {
     return value.get<std::int64_t>();
   }
 
+  // An integer in [low, high]: narrower fields are range-checked, never truncated.
+  std::int64_t integer_in(const json& value, const std::string& field, std::int64_t low, std::int64_t high,
+                          const char* what) const {
+    const std::int64_t n = integer_of(value, field);
+    if (n < low || n > high)
+      fail(field, std::to_string(n) + " is not " + what + " (" + std::to_string(low) + ".." + std::to_string(high) + ")");
+    return n;
+  }
+
   double number_of(const json& value, const std::string& field) const {
     if (!value.is_number()) fail(field, "expected a number, got " + value.dump());
     return value.get<double>();
@@ -112,7 +121,8 @@ class Reader {
       if (!inputs.is_array() || inputs.size() != std::size_t(op_arity(node.op)))
         fail(field + ".inputs", op + " takes " + std::to_string(op_arity(node.op)) + " operand(s), got " + inputs.dump());
       for (std::size_t i = 0; i < inputs.size(); ++i)
-        node.inputs[i] = ValueId(integer_of(inputs[i], field + ".inputs[" + std::to_string(i) + "]"));
+        node.inputs[i] = ValueId(
+            integer_in(inputs[i], field + ".inputs[" + std::to_string(i) + "]", 0, INT32_MAX, "a value id"));
     }
     Attributes& a = node.attributes;
     auto optional = [&](const char* key) -> const json* {
@@ -144,7 +154,8 @@ class Reader {
         if (!axes.is_array() || axes.size() > std::size_t(max_rank))
           fail(field + ".axes", "expected an array of at most " + std::to_string(max_rank) + " axes");
         for (std::size_t i = 0; i < axes.size(); ++i)
-          a.permutation[i] = std::int8_t(integer_of(axes[i], field + ".axes[" + std::to_string(i) + "]"));
+          a.permutation[i] = std::int8_t(integer_in(axes[i], field + ".axes[" + std::to_string(i) + "]", 0,
+                                                    max_rank - 1, "an axis"));
         break;
       }
       case Op::layer_norm:

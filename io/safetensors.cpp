@@ -88,8 +88,11 @@ TensorMap read_safetensors(const std::string& path) {
       if (!d.is_number_unsigned() || d.get<std::uint64_t>() > (std::uint64_t(1) << 40))
         fail(path, name, "shape entry " + d.dump() + " is not a size");
       e.shape[int(i)] = d.get<std::int64_t>();
-      elements *= d.get<std::uint64_t>();
-      if (elements > (std::uint64_t(1) << 40)) fail(path, name, "shape " + shape->dump() + " is too large");
+      // Checked before the multiply, which could otherwise wrap (2^40 · 2^40).
+      const std::uint64_t size = d.get<std::uint64_t>();
+      if (size != 0 && elements > (std::uint64_t(1) << 40) / size)
+        fail(path, name, "shape " + shape->dump() + " has more than 2^40 elements");
+      elements *= size;
     }
     const auto offsets = info.find("data_offsets");
     if (offsets == info.end() || !offsets->is_array() || offsets->size() != 2 || !(*offsets)[0].is_number_unsigned() ||

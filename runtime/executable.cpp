@@ -374,9 +374,19 @@ struct Executable::State {
       return;
     }
     std::vector<std::uint32_t> words(tensor.values.size());
-    for (std::size_t i = 0; i < words.size(); ++i)
-      words[i] = slot.element == DType::i32 ? std::bit_cast<std::uint32_t>(std::int32_t(tensor.values[i]))
-                                            : std::bit_cast<std::uint32_t>(float(tensor.values[i]));
+    for (std::size_t i = 0; i < words.size(); ++i) {
+      const double v = tensor.values[i];
+      if (slot.element == DType::i32) {
+        // Converting a double outside int32 to int32 is undefined; refuse it by name.
+        if (!(v >= -2147483648.0 && v <= 2147483647.0) || v != std::trunc(v))
+          throw VulkanError("tensor '" + std::string(slot.name.view()) + "' holds " + std::to_string(v) +
+                            " at element " + std::to_string(first_element + std::int64_t(i)) +
+                            ", which is not an int32 (the device holds it as i32)");
+        words[i] = std::bit_cast<std::uint32_t>(std::int32_t(v));
+      } else {
+        words[i] = std::bit_cast<std::uint32_t>(float(v));
+      }
+    }
     buffer_of(slot).write(offset, words.data(), words.size() * 4);
   }
 

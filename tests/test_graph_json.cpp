@@ -118,4 +118,13 @@ TEST_CASE("numbers out of range in graph JSON are errors naming the file and fie
   const std::string wide = R"({"format": "vkattn.graph", "version": 1, "name": "g", "values": [)"
                            R"({"op": "input", "name": "x", "dtype": "f32", "shape": [18446744073709551615]}]})";
   CHECK_THROWS_WITH(va::graph_from_json(wide, "wide.json"), Contains("wide.json: values[0].shape[0]: is out of range"));
+  // Narrow fields are range-checked, not truncated: 2^32 + 0 would otherwise name value 0.
+  const std::string id = R"({"format": "vkattn.graph", "version": 1, "name": "g", "values": [)"
+                         R"({"op": "input", "name": "x", "dtype": "f32", "shape": [2, 3]},)"
+                         R"({"op": "softmax", "inputs": [4294967296]}]})";
+  CHECK_THROWS_WITH(va::graph_from_json(id, "id.json"), Contains("id.json: values[1].inputs[0]: 4294967296 is not a value id"));
+  const std::string axis = R"({"format": "vkattn.graph", "version": 1, "name": "g", "values": [)"
+                           R"({"op": "input", "name": "x", "dtype": "f32", "shape": [2, 3]},)"
+                           R"({"op": "permute", "inputs": [0], "axes": [257, 0]}]})";
+  CHECK_THROWS_WITH(va::graph_from_json(axis, "axis.json"), Contains("axis.json: values[1].axes[0]: 257 is not an axis"));
 }

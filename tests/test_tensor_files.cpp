@@ -193,6 +193,10 @@ TEST_CASE("malformed safetensors files are refused with the file, the tensor and
   // A number JSON cannot represent is a file error naming the file, not a library exception.
   write_bytes(path, safetensors_bytes("{\"w\":{\"dtype\":\"F32\",\"shape\":[1e999],\"data_offsets\":[0,8]}}", 8));
   CHECK_THAT(error_of(read), Catch::Contains("bad.safetensors"));
+  // 2^40 · 2^40 wraps to 0 in 64 bits; the size is checked before the multiply.
+  write_bytes(path, safetensors_bytes("{\"w\":{\"dtype\":\"F32\",\"shape\":[1099511627776, 1099511627776],"
+                                      "\"data_offsets\":[0,0]}}", 0));
+  CHECK_THAT(error_of(read), Catch::Contains("tensor 'w': shape [1099511627776,1099511627776] has more than 2^40"));
   // A directory is named as one.
   std::filesystem::create_directories(temp_path("a_directory"));
   CHECK_THROWS_WITH(va::read_safetensors(temp_path("a_directory")), Catch::Contains("a_directory: is a directory"));

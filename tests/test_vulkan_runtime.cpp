@@ -141,6 +141,14 @@ TEST_CASE("an integer graph output comes back as the integers, for every target"
     CHECK(out.at("same").dtype == va::DType::i32);
     CHECK(out.at("same").values == bindings["lengths"].values);
   }
+  // A value outside int32 (an i64 file's 2^40, a fraction) is refused by name, never converted.
+  va::Executable exe(va::testing::validated_context(), va::compile(g), bindings);
+  for (double bad : {1099511627776.0, -2147483649.0, 2.5}) {
+    va::TensorMap wrong = bindings;
+    wrong["lengths"].values[3] = bad;
+    CHECK_THROWS_WITH(exe.run(wrong), Catch::Contains("tensor 'lengths' holds") &&
+                                          Catch::Contains("at element 3, which is not an int32"));
+  }
   va::testing::require_no_validation_messages();
 }
 

@@ -9,6 +9,7 @@
 #include <array>
 #include <cstddef>
 #include <string_view>
+#include <utility>
 
 #include "vkattn/graph.hpp"
 
@@ -52,7 +53,30 @@ consteval auto error_text() {
 }  // namespace detail
 
 // Instantiated with the message of a graph that failed its checks; the compiler
-// prints the message as this template's argument.
+// prints the message as this template's argument. g++ prints the argument as a string;
+// clang prints a character array as ten character codes and "...", so under clang
+// the message is passed one character per template argument instead, which clang
+// prints in full: graph_error<'h', 'e', 'a', 'd', 's', ...>.
+#if defined(__clang__)
+template <char... Message>
+struct graph_error {
+  static_assert(sizeof...(Message) == 0,
+                "vkattn: the constexpr graph failed its shape check; the message is spelled out, one character "
+                "per argument, in the graph_error<...> above");
+  static constexpr bool checked = true;
+};
+
+namespace detail {
+template <auto Text, std::size_t... Index>
+consteval bool check_graph_error(std::index_sequence<Index...>) {
+  return graph_error<Text.text[Index]...>::checked;
+}
+template <auto Text>
+consteval bool check_graph_error() {
+  return check_graph_error<Text>(std::make_index_sequence<sizeof(Text.text) - 1>{});
+}
+}  // namespace detail
+#else
 template <detail::ErrorText Message>
 struct graph_error {
   static_assert(Message.text[0] == '\0',
@@ -60,9 +84,17 @@ struct graph_error {
   static constexpr bool checked = true;
 };
 
+namespace detail {
+template <auto Text>
+consteval bool check_graph_error() {
+  return graph_error<Text>::checked;
+}
+}  // namespace detail
+#endif
+
 template <auto GraphFn>
 consteval auto freeze() {
-  static_assert(graph_error<detail::error_text<GraphFn>()>::checked);
+  static_assert(detail::check_graph_error<detail::error_text<GraphFn>()>());
   constexpr std::size_t count = GraphFn().size();
   FrozenGraph<count> frozen;
   Graph graph = GraphFn();

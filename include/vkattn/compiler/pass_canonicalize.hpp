@@ -46,7 +46,8 @@ constexpr void fold_scales(Program& p) {
 }
 
 constexpr void remove_dead_steps(Program& p) {
-  std::vector<bool> needed(p.values.size(), false);
+  // char, not bool: libstdc++'s std::vector<bool> is not usable in constant evaluation under clang.
+  std::vector<char> needed(p.values.size(), false);
   for (const ProgramOutput& out : p.outputs) needed[std::size_t(out.value)] = true;
   for (std::size_t s = p.steps.size(); s-- > 0;) {
     Step& step = p.steps[s];

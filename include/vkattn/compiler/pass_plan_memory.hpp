@@ -31,7 +31,8 @@ constexpr void plan_memory(Program& p) {
   const int n = int(p.values.size());
   // Which roots are used, and over which dispatches.
   std::vector<int> first_write(std::size_t(n), 1 << 30), last_read(std::size_t(n), -2);
-  std::vector<bool> used(std::size_t(n), false);
+  // char, not bool: libstdc++'s std::vector<bool> is not usable in constant evaluation under clang.
+  std::vector<char> used(std::size_t(n), false);
   int dispatch = 0;
   for (const Step& step : p.steps) {
     if (!detail::dispatches(step)) continue;
