@@ -1,6 +1,10 @@
 # Set-up in one command on a fresh Debian 12 machine:
 #   make demo   installs what is missing, builds, and runs the main example
 #   make test   installs what is missing, builds, and runs the whole test suite
+# and, for CI and before a change to a parser lands:
+#   make sanitize   a clang build with AddressSanitizer, UndefinedBehaviorSanitizer and
+#                   the libFuzzer targets: the whole test suite, then FUZZ_SECONDS of
+#                   fuzzing per target (sanitizer settings: tests/sanitizers/)
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
@@ -8,18 +12,23 @@ JOBS ?= $(shell nproc)
 DEBIAN_PACKAGES = cmake make g++ pkg-config libvulkan-dev mesa-vulkan-drivers glslang-tools spirv-tools \
                   catch2 vulkan-validationlayers nlohmann-json3-dev graphviz
 
-.PHONY: all deps configure build demo test clean
+.PHONY: all deps configure build demo test sanitize fuzz clean
 
 all: build
 
-# Installs only the packages that are missing (apt-get needs root; sudo is used when present).
-deps:
-	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+# Installs only the packages of $(1) that are missing (apt-get needs root; sudo is used
+# when present).
+define install_missing
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "vkattn: installing $$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
 	  $$sudo apt-get update && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y --no-install-recommends $$missing; \
 	fi
+endef
+
+deps:
+	$(call install_missing,$(DEBIAN_PACKAGES))
 
 configure: deps
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
@@ -33,5 +42,29 @@ demo: build
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 
+SANITIZE_DIR ?= build-sanitize
+SANITIZE_PACKAGES = clang libclang-rt-14-dev
+FUZZ_SECONDS ?= 60
+# The Vulkan driver and the validation layer are preloaded so that they stay mapped
+# after vkDestroyInstance unloads them: LeakSanitizer then names their frames, and the
+# suppressions (tests/sanitizers/lsan.supp) can match the layer's own leaks.
+VULKAN_PRELOAD = $(wildcard /usr/lib/*/libvulkan_lvp.so /usr/lib/*/libVkLayer_khronos_validation.so)
+SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
+                LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/lsan.supp:print_suppressions=0 \
+                UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+                LD_PRELOAD="$(VULKAN_PRELOAD)"
+
+sanitize: deps
+	$(call install_missing,$(SANITIZE_PACKAGES))
+	cmake -S . -B $(SANITIZE_DIR) -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Release \
+	      -DVKATTN_SANITIZE=address,undefined -DVKATTN_FUZZ=ON
+	cmake --build $(SANITIZE_DIR) -j $(JOBS)
+	$(SANITIZER_ENV) ctest --test-dir $(SANITIZE_DIR) --output-on-failure -j $(JOBS)
+	$(SANITIZER_ENV) fuzz/run_fuzzers.sh $(SANITIZE_DIR) $(FUZZ_SECONDS)
+
+# Fuzzing alone, longer: make fuzz FUZZ_SECONDS=600 (after make sanitize has built it).
+fuzz:
+	$(SANITIZER_ENV) fuzz/run_fuzzers.sh $(SANITIZE_DIR) $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(SANITIZE_DIR)

@@ -42,7 +42,7 @@ FileElement parse_descr(const std::string& path, const std::string& descr) {
   fail(path, "element type '" + descr + "' is not supported (float16, float32, float64, int32 or int64)");
 }
 
-NpyHeader parse_header(const std::string& path, const std::vector<char>& bytes) {
+NpyHeader parse_header(const std::string& path, std::span<const char> bytes) {
   static const char magic[] = "\x93NUMPY";
   if (bytes.size() < 10 || std::string(bytes.data(), 6) != std::string(magic, 6))
     fail(path, "not a .npy file (it does not start with \\x93NUMPY)");
@@ -116,8 +116,9 @@ NpyHeader parse_header(const std::string& path, const std::vector<char>& bytes) 
 
 }  // namespace
 
-Tensor read_npy(const std::string& path) {
-  const std::vector<char> bytes = file_io::read_file(path);
+Tensor read_npy(const std::string& path) { return parse_npy(file_io::read_file(path), path); }
+
+Tensor parse_npy(std::span<const char> bytes, const std::string& path) {
   const NpyHeader header = parse_header(path, bytes);
   const bool integer = header.element == FileElement::i32 || header.element == FileElement::i64;
   Tensor t = Tensor::zeros(header.shape, integer                             ? DType::i32

@@ -49,8 +49,9 @@ struct Entry {
 
 }  // namespace
 
-TensorMap read_safetensors(const std::string& path) {
-  const std::vector<char> bytes = file_io::read_file(path);
+TensorMap read_safetensors(const std::string& path) { return parse_safetensors(file_io::read_file(path), path); }
+
+TensorMap parse_safetensors(std::span<const char> bytes, const std::string& path) {
   if (bytes.size() < 8) fail(path, "not a safetensors file: " + std::to_string(bytes.size()) + " bytes, no header length");
   std::uint64_t header_length = 0;
   for (int i = 7; i >= 0; --i) header_length = header_length << 8 | static_cast<unsigned char>(bytes[std::size_t(i)]);

@@ -2,6 +2,8 @@
 // (include/vkattn/ir.hpp); nothing is fused, tiled or reordered.
 #include "vkattn/reference.hpp"
 
+#include "vkattn/host_memory.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -198,6 +200,15 @@ Tensor layer_norm(const Node& node, const Tensor& x, const Tensor& gamma, const 
 }  // namespace
 
 ReferenceResult run_reference(const Graph& graph, const TensorMap& bindings) {
+  // Every value of the graph is kept, in double: checked before the first is made.
+  std::uint64_t total = 0;
+  for (const Node& node : graph.nodes()) {
+    total += std::uint64_t(node.shape.elements()) * sizeof(double);
+    check_host_bytes("the CPU reference of '" + std::string(graph.name()) + "' (every value in double, up to " +
+                         std::string(op_name(node.op)) + " '" + std::string(node.name.view()) + "' " +
+                         to_string(node.shape) + ")",
+                     total);
+  }
   ReferenceResult result;
   result.values.reserve(graph.size());
   for (const Node& node : graph.nodes()) {
@@ -256,6 +267,15 @@ double normalised_error(const Tensor& device, const Tensor& reference) {
 }
 
 TensorMap random_bindings(const Graph& graph, std::uint64_t seed) {
+  // Values are held as double: 8 bytes each, checked before any is made.
+  std::uint64_t total = 0;
+  for (const Node& node : graph.nodes()) {
+    if (node.op != Op::input && node.op != Op::weight) continue;
+    total += std::uint64_t(node.shape.elements()) * sizeof(double);
+    check_host_bytes("the random inputs and weights, up to " + std::string(op_name(node.op)) + " '" +
+                         std::string(node.name.view()) + "' " + to_string(node.shape) + ",",
+                     total);
+  }
   TensorMap bindings;
   std::uint64_t index = 0;
   for (const Node& node : graph.nodes()) {

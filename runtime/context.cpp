@@ -1,5 +1,6 @@
 // Instance, device enumeration and selection, logical device, validation messages.
 #include <algorithm>
+#include <cstdio>
 #include <cctype>
 #include <cstdlib>
 
@@ -83,8 +84,11 @@ DeviceInfo describe(VkPhysicalDevice device, int index) {
   auto subgroup = make_info<VkPhysicalDeviceSubgroupProperties>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES);
   auto size_control = make_info<VkPhysicalDeviceSubgroupSizeControlPropertiesEXT>(
       VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_PROPERTIES_EXT);
+  auto maintenance3 =
+      make_info<VkPhysicalDeviceMaintenance3Properties>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES);
   auto properties2 = make_info<VkPhysicalDeviceProperties2>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2);
-  properties2.pNext = &subgroup;
+  properties2.pNext = &maintenance3;
+  maintenance3.pNext = &subgroup;
   const bool has_size_control = has(VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME);
   if (has_size_control) subgroup.pNext = &size_control;
   vkGetPhysicalDeviceProperties2(device, &properties2);
@@ -116,6 +120,7 @@ DeviceInfo describe(VkPhysicalDevice device, int index) {
   vkGetPhysicalDeviceMemoryProperties(device, &memory);
   for (std::uint32_t i = 0; i < memory.memoryHeapCount; ++i)
     if (memory.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) info.device_local_bytes += memory.memoryHeaps[i].size;
+  info.max_allocation_bytes = maintenance3.maxMemoryAllocationSize;
   info.f16_arithmetic = has_float16 && float16.shaderFloat16;
 
   Target& t = info.target;
@@ -300,11 +305,47 @@ Context::Context(const ContextOptions& options) : state_(std::make_unique<State>
   }
 }
 
+namespace {
+
+// Destroys the device, then the messenger and the instance; messages the validation
+// layer gives on the way (objects left alive, say) are collected like any other: the
+// instance was created with the messenger chained, so its destruction reports too.
+void tear_down(Context::State& s) {
+  if (s.device) {
+    vkDeviceWaitIdle(s.device);
+    vkDestroyDevice(s.device, nullptr);
+    s.device = VK_NULL_HANDLE;
+  }
+  if (s.messenger) {
+    vkDestroyDebugUtilsMessengerEXT(s.instance, s.messenger, nullptr);
+    s.messenger = VK_NULL_HANDLE;
+  }
+  if (s.instance) {
+    vkDestroyInstance(s.instance, nullptr);
+    s.instance = VK_NULL_HANDLE;
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> Context::close() {
+  tear_down(*state_);
+  return validation_messages();
+}
+
 Context::~Context() {
   State& s = *state_;
-  if (s.device) vkDestroyDevice(s.device, nullptr);
-  if (s.messenger) vkDestroyDebugUtilsMessengerEXT(s.instance, s.messenger, nullptr);
-  if (s.instance) vkDestroyInstance(s.instance, nullptr);
+  std::size_t before = 0;
+  {
+    std::lock_guard lock(s.messages_mutex);
+    before = s.messages.size();
+  }
+  tear_down(s);
+  // Nobody can ask any more: what the teardown reported goes to stderr rather than nowhere.
+  std::lock_guard lock(s.messages_mutex);
+  for (std::size_t i = before; i < s.messages.size(); ++i)
+    std::fprintf(stderr, "vkattn: validation message while the Vulkan context was destroyed: %s\n",
+                 s.messages[i].c_str());
 }
 
 const DeviceInfo& Context::device() const { return state_->info; }

@@ -88,6 +88,10 @@ DeviceBuffer& DeviceBuffer::operator=(DeviceBuffer&& other) noexcept {
 
 void DeviceBuffer::release() {
   if (!context_) return;
+  if (!context_->device) {  // the context was closed first: the device and its objects are gone
+    context_ = nullptr;
+    return;
+  }
   if (mapped_) vkUnmapMemory(context_->device, memory_);
   if (buffer_) vkDestroyBuffer(context_->device, buffer_, nullptr);
   if (memory_) vkFreeMemory(context_->device, memory_, nullptr);

@@ -12,6 +12,7 @@
 #include "vkattn/tensor_files.hpp"
 
 #include "context_state.hpp"
+#include "device_fit.hpp"
 #include "device_memory.hpp"
 #include "kernel_binaries.hpp"
 #include "pipeline_cache.hpp"
@@ -51,7 +52,7 @@ struct Executable::State {
 
   ~State() {
     VkDevice d = context.device;
-    if (fence) vkDestroyFence(d, fence, nullptr);
+    if (!d) return;  // the context was closed first; the validation layer has reported what was left
     if (queries) vkDestroyQueryPool(d, queries, nullptr);
     if (command_pool) vkDestroyCommandPool(d, command_pool, nullptr);
     if (descriptor_pool) vkDestroyDescriptorPool(d, descriptor_pool, nullptr);
@@ -60,6 +61,14 @@ struct Executable::State {
     for (auto& [kernel, module] : modules) vkDestroyShaderModule(d, module, nullptr);
     for (auto& [kernel, layout] : pipeline_layouts) vkDestroyPipelineLayout(d, layout, nullptr);
     for (auto& [kernel, layout] : set_layouts) vkDestroyDescriptorSetLayout(d, layout, nullptr);
+    arena = DeviceBuffer{};
+    weights = DeviceBuffer{};
+    // Some drivers (lavapipe) free destroyed objects on the queue's next submission;
+    // an empty one, waited for, gives the memory back now rather than never.
+    if (fence && vkResetFences(d, 1, &fence) == VK_SUCCESS &&
+        vkQueueSubmit(context.queue, 0, nullptr, fence) == VK_SUCCESS)
+      vkWaitForFences(d, 1, &fence, VK_TRUE, UINT64_MAX);
+    if (fence) vkDestroyFence(d, fence, nullptr);
   }
 
   bool profiling() const { return options.profile && context.info.timestamps; }
@@ -122,59 +131,6 @@ struct Executable::State {
     check(vkCreateComputePipelines(context.device, cache.handle(), 1, &info, nullptr, &pipeline), "vkCreateComputePipelines");
     pipelines[key] = pipeline;
     return pipeline;
-  }
-
-  std::string label(const Dispatch& d) const { return std::string(d.label.view()); }
-  std::string name(int slot) const { return std::string(schedule.slots[std::size_t(slot)].name.view()); }
-
-  void check_limits(const Dispatch& d) const {
-    const VkPhysicalDeviceLimits& limits = context.properties.limits;
-    for (int axis = 0; axis < 3; ++axis)
-      if (d.workgroups[std::size_t(axis)] > limits.maxComputeWorkGroupCount[axis])
-        throw VulkanError("dispatch '" + label(d) + "' needs " + std::to_string(d.workgroups[std::size_t(axis)]) +
-                          " workgroups along axis " + std::to_string(axis) + ", more than " + context.info.name +
-                          " allows (" + std::to_string(limits.maxComputeWorkGroupCount[axis]) + ")");
-    for (int b = 0; b < max_bindings; ++b) {
-      int slot = d.slots[std::size_t(b)];
-      if (slot < 0) continue;
-      std::uint64_t bytes = std::uint64_t(schedule.slots[std::size_t(slot)].bytes);
-      if (d.access[std::size_t(b)] == Access::storage && bytes > limits.maxStorageBufferRange)
-        throw VulkanError("tensor '" + name(slot) + "' of dispatch '" + label(d) + "' has " + std::to_string(bytes) +
-                          " bytes, more than one storage buffer binding of " + context.info.name + " can hold (" +
-                          std::to_string(limits.maxStorageBufferRange) + ")");
-      const std::uint64_t element = std::uint64_t(storage_bytes(schedule.slots[std::size_t(slot)].element));
-      std::uint64_t texels = d.access[std::size_t(b)] == Access::texel_vec4 ? bytes / (4 * element) : bytes / element;
-      if (d.access[std::size_t(b)] != Access::storage && texels > limits.maxTexelBufferElements)
-        throw VulkanError("tensor '" + name(slot) + "' of dispatch '" + label(d) + "' has " + std::to_string(texels) +
-                          " texels, more than one texel buffer of " + context.info.name + " can hold (" +
-                          std::to_string(limits.maxTexelBufferElements) + ")");
-    }
-    if (d.push_constants.size() * 4 > max_push_bytes)
-      throw VulkanError("dispatch '" + label(d) + "' has over 128 bytes of push constants");
-    // The variant's resources against the device's: a schedule made for another target
-    // (compile(graph, targets::nvidia)) can ask for more than this device has.
-    const ShaderInfo& shader = shader_info(d.shader);
-    const Target& device = context.info.target;
-    auto mismatch = [&](const std::string& what) {
-      return VulkanError("dispatch '" + label(d) + "' (" + std::string(shader.name) + ", made for target '" +
-                         std::string(schedule.target.name.view()) + "') " + what + " on " + context.info.name +
-                         "; compile the graph for this device (compile(graph, context.target())) or force the "
-                         "target within its limits (vkattn::within_limits_of(target, context.target()))");
-    };
-    if (d.local_size() > device.max_invocations)
-      throw mismatch("needs " + std::to_string(d.local_size()) + " invocations per workgroup, more than the " +
-                     std::to_string(device.max_invocations) + " allowed");
-    if (d.shared_bytes() > device.shared_memory_bytes)
-      throw mismatch("needs " + std::to_string(d.shared_bytes()) + " bytes of shared memory, more than the " +
-                     std::to_string(device.shared_memory_bytes) + " available");
-    if (shader.subgroup.arithmetic && !device.subgroup_arithmetic)
-      throw mismatch("uses subgroup arithmetic, which compute shaders cannot use");
-    if (shader.subgroup.shuffle && !device.subgroup_shuffle)
-      throw mismatch("uses subgroup shuffles, which compute shaders cannot use");
-    if (d.element == DType::f16 && !context.f16_storage_enabled)
-      throw VulkanError("dispatch '" + label(d) + "' reads and writes f16 tensors, but " + context.info.name +
-                        " has no 16-bit storage buffer access (storageBuffer16BitAccess); compile the graph with "
-                        "f32 values and without f16 storage");
   }
 
   VkBufferView texel_view(const TensorSlot& slot, bool vec4) {
@@ -410,19 +366,19 @@ struct Executable::State {
 
 namespace {
 
-// The schedule may come from a file or another program: it is checked before any buffer
-// is allocated for it.
-Schedule checked(Schedule schedule) {
+// The schedule may come from a file or another program: it is checked, and checked
+// against the device, before any buffer is allocated for it.
+Schedule checked(const Context::State& context, Schedule schedule) {
   check_schedule(schedule);
+  check_fits_device(context, schedule);
   return schedule;
 }
 
 }  // namespace
 
 Executable::Executable(Context& context, Schedule schedule, const TensorMap& weights, const ExecutableOptions& options)
-    : state_(std::make_unique<State>(context.state(), checked(std::move(schedule)), options)) {
+    : state_(std::make_unique<State>(context.state(), checked(context.state(), std::move(schedule)), options)) {
   State& s = *state_;
-  for (const Dispatch& d : s.schedule.dispatches) s.check_limits(d);
   s.find_padding_bounds();
   s.upload_all(SlotRole::weight, weights);
   s.create_layouts();
@@ -435,6 +391,7 @@ Executable::~Executable() = default;
 
 TensorMap Executable::run(const TensorMap& inputs) {
   State& s = *state_;
+  if (!s.context.device) throw VulkanError("the executable's Context was closed; make a new Context and Executable");
   s.check_padding_lengths(inputs);
   s.upload_all(SlotRole::input, inputs);
   check(vkResetFences(s.context.device, 1, &s.fence), "vkResetFences");

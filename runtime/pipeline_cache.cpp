@@ -62,7 +62,8 @@ PipelineCache::PipelineCache(Context::State& context) : context_(context) {
 }
 
 PipelineCache::~PipelineCache() {
-  if (cache_) vkDestroyPipelineCache(context_.device, cache_, nullptr);
+  // A closed context has destroyed the device, and with it this cache.
+  if (cache_ && context_.device) vkDestroyPipelineCache(context_.device, cache_, nullptr);
 }
 
 void PipelineCache::save() const {

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
+#include <vkattn/host_memory.hpp>
 #include <vkattn/reference.hpp>
 #include <vkattn/vkattn.hpp>
 
@@ -189,4 +190,20 @@ TEST_CASE("normalised_error is relative, ignores matching infinities and flags u
   device.values[2] = inf;
   CHECK(std::isnan(va::normalised_error(device, reference)));
   CHECK(std::isnan(va::normalised_error(tensor({2}, {1, 2}), tensor({1, 2}, {1, 2}))));
+}
+
+TEST_CASE("random tensors and the reference are checked against host memory before they are made") {
+  // 2^40 weights are 8 TiB of doubles: refused by name before any allocation.
+  va::Graph g{"huge"};
+  auto x = g.input("x", {1, 4, 1048576});
+  g.output("y", va::matmul(x, g.weight("proj.weight", {1048576, 1048576}), va::Transpose::b));
+  REQUIRE(va::available_host_bytes() > 0);
+  CHECK_THROWS_AS(va::random_bindings(g, 1), va::HostMemoryError);
+  CHECK_THROWS_WITH(va::random_bindings(g, 1), Catch::Contains("weight 'proj.weight' [1048576, 1048576]") &&
+                                                   Catch::Contains("of host memory, more than the") &&
+                                                   Catch::Contains("available (MemAvailable"));
+  CHECK_THROWS_WITH(va::run_reference(g, {}), Catch::Contains("the CPU reference of 'huge'") &&
+                                                  Catch::Contains("of host memory"));
+  CHECK(va::byte_size_text(3) == "3 bytes");
+  CHECK(va::byte_size_text(std::uint64_t(3) << 30) == "3.0 GiB");
 }

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <vkattn/reference.hpp>
 #include <vkattn/runtime.hpp>
 #include <vkattn/tensor_files.hpp>
@@ -12,15 +13,17 @@
 
 namespace vkattn::testing {
 
-// One validated context per test binary; every test checks that it stayed silent.
-inline Context& validated_context() {
-  static Context context([] {
-    ContextOptions options;
-    options.validation = true;
-    options.synchronization_validation = true;
-    return options;
-  }());
+// One validated context per test binary; every test checks that it stayed silent, and
+// vulkan_catch_main.cpp closes it after the last test and fails on what teardown reports.
+inline std::unique_ptr<Context>& shared_validated_context() {
+  static std::unique_ptr<Context> context;
   return context;
+}
+
+inline Context& validated_context() {
+  std::unique_ptr<Context>& context = shared_validated_context();
+  if (!context) context = std::make_unique<Context>(ContextOptions{.validation = true, .synchronization_validation = true});
+  return *context;
 }
 
 inline void require_no_validation_messages() {

@@ -55,6 +55,7 @@ int run_bench(const std::vector<std::string>& raw) {
   const double flops = fuse ? schedule.total_flops() : compile(graph, target, CompileOptions{.f16_storage = options.f16_storage}).total_flops();
   if (!context.device().timestamps)
     throw std::runtime_error(context.device().name + " has no timestamp queries on its compute queue; cannot bench");
+  context.check_fits(schedule);  // before host memory goes to inputs and weights
   TensorMap bindings = random_bindings(graph, 1);
   Executable executable(context, schedule, bindings);
   executable.run(bindings);  // warm-up

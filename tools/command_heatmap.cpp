@@ -118,10 +118,11 @@ int run_heatmap(const std::vector<std::string>& raw) {
   const std::string output_name = "heatmap." + probs_name;
   graph.output(output_name, graph.find(probs_name));
   if (graph.failed()) throw std::runtime_error(std::string(graph.error()));
-  TensorMap bindings = graph_bindings(graph, args, std::cerr);
   std::unique_ptr<Context> opened = open_context(args);
   Context& context = *opened;
   Schedule schedule = compile(graph, context.target());
+  context.check_fits(schedule);  // before host memory goes to inputs and weights
+  TensorMap bindings = graph_bindings(graph, args, std::cerr);
   Executable executable(context, schedule, bindings);
   const Tensor probabilities = executable.run(bindings).at(output_name);
   check_validation(context);

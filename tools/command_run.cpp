@@ -83,7 +83,6 @@ int run_run(const std::vector<std::string>& raw) {
     if (!known) throw UsageError("--output " + a.name + ": the graph has no output '" + a.name + "' (its outputs: " + list + ")");
     outputs.push_back(a);
   }
-  TensorMap bindings = graph_bindings(graph, args, std::cerr);
   const CompileOptions options = compile_options(args);
   const bool fuse = options.fuse;
   const std::string output_dtype = args.text("--output-dtype", "");
@@ -92,6 +91,8 @@ int run_run(const std::vector<std::string>& raw) {
   std::unique_ptr<Context> opened = open_context(args);
   Context& context = *opened;
   Schedule schedule = compile(graph, target_for(args, context), options);
+  context.check_fits(schedule);  // before host memory goes to inputs and weights
+  TensorMap bindings = graph_bindings(graph, args, std::cerr);
   Executable executable(context, schedule, bindings);
   TensorMap results = executable.run(bindings);
   check_validation(context);

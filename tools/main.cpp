@@ -1,6 +1,7 @@
 // vkattn: compile and run attention graphs from the command line.
 #include <cstring>
 #include <iostream>
+#include <new>
 
 #include <vkattn/vkattn.hpp>
 
@@ -86,6 +87,10 @@ int main(int argc, char** argv) {
     // The mistake and where the options are, not the whole help.
     std::cerr << "vkattn " << c->name << ": " << e.what() << "\n(see 'vkattn " << c->name << " --help')\n";
     return 2;
+  } catch (const std::bad_alloc&) {
+    // Sizes are checked against host memory before large allocations; this is the rest.
+    std::cerr << "vkattn " << c->name << ": out of host memory (an allocation failed); make the graph smaller\n";
+    return 1;
   } catch (const std::exception& e) {
     std::cerr << "vkattn " << c->name << ": " << e.what() << "\n";
     return 1;

@@ -100,7 +100,7 @@ constexpr Schedule compile_graph_fn() {
 // (see freeze()).
 template <auto GraphFn, const Target& TargetRef = targets::generic, bool Fuse = true>
 consteval auto compile() {
-  static_assert(graph_error<detail::error_text<GraphFn>()>::checked);
+  static_assert(detail::check_graph_error<detail::error_text<GraphFn>()>());
   constexpr std::array<std::size_t, 2> counts = [] {
     Schedule s = detail::compile_graph_fn<GraphFn, TargetRef, Fuse>();
     return std::array<std::size_t, 2>{s.slots.size(), s.dispatches.size()};

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "vkattn/graph.hpp"
+#include "vkattn/host_memory.hpp"
 #include "vkattn/tensor.hpp"
 
 namespace vkattn {
@@ -20,7 +21,8 @@ struct ReferenceResult {
 };
 
 // `bindings` supplies every input and weight by name, with the declared shape.
-// Throws BindingError naming a missing or mis-shaped tensor.
+// Throws BindingError naming a missing or mis-shaped tensor, and HostMemoryError when
+// the graph's values (all kept, 8 bytes each) would not fit in host memory.
 ReferenceResult run_reference(const Graph& graph, const TensorMap& bindings);
 
 // ||device - reference|| / ||reference|| over the elements where the reference is
@@ -30,7 +32,8 @@ double normalised_error(const Tensor& device, const Tensor& reference);
 
 // Random bindings for every input and weight of a graph, from a seed. i32 inputs
 // (padding lengths) get values in [1, the key length they mask]. LayerNorm gammas are
-// drawn near 1 so normalised values keep a useful scale.
+// drawn near 1 so normalised values keep a useful scale. Throws HostMemoryError, naming
+// the tensor, when the values (8 bytes each) would not fit in host memory.
 TensorMap random_bindings(const Graph& graph, std::uint64_t seed);
 
 }  // namespace vkattn

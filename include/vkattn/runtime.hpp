@@ -38,6 +38,7 @@ struct DeviceInfo {
   bool timestamps = false;          // the compute queue supports timestamp queries
   double timestamp_period_ns = 0;   // nanoseconds per timestamp tick
   std::uint64_t device_local_bytes = 0;
+  std::uint64_t max_allocation_bytes = 0;  // one allocation's limit (maxMemoryAllocationSize)
   // What the compiler knows of the device: vendor, subgroup sizes and operations,
   // shared memory, limits. compile(graph, info.target) tunes every kernel for it.
   Target target;
@@ -47,7 +48,7 @@ struct ContextOptions {
   // Which device: an index, or a case-insensitive part of its name. Empty: the
   // VKATTN_DEVICE environment variable, else the preferred device (discrete, then
   // integrated, then virtual, then CPU).
-  std::string device;
+  std::string device{};
   // Enables VK_LAYER_KHRONOS_validation and collects its messages (see
   // Context::validation_messages); an error if the layer is not installed.
   bool validation = false;
@@ -69,6 +70,16 @@ class Context {
   const DeviceInfo& device() const;
   // The device's target (device().target): compile(graph, context.target()).
   const Target& target() const;
+  // Throws VulkanError, naming the buffer or dispatch, the size and the limit, when the
+  // schedule cannot run on this device: memory beyond one allocation or the device-local
+  // heap, workgroup counts, binding ranges, shared memory, subgroup operations. An
+  // Executable checks this before allocating; call it to check before making inputs.
+  void check_fits(const Schedule& schedule) const;
+  // Destroys the device and the instance now, and returns the validation messages not
+  // yet cleared, those the teardown gave included (objects still alive, say). Every
+  // Executable of the context must be destroyed first; the context is unusable after.
+  // The destructor does the same and writes teardown messages to stderr.
+  std::vector<std::string> close();
   // Validation messages (warnings and errors) collected so far.
   std::vector<std::string> validation_messages() const;
   void clear_validation_messages();

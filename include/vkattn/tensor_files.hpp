@@ -2,6 +2,7 @@
 // Tensor files: NumPy .npy (one array) and safetensors (named tensors, as PyTorch's
 // safetensors.torch.save_file writes them). Values are read into double-precision
 // host tensors and written back in the requested element type.
+#include <span>
 #include <stdexcept>
 #include <string>
 
@@ -24,6 +25,8 @@ std::string_view file_element_name(FileElement type);
 // Reads a little-endian, C-order .npy file (format 1.0, 2.0 or 3.0). Floating arrays
 // become f32 tensors, or f16 for '<f2'; integer arrays become i32 tensors.
 Tensor read_npy(const std::string& path);
+// The same from bytes already in memory; `source` starts each error message.
+Tensor parse_npy(std::span<const char> bytes, const std::string& source);
 // Writes `tensor` as a .npy array of `element` (f16, f32 or f64).
 void write_npy(const std::string& path, const Tensor& tensor, FileElement element = FileElement::f32);
 
@@ -31,6 +34,7 @@ void write_npy(const std::string& path, const Tensor& tensor, FileElement elemen
 // known dtype, shape of non-negative sizes, offsets inside the data and matching the
 // shape, tensors not overlapping) before any value is read.
 TensorMap read_safetensors(const std::string& path);
+TensorMap parse_safetensors(std::span<const char> bytes, const std::string& source);
 // Writes tensors as safetensors: f16 tensors as F16, f32 as F32, i32 as I32, unless
 // `element` overrides the floating ones.
 void write_safetensors(const std::string& path, const TensorMap& tensors);

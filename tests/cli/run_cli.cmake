@@ -7,6 +7,11 @@ execute_process(COMMAND ${VKATTN} ${ARGS} RESULT_VARIABLE code OUTPUT_VARIABLE o
 if(NOT code EQUAL EXPECT_CODE)
   message(FATAL_ERROR "vkattn ${ARGS}: exit code ${code}, expected ${EXPECT_CODE}\nstdout:\n${out}\nstderr:\n${err}")
 endif()
+# Validation messages given while the Vulkan context is destroyed reach only stderr.
+string(FIND "${err}" "validation message while the Vulkan context was destroyed" at)
+if(NOT at EQUAL -1)
+  message(FATAL_ERROR "vkattn ${ARGS}: the validation layer reported at teardown\nstderr:\n${err}")
+endif()
 if(EXPECT_TEXT)
   string(FIND "${out}${err}" "${EXPECT_TEXT}" at)
   if(at EQUAL -1)

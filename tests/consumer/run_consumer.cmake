@@ -1,7 +1,8 @@
 # Installs the build into PREFIX, then builds and runs tests/consumer against it through
 # find_package(vkattn CONFIG) and through pkg-config; then builds the Debian package with
 # cpack and builds and runs the consumer against its unpacked contents.
-# -DBUILD_DIR= -DPREFIX= -DSOURCE_DIR= -DWORK_DIR= -DCXX=
+# -DBUILD_DIR= -DPREFIX= -DSOURCE_DIR= -DWORK_DIR= -DCXX= [-DEXTRA_FLAGS=] (the sanitizer
+# flags of a sanitizer build, which its installed static libraries need at link time)
 function(run)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
   if(NOT code EQUAL 0)
@@ -19,13 +20,15 @@ function(build_with_pkg_config pc_dir dir)
   endif()
   separate_arguments(flags UNIX_COMMAND "${flags}")
   file(MAKE_DIRECTORY ${dir})
-  run(${CXX} -O1 ${SOURCE_DIR}/main.cpp -o ${dir}/consumer ${flags})
+  run(${CXX} -O1 ${EXTRA_FLAGS} ${SOURCE_DIR}/main.cpp -o ${dir}/consumer ${flags})
   run(${dir}/consumer)
 endfunction()
 
 file(REMOVE_RECURSE ${PREFIX} ${WORK_DIR})
 run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${PREFIX})
-run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/cmake -DCMAKE_PREFIX_PATH=${PREFIX} -DCMAKE_BUILD_TYPE=Release)
+string(REPLACE ";" " " extra_flags "${EXTRA_FLAGS}")
+run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/cmake -DCMAKE_PREFIX_PATH=${PREFIX} -DCMAKE_BUILD_TYPE=Release
+    -DCMAKE_CXX_COMPILER=${CXX} "-DCMAKE_CXX_FLAGS=${extra_flags}" "-DCMAKE_EXE_LINKER_FLAGS=${extra_flags}")
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/cmake)
 run(${WORK_DIR}/cmake/consumer)
 # pkg-config, with the .pc file found in the prefix (it is relocatable).
