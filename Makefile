@@ -49,10 +49,10 @@ FUZZ_SECONDS ?= 60
 # after vkDestroyInstance unloads them: LeakSanitizer then names their frames, and the
 # suppressions (tests/sanitizers/lsan.supp) can match the layer's own leaks.
 VULKAN_PRELOAD = $(wildcard /usr/lib/*/libvulkan_lvp.so /usr/lib/*/libVkLayer_khronos_validation.so)
-SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
-                LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/lsan.supp:print_suppressions=0 \
-                UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-                LD_PRELOAD="$(VULKAN_PRELOAD)"
+FUZZ_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
+           LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/lsan.supp:print_suppressions=0 \
+           UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+SANITIZER_ENV = $(FUZZ_ENV) LD_PRELOAD="$(VULKAN_PRELOAD)"
 
 sanitize: deps
 	$(call install_missing,$(SANITIZE_PACKAGES))
@@ -60,11 +60,11 @@ sanitize: deps
 	      -DVKATTN_SANITIZE=address,undefined -DVKATTN_FUZZ=ON
 	cmake --build $(SANITIZE_DIR) -j $(JOBS)
 	$(SANITIZER_ENV) ctest --test-dir $(SANITIZE_DIR) --output-on-failure -j $(JOBS)
-	$(SANITIZER_ENV) fuzz/run_fuzzers.sh $(SANITIZE_DIR) $(FUZZ_SECONDS)
+	$(FUZZ_ENV) fuzz/run_fuzzers.sh $(SANITIZE_DIR) $(FUZZ_SECONDS)
 
 # Fuzzing alone, longer: make fuzz FUZZ_SECONDS=600 (after make sanitize has built it).
 fuzz:
-	$(SANITIZER_ENV) fuzz/run_fuzzers.sh $(SANITIZE_DIR) $(FUZZ_SECONDS)
+	$(FUZZ_ENV) fuzz/run_fuzzers.sh $(SANITIZE_DIR) $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(BUILD_DIR) $(SANITIZE_DIR)

@@ -13,6 +13,7 @@
 #include "cli_options.hpp"
 #include "device_context.hpp"
 #include "commands.hpp"
+#include "text_output.hpp"
 
 namespace vkattn::cli {
 
@@ -72,9 +73,7 @@ int run_bench(const std::vector<std::string>& raw) {
   check_validation(context);
   if (args.has("--trace")) {
     const std::string file = args.text("--trace", "");
-    std::ofstream out(file);
-    out << chrome_trace(context.device().name, schedule, measured) << "\n";
-    if (!out) throw std::runtime_error("--trace: cannot write " + file);
+    write_text_file("--trace", file, chrome_trace(context.device().name, schedule, measured) + "\n");
     std::cerr << "wrote the timeline of " << runs << " runs to " << file << "\n";
   }
   const double gflops = ms > 0 ? flops / (ms * 1e6) : 0.0;

@@ -13,6 +13,7 @@
 #include "cli_options.hpp"
 #include "device_context.hpp"
 #include "commands.hpp"
+#include "text_output.hpp"
 
 namespace vkattn::cli {
 
@@ -46,9 +47,9 @@ class PassDumper : public PassObserver {
     char prefix[8];
     std::snprintf(prefix, sizeof prefix, "%02d-", index);
     std::filesystem::path file = dir_ / (prefix + std::string(pass) + ".txt");
-    std::ofstream out(file);
-    out << "# after pass " << index << " of " << pass_names.size() << ": " << pass << "\n" << to_text(program);
-    if (!out) throw std::runtime_error("cannot write " + file.string());
+    write_text_file("--dump-passes", file.string(),
+                    "# after pass " + std::to_string(index) + " of " + std::to_string(pass_names.size()) + ": " +
+                        std::string(pass) + "\n" + to_text(program));
     written_.push_back(file.string());
   }
   const std::vector<std::string>& written() const { return written_; }

@@ -12,23 +12,31 @@
 #include "commands.hpp"
 #include "graph_bindings.hpp"
 #include "heatmap_svg.hpp"
+#include "text_output.hpp"
 
 namespace vkattn::cli {
 
 const char* heatmap_help =
-    "usage: vkattn heatmap GRAPH --head H --out FILE.svg [--batch B] [--attention NAME]\n"
-    "                      [--tokens a,b,...] [--key-tokens a,b,...] [--weights FILE.safetensors]\n"
-    "                      [--input NAME=FILE.npy]... [--seed N] [--device SEL] [sizes]\n"
+    "usage: vkattn heatmap GRAPH --head H|all --out FILE.svg [--batch B] [--attention NAME]\n"
+    "                      [--scale log|linear] [--tokens a,b,...] [--key-tokens a,b,...]\n"
+    "                      [--weights FILE.safetensors] [--input NAME=FILE.npy]... [--seed N]\n"
+    "                      [--device SEL] [sizes]\n"
     "Runs GRAPH on a Vulkan device with the attention probabilities of one attention\n"
-    "kept as an output, and draws head H of batch element B: row i, column j is how much\n"
-    "query i attends to key j (softmax over each row; masked keys are 0).\n"
-    "  --head H            the head to draw (0-based)\n"
+    "kept as an output, and draws one head (or every head, as a grid) of batch element B:\n"
+    "row i, column j is how much query i attends to key j (softmax over each row).\n"
+    "  --head H|all        the head to draw (0-based), or all heads side by side\n"
     "  --out FILE.svg      where to write the SVG\n"
     "  --batch B           the batch element (0); for a preset the batch holds B+1 sequences\n"
     "  --attention NAME    which softmax: its value name (default: the first in the graph,\n"
     "                      e.g. self_attn.probs; the listing of --unfused shows them all)\n"
+    "  --scale log|linear  colour scale, shared by all heads and stated in the legend: log\n"
+    "                      (default) spans the 3 decades below the largest weight, so wide\n"
+    "                      rows keep their structure; linear runs from 0 to the largest.\n"
+    "                      Weights of exactly 0 (masked keys) have their own colour\n"
     "  --tokens a,b,...    labels of the queries (and of the keys when they are as many)\n"
-    "  --key-tokens a,...  labels of the keys (cross-attention)\n";
+    "  --key-tokens a,...  labels of the keys (cross-attention)\n"
+    "Maps up to 64 x 64 are vector cells with a tooltip each; larger ones (up to 2048 per\n"
+    "side) are embedded as a PNG, so the file stays small.\n";
 
 namespace {
 
@@ -45,12 +53,16 @@ std::vector<std::string> split_tokens(const std::string& text) {
 
 int run_heatmap(const std::vector<std::string>& raw) {
   std::vector<std::string> valued = binding_flags;
-  valued.insert(valued.end(), {"--head", "--out", "--attention", "--tokens", "--key-tokens", "--device"});
+  valued.insert(valued.end(), {"--head", "--out", "--attention", "--tokens", "--key-tokens", "--device", "--scale"});
   valued = with_graph_flags(valued);
   Arguments args(raw, valued, with_graph_switches({}));
-  if (!args.has("--head")) throw UsageError("--head H is required");
+  if (!args.has("--head")) throw UsageError("--head H (or --head all) is required");
   if (!args.has("--out")) throw UsageError("--out FILE.svg is required");
-  const std::int64_t head = args.integer("--head", 0, 0);
+  const bool all_heads = args.text("--head", "") == "all";
+  const std::int64_t head = all_heads ? 0 : args.integer("--head", 0, 0);
+  const std::string scale_text = args.text("--scale", "log");
+  if (scale_text != "log" && scale_text != "linear")
+    throw UsageError("--scale is log or linear, not '" + scale_text + "'");
   const std::int64_t batch = args.integer("--batch", 0, 0);
   const std::string out_file = args.text("--out", "");
 
@@ -93,13 +105,14 @@ int run_heatmap(const std::vector<std::string>& raw) {
     throw UsageError("--batch " + std::to_string(batch) + ": '" + probs_name + "' has batch elements 0 to " +
                      std::to_string(shape[0] - 1));
   const std::size_t rows = std::size_t(shape[2]), columns = std::size_t(shape[3]);
-  if (rows > 512 || columns > 512)
+  if (rows > 2048 || columns > 2048)
     throw UsageError("a " + std::to_string(rows) + " x " + std::to_string(columns) +
-                     " heatmap is too large to draw (at most 512 per side); choose a shorter --seq");
+                     " heatmap is too large to draw (at most 2048 per side); choose a shorter --seq");
 
   Heatmap map;
   map.rows = rows;
   map.columns = columns;
+  map.scale = scale_text == "log" ? HeatmapScale::log : HeatmapScale::linear;
   if (args.has("--tokens")) {
     map.row_labels = split_tokens(args.text("--tokens", ""));
     if (map.row_labels.size() != rows)
@@ -127,16 +140,20 @@ int run_heatmap(const std::vector<std::string>& raw) {
   const Tensor probabilities = executable.run(bindings).at(output_name);
   check_validation(context);
 
-  const std::size_t base = (std::size_t(batch) * std::size_t(shape[1]) + std::size_t(head)) * rows * columns;
-  map.weights.assign(probabilities.values.begin() + std::ptrdiff_t(base),
-                     probabilities.values.begin() + std::ptrdiff_t(base + rows * columns));
-  map.title = std::string(graph.name()) + ": " + probs_name + ", head " + std::to_string(head) + ", batch " +
-              std::to_string(batch);
-  std::ofstream out(out_file);
-  out << heatmap_svg(map);
-  if (!out) throw std::runtime_error("--out: cannot write " + out_file);
-  std::cout << "wrote " << out_file << ": " << rows << " queries x " << columns << " keys of " << probs_name
-            << ", head " << head << ", batch " << batch << " (" << context.device().name << ")\n";
+  const std::int64_t first = all_heads ? 0 : head, last = all_heads ? shape[1] - 1 : head;
+  for (std::int64_t h = first; h <= last; ++h) {
+    const std::size_t base = (std::size_t(batch) * std::size_t(shape[1]) + std::size_t(h)) * rows * columns;
+    map.panels.push_back({"head " + std::to_string(h),
+                          {probabilities.values.begin() + std::ptrdiff_t(base),
+                           probabilities.values.begin() + std::ptrdiff_t(base + rows * columns)}});
+  }
+  const std::string heads_text = all_heads ? "all " + std::to_string(shape[1]) + " heads" : "head " + std::to_string(head);
+  map.title = std::string(graph.name()) + ": " + probs_name + ", " + heads_text + ", batch " + std::to_string(batch);
+  write_text_file("--out", out_file, heatmap_svg(map));
+  std::cout << "wrote " << out_file << ": " << rows << " queries x " << columns << " keys of " << probs_name << ", "
+            << heads_text << ", batch " << batch << ", " << scale_text << " scale"
+            << (rows * columns > heatmap_vector_cells ? ", as a raster" : "") << " (" << context.device().name
+            << ")\n";
   return 0;
 }
 
