@@ -183,6 +183,18 @@ TEST_CASE("a schedule larger than the device can hold is refused before anything
   va::testing::require_no_validation_messages();
 }
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define VKATTN_HAS_ADDRESS_SANITIZER 1
+#endif
+#endif
+#ifndef VKATTN_HAS_ADDRESS_SANITIZER
+#define VKATTN_HAS_ADDRESS_SANITIZER 0
+#endif
+#if VKATTN_HAS_ADDRESS_SANITIZER || defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#endif
+
 namespace {
 double resident_mib() {
   std::ifstream statm("/proc/self/statm");
@@ -204,7 +216,13 @@ TEST_CASE("an executable destroyed without a later run gives its driver memory b
   for (int i = 0; i < 30; ++i) va::Executable unused(context, schedule, bindings);
   const double growth = resident_mib() - before;
   INFO("resident memory grew " << growth << " MiB over 30 executables");
+#if defined(__SANITIZE_ADDRESS__) || VKATTN_HAS_ADDRESS_SANITIZER
+  // AddressSanitizer keeps freed memory in quarantine (256 MiB), so resident memory
+  // cannot show what the driver gave back; the ordinary build checks it.
+  WARN("resident memory is not checked under AddressSanitizer (" << growth << " MiB)");
+#else
   CHECK(growth < 48);
+#endif
   va::testing::require_no_validation_messages();
 }
 
@@ -213,7 +231,15 @@ TEST_CASE("validation messages of the context's teardown are collected and retur
   va::Context context(va::ContextOptions{.validation = true, .synchronization_validation = true});
   va::Graph g = small_graph();
   va::TensorMap bindings = va::random_bindings(g, 5);
-  auto executable = std::make_unique<va::Executable>(context, va::compile(g, context.target()), bindings);
+  std::unique_ptr<va::Executable> executable;
+  {
+#if VKATTN_HAS_ADDRESS_SANITIZER || defined(__SANITIZE_ADDRESS__)
+    // The driver cannot free what a device destroyed under live objects held; that
+    // leak is this test's premise, not a defect.
+    __lsan::ScopedDisabler leaks_are_the_point;
+#endif
+    executable = std::make_unique<va::Executable>(context, va::compile(g, context.target()), bindings);
+  }
   executable->run(bindings);
   CHECK(context.validation_messages().empty());
   const std::vector<std::string> messages = context.close();
