@@ -55,7 +55,7 @@ std::string to_text(const Program& p) {
     if (step.kind == StepKind::gemm) {
       out << (step.transpose_b ? " b transposed" : "");
       if (step.alpha != 1.0) out << " alpha " << step.alpha;
-      if (step.activation != EpilogueActivation::none) out << (step.activation == EpilogueActivation::relu ? " relu" : " gelu");
+      if (step.activation != Activation::none) out << " " << activation_name(step.activation);
     }
     if (step.kind == StepKind::flash_attention) {
       out << " scale " << step.scale << " masks";

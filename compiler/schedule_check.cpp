@@ -151,12 +151,12 @@ class Checker {
         inside(d, 1, extent(p.q_offset, p.q_batch, p.q_head, p.q_row, p.heads, p.sq, c.HEAD_DIM), where, "Q");
         inside(d, 2, extent(p.k_offset, p.k_batch, p.k_head, p.k_row, kv_heads, p.sk, c.HEAD_DIM), where, "K");
         inside(d, 3, extent(p.v_offset, p.v_batch, p.v_head, p.v_row, kv_heads, p.sk, c.VALUE_DIM), where, "V");
-        if ((c.MASKS & VKATTN_MASK_PADDING) != 0) inside(d, 4, batch, where, "the lengths");
+        if ((c.MASKS & std::uint32_t(Mask::padding)) != 0) inside(d, 4, batch, where, "the lengths");
         auto mask = [&](int binding, Wide b, Wide h, Wide r, Wide k, const char* what) {
           inside(d, binding, (batch - 1) * b + Wide(p.heads - 1) * h + Wide(p.sq - 1) * r + Wide(p.sk - 1) * k + 1, where, what);
         };
-        if ((c.MASKS & VKATTN_MASK_BOOLEAN) != 0) mask(5, p.bm_batch, p.bm_head, p.bm_row, p.bm_key, "the boolean mask");
-        if ((c.MASKS & VKATTN_MASK_ADDITIVE) != 0) mask(6, p.am_batch, p.am_head, p.am_row, p.am_key, "the additive mask");
+        if ((c.MASKS & std::uint32_t(Mask::boolean)) != 0) mask(5, p.bm_batch, p.bm_head, p.bm_row, p.bm_key, "the boolean mask");
+        if ((c.MASKS & std::uint32_t(Mask::additive)) != 0) mask(6, p.am_batch, p.am_head, p.am_row, p.am_key, "the additive mask");
         if (d.shader == Shader::flash_attention_tiled && c.SPLIT == 1) {
           if (p.keys_per_split == 0) fail(where + " keys_per_split", "is 0 in the split form");
           const Wide splits = (Wide(p.sk) + p.keys_per_split - 1) / p.keys_per_split;
@@ -203,11 +203,16 @@ class Checker {
           inside(d, 1, total, where, "the scores");
           const auto p = push_of<Shader::mask>(push);
           const auto kind = constants_of<Shader::mask>(spec).KIND;
-          if (kind == 2) {
+          bool known = false;
+#define VKATTN_KNOWN_MASK(name, NAME, bit, op) known = known || kind == bit;
+          VKATTN_MASK_KINDS(VKATTN_KNOWN_MASK)
+#undef VKATTN_KNOWN_MASK
+          if (!known) fail(where + " specialization KIND", "is " + std::to_string(kind) + ", not one mask bit");
+          if (kind == std::uint32_t(Mask::padding)) {
             if (p.per_batch == 0) fail(where + " per_batch", "is 0");
             inside(d, 2, (total - 1) / p.per_batch + 1, where, "the lengths");
           }
-          if (kind >= 3) {
+          if (kind == std::uint32_t(Mask::boolean) || kind == std::uint32_t(Mask::additive)) {
             if (p.keys == 0 || p.d1 == 0 || p.d2 == 0) fail(where + " dims", "has a zero dimension");
             const Wide d0 = total / (Wide(p.keys) * p.d1 * p.d2);
             inside(d, 2, (d0 - 1) * p.m_stride0 + Wide(p.d1 - 1) * p.m_stride1 + Wide(p.d2 - 1) * p.m_stride2 +

@@ -147,6 +147,11 @@ def main():
     write("schedule_json", "slot_offset_beyond_arena.json", changed(schedule, slot_offset), "reproducers")
     write("schedule_json", "output_larger_than_slot.json", changed(schedule, output_shape), "reproducers")
     write("schedule_json", "dispatch_without_binding_0.json", changed(schedule, no_binding_0), "reproducers")
+    def unknown_mask_kind(d):  # not one mask bit: mask.comp would read a mask that is not bound
+        mask = next(x for x in d["dispatches"] if x["shader"] == "mask")
+        mask["specialization"][1] = 32
+    write("schedule_json", "unknown_mask_kind.json",
+          changed(emit(presets["mha"] + ["--unfused", "--emit", "json"]), unknown_mask_kind), "reproducers")
     write("schedule_json", "number_out_of_range.json",
           compact(schedule).replace(b'"version":2', b'"version":1e999', 1), "reproducers")
     write("schedule_json", "float_count.json",

@@ -286,10 +286,10 @@ struct Executable::State {
       const std::span<const std::uint32_t> push(d.push_constants.data(), d.push_constants.size());
       const std::span<const std::uint32_t> spec(d.specialization.data(), d.specialization.size());
       if (d.kernel == Kernel::flash_attention &&
-          (constants_of<Shader::flash_attention_tiled>(spec).MASKS & VKATTN_MASK_PADDING) != 0) {
+          (constants_of<Shader::flash_attention_tiled>(spec).MASKS & std::uint32_t(Mask::padding)) != 0) {
         binding = 4;  // both attention forms share their leading constants and push block
         keys = push_of<Shader::flash_attention_tiled>(push).sk;
-      } else if (d.shader == Shader::mask && constants_of<Shader::mask>(spec).KIND == 2) {
+      } else if (d.shader == Shader::mask && constants_of<Shader::mask>(spec).KIND == std::uint32_t(Mask::padding)) {
         binding = 2;
         keys = push_of<Shader::mask>(push).keys;
       }

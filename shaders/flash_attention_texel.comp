@@ -6,12 +6,13 @@
 //   O[b, h, i, :] = sum_j softmax_j(s_ij) V[b, h / kv_group, j, :]
 //   s_ij = scale * dot(Q[b, h, i, :], K[b, h / kv_group, j, :]) (+ additive[b, h, i, j])
 //          and -inf where a mask hides key j from query i:
-//   causal (MASKS & 1):   j > i + shift
-//   window (MASKS & 2):   |i + shift - j| >= window
-//   padding (MASKS & 4):  j >= lengths[b]
-//   boolean (MASKS & 8):  boolean[b, h, i, j] == 0
-//   additive (MASKS & 16) adds its value; shift = Sk - Sq when ALIGN = 1 (bottom
-//   right), else 0. A row whose every key is hidden is all zeros.
+//   causal (MASKS & CAUSAL):   j > i + shift
+//   window (MASKS & WINDOW):   |i + shift - j| >= window
+//   padding (MASKS & PADDING): j >= lengths[b]
+//   boolean (MASKS & BOOLEAN): boolean[b, h, i, j] == 0
+//   additive (MASKS & ADDITIVE) adds its value; shift = Sk - Sq when ALIGN = 1 (bottom
+//   right), else 0. A row whose every key is hidden is all zeros. The bits are
+//   VKATTN_MASK_* (kernels/encodings.h).
 // Online softmax (in base 2, with log2(e) folded into the scale): keys go in blocks of
 // 8; per row it keeps the running maximum m, the running sum l of exp2(s - m) and the
 // unnormalised output o, rescaled by exp2(m_old - m_new) when the maximum grows, so the

@@ -5,7 +5,7 @@
 // Batched matrix product with a fused epilogue, f32 in and out, f32 accumulation:
 //   C[z, m, n] = act(alpha * sum_k A[z, m, k] * B'[z, k, n] + bias[n]) + R[z, m, n]
 //   B'[z, k, n] = B[z, n, k] (TRANSPOSE_B = 1, a [out, in] weight) or B[z, k, n]
-//   act = identity (ACTIVATION 0), relu (1) or gelu (2); bias when HAS_BIAS, the
+//   act = identity, relu or gelu (ACTIVATION, a VKATTN_ACTIVATION_*); bias when HAS_BIAS, the
 //   residual R when HAS_RESIDUAL.
 // A and B are read through texel buffers at any offset and row stride (lda, ldb), with
 // batch z = outer * inner_count + inner starting at outer * x_outer + inner * x_inner
@@ -87,8 +87,8 @@ void main() {
       if (n >= p.N) break;
       float v = p.alpha * acc[2 * r + j / 4u][j % 4u];
       if (HAS_BIAS == 1u) v += float(bias[n]);
-      if (ACTIVATION == 1u) v = max(v, 0.0);
-      if (ACTIVATION == 2u) v = gelu(v);
+      if (ACTIVATION == VKATTN_ACTIVATION_RELU) v = max(v, 0.0);
+      if (ACTIVATION == VKATTN_ACTIVATION_GELU) v = gelu(v);
       uint index = c_base + m * p.N + n;
       if (HAS_RESIDUAL == 1u) v += float(residual[index]);
       c[index] = STORE(v);

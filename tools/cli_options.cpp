@@ -115,8 +115,10 @@ Graph load_graph(const Arguments& args) {
     throw UsageError("--heads " + std::to_string(o.heads) + " is not a multiple of --kv-heads " +
                      std::to_string(o.kv_heads) + "; each key/value head serves an equal share of query heads");
   const std::string activation = args.text("--activation", "relu");
-  if (activation == "gelu") o.activation = Activation::gelu;
-  else if (activation != "relu") throw UsageError("--activation is relu or gelu, not '" + activation + "'");
+  const std::optional<Activation> parsed = activation_from_name(activation);
+  if (!parsed || *parsed == Activation::none)
+    throw UsageError("--activation is " + activation_choices() + ", not '" + activation + "'");
+  o.activation = *parsed;
   std::string mask = args.text("--mask", "none");
   if (mask == "none") o.mask = Mask::none;
   else if (mask == "causal") o.mask = Mask::causal;

@@ -11,55 +11,82 @@
 
 namespace vkattn {
 
-enum class Op : std::uint8_t {
-  input,                // a tensor supplied at run time, by name
-  weight,               // a parameter bound by name when the graph is loaded
-  output,               // marks its operand as a named graph output
-  matmul,               // a[..., M, K] x b[..., K, N] (or b[..., N, K] with transpose_b)
-  add,                  // elementwise a + b with numpy broadcasting
-  scale,                // x * factor
-  split_heads,          // [B, S, H*D] -> [B, H, S, D]
-  merge_heads,          // [B, H, S, D] -> [B, S, H*D]
-  repeat_heads,         // [B, H, S, D] -> [B, H*r, S, D]; output head h reads head h / r
-  permute,              // reorders dimensions
-  causal_mask,          // scores[..., i, j] = -inf where key j is after query i
-  padding_mask,         // scores[b, ..., j] = -inf where j >= lengths[b]
-  boolean_mask,         // scores = -inf where mask == 0 (mask broadcasts to scores)
-  additive_mask,        // scores + mask (mask broadcasts to scores)
-  sliding_window_mask,  // scores[..., i, j] = -inf where |i - j| >= window
-  softmax,              // over the last axis; a row of only -inf gives zeros
-  layer_norm,           // over the last axis, population variance
-  gelu,                 // x * Phi(x), the exact (erf) form
-  relu,                 // max(x, 0)
+// Every primitive op, once: its name (in the DSL, listings and graph JSON), its
+// operand count, its group and what it computes. The enum, op_count, op_name,
+// op_arity and op_group are generated from this list; the exhaustive tables elsewhere
+// (infer.hpp's shape rules, the reference, lowering) switch over Op without a default,
+// so a new op fails the build (-Wswitch, warnings are errors) until each handles it.
+#define VKATTN_OPS(X)                                                                                   \
+  X(input, 0, source, "a tensor supplied at run time, by name")                                          \
+  X(weight, 0, source, "a parameter bound by name when the graph is loaded")                             \
+  X(output, 1, marker, "marks its operand as a named graph output")                                      \
+  X(matmul, 2, contraction, "a[..., M, K] x b[..., K, N] (or b[..., N, K] with transpose_b)")            \
+  X(add, 2, elementwise, "elementwise a + b with numpy broadcasting")                                    \
+  X(scale, 1, elementwise, "x * factor")                                                                 \
+  X(split_heads, 1, layout, "[B, S, H*D] -> [B, H, S, D]")                                               \
+  X(merge_heads, 1, layout, "[B, H, S, D] -> [B, S, H*D]")                                               \
+  X(repeat_heads, 1, layout, "[B, H, S, D] -> [B, H*r, S, D]; output head h reads head h / r")           \
+  X(permute, 1, layout, "reorders dimensions")                                                           \
+  X(causal_mask, 1, mask, "scores[..., i, j] = -inf where key j is after query i")                      \
+  X(padding_mask, 2, mask, "scores[b, ..., j] = -inf where j >= lengths[b]")                             \
+  X(boolean_mask, 2, mask, "scores = -inf where mask == 0 (mask broadcasts to scores)")                  \
+  X(additive_mask, 2, mask, "scores + mask (mask broadcasts to scores)")                                 \
+  X(sliding_window_mask, 1, mask, "scores[..., i, j] = -inf where |i - j| >= window")                    \
+  X(softmax, 1, normalisation, "over the last axis; a row of only -inf gives zeros")                     \
+  X(layer_norm, 3, normalisation, "over the last axis, population variance")                             \
+  X(gelu, 1, activation, "x * Phi(x), the exact (erf) form")                                             \
+  X(relu, 1, activation, "max(x, 0)")
+
+// Named groups of ops, used by the passes instead of retyped case lists.
+enum class OpGroup : std::uint8_t {
+  source,         // input, weight: no operands
+  marker,         // output
+  contraction,    // matmul
+  elementwise,    // add, scale
+  layout,         // moves elements only: split, merge and repeat heads, permute
+  mask,           // -inf (or an added bias) on attention scores
+  normalisation,  // over the last axis: softmax, layer_norm
+  activation,     // elementwise nonlinearity: gelu, relu
 };
 
-inline constexpr int op_count = int(Op::relu) + 1;
+enum class Op : std::uint8_t {
+#define VKATTN_OP_ENUMERATOR(name, arity, group, doc) name,
+  VKATTN_OPS(VKATTN_OP_ENUMERATOR)
+#undef VKATTN_OP_ENUMERATOR
+};
+
+struct OpInfo {
+  std::string_view name;
+  int arity;
+  OpGroup group;
+  std::string_view doc;
+};
+
+#define VKATTN_OP_COUNT(name, arity, group, doc) +1
+inline constexpr int op_count = 0 VKATTN_OPS(VKATTN_OP_COUNT);
+#undef VKATTN_OP_COUNT
 inline constexpr int max_inputs = 3;
 
-constexpr std::string_view op_name(Op op) {
-  switch (op) {
-    case Op::input: return "input";
-    case Op::weight: return "weight";
-    case Op::output: return "output";
-    case Op::matmul: return "matmul";
-    case Op::add: return "add";
-    case Op::scale: return "scale";
-    case Op::split_heads: return "split_heads";
-    case Op::merge_heads: return "merge_heads";
-    case Op::repeat_heads: return "repeat_heads";
-    case Op::permute: return "permute";
-    case Op::causal_mask: return "causal_mask";
-    case Op::padding_mask: return "padding_mask";
-    case Op::boolean_mask: return "boolean_mask";
-    case Op::additive_mask: return "additive_mask";
-    case Op::sliding_window_mask: return "sliding_window_mask";
-    case Op::softmax: return "softmax";
-    case Op::layer_norm: return "layer_norm";
-    case Op::gelu: return "gelu";
-    case Op::relu: return "relu";
-  }
-  return "?";
-}
+inline constexpr std::array<OpInfo, op_count> op_table{{
+#define VKATTN_OP_INFO(name, arity, group, doc) {#name, arity, OpGroup::group, doc},
+    VKATTN_OPS(VKATTN_OP_INFO)
+#undef VKATTN_OP_INFO
+}};
+
+constexpr const OpInfo& op_info(Op op) { return op_table[std::size_t(op)]; }
+constexpr std::string_view op_name(Op op) { return op_info(op).name; }
+// Number of operands each op takes.
+// (Never above max_inputs, by the static_assert below; the bound is written out so the
+// optimiser knows it when operand arrays are indexed by it.)
+constexpr int op_arity(Op op) { return op_info(op).arity < max_inputs ? op_info(op).arity : max_inputs; }
+constexpr OpGroup op_group(Op op) { return op_info(op).group; }
+constexpr bool in_group(Op op, OpGroup group) { return op_group(op) == group; }
+
+static_assert([] {
+  for (const OpInfo& info : op_table)
+    if (info.arity < 0 || info.arity > max_inputs) return false;
+  return true;
+}(), "an op takes more operands than a node holds (max_inputs)");
 
 // Whether `name` is one the graph generated ("<op>_<index>", e.g. "matmul_3") rather
 // than one the user gave.
@@ -71,21 +98,6 @@ constexpr bool is_generated_name(std::string_view name) {
   for (int op = 0; op < op_count; ++op)
     if (op_name(Op(op)) == name.substr(0, underscore)) return true;
   return false;
-}
-
-// Number of operands each op takes.
-constexpr int op_arity(Op op) {
-  switch (op) {
-    case Op::input:
-    case Op::weight: return 0;
-    case Op::matmul:
-    case Op::add:
-    case Op::padding_mask:
-    case Op::boolean_mask:
-    case Op::additive_mask: return 2;
-    case Op::layer_norm: return 3;
-    default: return 1;
-  }
 }
 
 // How a causal or sliding-window mask lines up queries with keys when the query

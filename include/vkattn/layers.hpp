@@ -9,23 +9,16 @@
 // "multihead_attn", "linear1", "linear2", "norm1".."norm3".
 #include <string_view>
 
+#include "vkattn/kernels/encodings.h"
 #include "vkattn/ops.hpp"
 
 namespace vkattn {
 
-// Mask kinds, combinable: Mask::causal | Mask::padding.
-enum class Mask : std::uint8_t {
-  none = 0,
-  causal = 1,
-  padding = 2,         // needs AttentionOptions::lengths
-  boolean = 4,         // needs AttentionOptions::mask_values (nonzero = attend)
-  additive = 8,        // needs AttentionOptions::mask_values (added to the scores)
-  sliding_window = 16, // needs AttentionOptions::window
-};
-constexpr Mask operator|(Mask a, Mask b) { return Mask(std::uint8_t(a) | std::uint8_t(b)); }
-constexpr bool has(Mask set, Mask kind) { return (std::uint8_t(set) & std::uint8_t(kind)) != 0; }
-
-enum class Activation : std::uint8_t { relu, gelu };
+// Mask (none, causal, sliding_window, padding, boolean, additive; combinable with |) and
+// Activation (none, relu, gelu) come from kernels/encodings.h, shared with the shaders.
+// Mask::padding needs AttentionOptions::lengths, Mask::boolean and Mask::additive
+// AttentionOptions::mask_values (nonzero = attend / added to the scores),
+// Mask::sliding_window AttentionOptions::window.
 
 struct AttentionOptions {
   std::int64_t heads = 1;
@@ -222,7 +215,13 @@ constexpr Value multi_head_attention(Graph& g, Value query, Value key, Value val
 constexpr Value feed_forward(Graph& g, Value x, const FeedForwardOptions& options = {},
                              SourceLocation where = SourceLocation::current()) {
   Value h = linear(g, x, detail::join(options.prefix, "linear1").view(), options.hidden, options.bias, where);
-  h = options.activation == Activation::gelu ? gelu(h, where) : relu(h, where);
+  switch (options.activation) {
+    case Activation::none: break;
+#define VKATTN_APPLY_ACTIVATION(name, NAME, code) \
+  case Activation::name: h = name(h, where); break;
+    VKATTN_ACTIVATIONS(VKATTN_APPLY_ACTIVATION)
+#undef VKATTN_APPLY_ACTIVATION
+  }
   return linear(g, h, detail::join(options.prefix, "linear2").view(), x.shape().last(), options.bias, where);
 }
 

@@ -3,6 +3,7 @@
 // relu / gelu, the masks, and gather (the strided copies: head split and merge,
 // permute, slice, an output of an input).
 #include "vkattn/compiler/schedule_builder.hpp"
+#include "vkattn/kernels/encodings.h"
 
 namespace vkattn::passes {
 
@@ -117,7 +118,7 @@ constexpr void lower_elementwise(ScheduleBuilder& b, const Step& step) {
   d.flops = double(total) * (constants.OP == 2 ? 20 : 1);
 }
 
-// KIND: causal (0), sliding window (1), padding (2), boolean (3), additive (4).
+// KIND: the mask's bit (kernels/encodings.h).
 constexpr void lower_mask(ScheduleBuilder& b, const Step& step) {
   using detail::u32;
   const Shape& shape = b.value(step.result).shape;
@@ -126,11 +127,11 @@ constexpr void lower_mask(ScheduleBuilder& b, const Step& step) {
   b.bind(d, 1, step.operands[0]);
   if (op_arity(step.op) == 2) b.bind(d, 2, step.operands[1]);
   kernels::MaskConstants constants;
-  constants.KIND = step.op == Op::causal_mask ? 0 : step.op == Op::sliding_window_mask ? 1
-                 : step.op == Op::padding_mask ? 2 : step.op == Op::boolean_mask ? 3 : 4;
+  const Mask kind = mask_of(step.op);
+  constants.KIND = std::uint32_t(kind);
   auto dims = detail::padded_dims(shape);
   std::array<std::uint32_t, max_rank> ms{};
-  if (constants.KIND >= 3) ms = detail::broadcast_strides(b.value(step.operands[1]).shape, shape);
+  if (kind == Mask::boolean || kind == Mask::additive) ms = detail::broadcast_strides(b.value(step.operands[1]).shape, shape);
   kernels::MaskPush push;
   push.total = u32(total);
   push.queries = u32(shape.from_back(2));

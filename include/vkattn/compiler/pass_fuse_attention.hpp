@@ -12,16 +12,7 @@ namespace vkattn::passes {
 
 namespace detail {
 
-constexpr std::uint32_t mask_bit(Op op) {
-  switch (op) {
-    case Op::causal_mask: return mask_causal;
-    case Op::sliding_window_mask: return mask_window;
-    case Op::padding_mask: return mask_padding;
-    case Op::boolean_mask: return mask_boolean;
-    case Op::additive_mask: return mask_additive;
-    default: return 0;
-  }
-}
+constexpr std::uint32_t mask_bit(Op op) { return std::uint32_t(mask_of(op)); }
 
 // The primitive step of `op` that defines `value` and is its only use; -1 otherwise.
 constexpr int sole_producer(const Program& p, int value, Op op) {

@@ -45,7 +45,7 @@ constexpr int absorb_next(Program& p, std::size_t s, int& stage) {
       absorbed = true;
     }
   } else if ((next.op == Op::relu || next.op == Op::gelu) && stage < 3) {
-    gemm.activation = next.op == Op::relu ? EpilogueActivation::relu : EpilogueActivation::gelu;
+    gemm.activation = activation_of(next.op);
     stage = 3;
     absorbed = true;
   }

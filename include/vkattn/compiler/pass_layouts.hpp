@@ -26,8 +26,7 @@ constexpr bool reads_strided(const Step& consumer, int position, const Layout& l
     case StepKind::flash_attention: return unit_last && position <= operand::attention_v;
     case StepKind::view: return true;
     case StepKind::primitive:
-      return consumer.slice || consumer.op == Op::split_heads || consumer.op == Op::merge_heads ||
-             consumer.op == Op::permute || consumer.op == Op::repeat_heads;
+      return consumer.slice || in_group(consumer.op, OpGroup::layout);
     default: return false;
   }
 }

@@ -16,34 +16,26 @@ namespace detail {
 
 constexpr void lower_primitive(ScheduleBuilder& b, const Step& step) {
   if (step.slice) return lower_gather(b, step);
-  switch (step.op) {
-    case Op::output:
-    case Op::split_heads:
-    case Op::merge_heads:
-    case Op::repeat_heads:
-    case Op::permute: return lower_gather(b, step);
-    default: break;
-  }
+  const OpGroup group = op_group(step.op);
+  if (group == OpGroup::layout || group == OpGroup::marker) return lower_gather(b, step);
   b.require_contiguous(step, step.result);
   for (int o : step.operands)
     if (o >= 0) b.require_contiguous(step, o);
-  switch (step.op) {
-    case Op::add: return lower_add(b, step);
-    case Op::scale:
-    case Op::relu:
-    case Op::gelu: return lower_elementwise(b, step);
-    case Op::causal_mask:
-    case Op::sliding_window_mask:
-    case Op::padding_mask:
-    case Op::boolean_mask:
-    case Op::additive_mask: return lower_mask(b, step);
-    case Op::softmax: return lower_softmax(b, step);
-    default: {
-      Message m;
-      m << "internal: no kernel for the op " << op_name(step.op);
-      compile_failure(m.view());
-    }
+  switch (group) {
+    case OpGroup::elementwise: return step.op == Op::add ? lower_add(b, step) : lower_elementwise(b, step);
+    case OpGroup::activation: return lower_elementwise(b, step);
+    case OpGroup::mask: return lower_mask(b, step);
+    case OpGroup::normalisation:
+      if (step.op == Op::softmax) return lower_softmax(b, step);
+      break;  // layer_norm is a StepKind of its own
+    case OpGroup::source:
+    case OpGroup::marker:
+    case OpGroup::layout:
+    case OpGroup::contraction: break;  // sources are bound, not computed; matmul is a gemm step
   }
+  Message m;
+  m << "internal: no kernel for the op " << op_name(step.op);
+  compile_failure(m.view());
 }
 
 constexpr void lower_step(ScheduleBuilder& b, const Step& step) {

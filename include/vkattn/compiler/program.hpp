@@ -11,6 +11,7 @@
 
 #include "vkattn/fixed_vector.hpp"
 #include "vkattn/graph.hpp"
+#include "vkattn/kernels/encodings.h"
 #include "vkattn/schedule.hpp"
 
 namespace vkattn {
@@ -76,11 +77,11 @@ constexpr std::string_view step_kind_name(StepKind kind) {
   return "?";
 }
 
-enum class EpilogueActivation : std::uint8_t { none, relu, gelu };
-
-// Attention masks, as bits.
-inline constexpr std::uint32_t mask_causal = 1, mask_window = 2, mask_padding = 4, mask_boolean = 8,
-                               mask_additive = 16;
+// Attention masks as bits of a flash_attention step's `masks`: Mask's values
+// (kernels/encodings.h), which the attention kernels' MASKS constant uses too.
+inline constexpr std::uint32_t mask_causal = std::uint32_t(Mask::causal), mask_window = std::uint32_t(Mask::sliding_window),
+                               mask_padding = std::uint32_t(Mask::padding), mask_boolean = std::uint32_t(Mask::boolean),
+                               mask_additive = std::uint32_t(Mask::additive);
 
 // Operand positions of each step kind.
 namespace operand {
@@ -105,7 +106,7 @@ struct Step {
   // gemm
   bool transpose_b = false;
   double alpha = 1.0;
-  EpilogueActivation activation = EpilogueActivation::none;
+  Activation activation = Activation::none;  // the epilogue's, after bias and before the residual
   // flash_attention
   std::uint32_t masks = 0;
   double scale = 1.0;

@@ -3,15 +3,12 @@
 // split-over-keys form is finished by shaders/attention_combine.comp).
 #ifndef VKATTN_KERNEL_ATTENTION_H
 #define VKATTN_KERNEL_ATTENTION_H
+#include "vkattn/kernels/encodings.h"
 #include "vkattn/kernels/interface.h"
 VKATTN_NAMESPACE_BEGIN
 
-// The MASKS bits: which masks hide keys from queries (several may be set).
-#define VKATTN_MASK_CAUSAL 1u
-#define VKATTN_MASK_WINDOW 2u
-#define VKATTN_MASK_PADDING 4u
-#define VKATTN_MASK_BOOLEAN 8u
-#define VKATTN_MASK_ADDITIVE 16u
+// MASKS: which masks hide keys from queries, as VKATTN_MASK_* bits (encodings.h);
+// several may be set.
 
 // Offsets and batch / head / row strides are in elements; the head dimension has unit
 // stride. bm_* and am_* are the element strides (batch, head, query, key) of the

@@ -3,6 +3,7 @@
 // tiles staged through shared memory).
 #ifndef VKATTN_KERNEL_GEMM_H
 #define VKATTN_KERNEL_GEMM_H
+#include "vkattn/kernels/encodings.h"
 #include "vkattn/kernels/interface.h"
 VKATTN_NAMESPACE_BEGIN
 
@@ -13,7 +14,7 @@ VKATTN_PUSH_BEGIN(GemmPush)
   VKATTN_F32(alpha)
 VKATTN_PUSH_END(GemmPush)
 
-// ACTIVATION: 0 identity, 1 relu, 2 gelu (EpilogueActivation).
+// ACTIVATION: a VKATTN_ACTIVATION_* code (encodings.h; 0 is identity).
 #define VKATTN_GEMM_EPILOGUE_CONSTANTS(X) \
   X(1, TRANSPOSE_B, 1) X(2, A_VEC4, 1) X(3, B_VEC4, 1) X(4, HAS_BIAS, 0) X(5, HAS_RESIDUAL, 0) X(6, ACTIVATION, 0)
 // ROWS: rows of C per invocation (8 columns each).

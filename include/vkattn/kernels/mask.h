@@ -1,10 +1,11 @@
 // Push and specialization constants of shaders/mask.comp: one mask of the unfused attention path applied to scores.
 #ifndef VKATTN_KERNEL_MASK_H
 #define VKATTN_KERNEL_MASK_H
+#include "vkattn/kernels/encodings.h"
 #include "vkattn/kernels/interface.h"
 VKATTN_NAMESPACE_BEGIN
 
-// KIND: 0 causal, 1 sliding window, 2 padding, 3 boolean, 4 additive.
+// KIND: the mask's VKATTN_MASK_* bit (encodings.h).
 VKATTN_PUSH_BEGIN(MaskPush)
   VKATTN_U32(total) VKATTN_U32(queries) VKATTN_U32(keys) VKATTN_U32(per_batch) VKATTN_U32(window)
   VKATTN_U32(bottom_right) VKATTN_U32(d1) VKATTN_U32(d2)
