@@ -159,9 +159,23 @@ class Reader {
         break;
       }
       case Op::layer_norm:
+      case Op::rms_norm:
         if (const json* eps = optional("epsilon")) a.epsilon = number_of(*eps, field + ".epsilon");
         break;
-      default: break;
+      case Op::input:
+      case Op::weight:
+      case Op::output:
+      case Op::add:
+      case Op::mul:
+      case Op::merge_heads:
+      case Op::padding_mask:
+      case Op::boolean_mask:
+      case Op::additive_mask:
+      case Op::softmax:
+      case Op::gelu:
+      case Op::relu:
+      case Op::silu:
+      case Op::gelu_tanh: break;  // no attributes
     }
     return node;
   }
@@ -199,8 +213,22 @@ std::string graph_to_json(const Graph& graph, int indent) {
         v["axes"] = axes;
         break;
       }
-      case Op::layer_norm: v["epsilon"] = a.epsilon; break;
-      default: break;
+      case Op::layer_norm:
+      case Op::rms_norm: v["epsilon"] = a.epsilon; break;
+      case Op::input:
+      case Op::weight:
+      case Op::output:
+      case Op::add:
+      case Op::mul:
+      case Op::merge_heads:
+      case Op::padding_mask:
+      case Op::boolean_mask:
+      case Op::additive_mask:
+      case Op::softmax:
+      case Op::gelu:
+      case Op::relu:
+      case Op::silu:
+      case Op::gelu_tanh: break;  // no attributes
     }
     values.push_back(v);
   }

@@ -126,6 +126,17 @@ def main():
         write("graph_json", f"{name}.json", compact(emit(args + ["--emit", "graph"])))
         for target in ("generic", "nvidia", "llvmpipe"):
             write("schedule_json", f"{name}_{target}.json", compact(emit(args + ["--target", target, "--emit", "json"])))
+    modern = {"format": "vkattn.graph", "version": 1, "name": "modern", "values": [
+        {"op": "input", "name": "x", "dtype": "f32", "shape": [1, 5, 8]},
+        {"op": "weight", "name": "norm.weight", "dtype": "f32", "shape": [8]},
+        {"op": "rms_norm", "name": "normed", "inputs": [0, 1], "epsilon": 1e-6},
+        {"op": "silu", "name": "gate", "inputs": [2]},
+        {"op": "gelu_tanh", "name": "up", "inputs": [0]},
+        {"op": "mul", "name": "product", "inputs": [3, 4]},
+        {"op": "output", "name": "y", "inputs": [5]}]}
+    for value in modern["values"][2:]:
+        value["dtype"], value["shape"] = "f32", [1, 5, 8]
+    write("graph_json", "rms_norm_silu_mul.json", compact(modern))
     write("schedule_json", "mha_unfused.json", compact(emit(presets["mha"] + ["--unfused", "--emit", "json"])))
 
     # Reproducers: each input once crashed vkattn, corrupted memory or was accepted wrongly.

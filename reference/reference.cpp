@@ -3,6 +3,7 @@
 #include "vkattn/reference.hpp"
 
 #include "vkattn/host_memory.hpp"
+#include "vkattn/kernels/encodings.h"
 
 #include <algorithm>
 #include <cmath>
@@ -42,7 +43,8 @@ std::int64_t broadcast_offset(const Shape& operand, const std::array<std::int64_
   return offset;
 }
 
-Tensor elementwise(const Node& node, const Tensor& x, double (*f)(double, const Attributes&)) {
+template <typename F>
+Tensor elementwise(const Node& node, const Tensor& x, F f) {
   Tensor out = Tensor::zeros(node.shape, node.dtype);
   for (std::size_t i = 0; i < x.values.size(); ++i) out.values[i] = f(x.values[i], node.attributes);
   return out;
@@ -72,13 +74,30 @@ Tensor matmul(const Node& node, const Tensor& a, const Tensor& b) {
   return out;
 }
 
-Tensor add(const Node& node, const Tensor& a, const Tensor& b) {
+// a (op) b with numpy broadcasting.
+template <typename Combine>
+Tensor broadcast(const Node& node, const Tensor& a, const Tensor& b, Combine combine) {
   Tensor out = Tensor::zeros(node.shape, node.dtype);
   for_each_index(node.shape, [&](const std::array<std::int64_t, max_rank>& index, std::int64_t flat) {
-    out.values[std::size_t(flat)] = a.values[std::size_t(broadcast_offset(a.shape, index, node.shape.rank))] +
-                                    b.values[std::size_t(broadcast_offset(b.shape, index, node.shape.rank))];
+    out.values[std::size_t(flat)] = combine(a.values[std::size_t(broadcast_offset(a.shape, index, node.shape.rank))],
+                                            b.values[std::size_t(broadcast_offset(b.shape, index, node.shape.rank))]);
   });
   return out;
+}
+
+// The activations, in double precision.
+double activate(Activation activation, double v) {
+  switch (activation) {
+    case Activation::none: return v;
+    case Activation::relu: return v > 0 ? v : 0.0;
+    case Activation::gelu: return 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0)));
+    case Activation::silu: return v / (1.0 + std::exp(-v));
+    case Activation::gelu_tanh: {
+      const double k = std::sqrt(2.0 / 3.14159265358979323846);
+      return 0.5 * v * (1.0 + std::tanh(k * (v + 0.044715 * v * v * v)));
+    }
+  }
+  return v;
 }
 
 // Gathers out[index] = x[source(index)] for the pure data-movement ops.
@@ -197,6 +216,21 @@ Tensor layer_norm(const Node& node, const Tensor& x, const Tensor& gamma, const 
   return out;
 }
 
+// x / sqrt(mean(x^2) + epsilon) * weight over the last axis.
+Tensor rms_norm(const Node& node, const Tensor& x, const Tensor& weight) {
+  Tensor out = Tensor::zeros(node.shape, node.dtype);
+  const std::int64_t n = node.shape.last(), rows = node.shape.elements() / n;
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const double* in = &x.values[std::size_t(r * n)];
+    double squares = 0;
+    for (std::int64_t j = 0; j < n; ++j) squares += in[j] * in[j];
+    const double inverse = 1.0 / std::sqrt(squares / double(n) + node.attributes.epsilon);
+    for (std::int64_t j = 0; j < n; ++j)
+      out.values[std::size_t(r * n + j)] = in[j] * inverse * weight.values[std::size_t(j)];
+  }
+  return out;
+}
+
 }  // namespace
 
 ReferenceResult run_reference(const Graph& graph, const TensorMap& bindings) {
@@ -222,17 +256,19 @@ ReferenceResult run_reference(const Graph& graph, const TensorMap& bindings) {
         result.outputs[std::string(node.name.view())] = value;
         break;
       case Op::matmul: value = matmul(node, operand(0), operand(1)); break;
-      case Op::add: value = add(node, operand(0), operand(1)); break;
+      case Op::add: value = broadcast(node, operand(0), operand(1), [](double a, double b) { return a + b; }); break;
+      case Op::mul: value = broadcast(node, operand(0), operand(1), [](double a, double b) { return a * b; }); break;
       case Op::scale:
         value = elementwise(node, operand(0), [](double v, const Attributes& a) { return v * a.factor; });
         break;
       case Op::gelu:
-        value = elementwise(node, operand(0),
-                            [](double v, const Attributes&) { return 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0))); });
-        break;
       case Op::relu:
-        value = elementwise(node, operand(0), [](double v, const Attributes&) { return v > 0 ? v : 0.0; });
+      case Op::silu:
+      case Op::gelu_tanh: {
+        const Activation activation = activation_of(node.op);
+        value = elementwise(node, operand(0), [activation](double v, const Attributes&) { return activate(activation, v); });
         break;
+      }
       case Op::split_heads:
       case Op::merge_heads:
       case Op::repeat_heads:
@@ -244,6 +280,7 @@ ReferenceResult run_reference(const Graph& graph, const TensorMap& bindings) {
       case Op::additive_mask: value = mask(node, operand(0), &operand(1)); break;
       case Op::softmax: value = softmax(node, operand(0)); break;
       case Op::layer_norm: value = layer_norm(node, operand(0), operand(1), operand(2)); break;
+      case Op::rms_norm: value = rms_norm(node, operand(0), operand(1)); break;
     }
     result.values.push_back(std::move(value));
   }
@@ -295,7 +332,7 @@ TensorMap random_bindings(const Graph& graph, std::uint64_t seed) {
     }
     bool is_gamma = false;
     for (const Node& user : graph.nodes())
-      if (user.op == Op::layer_norm && user.inputs[1] == ValueId(index - 1)) is_gamma = true;
+      if ((user.op == Op::layer_norm || user.op == Op::rms_norm) && user.inputs[1] == ValueId(index - 1)) is_gamma = true;
     if (is_gamma)
       bindings[name] = Tensor::random(node.shape, tensor_seed, 0.5, 1.5, node.dtype);
     else if (node.op == Op::weight && node.shape.rank == 2)  // scaled like PyTorch's default init

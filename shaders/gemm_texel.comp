@@ -5,7 +5,7 @@
 // Batched matrix product with a fused epilogue, f32 in and out, f32 accumulation:
 //   C[z, m, n] = act(alpha * sum_k A[z, m, k] * B'[z, k, n] + bias[n]) + R[z, m, n]
 //   B'[z, k, n] = B[z, n, k] (TRANSPOSE_B = 1, a [out, in] weight) or B[z, k, n]
-//   act = identity, relu or gelu (ACTIVATION, a VKATTN_ACTIVATION_*); bias when HAS_BIAS, the
+//   act = an activation (ACTIVATION, a VKATTN_ACTIVATION_* code; activation.glsl); bias when HAS_BIAS, the
 //   residual R when HAS_RESIDUAL.
 // A and B are read through texel buffers at any offset and row stride (lda, ldb), with
 // batch z = outer * inner_count + inner starting at outer * x_outer + inner * x_inner
@@ -20,6 +20,7 @@ layout(local_size_x_id = 0) in;
 #include "vkattn/kernels/gemm.h"
 VKATTN_GEMM_TEXEL_CONSTANTS(VKATTN_CONSTANT_DECLARE)
 #include "common.glsl"
+#include "activation.glsl"
 
 layout(std430, binding = 0) writeonly buffer Result { STORE c[]; };
 layout(binding = 1) uniform samplerBuffer a_texels;
@@ -87,8 +88,7 @@ void main() {
       if (n >= p.N) break;
       float v = p.alpha * acc[2 * r + j / 4u][j % 4u];
       if (HAS_BIAS == 1u) v += float(bias[n]);
-      if (ACTIVATION == VKATTN_ACTIVATION_RELU) v = max(v, 0.0);
-      if (ACTIVATION == VKATTN_ACTIVATION_GELU) v = gelu(v);
+      v = activate(ACTIVATION, v);
       uint index = c_base + m * p.N + n;
       if (HAS_RESIDUAL == 1u) v += float(residual[index]);
       c[index] = STORE(v);

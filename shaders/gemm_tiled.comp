@@ -5,7 +5,7 @@
 // Batched matrix product with a fused epilogue, f32 in and out, f32 accumulation:
 //   C[z, m, n] = act(alpha * sum_k A[z, m, k] * B'[z, k, n] + bias[n]) + R[z, m, n]
 //   B'[z, k, n] = B[z, n, k] (TRANSPOSE_B = 1, a [out, in] weight) or B[z, k, n]
-//   act = identity, relu or gelu (ACTIVATION, a VKATTN_ACTIVATION_*); bias when HAS_BIAS, the
+//   act = an activation (ACTIVATION, a VKATTN_ACTIVATION_* code; activation.glsl); bias when HAS_BIAS, the
 //   residual R when HAS_RESIDUAL.
 // A and B are storage buffers read at any offset and row stride (lda, ldb), batch z =
 // outer * inner_count + inner starting at outer * x_outer + inner * x_inner (0
@@ -23,6 +23,7 @@ layout(local_size_x_id = 0) in;
 #include "vkattn/kernels/gemm.h"
 VKATTN_GEMM_TILED_CONSTANTS(VKATTN_CONSTANT_DECLARE)
 #include "common.glsl"
+#include "activation.glsl"
 
 layout(std430, binding = 0) writeonly buffer Result { STORE c[]; };
 layout(std430, binding = 1) readonly buffer A1 { STORE a1[]; };
@@ -142,8 +143,7 @@ void main() {
       if (n >= p.N) continue;
       float v = p.alpha * acc[i * THREAD_N + j];
       if (HAS_BIAS == 1u) v += float(bias[n]);
-      if (ACTIVATION == VKATTN_ACTIVATION_RELU) v = max(v, 0.0);
-      if (ACTIVATION == VKATTN_ACTIVATION_GELU) v = gelu(v);
+      v = activate(ACTIVATION, v);
       uint index = c_base + m * p.N + n;
       if (HAS_RESIDUAL == 1u) v += float(residual[index]);
       c[index] = STORE(v);

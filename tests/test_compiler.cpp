@@ -133,6 +133,23 @@ TEST_CASE("canonicalize removes dead code and common subexpressions and folds sc
   CHECK(std::bit_cast<float>(s.dispatches[0].push_constants[1]) == 6.0f);
 }
 
+TEST_CASE("silu and gelu_tanh ride on the GEMM; rms_norm takes its residual") {
+  va::Graph g{"modern"};
+  auto x = g.input("x", {9, 16});
+  auto h = va::gelu_tanh(va::linear(x, g.weight("w1", {32, 16}), g.weight("b1", {32})));
+  auto y = va::silu(va::linear(h, g.weight("w2", {16, 32})));
+  g.output("y", va::rms_norm(y + x, g.weight("norm.weight", {16})));
+  va::Schedule s = va::compile(g);
+  using K = va::Kernel;
+  REQUIRE(kernels(s) == std::vector<K>{K::gemm, K::gemm, K::layer_norm});
+  const auto& spec = s.dispatches[2].specialization;
+  const auto norm = va::constants_of<va::Shader::layer_norm>({spec.data(), spec.size()});
+  CHECK(norm.RMS == 1);
+  CHECK(norm.HAS_RESIDUAL == 1);
+  va::Schedule unfused = va::compile(g, va::CompileOptions{.fuse = false});
+  CHECK(unfused.dispatch_count() == 6);  // two gemms, two activations, the add, the norm
+}
+
 TEST_CASE("barriers only between dependent dispatches") {
   va::Graph g{"independent"};
   auto x = g.input("x", {64, 32});

@@ -27,7 +27,8 @@ va::Graph every_op_graph() {
   s = va::additive_mask(s, bias);
   auto context = va::merge_heads(va::matmul(va::softmax(s).named("probs"), va::repeat_heads(v, 3)));
   auto y = va::layer_norm(g, va::gelu(context) + va::relu(x), "norm", 1e-6);
-  g.output("y", y);
+  auto gate = va::mul(va::silu(y), va::gelu_tanh(x));
+  g.output("y", va::rms_norm(gate, g.weight("rms.weight", {12}), 1e-5));
   g.output("probs", g.find("probs"));
   return g;
 }

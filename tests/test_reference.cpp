@@ -94,6 +94,23 @@ TEST_CASE("add broadcasts, scale multiplies, relu and gelu") {
                {-2 * (1 - 0.97725), -0.5 * (1 - 0.69146), 0.5 * 0.69146, 2 * 0.97725}, 1e-4);
 }
 
+TEST_CASE("mul broadcasts; silu, gelu_tanh and rms_norm by their formulas") {
+  auto product = evaluate([](va::Graph& g) { return va::mul(g.input("x", {2, 3}), g.input("b", {2, 1})); },
+                          {{"x", tensor({2, 3}, {1, 2, 3, 4, 5, 6})}, {"b", tensor({2, 1}, {10, -1})}});
+  check_values(product, {10, 20, 30, -4, -5, -6}, 1e-12);
+  va::TensorMap x{{"x", tensor({4}, {-2, -0.5, 0.5, 2})}};
+  // silu(v) = v / (1 + e^-v): sigmoid(2) = 0.880797, sigmoid(0.5) = 0.622459
+  check_values(evaluate([](va::Graph& g) { return va::silu(g.input("x", {4})); }, x),
+               {-2 * (1 - 0.880797), -0.5 * (1 - 0.622459), 0.5 * 0.622459, 2 * 0.880797}, 1e-6);
+  // gelu_tanh(2) = 0.5 * 2 * (1 + tanh(0.797885 * (2 + 0.35772))) = 1.954598
+  check_values(evaluate([](va::Graph& g) { return va::gelu_tanh(g.input("x", {4})); }, x),
+               {-2 + 1.954598, -0.154286, 0.345714, 1.954598}, 1e-5);
+  // rms of (3, 4) is sqrt(12.5); weights 1 and 2.
+  auto normed = evaluate([](va::Graph& g) { return va::rms_norm(g.input("x", {1, 2}), g.weight("w", {2}), 1e-12); },
+                         {{"x", tensor({1, 2}, {3, 4})}, {"w", tensor({2}, {1, 2})}});
+  check_values(normed, {3 / std::sqrt(12.5), 8 / std::sqrt(12.5)}, 1e-9);
+}
+
 TEST_CASE("split_heads and merge_heads move exactly the elements they say") {
   // x[b, s, h * D + d] with B = 1, S = 2, H = 2, D = 3: values 0..11 in order.
   std::vector<double> values(12);

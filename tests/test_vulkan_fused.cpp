@@ -105,6 +105,24 @@ TEST_CASE("GEMM epilogues: bias, activation, residual, scale, at sizes off the t
   }
 }
 
+TEST_CASE("GEMM epilogues with silu and gelu_tanh; rms_norm with its residual; a SwiGLU MLP", "[vulkan]") {
+  for (std::int64_t rows : {1, 33, 130}) {
+    for (std::int64_t inner : {5, 37}) {
+      INFO("rows " << rows << ", inner " << inner);
+      va::Graph g{"modern"};
+      auto x = g.input("x", {rows, inner});
+      auto h = va::silu(va::linear(x, g.weight("w1", {67, inner}), g.weight("b1", {67})));
+      auto y = va::gelu_tanh(va::linear(h, g.weight("w2", {inner, 67})));
+      g.output("y", va::rms_norm(y + x, g.weight("norm.weight", {inner}), 1e-6));
+      // SwiGLU: down(silu(x gate^T) * (x up^T))
+      auto gate = va::silu(va::linear(x, g.weight("gate", {19, inner})));
+      auto up = va::linear(x, g.weight("up", {19, inner}));
+      g.output("mlp", va::linear(va::mul(gate, up), g.weight("down", {inner, 19})));
+      check_on_device(g, 55);
+    }
+  }
+}
+
 TEST_CASE("fused encoder and decoder layers, post-norm and pre-norm", "[vulkan]") {
   for (bool norm_first : {false, true}) {
     INFO("norm_first " << norm_first);

@@ -48,11 +48,30 @@ TEST_CASE("add with broadcasting on the device", "[vulkan]") {
   check_on_device(graph_of("add", [](va::Graph& g) { return va::add(g.input("a", {1, 1, 1033}), g.input("b", {4, 1, 1})); }), 9);
 }
 
-TEST_CASE("scale, relu and gelu on the device", "[vulkan]") {
+TEST_CASE("scale and every activation on the device", "[vulkan]") {
   for (va::Shape shape : {va::Shape{1}, va::Shape{7, 33}, va::Shape{129, 1000}}) {
     check_on_device(graph_of("scale", [&](va::Graph& g) { return va::scale(g.input("x", shape), -0.37); }), 10);
     check_on_device(graph_of("relu", [&](va::Graph& g) { return va::relu(g.input("x", shape)); }), 11);
     check_on_device(graph_of("gelu", [&](va::Graph& g) { return va::gelu(g.input("x", shape) * 3.0); }), 12);
+    // * 30: the tails, where exp(-v) and the tanh of the cubic would overflow if written naively.
+    check_on_device(graph_of("silu", [&](va::Graph& g) { return va::silu(g.input("x", shape) * 30.0); }), 26);
+    check_on_device(graph_of("gelu_tanh", [&](va::Graph& g) { return va::gelu_tanh(g.input("x", shape) * 30.0); }), 27);
+  }
+}
+
+TEST_CASE("mul with broadcasting on the device", "[vulkan]") {
+  check_on_device(graph_of("mul", [](va::Graph& g) { return va::mul(g.input("a", {1}), g.input("b", {1})); }), 28);
+  check_on_device(graph_of("mul", [](va::Graph& g) { return va::mul(g.input("a", {7, 33}), g.input("b", {33})); }), 29);
+  check_on_device(graph_of("mul", [](va::Graph& g) { return va::mul(g.input("a", {2, 3, 129, 7}), g.input("b", {3, 1, 7})); }), 30);
+}
+
+TEST_CASE("rms_norm on the device", "[vulkan]") {
+  struct Size { std::int64_t rows, n; };
+  for (Size s : {Size{1, 1}, Size{7, 33}, Size{129, 7}, Size{1000, 129}, Size{33, 1000}}) {
+    INFO("rows " << s.rows << " n " << s.n);
+    check_on_device(graph_of("rms_norm", [&](va::Graph& g) {
+      return va::rms_norm(g.input("x", {s.rows, s.n}) * 5.0, g.weight("w", {s.n}), 1e-6);
+    }), 31);
   }
 }
 

@@ -45,7 +45,7 @@ inline constexpr const char* graph_help =
     "Preset sizes: --batch N (1) --seq N (128) --kv-seq N (memory length; seq) --model N (512)\n"
     "              --heads N (8) --kv-heads N (gqa; heads/4) --mask causal|padding|none (none)\n"
     "              --f16 (f16 inputs and weights)\n"
-    "  encoder_layer, decoder_layer: --ffn N (4 x model) --activation relu|gelu (relu)\n"
+    "  encoder_layer, decoder_layer: --ffn N (4 x model) --activation relu|gelu|silu|gelu_tanh (relu)\n"
     "              --norm-first (pre-norm) --layers N (1; a stack named layers.N.* as\n"
     "              nn.TransformerEncoder / nn.TransformerDecoder name it). decoder_layer is\n"
     "              causal with --mask causal or padding; padding masks its memory\n";

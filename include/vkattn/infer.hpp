@@ -195,10 +195,13 @@ constexpr Inferred infer(Op op, const Attributes& attributes, const std::array<T
     case Op::weight: return infer_leaf(x.shape, x.dtype, true);
     case Op::output: return success(x.shape, x.dtype);
     case Op::matmul: return infer_matmul(operands[0], operands[1], attributes.transpose_b);
-    case Op::add: return infer_add(operands[0], operands[1]);
+    case Op::add:
+    case Op::mul: return infer_add(operands[0], operands[1]);
     case Op::scale:
     case Op::gelu:
-    case Op::relu: return check_float(x, "the operand");
+    case Op::relu:
+    case Op::silu:
+    case Op::gelu_tanh: return check_float(x, "the operand");
     case Op::softmax: {
       if (auto r = check_float(x, "the operand"); !r.ok) return r;
       return need_rank(x, 1, max_rank, "the operand");
@@ -269,6 +272,24 @@ constexpr Inferred infer(Op op, const Attributes& attributes, const std::array<T
             << x.shape.last() << ", so it must be [" << x.shape.last() << "]";
           return failure(m);
         }
+      }
+      if (!(attributes.epsilon > 0)) {
+        Message m;
+        m << "epsilon must be positive";
+        return failure(m);
+      }
+      return success(x.shape, x.dtype);
+    }
+    case Op::rms_norm: {
+      if (auto r = check_float(x, "the operand"); !r.ok) return r;
+      if (auto r = need_rank(x, 1, max_rank, "the operand"); !r.ok) return r;
+      const TensorType& weight = operands[1];
+      if (auto r = check_same_float(x, weight, "the operand", "weight"); !r.ok) return r;
+      if (weight.shape.rank != 1 || weight.shape[0] != x.shape.last()) {
+        Message m;
+        m << "weight has shape " << weight.shape << " but the normalised (last) dimension of " << x.shape << " is "
+          << x.shape.last() << ", so it must be [" << x.shape.last() << "]";
+        return failure(m);
       }
       if (!(attributes.epsilon > 0)) {
         Message m;

@@ -22,6 +22,7 @@ namespace vkattn {
   X(output, 1, marker, "marks its operand as a named graph output")                                      \
   X(matmul, 2, contraction, "a[..., M, K] x b[..., K, N] (or b[..., N, K] with transpose_b)")            \
   X(add, 2, elementwise, "elementwise a + b with numpy broadcasting")                                    \
+  X(mul, 2, elementwise, "elementwise a * b with numpy broadcasting")                                    \
   X(scale, 1, elementwise, "x * factor")                                                                 \
   X(split_heads, 1, layout, "[B, S, H*D] -> [B, H, S, D]")                                               \
   X(merge_heads, 1, layout, "[B, H, S, D] -> [B, S, H*D]")                                               \
@@ -34,19 +35,22 @@ namespace vkattn {
   X(sliding_window_mask, 1, mask, "scores[..., i, j] = -inf where |i - j| >= window")                    \
   X(softmax, 1, normalisation, "over the last axis; a row of only -inf gives zeros")                     \
   X(layer_norm, 3, normalisation, "over the last axis, population variance")                             \
+  X(rms_norm, 2, normalisation, "x / sqrt(mean(x^2) + epsilon) * weight over the last axis")             \
   X(gelu, 1, activation, "x * Phi(x), the exact (erf) form")                                             \
-  X(relu, 1, activation, "max(x, 0)")
+  X(relu, 1, activation, "max(x, 0)")                                                                    \
+  X(silu, 1, activation, "x * sigmoid(x), also called swish")                                            \
+  X(gelu_tanh, 1, activation, "0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), GELU's tanh form")
 
 // Named groups of ops, used by the passes instead of retyped case lists.
 enum class OpGroup : std::uint8_t {
   source,         // input, weight: no operands
   marker,         // output
   contraction,    // matmul
-  elementwise,    // add, scale
+  elementwise,    // add, mul, scale
   layout,         // moves elements only: split, merge and repeat heads, permute
   mask,           // -inf (or an added bias) on attention scores
-  normalisation,  // over the last axis: softmax, layer_norm
-  activation,     // elementwise nonlinearity: gelu, relu
+  normalisation,  // over the last axis: softmax, layer_norm, rms_norm
+  activation,     // elementwise nonlinearity: gelu, relu, silu, gelu_tanh
 };
 
 enum class Op : std::uint8_t {
@@ -118,7 +122,7 @@ struct Attributes {
                                                    // sliding_window_mask: window
   std::array<std::int8_t, max_rank> permutation{};  // permute
   CausalAlign align = CausalAlign::top_left;       // causal_mask, sliding_window_mask
-  double epsilon = 1e-5;                           // layer_norm
+  double epsilon = 1e-5;                           // layer_norm, rms_norm
 
   constexpr bool operator==(const Attributes&) const = default;
 };

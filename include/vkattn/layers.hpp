@@ -217,7 +217,7 @@ constexpr Value feed_forward(Graph& g, Value x, const FeedForwardOptions& option
   Value h = linear(g, x, detail::join(options.prefix, "linear1").view(), options.hidden, options.bias, where);
   switch (options.activation) {
     case Activation::none: break;
-#define VKATTN_APPLY_ACTIVATION(name, NAME, code) \
+#define VKATTN_APPLY_ACTIVATION(name, NAME, code, flops) \
   case Activation::name: h = name(h, where); break;
     VKATTN_ACTIVATIONS(VKATTN_APPLY_ACTIVATION)
 #undef VKATTN_APPLY_ACTIVATION

@@ -68,6 +68,11 @@ constexpr Value add(Value a, Value b, SourceLocation where = SourceLocation::cur
 }
 constexpr Value operator+(LocatedValue a, Value b) { return add(a.value, b, a.where); }
 
+// Elementwise a * b with numpy broadcasting (the gate of SwiGLU: silu(g) * u).
+constexpr Value mul(Value a, Value b, SourceLocation where = SourceLocation::current()) {
+  return detail::apply(Op::mul, {a, b}, {}, where);
+}
+
 constexpr Value scale(Value x, double factor, SourceLocation where = SourceLocation::current()) {
   Attributes attributes;
   attributes.factor = factor;
@@ -177,6 +182,16 @@ constexpr Value layer_norm(Value x, Value gamma, Value beta, double epsilon = 1e
   return detail::apply(Op::layer_norm, {x, gamma, beta}, attributes, where);
 }
 
+// x / sqrt(mean(x^2) + epsilon) * weight over the last axis: RMSNorm as Llama and
+// PyTorch's nn.RMSNorm compute it (the mean of squares divided by n, epsilon inside the
+// root, the weight multiplied after normalising).
+constexpr Value rms_norm(Value x, Value weight, double epsilon = 1e-6,
+                         SourceLocation where = SourceLocation::current()) {
+  Attributes attributes;
+  attributes.epsilon = epsilon;
+  return detail::apply(Op::rms_norm, {x, weight}, attributes, where);
+}
+
 // x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)), PyTorch's default GELU.
 constexpr Value gelu(Value x, SourceLocation where = SourceLocation::current()) {
   return detail::apply(Op::gelu, {x}, {}, where);
@@ -184,6 +199,17 @@ constexpr Value gelu(Value x, SourceLocation where = SourceLocation::current()) 
 
 constexpr Value relu(Value x, SourceLocation where = SourceLocation::current()) {
   return detail::apply(Op::relu, {x}, {}, where);
+}
+
+// x * sigmoid(x) (SiLU, swish), the activation of SwiGLU.
+constexpr Value silu(Value x, SourceLocation where = SourceLocation::current()) {
+  return detail::apply(Op::silu, {x}, {}, where);
+}
+
+// 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))): PyTorch's GELU(approximate='tanh'),
+// as Gemma and GPT-2 use it.
+constexpr Value gelu_tanh(Value x, SourceLocation where = SourceLocation::current()) {
+  return detail::apply(Op::gelu_tanh, {x}, {}, where);
 }
 
 }  // namespace vkattn

@@ -31,9 +31,10 @@ ReferenceResult run_reference(const Graph& graph, const TensorMap& bindings);
 double normalised_error(const Tensor& device, const Tensor& reference);
 
 // Random bindings for every input and weight of a graph, from a seed. i32 inputs
-// (padding lengths) get values in [1, the key length they mask]. LayerNorm gammas are
-// drawn near 1 so normalised values keep a useful scale. Throws HostMemoryError, naming
-// the tensor, when the values (8 bytes each) would not fit in host memory.
+// (padding lengths) get values in [1, the key length they mask]. LayerNorm gammas and
+// RMSNorm weights are drawn near 1 so normalised values keep a useful scale. Throws
+// HostMemoryError, naming the tensor, when the values (8 bytes each) would not fit in
+// host memory.
 TensorMap random_bindings(const Graph& graph, std::uint64_t seed);
 
 }  // namespace vkattn

@@ -100,11 +100,13 @@ constexpr void lower_add(ScheduleBuilder& b, const Step& step) {
   push.d1 = dims[1], push.d2 = dims[2], push.d3 = dims[3];
   push.a_stride0 = sa[0], push.a_stride1 = sa[1], push.a_stride2 = sa[2], push.a_stride3 = sa[3];
   push.b_stride0 = sb[0], push.b_stride1 = sb[1], push.b_stride2 = sb[2], push.b_stride3 = sb[3];
-  detail::launch_per_element<Shader::add>(b, d, total, push, {});
+  kernels::AddConstants constants;
+  constants.PRODUCT = step.op == Op::mul ? 1 : 0;
+  detail::launch_per_element<Shader::add>(b, d, total, push, constants);
   d.flops = double(total);
 }
 
-// scale (OP 0), relu (1), gelu (2).
+// scale (OP 0) or an activation (OP its code, kernels/encodings.h).
 constexpr void lower_elementwise(ScheduleBuilder& b, const Step& step) {
   const std::int64_t total = b.value(step.result).shape.elements();
   Dispatch& d = b.begin(Kernel::elementwise, step);
@@ -113,9 +115,10 @@ constexpr void lower_elementwise(ScheduleBuilder& b, const Step& step) {
   push.total = detail::u32(total);
   push.factor = float(step.attributes.factor);
   kernels::ElementwiseConstants constants;
-  constants.OP = step.op == Op::scale ? 0 : step.op == Op::relu ? 1 : 2;
+  const Activation activation = activation_of(step.op);
+  constants.OP = std::uint32_t(activation);  // 0 (none) for scale
   detail::launch_per_element<Shader::elementwise>(b, d, total, push, constants);
-  d.flops = double(total) * (constants.OP == 2 ? 20 : 1);
+  d.flops = double(total) * (activation == Activation::none ? 1.0 : activation_flops(activation));
 }
 
 // KIND: the mask's bit (kernels/encodings.h).

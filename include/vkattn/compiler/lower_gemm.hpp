@@ -106,7 +106,7 @@ constexpr void lower_gemm(ScheduleBuilder& b, const Step& step) {
     b.set_interface<Shader::gemm_tiled>(d, push, constants, config.view(), choice.reason.view());
   }
   d.flops = 2.0 * double(m) * double(n) * double(k) * double(outer * inner);
-  if (step.activation == Activation::gelu) d.flops += 20.0 * double(c.elements());
+  d.flops += activation_flops(step.activation) * double(c.elements());
 }
 
 }  // namespace vkattn::passes

@@ -34,7 +34,8 @@ constexpr void lower_layer_norm(ScheduleBuilder& b, const Step& step) {
   const std::int64_t n = shape.last(), rows = shape.elements() / n;
   const int residual = step.operands[operand::norm_residual];
   Dispatch& d = b.begin(Kernel::layer_norm, step);
-  for (int i = 0; i < 3; ++i) {
+  const bool rms = step.op == Op::rms_norm;  // no mean, no beta
+  for (int i = 0; i < (rms ? 2 : 3); ++i) {
     b.require_contiguous(step, step.operands[std::size_t(i)]);
     b.bind(d, i + 1, step.operands[std::size_t(i)]);
   }
@@ -48,10 +49,13 @@ constexpr void lower_layer_norm(ScheduleBuilder& b, const Step& step) {
   push.epsilon = float(step.attributes.epsilon);
   kernels::LayerNormConstants constants;
   constants.HAS_RESIDUAL = residual >= 0 ? 1u : 0u;
+  constants.RMS = rms ? 1u : 0u;
   const tuning::RowChoice choice = tuning::choose_rows(b.target());
-  ConfigText config = detail::row_launch(choice, rows, constants, d);
+  ConfigText config;
+  if (rms) config.append("rms, ");
+  config.append(detail::row_launch(choice, rows, constants, d).view());
   b.set_interface<Shader::layer_norm>(d, push, constants, config.view(), choice.reason.view());
-  d.flops = (residual >= 0 ? 9.0 : 8.0) * double(shape.elements());
+  d.flops = ((rms ? 5.0 : 8.0) + (residual >= 0 ? 1.0 : 0.0)) * double(shape.elements());
 }
 
 constexpr void lower_softmax(ScheduleBuilder& b, const Step& step) {

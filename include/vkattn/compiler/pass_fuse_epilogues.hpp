@@ -2,8 +2,8 @@
 // Pass 5, fuse epilogues. Every matmul becomes a gemm step (unfused schedules too: they
 // use the same GEMM kernel). When fusing, the gemm then absorbs, in this order and each
 // only when it is the sole use of the product so far:
-//   scale (alpha) -> + bias [N] -> relu | gelu -> + residual (same shape)
-// and a layer_norm whose input is a sole-use add of two same-shape values reads both
+//   scale (alpha) -> + bias [N] -> an activation (relu, gelu, silu, gelu_tanh) -> + residual
+// (same shape), and a layer_norm or rms_norm whose input is a sole-use add of two same-shape values reads both
 // (residual + LayerNorm in one dispatch). A fused step moves to the position of the
 // last op it absorbed, so every operand it reads is defined before it.
 #include "vkattn/compiler/program.hpp"
@@ -44,7 +44,7 @@ constexpr int absorb_next(Program& p, std::size_t s, int& stage) {
       stage = 4;
       absorbed = true;
     }
-  } else if ((next.op == Op::relu || next.op == Op::gelu) && stage < 3) {
+  } else if (in_group(next.op, OpGroup::activation) && stage < 3) {
     gemm.activation = activation_of(next.op);
     stage = 3;
     absorbed = true;
@@ -64,7 +64,7 @@ constexpr void fuse_epilogues(Program& p) {
   for (Step& step : p.steps)
     if (step.kind == StepKind::primitive && step.op == Op::matmul) detail::to_gemm(step);
   for (Step& step : p.steps)
-    if (step.kind == StepKind::primitive && step.op == Op::layer_norm) {
+    if (step.kind == StepKind::primitive && (step.op == Op::layer_norm || step.op == Op::rms_norm)) {
       step.kind = StepKind::layer_norm;
       step.operands[operand::norm_residual] = -1;
     }

@@ -22,7 +22,8 @@ constexpr void lower_primitive(ScheduleBuilder& b, const Step& step) {
   for (int o : step.operands)
     if (o >= 0) b.require_contiguous(step, o);
   switch (group) {
-    case OpGroup::elementwise: return step.op == Op::add ? lower_add(b, step) : lower_elementwise(b, step);
+    case OpGroup::elementwise:  // binary (add, mul) through add.comp, unary (scale) through elementwise.comp
+      return op_arity(step.op) == 2 ? lower_add(b, step) : lower_elementwise(b, step);
     case OpGroup::activation: return lower_elementwise(b, step);
     case OpGroup::mask: return lower_mask(b, step);
     case OpGroup::normalisation:

@@ -17,10 +17,14 @@
   X(additive, ADDITIVE, 16u, additive_mask)
 
 // Activations applied elementwise: the DSL's Activation, a GEMM epilogue's ACTIVATION
-// constant. Code 0 is none (identity). X(name, NAME, code); each names a graph op.
+// constant, elementwise.comp's OP. Code 0 is none (identity). X(name, NAME, code,
+// FLOPs per element as counted in listings); each names a graph op and a DSL function,
+// and shaders/activation.glsl computes each code.
 #define VKATTN_ACTIVATIONS(X) \
-  X(relu, RELU, 1u)           \
-  X(gelu, GELU, 2u)
+  X(relu, RELU, 1u, 1)        \
+  X(gelu, GELU, 2u, 20)       \
+  X(silu, SILU, 3u, 8)        \
+  X(gelu_tanh, GELU_TANH, 4u, 12)
 
 #ifdef __cplusplus
 #include <cstdint>
@@ -53,14 +57,14 @@ constexpr Mask mask_of(Op op) {
 
 enum class Activation : std::uint8_t {
   none = 0,
-#define VKATTN_ACTIVATION_ENUMERATOR(name, NAME, code) name = code,
+#define VKATTN_ACTIVATION_ENUMERATOR(name, NAME, code, flops) name = code,
   VKATTN_ACTIVATIONS(VKATTN_ACTIVATION_ENUMERATOR)
 #undef VKATTN_ACTIVATION_ENUMERATOR
 };
 
 // The activation an op of the activation group computes; Activation::none otherwise.
 constexpr Activation activation_of(Op op) {
-#define VKATTN_ACTIVATION_OF(name, NAME, code) \
+#define VKATTN_ACTIVATION_OF(name, NAME, code, flops) \
   if (op == Op::name) return Activation::name;
   VKATTN_ACTIVATIONS(VKATTN_ACTIVATION_OF)
 #undef VKATTN_ACTIVATION_OF
@@ -69,7 +73,7 @@ constexpr Activation activation_of(Op op) {
 
 constexpr std::string_view activation_name(Activation a) {
   if (a == Activation::none) return "none";
-#define VKATTN_ACTIVATION_NAME(name, NAME, code) \
+#define VKATTN_ACTIVATION_NAME(name, NAME, code, flops) \
   if (a == Activation::name) return #name;
   VKATTN_ACTIVATIONS(VKATTN_ACTIVATION_NAME)
 #undef VKATTN_ACTIVATION_NAME
@@ -78,7 +82,7 @@ constexpr std::string_view activation_name(Activation a) {
 
 constexpr std::optional<Activation> activation_from_name(std::string_view text) {
   if (text == "none") return Activation::none;
-#define VKATTN_ACTIVATION_FROM_NAME(name, NAME, code) \
+#define VKATTN_ACTIVATION_FROM_NAME(name, NAME, code, flops) \
   if (text == #name) return Activation::name;
   VKATTN_ACTIVATIONS(VKATTN_ACTIVATION_FROM_NAME)
 #undef VKATTN_ACTIVATION_FROM_NAME
@@ -89,13 +93,22 @@ constexpr std::optional<Activation> activation_from_name(std::string_view text) 
 inline std::string activation_choices() {
   std::string text;
   const char* names[] = {
-#define VKATTN_ACTIVATION_TEXT(name, NAME, code) #name,
+#define VKATTN_ACTIVATION_TEXT(name, NAME, code, flops) #name,
       VKATTN_ACTIVATIONS(VKATTN_ACTIVATION_TEXT)
 #undef VKATTN_ACTIVATION_TEXT
   };
   const std::size_t count = sizeof names / sizeof names[0];
   for (std::size_t i = 0; i < count; ++i) text += std::string(i == 0 ? "" : i + 1 == count ? " or " : ", ") + names[i];
   return text;
+}
+
+// FLOPs per element, as listings count them.
+constexpr double activation_flops(Activation a) {
+#define VKATTN_ACTIVATION_FLOPS(name, NAME, code, flops) \
+  if (a == Activation::name) return flops;
+  VKATTN_ACTIVATIONS(VKATTN_ACTIVATION_FLOPS)
+#undef VKATTN_ACTIVATION_FLOPS
+  return 0;
 }
 
 // Every op of the mask group has a kind and every op of the activation group an
@@ -113,7 +126,7 @@ static_assert([] {
 #else
 #define VKATTN_GLSL_MASK(name, NAME, bit, op) const uint VKATTN_MASK_##NAME = bit;
 VKATTN_MASK_KINDS(VKATTN_GLSL_MASK)
-#define VKATTN_GLSL_ACTIVATION(name, NAME, code) const uint VKATTN_ACTIVATION_##NAME = code;
+#define VKATTN_GLSL_ACTIVATION(name, NAME, code, flops) const uint VKATTN_ACTIVATION_##NAME = code;
 const uint VKATTN_ACTIVATION_NONE = 0u;
 VKATTN_ACTIVATIONS(VKATTN_GLSL_ACTIVATION)
 #endif

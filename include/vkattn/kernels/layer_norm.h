@@ -1,5 +1,5 @@
-// Push and specialization constants of shaders/layer_norm.comp: LayerNorm over the last
-// axis, with an optional residual added first.
+// Push and specialization constants of shaders/layer_norm.comp: LayerNorm or RMSNorm over
+// the last axis, with an optional residual added first.
 #ifndef VKATTN_KERNEL_LAYER_NORM_H
 #define VKATTN_KERNEL_LAYER_NORM_H
 #include "vkattn/kernels/interface.h"
@@ -11,7 +11,8 @@ VKATTN_PUSH_END(LayerNormPush)
 
 // WORKGROUP_PER_ROW: 1, the invocations of a workgroup share one row and reduce
 // together through subgroup operations and shared memory; 0, each invocation owns a row.
-#define VKATTN_LAYER_NORM_CONSTANTS(X) X(1, WORKGROUP_PER_ROW, 0) X(2, HAS_RESIDUAL, 0)
+// RMS: 1, RMSNorm (no mean, no beta; binding 3 unused); 0, LayerNorm.
+#define VKATTN_LAYER_NORM_CONSTANTS(X) X(1, WORKGROUP_PER_ROW, 0) X(2, HAS_RESIDUAL, 0) X(3, RMS, 0)
 VKATTN_CONSTANTS(LayerNormConstants, VKATTN_LAYER_NORM_CONSTANTS)
 
 VKATTN_NAMESPACE_END
