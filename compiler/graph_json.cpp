@@ -20,6 +20,39 @@ std::optional<Op> op_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+// Which attributes an op's graph JSON form carries: every op listed, no default, so a
+// new op fails the build here until its JSON form is decided.
+enum class JsonAttributes { none, transpose_b, factor, heads, repeats, window_and_align, align, axes, epsilon };
+
+constexpr JsonAttributes json_attributes(Op op) {
+  switch (op) {
+    case Op::matmul: return JsonAttributes::transpose_b;
+    case Op::scale: return JsonAttributes::factor;
+    case Op::split_heads: return JsonAttributes::heads;
+    case Op::repeat_heads: return JsonAttributes::repeats;
+    case Op::sliding_window_mask: return JsonAttributes::window_and_align;
+    case Op::causal_mask: return JsonAttributes::align;
+    case Op::permute: return JsonAttributes::axes;
+    case Op::layer_norm:
+    case Op::rms_norm: return JsonAttributes::epsilon;
+    case Op::input:
+    case Op::weight:
+    case Op::output:
+    case Op::add:
+    case Op::mul:
+    case Op::merge_heads:
+    case Op::padding_mask:
+    case Op::boolean_mask:
+    case Op::additive_mask:
+    case Op::softmax:
+    case Op::gelu:
+    case Op::relu:
+    case Op::silu:
+    case Op::gelu_tanh: return JsonAttributes::none;
+  }
+  return JsonAttributes::none;
+}
+
 std::optional<DType> dtype_from_name(std::string_view name) {
   for (DType d : {DType::f32, DType::f16, DType::i32})
     if (dtype_name(d) == name) return d;
@@ -130,18 +163,18 @@ class Reader {
       return it == value.end() ? nullptr : &*it;
     };
     auto required = [&](const char* key) -> const json& { return member(value, field, key); };
-    switch (node.op) {
-      case Op::matmul:
+    switch (json_attributes(node.op)) {
+      case JsonAttributes::transpose_b:
         if (const json* t = optional("transpose_b")) {
           if (!t->is_boolean()) fail(field + ".transpose_b", "expected true or false");
           a.transpose_b = t->get<bool>();
         }
         break;
-      case Op::scale: a.factor = number_of(required("factor"), field + ".factor"); break;
-      case Op::split_heads: a.count = integer_of(required("heads"), field + ".heads"); break;
-      case Op::repeat_heads: a.count = integer_of(required("repeats"), field + ".repeats"); break;
-      case Op::sliding_window_mask: a.count = integer_of(required("window"), field + ".window"); [[fallthrough]];
-      case Op::causal_mask:
+      case JsonAttributes::factor: a.factor = number_of(required("factor"), field + ".factor"); break;
+      case JsonAttributes::heads: a.count = integer_of(required("heads"), field + ".heads"); break;
+      case JsonAttributes::repeats: a.count = integer_of(required("repeats"), field + ".repeats"); break;
+      case JsonAttributes::window_and_align: a.count = integer_of(required("window"), field + ".window"); [[fallthrough]];
+      case JsonAttributes::align:
         if (const json* align = optional("align")) {
           std::string text = string_of(*align, field + ".align");
           if (text == "top_left") a.align = CausalAlign::top_left;
@@ -149,7 +182,7 @@ class Reader {
           else fail(field + ".align", "expected \"top_left\" or \"bottom_right\", got \"" + text + "\"");
         }
         break;
-      case Op::permute: {
+      case JsonAttributes::axes: {
         const json& axes = required("axes");
         if (!axes.is_array() || axes.size() > std::size_t(max_rank))
           fail(field + ".axes", "expected an array of at most " + std::to_string(max_rank) + " axes");
@@ -158,24 +191,10 @@ class Reader {
                                                     max_rank - 1, "an axis"));
         break;
       }
-      case Op::layer_norm:
-      case Op::rms_norm:
+      case JsonAttributes::epsilon:
         if (const json* eps = optional("epsilon")) a.epsilon = number_of(*eps, field + ".epsilon");
         break;
-      case Op::input:
-      case Op::weight:
-      case Op::output:
-      case Op::add:
-      case Op::mul:
-      case Op::merge_heads:
-      case Op::padding_mask:
-      case Op::boolean_mask:
-      case Op::additive_mask:
-      case Op::softmax:
-      case Op::gelu:
-      case Op::relu:
-      case Op::silu:
-      case Op::gelu_tanh: break;  // no attributes
+      case JsonAttributes::none: break;
     }
     return node;
   }
@@ -200,35 +219,21 @@ std::string graph_to_json(const Graph& graph, int indent) {
     v["shape"] = shape_to_json(node.shape);
     v["dtype"] = std::string(dtype_name(node.dtype));
     const Attributes& a = node.attributes;
-    switch (node.op) {
-      case Op::matmul: v["transpose_b"] = a.transpose_b; break;
-      case Op::scale: v["factor"] = a.factor; break;
-      case Op::split_heads: v["heads"] = a.count; break;
-      case Op::repeat_heads: v["repeats"] = a.count; break;
-      case Op::sliding_window_mask: v["window"] = a.count; [[fallthrough]];
-      case Op::causal_mask: v["align"] = std::string(align_name(a.align)); break;
-      case Op::permute: {
+    switch (json_attributes(node.op)) {
+      case JsonAttributes::transpose_b: v["transpose_b"] = a.transpose_b; break;
+      case JsonAttributes::factor: v["factor"] = a.factor; break;
+      case JsonAttributes::heads: v["heads"] = a.count; break;
+      case JsonAttributes::repeats: v["repeats"] = a.count; break;
+      case JsonAttributes::window_and_align: v["window"] = a.count; [[fallthrough]];
+      case JsonAttributes::align: v["align"] = std::string(align_name(a.align)); break;
+      case JsonAttributes::axes: {
         json axes = json::array();
         for (int i = 0; i < node.shape.rank; ++i) axes.push_back(int(a.permutation[std::size_t(i)]));
         v["axes"] = axes;
         break;
       }
-      case Op::layer_norm:
-      case Op::rms_norm: v["epsilon"] = a.epsilon; break;
-      case Op::input:
-      case Op::weight:
-      case Op::output:
-      case Op::add:
-      case Op::mul:
-      case Op::merge_heads:
-      case Op::padding_mask:
-      case Op::boolean_mask:
-      case Op::additive_mask:
-      case Op::softmax:
-      case Op::gelu:
-      case Op::relu:
-      case Op::silu:
-      case Op::gelu_tanh: break;  // no attributes
+      case JsonAttributes::epsilon: v["epsilon"] = a.epsilon; break;
+      case JsonAttributes::none: break;
     }
     values.push_back(v);
   }

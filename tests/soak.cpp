@@ -1,7 +1,7 @@
 // Soak: one Executable run many times, then many Executables made, run once and
-// destroyed, then many made and destroyed without a run, with resident host memory sampled as it goes; validation and
-// synchronization validation on. Fails when memory keeps growing past the warm-up or
-// a validation message appears (teardown included).
+// destroyed, then many made and destroyed without a run, with resident host memory
+// sampled as it goes; validation and synchronization validation on. Fails when memory
+// keeps growing past the warm-up or a validation message appears (teardown included).
 //
 // usage: soak [--runs N (10000)] [--cycles N (200)]
 // Run by `ctest -C soak -L soak` (outside the default set: it takes minutes).
@@ -13,6 +13,8 @@
 #include <string>
 #include <unistd.h>
 
+#include "resident_memory.hpp"
+
 #include <vkattn/reference.hpp>
 #include <vkattn/runtime.hpp>
 #include <vkattn/vkattn.hpp>
@@ -21,12 +23,7 @@ namespace va = vkattn;
 
 namespace {
 
-double resident_mib() {
-  std::ifstream statm("/proc/self/statm");
-  long pages = 0, resident = 0;
-  statm >> pages >> resident;
-  return double(resident) * double(sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
-}
+using va::testing::resident_mib;
 
 va::Graph soak_graph() {
   va::Graph g{"soak"};

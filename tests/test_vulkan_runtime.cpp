@@ -8,6 +8,7 @@
 #include <vkattn/vkattn.hpp>
 
 #include "pytorch_state_dict.hpp"
+#include "resident_memory.hpp"
 #include "vulkan_harness.hpp"
 
 namespace va = vkattn;
@@ -195,14 +196,7 @@ TEST_CASE("a schedule larger than the device can hold is refused before anything
 #include <sanitizer/lsan_interface.h>
 #endif
 
-namespace {
-double resident_mib() {
-  std::ifstream statm("/proc/self/statm");
-  long pages = 0, resident = 0;
-  statm >> pages >> resident;
-  return double(resident) * double(sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
-}
-}  // namespace
+using va::testing::resident_mib;
 
 TEST_CASE("an executable destroyed without a later run gives its driver memory back", "[vulkan]") {
   // lavapipe frees pipelines on the queue's next submission; without one, each

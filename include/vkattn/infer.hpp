@@ -183,6 +183,27 @@ constexpr Inferred need_rank(const TensorType& x, int minimum, int maximum, std:
   return success(x.shape, x.dtype);
 }
 
+// A normalisation's per-feature parameter (gamma, beta, weight): [n] of x's float type.
+constexpr Inferred check_norm_parameter(const TensorType& x, const TensorType& p, const char* role) {
+  if (auto r = check_same_float(x, p, "the operand", role); !r.ok) return r;
+  if (p.shape.rank != 1 || p.shape[0] != x.shape.last()) {
+    Message m;
+    m << role << " has shape " << p.shape << " but the normalised (last) dimension of " << x.shape << " is "
+      << x.shape.last() << ", so it must be [" << x.shape.last() << "]";
+    return failure(m);
+  }
+  return success(x.shape, x.dtype);
+}
+
+constexpr Inferred check_epsilon(const TensorType& x, double epsilon) {
+  if (!(epsilon > 0)) {
+    Message m;
+    m << "epsilon must be positive";
+    return failure(m);
+  }
+  return success(x.shape, x.dtype);
+}
+
 }  // namespace detail
 
 // Infers the type of `op` applied to `operands` (op_arity(op) of them). Inputs and
@@ -262,41 +283,15 @@ constexpr Inferred infer(Op op, const Attributes& attributes, const std::array<T
     case Op::layer_norm: {
       if (auto r = check_float(x, "the operand"); !r.ok) return r;
       if (auto r = need_rank(x, 1, max_rank, "the operand"); !r.ok) return r;
-      const char* roles[2] = {"gamma", "beta"};
-      for (int i = 1; i <= 2; ++i) {
-        const TensorType& p = operands[i];
-        if (auto r = check_same_float(x, p, "the operand", roles[i - 1]); !r.ok) return r;
-        if (p.shape.rank != 1 || p.shape[0] != x.shape.last()) {
-          Message m;
-          m << roles[i - 1] << " has shape " << p.shape << " but the normalised (last) dimension of " << x.shape << " is "
-            << x.shape.last() << ", so it must be [" << x.shape.last() << "]";
-          return failure(m);
-        }
-      }
-      if (!(attributes.epsilon > 0)) {
-        Message m;
-        m << "epsilon must be positive";
-        return failure(m);
-      }
-      return success(x.shape, x.dtype);
+      if (auto r = check_norm_parameter(x, operands[1], "gamma"); !r.ok) return r;
+      if (auto r = check_norm_parameter(x, operands[2], "beta"); !r.ok) return r;
+      return check_epsilon(x, attributes.epsilon);
     }
     case Op::rms_norm: {
       if (auto r = check_float(x, "the operand"); !r.ok) return r;
       if (auto r = need_rank(x, 1, max_rank, "the operand"); !r.ok) return r;
-      const TensorType& weight = operands[1];
-      if (auto r = check_same_float(x, weight, "the operand", "weight"); !r.ok) return r;
-      if (weight.shape.rank != 1 || weight.shape[0] != x.shape.last()) {
-        Message m;
-        m << "weight has shape " << weight.shape << " but the normalised (last) dimension of " << x.shape << " is "
-          << x.shape.last() << ", so it must be [" << x.shape.last() << "]";
-        return failure(m);
-      }
-      if (!(attributes.epsilon > 0)) {
-        Message m;
-        m << "epsilon must be positive";
-        return failure(m);
-      }
-      return success(x.shape, x.dtype);
+      if (auto r = check_norm_parameter(x, operands[1], "weight"); !r.ok) return r;
+      return check_epsilon(x, attributes.epsilon);
     }
   }
   return failure(Message{"unknown op"});
