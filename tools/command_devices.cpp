@@ -45,6 +45,7 @@ int run_devices(const std::vector<std::string>& raw) {
                       {"timestamps", d.timestamps},
                       {"timestamp_period_ns", d.timestamp_period_ns},
                       {"device_local_bytes", d.device_local_bytes},
+                      {"max_allocation_bytes", d.max_allocation_bytes},
                       {"target", nlohmann::json::parse(target_to_json(d.target))}});
     nlohmann::json doc{{"format", "vkattn.devices"}, {"version", 1}, {"devices", list}};
     std::cout << doc.dump(2) << "\n";
@@ -53,9 +54,11 @@ int run_devices(const std::vector<std::string>& raw) {
   for (const DeviceInfo& d : devices) {
     std::printf("%c%d  %s (%s, Vulkan %s, driver %s)\n", d.index == preferred ? '*' : ' ', d.index, d.name.c_str(),
                 std::string(device_type_name(d.type)).c_str(), d.api_version.c_str(), d.driver_version.c_str());
-    std::printf("    subgroup %u, shared memory %u KiB, f16 arithmetic %s, timestamps %s, device memory %.1f GiB\n",
+    std::printf("    subgroup %u, shared memory %u KiB, f16 arithmetic %s, timestamps %s, device memory %.1f GiB "
+                "(one allocation at most %.1f GiB)\n",
                 d.subgroup_size, d.max_shared_memory_bytes / 1024, d.f16_arithmetic ? "yes" : "no",
-                d.timestamps ? "yes" : "no", double(d.device_local_bytes) / (1024.0 * 1024.0 * 1024.0));
+                d.timestamps ? "yes" : "no", double(d.device_local_bytes) / (1024.0 * 1024.0 * 1024.0),
+                double(d.max_allocation_bytes) / (1024.0 * 1024.0 * 1024.0));
     std::printf("    target: %s\n", target_text(d.target).c_str());
   }
   return 0;
