@@ -80,25 +80,26 @@ constexpr std::string_view activation_name(Activation a) {
   return "?";
 }
 
+// Every activation, none first.
+inline constexpr Activation all_activations[] = {
+    Activation::none,
+#define VKATTN_ACTIVATION_VALUE(name, NAME, code, flops) Activation::name,
+    VKATTN_ACTIVATIONS(VKATTN_ACTIVATION_VALUE)
+#undef VKATTN_ACTIVATION_VALUE
+};
+
 constexpr std::optional<Activation> activation_from_name(std::string_view text) {
-  if (text == "none") return Activation::none;
-#define VKATTN_ACTIVATION_FROM_NAME(name, NAME, code, flops) \
-  if (text == #name) return Activation::name;
-  VKATTN_ACTIVATIONS(VKATTN_ACTIVATION_FROM_NAME)
-#undef VKATTN_ACTIVATION_FROM_NAME
+  for (Activation a : all_activations)
+    if (activation_name(a) == text) return a;
   return std::nullopt;
 }
 
-// "relu or gelu": the activations a feed-forward can use, for messages.
+// "relu, gelu, silu or gelu_tanh": the activations a feed-forward can use, for messages.
 inline std::string activation_choices() {
+  constexpr std::size_t count = sizeof all_activations / sizeof all_activations[0];
   std::string text;
-  const char* names[] = {
-#define VKATTN_ACTIVATION_TEXT(name, NAME, code, flops) #name,
-      VKATTN_ACTIVATIONS(VKATTN_ACTIVATION_TEXT)
-#undef VKATTN_ACTIVATION_TEXT
-  };
-  const std::size_t count = sizeof names / sizeof names[0];
-  for (std::size_t i = 0; i < count; ++i) text += std::string(i == 0 ? "" : i + 1 == count ? " or " : ", ") + names[i];
+  for (std::size_t i = 1; i < count; ++i)
+    text.append(i == 1 ? "" : i + 1 == count ? " or " : ", ").append(activation_name(all_activations[i]));
   return text;
 }
 
