@@ -22,7 +22,7 @@ std::optional<Op> op_from_name(std::string_view name) {
 
 // Which attributes an op's graph JSON form carries: every op listed, no default, so a
 // new op fails the build here until its JSON form is decided.
-enum class JsonAttributes { none, transpose_b, factor, heads, repeats, window_and_align, align, axes, epsilon };
+enum class JsonAttributes { none, transpose_b, factor, heads, repeats, window_and_align, align, axes, epsilon, rotary };
 
 constexpr JsonAttributes json_attributes(Op op) {
   switch (op) {
@@ -31,9 +31,12 @@ constexpr JsonAttributes json_attributes(Op op) {
     case Op::split_heads: return JsonAttributes::heads;
     case Op::repeat_heads: return JsonAttributes::repeats;
     case Op::sliding_window_mask: return JsonAttributes::window_and_align;
-    case Op::causal_mask: return JsonAttributes::align;
+    case Op::causal_mask:
+    case Op::alibi: return JsonAttributes::align;
+    case Op::rotary_embedding: return JsonAttributes::rotary;
     case Op::permute: return JsonAttributes::axes;
     case Op::layer_norm:
+    case Op::layer_norm_no_bias:
     case Op::rms_norm: return JsonAttributes::epsilon;
     case Op::input:
     case Op::weight:
@@ -45,6 +48,8 @@ constexpr JsonAttributes json_attributes(Op op) {
     case Op::boolean_mask:
     case Op::additive_mask:
     case Op::softmax:
+    case Op::softmax_with_sinks:
+    case Op::tanh:
     case Op::gelu:
     case Op::relu:
     case Op::silu:
@@ -194,6 +199,16 @@ class Reader {
       case JsonAttributes::epsilon:
         if (const json* eps = optional("epsilon")) a.epsilon = number_of(*eps, field + ".epsilon");
         break;
+      case JsonAttributes::rotary: {
+        a.rotary_dims = integer_of(required("dims"), field + ".dims");
+        a.theta = number_of(required("theta"), field + ".theta");
+        std::string layout = string_of(required("layout"), field + ".layout");
+        if (layout == "half_split") a.rotary_layout = RotaryLayout::half_split;
+        else if (layout == "interleaved") a.rotary_layout = RotaryLayout::interleaved;
+        else fail(field + ".layout", "expected \"half_split\" or \"interleaved\", got \"" + layout + "\"");
+        if (const json* offset = optional("offset")) a.position_offset = integer_of(*offset, field + ".offset");
+        break;
+      }
       case JsonAttributes::none: break;
     }
     return node;
@@ -233,6 +248,12 @@ std::string graph_to_json(const Graph& graph, int indent) {
         break;
       }
       case JsonAttributes::epsilon: v["epsilon"] = a.epsilon; break;
+      case JsonAttributes::rotary:
+        v["dims"] = a.rotary_dims;
+        v["theta"] = a.theta;
+        v["layout"] = std::string(rotary_layout_name(a.rotary_layout));
+        v["offset"] = a.position_offset;
+        break;
       case JsonAttributes::none: break;
     }
     values.push_back(v);

@@ -7,7 +7,8 @@
 namespace vkattn {
 
 const std::vector<std::string_view>& preset_names() {
-  static const std::vector<std::string_view> names{"mha", "cross_attention", "gqa", "encoder_layer", "decoder_layer"};
+  static const std::vector<std::string_view> names{"mha",           "cross_attention", "gqa",
+                                                   "encoder_layer", "decoder_layer",   "llama_block"};
   return names;
 }
 
@@ -22,9 +23,15 @@ Graph build_preset(const PresetOptions& o) {
   if (o.mask != Mask::none && o.mask != Mask::causal && o.mask != Mask::padding)
     throw std::invalid_argument("preset masks are none, causal or padding");
   const bool layer_preset = o.name == "encoder_layer" || o.name == "decoder_layer";
-  if (!layer_preset && (o.norm_first || o.activation != Activation::relu || o.layers != 1 || o.ffn_hidden != 0))
-    throw std::invalid_argument("the norm, activation, feed-forward width and layer count apply to encoder_layer and "
-                                "decoder_layer, not '" + o.name + "'");
+  const bool llama = o.name == "llama_block";
+  if (!layer_preset && (o.norm_first || o.activation != Activation::relu))
+    throw std::invalid_argument("the norm placement and activation apply to encoder_layer and decoder_layer, not '" +
+                                o.name + "'");
+  if (!layer_preset && !llama && (o.layers != 1 || o.ffn_hidden != 0))
+    throw std::invalid_argument("the feed-forward width and layer count apply to encoder_layer, decoder_layer and "
+                                "llama_block, not '" + o.name + "'");
+  if (!llama && o.rope_theta != 10000.0)
+    throw std::invalid_argument("the rotary base applies to llama_block, not '" + o.name + "'");
   if (o.layers < 1 || o.layers > 512) throw std::invalid_argument("the layer count must be 1 to 512");
   const DType dtype = o.f16 ? DType::f16 : DType::f32;
   const std::int64_t kv_seq = o.kv_seq > 0 ? o.kv_seq : o.seq;
@@ -48,6 +55,15 @@ Graph build_preset(const PresetOptions& o) {
       const std::string prefix = o.layers > 1 ? "layers." + std::to_string(i) : "";
       h = encoder_layer(g, h, {.heads = o.heads, .ffn_hidden = ffn, .norm_first = o.norm_first,
                                .activation = o.activation, .mask = o.mask, .lengths = lengths, .prefix = prefix});
+    }
+    g.output("y", h);
+  } else if (llama) {  // Hugging Face's names: model.layers.N.* (a single layer's too)
+    Value h = x;
+    for (std::int64_t i = 0; i < o.layers; ++i) {
+      const std::string prefix = "model.layers." + std::to_string(i);
+      h = llama_block(g, h, {.heads = o.heads, .kv_heads = o.kv_heads, .ffn_hidden = ffn, .rope_theta = o.rope_theta,
+                             .mask = o.mask == Mask::padding ? Mask::causal | Mask::padding : Mask::causal,
+                             .lengths = lengths, .prefix = prefix});
     }
     g.output("y", h);
   } else {  // decoder_layer: causal self-attention (causal, padding); padding masks the memory

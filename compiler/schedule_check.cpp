@@ -131,9 +131,13 @@ class Checker {
         if (p.M == 0 || p.N == 0 || p.K == 0) return;
         inside(d, 0, batches * p.M * p.N, where, "C");
         inside(d, 1, Wide(p.a_offset) + outer * p.a_outer + inner * p.a_inner + Wide(p.M - 1) * p.lda + p.K, where, "A");
+        const bool gated = spec.size() > 7 && spec[7] != 0;
+        if (spec.size() > 7 && spec[7] > 2) fail(where + " specialization GATED", "is " + std::to_string(spec[7]) + ", not 0, 1 or 2");
+        if (gated && !transpose) fail(where + " specialization GATED", "needs TRANSPOSE_B");
+        const Wide b_rows = gated ? 2 * Wide(p.N) : p.N;  // gate and up rows
         inside(d, 2, Wide(p.b_offset) + outer * p.b_outer + inner * p.b_inner +
-                         (transpose ? Wide(p.N - 1) * p.ldb + p.K : Wide(p.K - 1) * p.ldb + p.N), where, "B");
-        if (spec.size() > 4 && spec[4] == 1) inside(d, 3, p.N, where, "the bias");
+                         (transpose ? (b_rows - 1) * p.ldb + p.K : Wide(p.K - 1) * p.ldb + p.N), where, "B");
+        if (spec.size() > 4 && spec[4] == 1) inside(d, 3, b_rows, where, "the bias");
         if (spec.size() > 5 && spec[5] == 1) inside(d, 4, batches * p.M * p.N, where, "the residual");
         return;
       }
@@ -184,9 +188,14 @@ class Checker {
         const Wide total = Wide(p.rows) * p.n;
         inside(d, 0, total, where, "the rows");
         inside(d, 1, total, where, "the rows");
+        if (d.shader == Shader::softmax && constants_of<Shader::softmax>(spec).SINKS == 1) {
+          if (p.queries == 0 || p.heads == 0) fail(where + " queries", "or heads is 0");
+          inside(d, 2, p.heads, where, "the sinks");
+        }
         if (d.shader == Shader::layer_norm) {
           inside(d, 2, p.n, where, "gamma");
-          if (constants_of<Shader::layer_norm>(spec).RMS == 0) inside(d, 3, p.n, where, "beta");
+          const auto c = constants_of<Shader::layer_norm>(spec);
+          if (c.RMS == 0 && c.HAS_BETA == 1) inside(d, 3, p.n, where, "beta");
           if (constants_of<Shader::layer_norm>(spec).HAS_RESIDUAL == 1) inside(d, 4, total, where, "the residual");
         }
         return;
@@ -194,11 +203,20 @@ class Checker {
       case Shader::add:
       case Shader::elementwise:
       case Shader::mask:
-      case Shader::gather: {
+      case Shader::gather:
+      case Shader::rotary: {
         const Wide total = push.empty() ? 0 : push[0];  // `total` leads every per-element block
         inside(d, 0, total, where, "the output");
         if (invocations < total) fail(where + " workgroups", "cover fewer elements than the output");
         if (d.shader == Shader::elementwise) inside(d, 1, total, where, "the operand");
+        if (d.shader == Shader::rotary) {
+          const auto p = push_of<Shader::rotary>(push);
+          const auto c = constants_of<Shader::rotary>(spec);
+          if (p.dim == 0 || p.sequence == 0 || total % p.dim != 0) fail(where + " dim", "does not divide the total");
+          if (c.ROTARY_DIMS < 2 || c.ROTARY_DIMS % 2 != 0 || c.ROTARY_DIMS > p.dim)
+            fail(where + " specialization ROTARY_DIMS", "is " + std::to_string(c.ROTARY_DIMS) + ", not an even count of at most dim");
+          inside(d, 1, total, where, "the operand");
+        }
         if (d.shader == Shader::mask && total > 0) {
           inside(d, 1, total, where, "the scores");
           const auto p = push_of<Shader::mask>(push);
@@ -212,7 +230,8 @@ class Checker {
             if (p.per_batch == 0) fail(where + " per_batch", "is 0");
             inside(d, 2, (total - 1) / p.per_batch + 1, where, "the lengths");
           }
-          if (kind == std::uint32_t(Mask::boolean) || kind == std::uint32_t(Mask::additive)) {
+          if (kind == std::uint32_t(Mask::boolean) || kind == std::uint32_t(Mask::additive) ||
+              kind == std::uint32_t(Mask::alibi)) {
             if (p.keys == 0 || p.d1 == 0 || p.d2 == 0) fail(where + " dims", "has a zero dimension");
             const Wide d0 = total / (Wide(p.keys) * p.d1 * p.d2);
             inside(d, 2, (d0 - 1) * p.m_stride0 + Wide(p.d1 - 1) * p.m_stride1 + Wide(p.d2 - 1) * p.m_stride2 +

@@ -122,10 +122,9 @@ Schedule parse_schedule(const std::string& document) {
                         std::to_string(schedule_json_version));
   static constexpr Storage storages[] = {Storage::arena, Storage::weights};
   static constexpr SlotRole roles[] = {SlotRole::input, SlotRole::weight, SlotRole::intermediate, SlotRole::output};
-  const std::vector<Kernel> kernels = every(Kernel::attention_combine);
-  const std::vector<Shader> shaders = every(Shader::layer_norm);
-  static_assert(kernel_count == std::size_t(Kernel::attention_combine) + 1 &&
-                shader_count == std::size_t(Shader::layer_norm) + 1);
+  const std::vector<Kernel> kernels = every(Kernel::rotary);
+  const std::vector<Shader> shaders = every(Shader::rotary);
+  static_assert(kernel_count == std::size_t(Kernel::rotary) + 1 && shader_count == std::size_t(Shader::rotary) + 1);
   static constexpr Access accesses[] = {Access::unused, Access::storage, Access::texel_vec4, Access::texel_scalar};
   static constexpr DType dtypes[] = {DType::f32, DType::f16, DType::i32};
 

@@ -115,6 +115,8 @@ def main():
         "encoder_prenorm": ["encoder_layer", "--seq", "4", "--model", "8", "--heads", "2", "--norm-first",
                             "--activation", "gelu", "--ffn", "12"],
         "decoder": decoder + ["--mask", "padding"],
+        "llama": ["llama_block", "--seq", "5", "--model", "16", "--heads", "4", "--kv-heads", "2", "--ffn", "12",
+                  "--rope-theta", "500"],
     }
     def emit(args):
         return json.loads(subprocess.check_output([vkattn, "compile", *args]))
@@ -137,6 +139,22 @@ def main():
     for value in modern["values"][2:]:
         value["dtype"], value["shape"] = "f32", [1, 5, 8]
     write("graph_json", "rms_norm_silu_mul.json", compact(modern))
+    scores = [1, 2, 3, 3]
+    modifiers = {"format": "vkattn.graph", "version": 1, "name": "modifiers", "values": [
+        {"op": "input", "name": "scores", "dtype": "f32", "shape": scores},
+        {"op": "input", "name": "slopes", "dtype": "f32", "shape": [2]},
+        {"op": "weight", "name": "sinks", "dtype": "f32", "shape": [2]},
+        {"op": "weight", "name": "gamma", "dtype": "f32", "shape": [3]},
+        {"op": "tanh", "name": "capped", "inputs": [0]},
+        {"op": "alibi", "name": "biased", "inputs": [4, 1], "align": "bottom_right"},
+        {"op": "softmax_with_sinks", "name": "probs", "inputs": [5, 2]},
+        {"op": "layer_norm_no_bias", "name": "normed", "inputs": [6, 3], "epsilon": 1e-5},
+        {"op": "rotary_embedding", "name": "turned", "inputs": [7], "dims": 2, "theta": 100.0,
+         "layout": "interleaved", "offset": 4},
+        {"op": "output", "name": "y", "inputs": [8]}]}
+    for value in modifiers["values"][4:]:
+        value["dtype"], value["shape"] = "f32", scores
+    write("graph_json", "modifiers.json", compact(modifiers))
     write("schedule_json", "mha_unfused.json", compact(emit(presets["mha"] + ["--unfused", "--emit", "json"])))
 
     # Reproducers: each input once crashed vkattn, corrupted memory or was accepted wrongly.

@@ -96,6 +96,7 @@ double activate(Activation activation, double v) {
       const double k = std::sqrt(2.0 / 3.14159265358979323846);
       return 0.5 * v * (1.0 + std::tanh(k * (v + 0.044715 * v * v * v)));
     }
+    case Activation::tanh: return std::tanh(v);
   }
   return v;
 }
@@ -174,6 +175,10 @@ Tensor mask(const Node& node, const Tensor& scores, const Tensor* operand) {
       case Op::additive_mask:
         v += operand->values[std::size_t(broadcast_offset(operand->shape, index, rank))];
         break;
+      case Op::alibi:  // slopes[h] * (j - i'), the heads axis third from the back
+        v += operand->values[std::size_t(index[std::size_t(rank - 3)])] *
+             double(j - aligned_query(i, queries, keys, node.attributes.align));
+        break;
       default: break;
     }
     if (!attend) v = negative_infinity;
@@ -198,7 +203,49 @@ Tensor softmax(const Node& node, const Tensor& x) {
   return out;
 }
 
-Tensor layer_norm(const Node& node, const Tensor& x, const Tensor& gamma, const Tensor& beta) {
+// Softmax with a per-head sink logit in every row's denominator.
+Tensor softmax_with_sinks(const Node& node, const Tensor& x, const Tensor& sinks) {
+  Tensor out = Tensor::zeros(node.shape, node.dtype);
+  const std::int64_t n = node.shape.last(), rows = node.shape.elements() / n;
+  const std::int64_t queries = node.shape.from_back(2), heads = node.shape.from_back(3);
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const double* in = &x.values[std::size_t(r * n)];
+    double* y = &out.values[std::size_t(r * n)];
+    const double sink = sinks.values[std::size_t((r / queries) % heads)];
+    double max = sink;
+    for (std::int64_t j = 0; j < n; ++j) max = std::fmax(max, in[j]);
+    double sum = std::exp(sink - max);
+    for (std::int64_t j = 0; j < n; ++j) sum += y[j] = std::exp(in[j] - max);
+    for (std::int64_t j = 0; j < n; ++j) y[j] /= sum;
+  }
+  return out;
+}
+
+// Rotary position embedding: pairs of the first `rotary_dims` elements of each row
+// turned by (offset + s) * theta^(-2k / dims) at sequence index s.
+Tensor rotary_embedding(const Node& node, const Tensor& x) {
+  Tensor out = x;
+  out.dtype = node.dtype;
+  const Attributes& a = node.attributes;
+  const std::int64_t d = node.shape.last(), sequence = node.shape.from_back(2), rows = node.shape.elements() / d;
+  const std::int64_t dims = a.rotary_dims, half = dims / 2;
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const double position = double(a.position_offset + r % sequence);
+    const double* in = &x.values[std::size_t(r * d)];
+    double* y = &out.values[std::size_t(r * d)];
+    for (std::int64_t k = 0; k < half; ++k) {
+      const double angle = position * std::pow(a.theta, -2.0 * double(k) / double(dims));
+      const double c = std::cos(angle), s = std::sin(angle);
+      const std::int64_t first = a.rotary_layout == RotaryLayout::half_split ? k : 2 * k;
+      const std::int64_t second = a.rotary_layout == RotaryLayout::half_split ? k + half : 2 * k + 1;
+      y[first] = in[first] * c - in[second] * s;
+      y[second] = in[second] * c + in[first] * s;
+    }
+  }
+  return out;
+}
+
+Tensor layer_norm(const Node& node, const Tensor& x, const Tensor& gamma, const Tensor* beta) {
   Tensor out = Tensor::zeros(node.shape, node.dtype);
   const std::int64_t n = node.shape.last(), rows = node.shape.elements() / n;
   for (std::int64_t r = 0; r < rows; ++r) {
@@ -211,7 +258,7 @@ Tensor layer_norm(const Node& node, const Tensor& x, const Tensor& gamma, const 
     double inverse = 1.0 / std::sqrt(variance + node.attributes.epsilon);
     for (std::int64_t j = 0; j < n; ++j)
       out.values[std::size_t(r * n + j)] = (in[j] - mean) * inverse * gamma.values[std::size_t(j)] +
-                                           beta.values[std::size_t(j)];
+                                           (beta ? beta->values[std::size_t(j)] : 0.0);
   }
   return out;
 }
@@ -264,7 +311,8 @@ ReferenceResult run_reference(const Graph& graph, const TensorMap& bindings) {
       case Op::gelu:
       case Op::relu:
       case Op::silu:
-      case Op::gelu_tanh: {
+      case Op::gelu_tanh:
+      case Op::tanh: {
         const Activation activation = activation_of(node.op);
         value = elementwise(node, operand(0), [activation](double v, const Attributes&) { return activate(activation, v); });
         break;
@@ -277,9 +325,13 @@ ReferenceResult run_reference(const Graph& graph, const TensorMap& bindings) {
       case Op::sliding_window_mask: value = mask(node, operand(0), nullptr); break;
       case Op::padding_mask:
       case Op::boolean_mask:
-      case Op::additive_mask: value = mask(node, operand(0), &operand(1)); break;
+      case Op::additive_mask:
+      case Op::alibi: value = mask(node, operand(0), &operand(1)); break;
       case Op::softmax: value = softmax(node, operand(0)); break;
-      case Op::layer_norm: value = layer_norm(node, operand(0), operand(1), operand(2)); break;
+      case Op::softmax_with_sinks: value = softmax_with_sinks(node, operand(0), operand(1)); break;
+      case Op::layer_norm: value = layer_norm(node, operand(0), operand(1), &operand(2)); break;
+      case Op::layer_norm_no_bias: value = layer_norm(node, operand(0), operand(1), nullptr); break;
+      case Op::rotary_embedding: value = rotary_embedding(node, operand(0)); break;
       case Op::rms_norm: value = rms_norm(node, operand(0), operand(1)); break;
     }
     result.values.push_back(std::move(value));

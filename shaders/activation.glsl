@@ -4,6 +4,7 @@
 //   GELU:      0.5 v (1 + erf(v / sqrt 2))                  (erf_approx, |error| < 1.5e-7)
 //   SILU:      v * sigmoid(v) = v / (1 + exp(-v))
 //   GELU_TANH: 0.5 v (1 + tanh(sqrt(2/pi) (v + 0.044715 v^3)))
+//   TANH:      tanh(v)
 // tanh is written through exp of a non-positive argument, so large |v| cannot overflow.
 
 float tanh_stable(float v) {
@@ -17,5 +18,6 @@ float activate(uint code, float v) {
   if (code == VKATTN_ACTIVATION_GELU) return gelu(v);
   if (code == VKATTN_ACTIVATION_SILU) return v / (1.0 + exp(-v));
   if (code == VKATTN_ACTIVATION_GELU_TANH) return 0.5 * v * (1.0 + tanh_stable(0.7978845608028654 * (v + 0.044715 * v * v * v)));
+  if (code == VKATTN_ACTIVATION_TANH) return tanh_stable(v);
   return v;
 }

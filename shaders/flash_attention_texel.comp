@@ -13,6 +13,11 @@
 //   additive (MASKS & ADDITIVE) adds its value; shift = Sk - Sq when ALIGN = 1 (bottom
 //   right), else 0. A row whose every key is hidden is all zeros. The bits are
 //   VKATTN_MASK_* (kernels/encodings.h).
+// Score modifiers (kernels/attention.h): with SOFTCAP, s_ij = cap * tanh(scale * dot)
+// before the masks; ALiBi (MASKS & ALIBI) adds slopes[h] * (j - i - shift); SINKS adds
+// exp(sinks[h]) to the softmax denominator (so a fully hidden row is still zeros).
+// ROTARY turns Q (bit 1) and K (bit 2) by the rotary embedding (rotary.glsl) as they are
+// fetched, Q row i at position rotary_offset + i and key j at rotary_offset + j.
 // Online softmax (in base 2, with log2(e) folded into the scale): keys go in blocks of
 // 8; per row it keeps the running maximum m, the running sum l of exp2(s - m) and the
 // unnormalised output o, rescaled by exp2(m_old - m_new) when the maximum grows, so the
@@ -26,7 +31,10 @@
 layout(local_size_x_id = 0) in;
 #include "vkattn/kernels/attention.h"
 VKATTN_ATTENTION_TEXEL_CONSTANTS(VKATTN_CONSTANT_DECLARE)
+#define ROTARY_INTERLEAVED ((ROTARY & VKATTN_ATTENTION_ROTARY_INTERLEAVED) != 0u)
 #include "common.glsl"
+#include "activation.glsl"
+#include "rotary.glsl"
 
 layout(std430, binding = 0) writeonly buffer Result { STORE o_out[]; };
 layout(binding = 1) uniform samplerBuffer q_texels;
@@ -35,6 +43,8 @@ layout(binding = 3) uniform samplerBuffer v_texels;
 layout(std430, binding = 4) readonly buffer Lengths { int lengths[]; };
 layout(std430, binding = 5) readonly buffer BooleanMask { STORE boolean_mask[]; };
 layout(std430, binding = 6) readonly buffer AdditiveMask { STORE additive_mask[]; };
+layout(std430, binding = 7) readonly buffer Slopes { STORE alibi_slopes[]; };
+layout(std430, binding = 8) readonly buffer Sinks { STORE sinks[]; };
 
 
 const uint D4 = (HEAD_DIM + 3u) / 4u;
@@ -55,6 +65,23 @@ ivec2 visible_keys(int first_row, int last_row, int shift, uint b) {
   return ivec2(key_begin, key_end);
 }
 
+// Elements d .. d + 3 of the row of `texels` at `base` (d a multiple of 4), rotated as
+// at `position`: their partners come from the same row. The vec4 view needs each
+// partner group 4-aligned (the lowering checks: interleaved, or ROTARY_DIMS / 2 a
+// multiple of 4).
+vec4 rotated_fetch(samplerBuffer texels, bool vec4_view, uint base, uint d, float position) {
+  vec4 x = fetch4(texels, vec4_view, base + d, base + HEAD_DIM);
+  vec4 partner;
+  if (ROTARY_INTERLEAVED) partner = x.yxwz;
+  else if (vec4_view) partner = fetch4(texels, true, base + rotary_partner(d), base + HEAD_DIM);
+  else
+    partner = vec4(d < HEAD_DIM ? texelFetch(texels, int(base + rotary_partner(d))).x : 0.0,
+                   d + 1u < HEAD_DIM ? texelFetch(texels, int(base + rotary_partner(d + 1u))).x : 0.0,
+                   d + 2u < HEAD_DIM ? texelFetch(texels, int(base + rotary_partner(d + 2u))).x : 0.0,
+                   d + 3u < HEAD_DIM ? texelFetch(texels, int(base + rotary_partner(d + 3u))).x : 0.0);
+  return rotary_rotate4(x, partner, d, position);
+}
+
 void main() {
   const bool vec4_view = VEC4 == 1u;
   const uint b = gl_WorkGroupID.z, h = gl_WorkGroupID.y, kv_head = h / p.kv_group;
@@ -66,18 +93,27 @@ void main() {
   const uint rows_here = row0 < p.sq ? min(ROWS, p.sq - row0) : 0u;
 
   vec4 q[ROWS * D4];
-  const float q_scale = p.scale * LOG2E;
+  // With a softcap the scale goes inside the tanh and log2(e) after it.
+  const float softcap = uintBitsToFloat(SOFTCAP);
+  const float q_scale = SOFTCAP != 0u ? p.scale / softcap : p.scale * LOG2E;
+  const bool rotate_q = (ROTARY & VKATTN_ATTENTION_ROTARY_Q) != 0u, rotate_k = (ROTARY & VKATTN_ATTENTION_ROTARY_K) != 0u;
   [[unroll]] for (uint r = 0; r < ROWS; ++r) {
-    uint base = p.q_offset + b * p.q_batch + h * p.q_head + min(row0 + r, p.sq - 1u) * p.q_row;
-    [[unroll]] for (uint d = 0; d < D4; ++d) q[r * D4 + d] = q_scale * fetch4(q_texels, vec4_view, base + 4u * d, base + HEAD_DIM);
+    uint row = min(row0 + r, p.sq - 1u);
+    uint base = p.q_offset + b * p.q_batch + h * p.q_head + row * p.q_row;
+    [[unroll]] for (uint d = 0; d < D4; ++d)
+      q[r * D4 + d] = q_scale * (rotate_q ? rotated_fetch(q_texels, vec4_view, base, 4u * d, float(p.rotary_offset + row))
+                                          : fetch4(q_texels, vec4_view, base + 4u * d, base + HEAD_DIM));
   }
   vec4 o[ROWS * DV4];
   [[unroll]] for (uint i = 0; i < ROWS * DV4; ++i) o[i] = vec4(0.0);
+  // The sink's logit starts each running maximum with a weight of exp2(0) = 1.
   float m[ROWS], l[ROWS];
+  const float sink = SINKS == 1u ? LOG2E * float(sinks[h]) : neg_inf;
   [[unroll]] for (uint r = 0; r < ROWS; ++r) {
-    m[r] = neg_inf;
-    l[r] = 0.0;
+    m[r] = sink;
+    l[r] = SINKS == 1u ? 1.0 : 0.0;
   }
+  const float slope = (MASKS & VKATTN_MASK_ALIBI) != 0u ? LOG2E * float(alibi_slopes[h]) : 0.0;
 
   // The keys any of this invocation's queries can see, and (for KEY_CHUNK) those any
   // query of the workgroup can see.
@@ -100,11 +136,13 @@ void main() {
       uint key = uint(min(j0 + int(jj), int(p.sk) - 1));
       uint base = k_base + key * p.k_row;
       vec4 k[D4];
-      [[unroll]] for (uint d = 0; d < D4; ++d) k[d] = fetch4(k_texels, vec4_view, base + 4u * d, base + HEAD_DIM);
+      [[unroll]] for (uint d = 0; d < D4; ++d)
+        k[d] = rotate_k ? rotated_fetch(k_texels, vec4_view, base, 4u * d, float(p.rotary_offset + key))
+                        : fetch4(k_texels, vec4_view, base + 4u * d, base + HEAD_DIM);
       [[unroll]] for (uint r = 0; r < ROWS; ++r) {
         float acc = 0.0;
         [[unroll]] for (uint d = 0; d < D4; ++d) acc = dot_add(q[r * D4 + d], k[d], acc);
-        s[r * KEYS + jj] = acc;
+        s[r * KEYS + jj] = SOFTCAP != 0u ? LOG2E * softcap * tanh_stable(acc) : acc;
       }
     }
     [[unroll]] for (uint r = 0; r < ROWS; ++r) {
@@ -121,6 +159,7 @@ void main() {
           keep = keep && float(boolean_mask[b * p.bm_batch + h * p.bm_head + row * p.bm_row + key * p.bm_key]) != 0.0;
         float v = s[r * KEYS + jj];
         if ((MASKS & VKATTN_MASK_ADDITIVE) != 0u) v += LOG2E * float(additive_mask[b * p.am_batch + h * p.am_head + row * p.am_row + key * p.am_key]);
+        if ((MASKS & VKATTN_MASK_ALIBI) != 0u) v += slope * float(j - i - shift);
         v = keep ? v : neg_inf;
         s[r * KEYS + jj] = v;
         block_max = max(block_max, v);

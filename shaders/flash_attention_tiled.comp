@@ -13,6 +13,13 @@
 //   boolean (MASKS & BOOLEAN): boolean[b, h, i, j] == 0
 //   additive (MASKS & ADDITIVE) adds its value; shift = Sk - Sq when ALIGN = 1 (bottom
 //   right), else 0. A row whose every key is hidden is all zeros.
+// Score modifiers (kernels/attention.h): with SOFTCAP, s_ij = cap * tanh(scale * dot)
+// before the masks; ALiBi (MASKS & ALIBI) adds slopes[h] * (j - i - shift); SINKS adds
+// exp(sinks[h]) to the softmax denominator (so a fully hidden row is still zeros).
+// ROTARY turns Q (bit 1) and K (bit 2) by the rotary embedding (rotary.glsl) as they are
+// loaded, Q row i at position rotary_offset + i and key j at rotary_offset + j: each
+// element is read with its partner and rotated in registers, so no rotated copy of Q
+// or K is ever stored.
 // A workgroup owns ROWS queries of one (b, h); LANES consecutive invocations own one
 // query, each holding a 1/LANES slice of its Q row and of its output row (vec4 slices
 // c, c + LANES, ...). Per block of KEYS keys, the workgroup stages K and V in shared
@@ -33,7 +40,10 @@
 layout(local_size_x_id = 0) in;
 #include "vkattn/kernels/attention.h"
 VKATTN_ATTENTION_TILED_CONSTANTS(VKATTN_CONSTANT_DECLARE)
+#define ROTARY_INTERLEAVED ((ROTARY & VKATTN_ATTENTION_ROTARY_INTERLEAVED) != 0u)
 #include "common.glsl"
+#include "activation.glsl"
+#include "rotary.glsl"
 
 layout(std430, binding = 0) writeonly buffer Result { STORE o_out[]; };
 layout(std430, binding = 0) writeonly buffer Partials { float partials[]; };  // SPLIT: f32 whatever the storage
@@ -46,6 +56,8 @@ layout(std430, binding = 3) readonly buffer V4 { STORE4 v4[]; };
 layout(std430, binding = 4) readonly buffer Lengths { int lengths[]; };
 layout(std430, binding = 5) readonly buffer BooleanMask { STORE boolean_mask[]; };
 layout(std430, binding = 6) readonly buffer AdditiveMask { STORE additive_mask[]; };
+layout(std430, binding = 7) readonly buffer Slopes { STORE alibi_slopes[]; };
+layout(std430, binding = 8) readonly buffer Sinks { STORE sinks[]; };
 
 const uint D4 = (HEAD_DIM + 3u) / 4u;
 const uint DV4 = (VALUE_DIM + 3u) / 4u;
@@ -73,6 +85,35 @@ vec4 load_v(uint e, uint end) {
               e + 2u < end ? float(v1[e + 2u]) : 0.0, e + 3u < end ? float(v1[e + 3u]) : 0.0);
 }
 
+// Element e of Q (or K) and its three successors, rotated as element d of a row at
+// `position`; their partners come from the same row (base). The vec4 form needs each
+// partner group 4-aligned (the lowering checks: interleaved, or ROTARY_DIMS / 2 a
+// multiple of 4).
+vec4 rotated_q(uint base, uint d, float position) {
+  vec4 x = load_q(base + d, base + HEAD_DIM);
+  vec4 partner;
+  if (ROTARY_INTERLEAVED) partner = x.yxwz;
+  else if (VEC4 == 1u) partner = load_q(base + rotary_partner(d), base + HEAD_DIM);
+  else
+    partner = vec4(d < HEAD_DIM ? float(q1[base + rotary_partner(d)]) : 0.0,
+                   d + 1u < HEAD_DIM ? float(q1[base + rotary_partner(d + 1u)]) : 0.0,
+                   d + 2u < HEAD_DIM ? float(q1[base + rotary_partner(d + 2u)]) : 0.0,
+                   d + 3u < HEAD_DIM ? float(q1[base + rotary_partner(d + 3u)]) : 0.0);
+  return rotary_rotate4(x, partner, d, position);
+}
+vec4 rotated_k(uint base, uint d, float position) {
+  vec4 x = load_k(base + d, base + HEAD_DIM);
+  vec4 partner;
+  if (ROTARY_INTERLEAVED) partner = x.yxwz;
+  else if (VEC4 == 1u) partner = load_k(base + rotary_partner(d), base + HEAD_DIM);
+  else
+    partner = vec4(d < HEAD_DIM ? float(k1[base + rotary_partner(d)]) : 0.0,
+                   d + 1u < HEAD_DIM ? float(k1[base + rotary_partner(d + 1u)]) : 0.0,
+                   d + 2u < HEAD_DIM ? float(k1[base + rotary_partner(d + 2u)]) : 0.0,
+                   d + 3u < HEAD_DIM ? float(k1[base + rotary_partner(d + 3u)]) : 0.0);
+  return rotary_rotate4(x, partner, d, position);
+}
+
 void main() {
   const float neg_inf = uintBitsToFloat(0xff800000u);
   const uint lane = gl_LocalInvocationID.x % LANES, local_row = gl_LocalInvocationID.x / LANES;
@@ -86,15 +127,25 @@ void main() {
   const uint row = min(i, p.sq - 1u);
 
   vec4 q[QV];
-  const float q_scale = p.scale * LOG2E;
+  // With a softcap the scale goes inside the tanh and log2(e) after it.
+  const float softcap = uintBitsToFloat(SOFTCAP);
+  const float q_scale = SOFTCAP != 0u ? p.scale / softcap : p.scale * LOG2E;
   const uint q_base = p.q_offset + b * p.q_batch + h * p.q_head + row * p.q_row;
+  const bool rotate_q = (ROTARY & VKATTN_ATTENTION_ROTARY_Q) != 0u, rotate_k = (ROTARY & VKATTN_ATTENTION_ROTARY_K) != 0u;
   [[unroll]] for (uint t = 0; t < QV; ++t) {
     uint d4 = lane + t * LANES;
-    q[t] = d4 < D4 ? q_scale * load_q(q_base + 4u * d4, q_base + HEAD_DIM) : vec4(0.0);
+    vec4 x = vec4(0.0);
+    if (d4 < D4)
+      x = rotate_q ? rotated_q(q_base, 4u * d4, float(p.rotary_offset + row)) : load_q(q_base + 4u * d4, q_base + HEAD_DIM);
+    q[t] = q_scale * x;
   }
   vec4 o[OV];
   [[unroll]] for (uint t = 0; t < OV; ++t) o[t] = vec4(0.0);
-  float m = neg_inf, l = 0.0;
+  // The sink's logit starts the running maximum with a weight of exp2(0) = 1 (once,
+  // in split 0, when the keys are split).
+  const bool sink_here = SINKS == 1u && split == 0u;
+  float m = sink_here ? LOG2E * float(sinks[h]) : neg_inf, l = sink_here ? 1.0 : 0.0;
+  const float slope = (MASKS & VKATTN_MASK_ALIBI) != 0u ? LOG2E * float(alibi_slopes[h]) : 0.0;
 
   // The keys any query of this workgroup (and split) can see.
   const int shift = ALIGN == 1u ? int(p.sk) - int(p.sq) : 0;
@@ -118,7 +169,10 @@ void main() {
     for (uint e = gl_LocalInvocationID.x; e < KEYS * D4; e += INVOCATIONS) {
       uint key = uint(j0) + e / D4, d4 = e % D4;
       uint base = k_base + key * p.k_row;
-      k_tile[e] = key < p.sk ? load_k(base + 4u * d4, base + HEAD_DIM) : vec4(0.0);
+      vec4 x = vec4(0.0);
+      if (key < p.sk)
+        x = rotate_k ? rotated_k(base, 4u * d4, float(p.rotary_offset + key)) : load_k(base + 4u * d4, base + HEAD_DIM);
+      k_tile[e] = x;
     }
     for (uint e = gl_LocalInvocationID.x; e < KEYS * DV4; e += INVOCATIONS) {
       uint key = uint(j0) + e / DV4, d4 = e % DV4;
@@ -135,7 +189,7 @@ void main() {
         if (d4 < D4) partial = dot_add(q[t], k_tile[jj * D4 + d4], partial);
       }
       [[unroll]] for (uint x = 1u; x < LANES; x <<= 1u) partial += subgroupShuffleXor(partial, x);
-      s[jj] = partial;
+      s[jj] = SOFTCAP != 0u ? LOG2E * softcap * tanh_stable(partial) : partial;
     }
 
     float block_max = neg_inf;
@@ -150,6 +204,7 @@ void main() {
       float v = s[jj];
       if ((MASKS & VKATTN_MASK_ADDITIVE) != 0u)
         v += LOG2E * float(additive_mask[b * p.am_batch + h * p.am_head + row * p.am_row + key * p.am_key]);
+      if ((MASKS & VKATTN_MASK_ALIBI) != 0u) v += slope * float(j - int(row) - shift);
       v = keep ? v : neg_inf;
       s[jj] = v;
       block_max = max(block_max, v);

@@ -7,6 +7,11 @@
 //   B'[z, k, n] = B[z, n, k] (TRANSPOSE_B = 1, a [out, in] weight) or B[z, k, n]
 //   act = an activation (ACTIVATION, a VKATTN_ACTIVATION_* code; activation.glsl); bias when HAS_BIAS, the
 //   residual R when HAS_RESIDUAL.
+// GATED = 1 (TRANSPOSE_B): B holds 2N rows, the gate G = B[0, N) and the up projection
+// U = B[N, 2N), the bias 2N values likewise, and
+//   C[z, m, n] = act(alpha * A G'[n] + bias[n]) * (alpha * A U'[n] + bias[N + n]) + R[z, m, n]
+// GATED = 2: the same with the gate the second half, U = B[0, N) and G = B[N, 2N).
+// (SwiGLU's silu(x Wgᵀ) * (x Wuᵀ)): each invocation accumulates both for its columns.
 // A and B are read through texel buffers at any offset and row stride (lda, ldb), with
 // batch z = outer * inner_count + inner starting at outer * x_outer + inner * x_inner
 // (0 broadcasts); C, bias and R are dense.
@@ -46,9 +51,12 @@ void main() {
   [[unroll]] for (uint r = 0; r < ROWS; ++r) a_row[r] = a_base + min(m0 + r, p.M - 1u) * p.lda;
   uint b_row[COLUMNS];
   [[unroll]] for (uint j = 0; j < COLUMNS; ++j) b_row[j] = b_base + min(n0 + j, p.N - 1u) * p.ldb;
+  const uint up_rows = p.N * p.ldb;  // GATED: the up row of column n is N rows below its gate row
 
   vec4 acc[ROWS * 2];
   [[unroll]] for (uint i = 0; i < ROWS * 2; ++i) acc[i] = vec4(0.0);
+  vec4 acc_up[GATED != 0u ? ROWS * 2 : 1];
+  [[unroll]] for (uint i = 0; i < acc_up.length(); ++i) acc_up[i] = vec4(0.0);
 
   for (uint k = 0; k < p.K; k += 4u) {
     vec4 a[ROWS];
@@ -61,6 +69,15 @@ void main() {
                           dot_add(a[r], b[2], acc[2 * r].z), dot_add(a[r], b[3], acc[2 * r].w));
         acc[2 * r + 1] = vec4(dot_add(a[r], b[4], acc[2 * r + 1].x), dot_add(a[r], b[5], acc[2 * r + 1].y),
                               dot_add(a[r], b[6], acc[2 * r + 1].z), dot_add(a[r], b[7], acc[2 * r + 1].w));
+      }
+      if (GATED != 0u) {
+        [[unroll]] for (uint j = 0; j < COLUMNS; ++j) b[j] = fetch4(b_texels, b_vec4, b_row[j] + up_rows + k, b_row[j] + up_rows + p.K);
+        [[unroll]] for (uint r = 0; r < ROWS; ++r) {
+          acc_up[2 * r] = vec4(dot_add(a[r], b[0], acc_up[2 * r].x), dot_add(a[r], b[1], acc_up[2 * r].y),
+                               dot_add(a[r], b[2], acc_up[2 * r].z), dot_add(a[r], b[3], acc_up[2 * r].w));
+          acc_up[2 * r + 1] = vec4(dot_add(a[r], b[4], acc_up[2 * r + 1].x), dot_add(a[r], b[5], acc_up[2 * r + 1].y),
+                                   dot_add(a[r], b[6], acc_up[2 * r + 1].z), dot_add(a[r], b[7], acc_up[2 * r + 1].w));
+        }
       }
     } else {
       // Rows k..k+3 of B, columns n0..n0+7 as two texels each; rows past K read 0.
@@ -88,7 +105,13 @@ void main() {
       if (n >= p.N) break;
       float v = p.alpha * acc[2 * r + j / 4u][j % 4u];
       if (HAS_BIAS == 1u) v += float(bias[n]);
-      v = activate(ACTIVATION, v);
+      if (GATED != 0u) {  // the activation takes the gate half: the first (1) or the second (2)
+        float up = p.alpha * acc_up[2 * r + j / 4u][j % 4u] + (HAS_BIAS == 1u ? float(bias[p.N + n]) : 0.0);
+        v = GATED == 1u ? activate(ACTIVATION, v) * up : v * activate(ACTIVATION, up);
+      } else {
+        v = activate(ACTIVATION, v);
+      }
+
       uint index = c_base + m * p.N + n;
       if (HAS_RESIDUAL == 1u) v += float(residual[index]);
       c[index] = STORE(v);

@@ -7,6 +7,12 @@
 //   B'[z, k, n] = B[z, n, k] (TRANSPOSE_B = 1, a [out, in] weight) or B[z, k, n]
 //   act = an activation (ACTIVATION, a VKATTN_ACTIVATION_* code; activation.glsl); bias when HAS_BIAS, the
 //   residual R when HAS_RESIDUAL.
+// GATED = 1 (TRANSPOSE_B): B holds 2N rows, the gate G = B[0, N) and the up projection
+// U = B[N, 2N), the bias 2N values likewise, and
+//   C[z, m, n] = act(alpha * A G'[n] + bias[n]) * (alpha * A U'[n] + bias[N + n]) + R[z, m, n]
+// GATED = 2: the same with the gate the second half, U = B[0, N) and G = B[N, 2N).
+// (SwiGLU's silu(x Wgᵀ) * (x Wuᵀ)): the workgroup stages the up tile under the gate
+// tile and each invocation accumulates both for its outputs.
 // A and B are storage buffers read at any offset and row stride (lda, ldb), batch z =
 // outer * inner_count + inner starting at outer * x_outer + inner * x_inner (0
 // broadcasts); C, bias and R are dense.
@@ -38,10 +44,11 @@ const uint GRID_M = TILE_M / THREAD_M;
 const uint INVOCATIONS = GRID_M * GRID_N;
 // Elements each invocation copies per tile, in vec4 (the scalar path copies 4 of them).
 const uint A_LOADS = (TILE_M * TILE_K / 4u + INVOCATIONS - 1u) / INVOCATIONS;
-const uint B_LOADS = (TILE_N * TILE_K / 4u + INVOCATIONS - 1u) / INVOCATIONS;
+const uint B_PARTS = GATED != 0u ? 2u : 1u;  // gate (and up) tiles
+const uint B_LOADS = (B_PARTS * TILE_N * TILE_K / 4u + INVOCATIONS - 1u) / INVOCATIONS;
 
 shared float a_tile[TILE_K * TILE_M];  // [k][m]
-shared float b_tile[TILE_K * TILE_N];  // [k][n]
+shared float b_tile[B_PARTS * TILE_K * TILE_N];  // [part][k][n]
 
 uint a_base, b_base, m0, n0;
 
@@ -75,9 +82,11 @@ void fetch_tiles(uint k0, inout vec4 a_next[A_LOADS], inout vec4 b_next[B_LOADS]
   }
   [[unroll]] for (uint i = 0; i < B_LOADS; ++i) {
     uint v = lane + i * INVOCATIONS;
-    if (TRANSPOSE_B == 1u) {  // B[n][k]: groups of 4 along k
+    if (TRANSPOSE_B == 1u) {  // B[n][k]: groups of 4 along k; gated, columns TILE_N.. are up rows
       uint col = v / (TILE_K / 4u), kq = v % (TILE_K / 4u);
-      b_next[i] = v < TILE_N * TILE_K / 4u ? load_b(n0 + col, k0 + 4u * kq, p.N, p.K) : vec4(0.0);
+      uint part = col / TILE_N, n = n0 + col % TILE_N;
+      b_next[i] = v < B_PARTS * TILE_N * TILE_K / 4u && n < p.N
+                      ? load_b(part * p.N + n, k0 + 4u * kq, B_PARTS * p.N, p.K) : vec4(0.0);
     } else {  // B[k][n]: groups of 4 along n
       uint kk = v / (TILE_N / 4u), nq = v % (TILE_N / 4u);
       b_next[i] = v < TILE_N * TILE_K / 4u ? load_b(k0 + kk, n0 + 4u * nq, p.K, p.N) : vec4(0.0);
@@ -95,10 +104,11 @@ void store_tiles(vec4 a_next[A_LOADS], vec4 b_next[B_LOADS]) {
   }
   [[unroll]] for (uint i = 0; i < B_LOADS; ++i) {
     uint v = lane + i * INVOCATIONS;
-    if (v >= TILE_N * TILE_K / 4u) break;
+    if (v >= B_PARTS * TILE_N * TILE_K / 4u) break;
     if (TRANSPOSE_B == 1u) {
       uint col = v / (TILE_K / 4u), k = 4u * (v % (TILE_K / 4u));
-      [[unroll]] for (uint e = 0; e < 4u; ++e) b_tile[(k + e) * TILE_N + col] = b_next[i][e];
+      uint part = col / TILE_N, n = col % TILE_N;
+      [[unroll]] for (uint e = 0; e < 4u; ++e) b_tile[(part * TILE_K + k + e) * TILE_N + n] = b_next[i][e];
     } else {
       uint kk = v / (TILE_N / 4u), n = 4u * (v % (TILE_N / 4u));
       [[unroll]] for (uint e = 0; e < 4u; ++e) b_tile[kk * TILE_N + n + e] = b_next[i][e];
@@ -117,6 +127,8 @@ void main() {
 
   float acc[THREAD_M * THREAD_N];
   [[unroll]] for (uint i = 0; i < THREAD_M * THREAD_N; ++i) acc[i] = 0.0;
+  float acc_up[GATED != 0u ? THREAD_M * THREAD_N : 1];
+  [[unroll]] for (uint i = 0; i < acc_up.length(); ++i) acc_up[i] = 0.0;
   vec4 a_next[A_LOADS];
   vec4 b_next[B_LOADS];
   fetch_tiles(0u, a_next, b_next);
@@ -131,6 +143,12 @@ void main() {
       [[unroll]] for (uint j = 0; j < THREAD_N; ++j) b[j] = b_tile[k * TILE_N + tx + j * GRID_N];
       [[unroll]] for (uint i = 0; i < THREAD_M; ++i)
         [[unroll]] for (uint j = 0; j < THREAD_N; ++j) acc[i * THREAD_N + j] = fma(a[i], b[j], acc[i * THREAD_N + j]);
+      if (GATED != 0u) {
+        [[unroll]] for (uint j = 0; j < THREAD_N; ++j) b[j] = b_tile[(TILE_K + k) * TILE_N + tx + j * GRID_N];
+        [[unroll]] for (uint i = 0; i < THREAD_M; ++i)
+          [[unroll]] for (uint j = 0; j < THREAD_N; ++j)
+            acc_up[i * THREAD_N + j] = fma(a[i], b[j], acc_up[i * THREAD_N + j]);
+      }
     }
   }
 
@@ -143,7 +161,13 @@ void main() {
       if (n >= p.N) continue;
       float v = p.alpha * acc[i * THREAD_N + j];
       if (HAS_BIAS == 1u) v += float(bias[n]);
-      v = activate(ACTIVATION, v);
+      if (GATED != 0u) {  // the activation takes the gate half: the first (1) or the second (2)
+        float up = p.alpha * acc_up[i * THREAD_N + j] + (HAS_BIAS == 1u ? float(bias[p.N + n]) : 0.0);
+        v = GATED == 1u ? activate(ACTIVATION, v) * up : v * activate(ACTIVATION, up);
+      } else {
+        v = activate(ACTIVATION, v);
+      }
+
       uint index = c_base + m * p.N + n;
       if (HAS_RESIDUAL == 1u) v += float(residual[index]);
       c[index] = STORE(v);

@@ -3,7 +3,7 @@
 #include "storage.glsl"
 // LayerNorm over the last axis, in f32, of x or (HAS_RESIDUAL) of x + residual:
 //   mean = sum_j x_j / n;  var = sum_j (x_j - mean)^2 / n   (population variance)
-//   out_j = (x_j - mean) / sqrt(var + epsilon) * gamma_j + beta_j
+//   out_j = (x_j - mean) / sqrt(var + epsilon) * gamma_j + beta_j   (+ beta_j when HAS_BETA)
 // or with RMS = 1, RMSNorm (gamma is its weight; beta is not read):
 //   ms = sum_j x_j^2 / n;  out_j = x_j / sqrt(ms + epsilon) * gamma_j
 // WORKGROUP_PER_ROW = 1 (GPUs): a workgroup per row, its invocations striding over the
@@ -26,7 +26,7 @@ float input_at(uint i) { return HAS_RESIDUAL == 1u ? float(x[i]) + float(residua
 
 float normalised(float v, float mean, float inverse, uint j) {
   float scaled = (v - mean) * inverse * float(gamma[j]);
-  return RMS == 1u ? scaled : scaled + float(beta[j]);
+  return RMS == 0u && HAS_BETA == 1u ? scaled + float(beta[j]) : scaled;
 }
 
 void row_per_workgroup() {

@@ -8,6 +8,7 @@
 //   PADDING:  masked when j >= lengths[b]   (b = i / per_batch; lengths are i32)
 //   BOOLEAN:  masked when mask[...] == 0    (mask broadcast by strides)
 //   ADDITIVE: out = scores + mask[...]
+//   ALIBI:    out = scores + slopes[h] * (j - q')   (slopes read through the mask strides)
 // q' = q (top_left) or q + keys - queries (bottom_right).
 layout(local_size_x_id = 0) in;
 #include "vkattn/kernels/mask.h"
@@ -41,6 +42,7 @@ void main() {
     uint i1 = rest % p.d1, i0 = rest / p.d1;
     float m = float(operand[i0 * p.m_stride0 + i1 * p.m_stride1 + i2 * p.m_stride2 + i3 * p.m_stride3]);
     if (KIND == VKATTN_MASK_BOOLEAN) attend = m != 0.0;
+    else if (KIND == VKATTN_MASK_ALIBI) v += m * float(int(j) - aligned);
     else v += m;
   }
   result[index] = STORE(attend ? v : uintBitsToFloat(0xff800000u));

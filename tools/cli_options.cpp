@@ -1,6 +1,7 @@
 #include "cli_options.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include <vkattn/graph_json.hpp>
 
@@ -80,6 +81,23 @@ std::int64_t Arguments::integer(const std::string& flag, std::int64_t fallback, 
   return v;
 }
 
+double Arguments::number(const std::string& flag, double fallback, double minimum, double maximum) const {
+  if (!has(flag)) return fallback;
+  const std::string value = text(flag, "");
+  std::size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(value, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != value.size() || value.empty() || !std::isfinite(v))
+    throw UsageError(flag + " needs a number, not '" + value + "'");
+  if (v < minimum || v > maximum)
+    throw UsageError(flag + " must lie in [" + std::to_string(minimum) + ", " + std::to_string(maximum) + "], not " + value);
+  return v;
+}
+
 bool is_graph_file(const std::string& graph) {
   return graph.size() > 5 && graph.substr(graph.size() - 5) == ".json";
 }
@@ -107,6 +125,7 @@ Graph load_graph(const Arguments& args) {
   o.norm_first = args.has("--norm-first");
   o.ffn_hidden = args.integer("--ffn", 0, 1);
   o.layers = args.integer("--layers", 1, 1, 512);
+  o.rope_theta = args.number("--rope-theta", o.rope_theta, 1.0 + 1e-9, 1e12);
   // Sizes the graph would refuse, named by the flags that set them.
   if (o.model % o.heads != 0)
     throw UsageError("--model " + std::to_string(o.model) + " is not divisible by --heads " + std::to_string(o.heads) +

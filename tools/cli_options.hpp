@@ -30,6 +30,8 @@ class Arguments {
   std::vector<std::string> all(const std::string& flag) const;
   std::int64_t integer(const std::string& flag, std::int64_t fallback, std::int64_t minimum = 1,
                        std::int64_t maximum = std::int64_t(1) << 40) const;
+  // A finite number in [minimum, maximum].
+  double number(const std::string& flag, double fallback, double minimum, double maximum) const;
 
  private:
   std::vector<std::string> positional_;
@@ -37,18 +39,21 @@ class Arguments {
 };
 
 // The sizing flags every GRAPH takes: valued ones and switches.
-inline const std::vector<std::string> graph_flags{"--batch", "--seq", "--kv-seq", "--model", "--heads",
-                                                  "--kv-heads", "--mask", "--ffn", "--layers", "--activation"};
+inline const std::vector<std::string> graph_flags{"--batch", "--seq",    "--kv-seq", "--model",      "--heads", "--kv-heads",
+                                                  "--mask",  "--ffn",    "--layers", "--activation", "--rope-theta"};
 inline const std::vector<std::string> graph_switches{"--f16", "--norm-first"};
 inline constexpr const char* graph_help =
-    "GRAPH is a preset (mha, cross_attention, gqa, encoder_layer, decoder_layer) or a graph JSON file.\n"
+    "GRAPH is a preset (mha, cross_attention, gqa, encoder_layer, decoder_layer, llama_block) or a graph\n"
+    "JSON file.\n"
     "Preset sizes: --batch N (1) --seq N (128) --kv-seq N (memory length; seq) --model N (512)\n"
     "              --heads N (8) --kv-heads N (gqa; heads/4) --mask causal|padding|none (none)\n"
     "              --f16 (f16 inputs and weights)\n"
     "  encoder_layer, decoder_layer: --ffn N (4 x model) --activation relu|gelu|silu|gelu_tanh (relu)\n"
     "              --norm-first (pre-norm) --layers N (1; a stack named layers.N.* as\n"
     "              nn.TransformerEncoder / nn.TransformerDecoder name it). decoder_layer is\n"
-    "              causal with --mask causal or padding; padding masks its memory\n";
+    "              causal with --mask causal or padding; padding masks its memory\n"
+    "  llama_block (Hugging Face's LlamaDecoderLayer, always causal): --kv-heads N (heads)\n"
+    "              --ffn N (4 x model) --rope-theta X (10000) --layers N (1; model.layers.N.*)\n";
 
 // "NAME=FILE" of --input and --output.
 struct Assignment {

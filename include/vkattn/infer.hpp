@@ -204,6 +204,44 @@ constexpr Inferred check_epsilon(const TensorType& x, double epsilon) {
   return success(x.shape, x.dtype);
 }
 
+// A per-head parameter of attention scores [..., heads, queries, keys] (ALiBi slopes,
+// sink logits): [heads] of the scores' float type.
+constexpr Inferred check_head_parameter(const TensorType& scores, const TensorType& p, const char* role) {
+  if (auto r = check_same_float(scores, p, "scores", role); !r.ok) return r;
+  const std::int64_t heads = scores.shape.from_back(3);
+  if (p.shape.rank != 1 || p.shape[0] != heads) {
+    Message m;
+    m << role << " has shape " << p.shape << " but the scores " << scores.shape << " have " << heads
+      << " heads (the third dimension from the back), so it must be [" << heads << "]";
+    return failure(m);
+  }
+  return success(scores.shape, scores.dtype);
+}
+
+constexpr Inferred infer_rotary(const TensorType& x, const Attributes& a) {
+  if (auto r = check_float(x, "the operand"); !r.ok) return r;
+  if (auto r = need_rank(x, 2, max_rank, "the operand ([..., sequence, head_dim])"); !r.ok) return r;
+  const std::int64_t dims = a.rotary_dims;
+  if (dims < 2 || dims % 2 != 0 || dims > x.shape.last()) {
+    Message m;
+    m << "rotary dims " << dims << " must be even, at least 2 and at most the last dimension of " << x.shape << " ("
+      << x.shape.last() << ")";
+    return failure(m);
+  }
+  if (!(a.theta > 1.0) || a.theta > 1e12) {
+    Message m;
+    m << "the rotary base theta must lie in (1, 1e12]";
+    return failure(m);
+  }
+  if (a.position_offset < 0 || a.position_offset + x.shape.from_back(2) > (std::int64_t(1) << 24)) {
+    Message m;
+    m << "positions " << a.position_offset << " to " << a.position_offset + x.shape.from_back(2) - 1
+      << " must lie in [0, 2^24) (where f32 holds every position exactly)";
+    return failure(m);
+  }
+  return success(x.shape, x.dtype);
+}
+
 }  // namespace detail
 
 // Infers the type of `op` applied to `operands` (op_arity(op) of them). Inputs and
@@ -222,7 +260,8 @@ constexpr Inferred infer(Op op, const Attributes& attributes, const std::array<T
     case Op::gelu:
     case Op::relu:
     case Op::silu:
-    case Op::gelu_tanh: return check_float(x, "the operand");
+    case Op::gelu_tanh:
+    case Op::tanh: return check_float(x, "the operand");
     case Op::softmax: {
       if (auto r = check_float(x, "the operand"); !r.ok) return r;
       return need_rank(x, 1, max_rank, "the operand");
@@ -279,7 +318,24 @@ constexpr Inferred infer(Op op, const Attributes& attributes, const std::array<T
       return success(x.shape, x.dtype);
     }
     case Op::boolean_mask: return infer_mask_operand(x, operands[1], false);
+    case Op::alibi: {
+      if (auto r = check_float(x, "scores"); !r.ok) return r;
+      if (auto r = need_rank(x, 3, max_rank, "scores ([..., heads, queries, keys])"); !r.ok) return r;
+      return check_head_parameter(x, operands[1], "slopes");
+    }
     case Op::additive_mask: return infer_mask_operand(x, operands[1], true);
+    case Op::softmax_with_sinks: {
+      if (auto r = check_float(x, "scores"); !r.ok) return r;
+      if (auto r = need_rank(x, 3, max_rank, "scores ([..., heads, queries, keys])"); !r.ok) return r;
+      return check_head_parameter(x, operands[1], "sinks");
+    }
+    case Op::layer_norm_no_bias: {
+      if (auto r = check_float(x, "the operand"); !r.ok) return r;
+      if (auto r = need_rank(x, 1, max_rank, "the operand"); !r.ok) return r;
+      if (auto r = check_norm_parameter(x, operands[1], "gamma"); !r.ok) return r;
+      return check_epsilon(x, attributes.epsilon);
+    }
+    case Op::rotary_embedding: return infer_rotary(x, attributes);
     case Op::layer_norm: {
       if (auto r = check_float(x, "the operand"); !r.ok) return r;
       if (auto r = need_rank(x, 1, max_rank, "the operand"); !r.ok) return r;

@@ -33,13 +33,18 @@ namespace vkattn {
   X(boolean_mask, 2, mask, "scores = -inf where mask == 0 (mask broadcasts to scores)")                  \
   X(additive_mask, 2, mask, "scores + mask (mask broadcasts to scores)")                                 \
   X(sliding_window_mask, 1, mask, "scores[..., i, j] = -inf where |i - j| >= window")                    \
+  X(alibi, 2, mask, "scores[b, h, i, j] + slopes[h] * (j - i), ALiBi's linear bias by distance")        \
   X(softmax, 1, normalisation, "over the last axis; a row of only -inf gives zeros")                     \
+  X(softmax_with_sinks, 2, normalisation, "softmax whose denominator also holds exp(sinks[h])")        \
   X(layer_norm, 3, normalisation, "over the last axis, population variance")                             \
+  X(layer_norm_no_bias, 2, normalisation, "layer_norm with gamma and no beta")                          \
   X(rms_norm, 2, normalisation, "x / sqrt(mean(x^2) + epsilon) * weight over the last axis")             \
   X(gelu, 1, activation, "x * Phi(x), the exact (erf) form")                                             \
   X(relu, 1, activation, "max(x, 0)")                                                                    \
   X(silu, 1, activation, "x * sigmoid(x), also called swish")                                            \
-  X(gelu_tanh, 1, activation, "0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), GELU's tanh form")
+  X(gelu_tanh, 1, activation, "0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), GELU's tanh form")      \
+  X(tanh, 1, activation, "tanh(x); cap * tanh(s / cap) is the logit softcap")                             \
+  X(rotary_embedding, 1, position, "rotates pairs of the last axis by (offset + s) * theta^(-2i / dims)")
 
 // Named groups of ops, used by the passes instead of retyped case lists.
 enum class OpGroup : std::uint8_t {
@@ -48,9 +53,10 @@ enum class OpGroup : std::uint8_t {
   contraction,    // matmul
   elementwise,    // add, mul, scale
   layout,         // moves elements only: split, merge and repeat heads, permute
-  mask,           // -inf (or an added bias) on attention scores
-  normalisation,  // over the last axis: softmax, layer_norm, rms_norm
-  activation,     // elementwise nonlinearity: gelu, relu, silu, gelu_tanh
+  mask,           // -inf (or an added bias: additive_mask, alibi) on attention scores
+  normalisation,  // over the last axis: softmax, softmax_with_sinks, layer_norm, layer_norm_no_bias, rms_norm
+  activation,     // elementwise nonlinearity: gelu, relu, silu, gelu_tanh, tanh
+  position,       // position-dependent rewrites of Q and K: rotary_embedding
 };
 
 enum class Op : std::uint8_t {
@@ -115,14 +121,31 @@ constexpr std::string_view align_name(CausalAlign align) {
   return align == CausalAlign::top_left ? "top_left" : "bottom_right";
 }
 
+// How rotary_embedding pairs the elements it rotates (of the first `dims` of the last
+// axis; the rest pass unchanged):
+//  half_split:  element i with element i + dims/2 (Llama, GPT-NeoX, Hugging Face's rotate_half)
+//  interleaved: element 2i with element 2i + 1 (GPT-J, Meta's original Llama code)
+// Pair i turns by angle (offset + s) * theta^(-2i / dims) at sequence position s.
+enum class RotaryLayout : std::uint8_t { half_split, interleaved };
+
+constexpr std::string_view rotary_layout_name(RotaryLayout layout) {
+  return layout == RotaryLayout::half_split ? "half_split" : "interleaved";
+}
+
 struct Attributes {
   bool transpose_b = false;                        // matmul
   double factor = 1.0;                             // scale
   std::int64_t count = 0;                          // split_heads: heads; repeat_heads: repeats;
                                                    // sliding_window_mask: window
   std::array<std::int8_t, max_rank> permutation{};  // permute
-  CausalAlign align = CausalAlign::top_left;       // causal_mask, sliding_window_mask
-  double epsilon = 1e-5;                           // layer_norm, rms_norm
+  CausalAlign align = CausalAlign::top_left;       // causal_mask, sliding_window_mask, alibi
+  double epsilon = 1e-5;                           // layer_norm, layer_norm_no_bias, rms_norm
+  // rotary_embedding: leading elements of the last axis rotated (even, at least 2),
+  // the base of the frequencies, the pairing, and the position of sequence index 0.
+  std::int64_t rotary_dims = 0;
+  double theta = 10000.0;
+  RotaryLayout rotary_layout = RotaryLayout::half_split;
+  std::int64_t position_offset = 0;
 
   constexpr bool operator==(const Attributes&) const = default;
 };

@@ -6,19 +6,24 @@
 // tensor: linear layers "<prefix>.weight" [out_features, in_features] and
 // "<prefix>.bias"; attention "<prefix>.q_proj.weight", ".k_proj.*", ".v_proj.*",
 // ".out_proj.*"; TransformerEncoderLayer / TransformerDecoderLayer's "self_attn",
-// "multihead_attn", "linear1", "linear2", "norm1".."norm3".
+// "multihead_attn", "linear1", "linear2", "norm1".."norm3"; llama_block Hugging Face's
+// LlamaDecoderLayer names ("self_attn.o_proj", "mlp.gate_proj", "input_layernorm", ...).
+#include <cmath>
+#include <optional>
 #include <string_view>
+#include <vector>
 
 #include "vkattn/kernels/encodings.h"
 #include "vkattn/ops.hpp"
 
 namespace vkattn {
 
-// Mask (none, causal, sliding_window, padding, boolean, additive; combinable with |) and
-// Activation (none, relu, gelu) come from kernels/encodings.h, shared with the shaders.
-// Mask::padding needs AttentionOptions::lengths, Mask::boolean and Mask::additive
-// AttentionOptions::mask_values (nonzero = attend / added to the scores),
-// Mask::sliding_window AttentionOptions::window.
+// Mask (none, causal, sliding_window, padding, boolean, additive, alibi; combinable
+// with |) and Activation (none, relu, gelu, silu, gelu_tanh, tanh) come from
+// kernels/encodings.h, shared with the shaders. Mask::padding needs
+// AttentionOptions::lengths, Mask::boolean and Mask::additive AttentionOptions::mask_values
+// (nonzero = attend / added to the scores), Mask::sliding_window AttentionOptions::window,
+// Mask::alibi AttentionOptions::alibi_slopes ([heads]; values from alibi_slopes()).
 
 struct AttentionOptions {
   std::int64_t heads = 1;
@@ -30,6 +35,13 @@ struct AttentionOptions {
   std::int64_t window = 0;                    // Mask::sliding_window
   bool bias = true;
   std::string_view prefix = "self_attn";
+  std::string_view out_proj = "out_proj";  // the output projection's name (Llama: "o_proj")
+  // Rotary position embedding of the queries and keys (after the head split, before
+  // grouped heads are repeated); none when empty.
+  std::optional<RotaryOptions> rotary{};
+  Value alibi_slopes{};   // Mask::alibi: [heads] slopes
+  double softcap = 0;     // > 0: scores become softcap * tanh(scores / softcap) before the masks
+  Value sinks{};          // [heads] sink logits joining each softmax's denominator
 };
 
 struct FeedForwardOptions {
@@ -37,6 +49,19 @@ struct FeedForwardOptions {
   Activation activation = Activation::relu;
   bool bias = true;
   std::string_view prefix = "";  // weights "<prefix>.linear1.*", or "linear1.*" when empty
+};
+
+// Hugging Face's LlamaDecoderLayer (Llama 2 and 3, Mistral, Qwen 2 without biases).
+struct LlamaOptions {
+  std::int64_t heads = 32;
+  std::int64_t kv_heads = 0;    // 0: as many as heads; fewer: grouped-query attention
+  std::int64_t ffn_hidden = 0;  // intermediate_size; 0: 4 * model
+  double rope_theta = 10000.0;  // rope_theta; the half-split layout over the whole head
+  std::int64_t position_offset = 0;  // position of the first token
+  double epsilon = 1e-6;        // rms_norm_eps
+  Mask mask = Mask::causal;     // with Mask::padding: lengths
+  Value lengths{};
+  std::string_view prefix = "";  // "model.layers.N" for a layer of a whole model
 };
 
 struct EncoderOptions {
@@ -115,13 +140,37 @@ constexpr Value layer_norm(Graph& g, Value x, std::string_view prefix, double ep
   return layer_norm(x, gamma, beta, epsilon, where).named(prefix, where);
 }
 
-// softmax(mask(q · kᵀ / sqrt(head_dim))) · v on [batch, heads, sequence, head_dim]
-// tensors. k and v may have fewer heads than q (grouped-query attention); each group
-// of heads / kv_heads consecutive query heads shares one key/value head.
+// The logit softcap cap * tanh(scores / cap) (Gemma 2, Grok), as primitives: a scale,
+// tanh and a scale, which the compiler fuses into flash attention.
+constexpr Value softcap(Value scores, double cap, SourceLocation where = SourceLocation::current()) {
+  return scale(tanh(scale(scores, 1.0 / cap, where), where), cap, where);
+}
+
+// ALiBi's slopes for `heads` heads (Press et al.): the geometric sequence
+// 2^(-8 / n), 2^(-16 / n), ... for the largest power of two n <= heads, then every
+// other slope of 2n's sequence for the remaining heads (as Bloom and MPT compute them).
+inline std::vector<double> alibi_slopes(std::int64_t heads) {
+  std::vector<double> slopes;
+  std::int64_t n = 1;
+  while (n * 2 <= heads) n *= 2;
+  for (std::int64_t i = 1; i <= n; ++i) slopes.push_back(std::pow(2.0, -8.0 * double(i) / double(n)));
+  for (std::int64_t i = 1; std::int64_t(slopes.size()) < heads; i += 2)
+    slopes.push_back(std::pow(2.0, -8.0 * double(i) / double(2 * n)));
+  return slopes;
+}
+
+// softmax(mask(softcap(rope(q) · rope(k)ᵀ / sqrt(head_dim)))) · v on [batch, heads,
+// sequence, head_dim] tensors, each modifier as the options ask. k and v may have fewer
+// heads than q (grouped-query attention); each group of heads / kv_heads consecutive
+// query heads shares one key/value head.
 constexpr Value scaled_dot_product_attention(Value q, Value k, Value v, const AttentionOptions& options = {},
                                              SourceLocation where = SourceLocation::current()) {
   Graph* g = detail::graph_of(q);
   std::string_view prefix = options.prefix;
+  if (options.rotary) {
+    q = rotary_embedding(q, *options.rotary, where).named(detail::join(prefix, "q_rotary").view(), where);
+    k = rotary_embedding(k, *options.rotary, where).named(detail::join(prefix, "k_rotary").view(), where);
+  }
   if (q.valid() && k.valid() && q.shape().rank == 4 && k.shape().rank == 4 && q.shape()[1] != k.shape()[1]) {
     std::int64_t qh = q.shape()[1], kh = k.shape()[1];
     if (qh % kh != 0) {
@@ -135,6 +184,7 @@ constexpr Value scaled_dot_product_attention(Value q, Value k, Value v, const At
   Value scores = matmul(q, k, Transpose::b, where).named(detail::join(prefix, "scores").view(), where);
   double factor = 1.0 / detail::constexpr_sqrt(double(q.shape().last()));
   scores = scale(scores, factor, where).named(detail::join(prefix, "scaled_scores").view(), where);
+  if (options.softcap > 0) scores = softcap(scores, options.softcap, where);
   Mask mask = options.mask;
   // The options a mask kind needs, named as the caller sets them.
   if (has(mask, Mask::padding) && !options.lengths.valid())
@@ -143,6 +193,9 @@ constexpr Value scaled_dot_product_attention(Value q, Value k, Value v, const At
   if ((has(mask, Mask::boolean) || has(mask, Mask::additive)) && !options.mask_values.valid())
     return g->fail(where, "scaled_dot_product_attention",
                    Message{"Mask::boolean and Mask::additive need AttentionOptions::mask_values"});
+  if (has(mask, Mask::alibi) && !options.alibi_slopes.valid())
+    return g->fail(where, "scaled_dot_product_attention",
+                   Message{"Mask::alibi needs AttentionOptions::alibi_slopes, a [heads] tensor (see alibi_slopes())"});
   if (has(mask, Mask::sliding_window) && options.window < 1)
     return g->fail(where, "scaled_dot_product_attention",
                    Message{"Mask::sliding_window needs AttentionOptions::window of at least 1"});
@@ -151,7 +204,9 @@ constexpr Value scaled_dot_product_attention(Value q, Value k, Value v, const At
   if (has(mask, Mask::padding)) scores = padding_mask(scores, options.lengths, where);
   if (has(mask, Mask::boolean)) scores = boolean_mask(scores, options.mask_values, where);
   if (has(mask, Mask::additive)) scores = additive_mask(scores, options.mask_values, where);
-  Value probabilities = softmax(scores, where).named(detail::join(prefix, "probs").view(), where);
+  if (has(mask, Mask::alibi)) scores = alibi(scores, options.alibi_slopes, options.align, where);
+  Value probabilities = options.sinks.valid() ? softmax_with_sinks(scores, options.sinks, where) : softmax(scores, where);
+  probabilities = probabilities.named(detail::join(prefix, "probs").view(), where);
   return matmul(probabilities, v, Transpose::none, where).named(detail::join(prefix, "context").view(), where);
 }
 
@@ -208,7 +263,7 @@ constexpr Value multi_head_attention(Graph& g, Value query, Value key, Value val
   Value vh = split_heads(v, kv_heads, where).named(detail::join(prefix, "v_heads").view(), where);
   Value context = scaled_dot_product_attention(qh, kh, vh, options, where);
   Value merged = merge_heads(context, where).named(detail::join(prefix, "merged").view(), where);
-  return linear(g, merged, detail::join(prefix, "out_proj").view(), model, options.bias, where);
+  return linear(g, merged, detail::join(prefix, options.out_proj).view(), model, options.bias, where);
 }
 
 // linear2(activation(linear1(x))).
@@ -223,6 +278,61 @@ constexpr Value feed_forward(Graph& g, Value x, const FeedForwardOptions& option
 #undef VKATTN_APPLY_ACTIVATION
   }
   return linear(g, h, detail::join(options.prefix, "linear2").view(), x.shape().last(), options.bias, where);
+}
+
+// RMSNorm with its weight "<prefix>.weight" (Hugging Face's LlamaRMSNorm, nn.RMSNorm).
+constexpr Value rms_norm(Graph& g, Value x, std::string_view prefix, double epsilon = 1e-6,
+                         SourceLocation where = SourceLocation::current()) {
+  Value weight = g.weight(detail::join(prefix, "weight").view(), {x.shape().last()}, x.dtype(), where);
+  return rms_norm(x, weight, epsilon, where).named(prefix, where);
+}
+
+// SwiGLU feed-forward: down_proj(act(gate_proj(x)) * up_proj(x)), without biases;
+// weights "<prefix>.gate_proj.weight", ".up_proj.weight", ".down_proj.weight".
+constexpr Value gated_feed_forward(Graph& g, Value x, std::int64_t hidden, std::string_view prefix = "mlp",
+                                   Activation activation = Activation::silu,
+                                   SourceLocation where = SourceLocation::current()) {
+  Value gate = linear(g, x, detail::join(prefix, "gate_proj").view(), hidden, false, where);
+  Value up = linear(g, x, detail::join(prefix, "up_proj").view(), hidden, false, where);
+  switch (activation) {
+    case Activation::none: break;
+#define VKATTN_APPLY_ACTIVATION(name, NAME, code, flops) \
+  case Activation::name: gate = name(gate, where); break;
+    VKATTN_ACTIVATIONS(VKATTN_APPLY_ACTIVATION)
+#undef VKATTN_APPLY_ACTIVATION
+  }
+  Value product = mul(gate, up, where).named(detail::join(prefix, "act").view(), where);
+  return linear(g, product, detail::join(prefix, "down_proj").view(), x.shape().last(), false, where);
+}
+
+// Hugging Face's LlamaDecoderLayer on x [batch, sequence, model]:
+//   h = x + o_proj(attention(rope(q_proj(n1)), rope(k_proj(n1)), v_proj(n1)))  n1 = input_layernorm(x)
+//   y = h + mlp(post_attention_layernorm(h)),  mlp = down_proj(silu(gate_proj) * up_proj)
+// RMSNorm with epsilon inside the root and the weight after normalising; RoPE in the
+// half-split layout (rotate_half) over each whole head, base rope_theta, positions
+// position_offset + s; the 1 / sqrt(head_dim) scale on the scores; no biases.
+constexpr Value llama_block(Graph& g, Value x, const LlamaOptions& options = {},
+                            SourceLocation where = SourceLocation::current()) {
+  const std::string_view prefix = options.prefix;
+  Name attention_prefix = detail::join(prefix, "self_attn"), mlp_prefix = detail::join(prefix, "mlp");
+  Name norm1 = detail::join(prefix, "input_layernorm"), norm2 = detail::join(prefix, "post_attention_layernorm");
+  AttentionOptions attention{.heads = options.heads,
+                             .kv_heads = options.kv_heads,
+                             .mask = options.mask,
+                             .lengths = options.lengths,
+                             .bias = false,
+                             .prefix = attention_prefix.view(),
+                             .out_proj = "o_proj",
+                             .rotary = RotaryOptions{.theta = options.rope_theta, .offset = options.position_offset}};
+  if (!x.valid()) {
+    if (g.failed()) return g.failed_value();
+    return g.fail(where, "llama_block", Message{"the input is an empty Value"});
+  }
+  const std::int64_t hidden = options.ffn_hidden > 0 ? options.ffn_hidden : 4 * x.shape().last();
+  Value n1 = rms_norm(g, x, norm1.view(), options.epsilon, where);
+  Value h = add(x, multi_head_attention(g, n1, n1, n1, attention, where), where);
+  Value n2 = rms_norm(g, h, norm2.view(), options.epsilon, where);
+  return add(h, gated_feed_forward(g, n2, hidden, mlp_prefix.view(), Activation::silu, where), where);
 }
 
 // PyTorch's nn.TransformerEncoderLayer (without dropout):

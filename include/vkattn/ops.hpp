@@ -168,9 +168,30 @@ constexpr Value sliding_window_mask(Value scores, std::int64_t window, CausalAli
   return detail::apply(Op::sliding_window_mask, {scores}, attributes, where);
 }
 
+// ALiBi: scores[b, h, i, j] + slopes[h] * (j - i'), with i' = i (top_left) or
+// i + keys - queries (bottom_right): a linear penalty by distance for keys before the
+// query (slopes are positive; Press et al.'s geometric slopes come from alibi_slopes in
+// layers.hpp). slopes is [heads], the heads axis being the third from the back of the
+// scores. Softmax ignores a per-row constant, so this equals Bloom's slopes[h] * j.
+constexpr Value alibi(Value scores, Value slopes, CausalAlign align = CausalAlign::top_left,
+                      SourceLocation where = SourceLocation::current()) {
+  Attributes attributes;
+  attributes.align = align;
+  return detail::apply(Op::alibi, {scores, slopes}, attributes, where);
+}
+
 // Over the last axis.
 constexpr Value softmax(Value x, SourceLocation where = SourceLocation::current()) {
   return detail::apply(Op::softmax, {x}, {}, where);
+}
+
+// Softmax over the last axis with attention sinks: a per-head logit sinks[h] joins
+// each row's denominator and takes its share of the weight, which is dropped:
+//   out[..., h, i, j] = exp(x_ij) / (exp(sinks[h]) + sum_k exp(x_ik))
+// (gpt-oss). sinks is [heads], the heads axis being the third from the back. A row of
+// only -inf gives zeros (all weight on the sink), as the formula says.
+constexpr Value softmax_with_sinks(Value x, Value sinks, SourceLocation where = SourceLocation::current()) {
+  return detail::apply(Op::softmax_with_sinks, {x, sinks}, {}, where);
 }
 
 // (x - mean) / sqrt(var + epsilon) * gamma + beta over the last axis, with the
@@ -180,6 +201,14 @@ constexpr Value layer_norm(Value x, Value gamma, Value beta, double epsilon = 1e
   Attributes attributes;
   attributes.epsilon = epsilon;
   return detail::apply(Op::layer_norm, {x, gamma, beta}, attributes, where);
+}
+
+// LayerNorm with gamma and no beta (PyTorch's nn.LayerNorm(bias=False)).
+constexpr Value layer_norm_no_bias(Value x, Value gamma, double epsilon = 1e-5,
+                                   SourceLocation where = SourceLocation::current()) {
+  Attributes attributes;
+  attributes.epsilon = epsilon;
+  return detail::apply(Op::layer_norm_no_bias, {x, gamma}, attributes, where);
 }
 
 // x / sqrt(mean(x^2) + epsilon) * weight over the last axis: RMSNorm as Llama and
@@ -210,6 +239,34 @@ constexpr Value silu(Value x, SourceLocation where = SourceLocation::current()) 
 // as Gemma and GPT-2 use it.
 constexpr Value gelu_tanh(Value x, SourceLocation where = SourceLocation::current()) {
   return detail::apply(Op::gelu_tanh, {x}, {}, where);
+}
+
+// tanh(x); scale(tanh(scale(s, 1 / cap)), cap) is the logit softcap (softcap in layers.hpp).
+constexpr Value tanh(Value x, SourceLocation where = SourceLocation::current()) {
+  return detail::apply(Op::tanh, {x}, {}, where);
+}
+
+struct RotaryOptions {
+  std::int64_t dims = 0;  // leading elements of the last axis rotated (even); 0: all of them
+  double theta = 10000.0;
+  RotaryLayout layout = RotaryLayout::half_split;
+  std::int64_t offset = 0;  // the position of sequence index 0 (tokens already in a cache)
+};
+
+// Rotary position embedding of x [..., sequence, dims] (queries or keys split into
+// heads): pair k of the first `dims` elements of the row at sequence index s turns by
+// angle (offset + s) * theta^(-2k / dims):
+//   first' = first * cos - second * sin,  second' = second * cos + first * sin
+// with the pairs of RotaryLayout (ir.hpp): half_split is Hugging Face's
+// apply_rotary_pos_emb (rotate_half), interleaved GPT-J's.
+constexpr Value rotary_embedding(Value x, const RotaryOptions& options = {},
+                                 SourceLocation where = SourceLocation::current()) {
+  Attributes attributes;
+  attributes.rotary_dims = options.dims == 0 && x.valid() ? x.shape().last() : options.dims;
+  attributes.theta = options.theta;
+  attributes.rotary_layout = options.layout;
+  attributes.position_offset = options.offset;
+  return detail::apply(Op::rotary_embedding, {x}, attributes, where);
 }
 
 }  // namespace vkattn

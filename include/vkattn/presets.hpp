@@ -11,19 +11,21 @@
 namespace vkattn {
 
 struct PresetOptions {
-  std::string name = "mha";  // mha, cross_attention, gqa, encoder_layer, decoder_layer
+  std::string name = "mha";  // mha, cross_attention, gqa, encoder_layer, decoder_layer, llama_block
   std::int64_t batch = 1;
   std::int64_t seq = 128;
   std::int64_t kv_seq = 0;    // keys of cross-attention (memory length); 0: seq
   std::int64_t model = 512;
   std::int64_t heads = 8;
-  std::int64_t kv_heads = 0;  // gqa; 0: heads / 4 (at least 1)
+  std::int64_t kv_heads = 0;  // gqa; 0: heads / 4 (at least 1); llama_block: 0 is heads
   std::int64_t ffn_hidden = 0;  // 0: 4 * model
+  double rope_theta = 10000.0;  // llama_block only
   // none, causal or padding (an i32 input "lengths" [batch]). decoder_layer: causal and
   // padding make its self-attention causal, and padding masks the memory by "lengths".
+  // llama_block is causal whatever the mask; padding adds "lengths" too.
   Mask mask = Mask::none;
   bool f16 = false;
-  // encoder_layer and decoder_layer only:
+  // encoder_layer, decoder_layer and llama_block (its layers are named model.layers.N.*):
   bool norm_first = false;                // pre-norm (PyTorch's norm_first=True)
   Activation activation = Activation::relu;
   std::int64_t layers = 1;                // > 1: a stack named as nn.TransformerEncoder / Decoder names it, layers.N.*

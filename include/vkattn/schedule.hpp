@@ -84,7 +84,7 @@ inline constexpr std::int64_t slot_alignment = 256;
 constexpr std::int64_t storage_bytes(DType storage) { return storage == DType::f16 ? 2 : 4; }
 inline constexpr std::size_t max_covers = 32;
 
-using ConfigText = FixedText<48>;
+using ConfigText = FixedText<112>;
 using ReasonText = FixedText<96>;
 
 struct Dispatch {
@@ -94,7 +94,7 @@ struct Dispatch {
   ConfigText config;                            // the variant's configuration: "128x128x16 8x8 wg256"
   ReasonText reason;                            // why the target got it: "nvidia: subgroup 32, 48 KiB shared"
   Name label;                                   // e.g. "gemm self_attn.q_proj+k_proj+v_proj"
-  std::array<int, max_bindings> slots{-1, -1, -1, -1, -1, -1, -1};
+  std::array<int, max_bindings> slots{-1, -1, -1, -1, -1, -1, -1, -1, -1};
   std::array<Access, max_bindings> access{};
   FixedVector<std::uint32_t, max_push_words> push_constants;
   // constant_id i = specialization[i]; [0] is the local size (local_size_x_id = 0).

@@ -34,6 +34,10 @@ constexpr void lower_attention(ScheduleBuilder& b, const Step& step) {
   };
   const auto qst = strides(q), kst = strides(k), vst = strides(v), ost = strides(step.result);
   bool vec4 = multiple_of_4(head_dim) && multiple_of_4(value_dim);
+  // A half-split rotation reads each vec4's partners as one vec4 when they are aligned.
+  const Attributes& rotary = step.attributes;
+  if (step.rotary != 0 && rotary.rotary_layout == RotaryLayout::half_split && !multiple_of_4(rotary.rotary_dims / 2))
+    vec4 = false;
   for (const auto& st : {qst, kst, vst})
     for (std::int64_t x : st) vec4 = vec4 && multiple_of_4(x);
   const tuning::AttentionChoice choice =
@@ -52,6 +56,7 @@ constexpr void lower_attention(ScheduleBuilder& b, const Step& step) {
   push.o_offset = u32(ost[0]), push.o_batch = u32(ost[1]), push.o_head = u32(ost[2]), push.o_row = u32(ost[3]);
   push.scale = float(step.scale);
   push.window = u32(step.window);
+  push.rotary_offset = step.rotary != 0 ? u32(rotary.position_offset) : 0;
 
   // Keys per split: a whole number of blocks; the shader derives the split count from it.
   std::uint32_t splits = 1, keys_per_split = 0;
@@ -83,15 +88,43 @@ constexpr void lower_attention(ScheduleBuilder& b, const Step& step) {
     auto s = detail::broadcast_strides(b.value(mask).shape, scores);
     push.am_batch = s[0], push.am_head = s[1], push.am_row = s[2], push.am_key = s[3];
   }
+  if (int slopes = step.operands[operand::attention_slopes]; slopes >= 0) {
+    b.require_contiguous(step, slopes);
+    b.bind(d, 7, slopes);
+  }
+  if (int sinks = step.operands[operand::attention_sinks]; sinks >= 0) {
+    b.require_contiguous(step, sinks);
+    b.bind(d, 8, sinks);
+  }
   auto common = [&](auto& constants) {
     constants.VEC4 = vec4 ? 1u : 0u;
     constants.MASKS = step.masks;
     constants.ALIGN = step.align == CausalAlign::bottom_right ? 1u : 0u;
     constants.HEAD_DIM = u32(head_dim);
     constants.VALUE_DIM = u32(value_dim);
+    if (step.rotary != 0) {
+      constants.ROTARY = step.rotary | (rotary.rotary_layout == RotaryLayout::interleaved
+                                            ? std::uint32_t(VKATTN_ATTENTION_ROTARY_INTERLEAVED) : 0u);
+      constants.ROTARY_DIMS = u32(rotary.rotary_dims);
+      constants.ROTARY_THETA = std::bit_cast<std::uint32_t>(float(rotary.theta));
+    }
+    constants.SOFTCAP = step.softcap > 0 ? std::bit_cast<std::uint32_t>(float(step.softcap)) : 0u;
+    constants.SINKS = step.operands[operand::attention_sinks] >= 0 ? 1u : 0u;
   };
   d.flops = 2.0 * double(batch * heads * sq * sk) * double(head_dim + value_dim);
   ConfigText config;
+  // The fused score modifiers, ahead of the kernel's own configuration.
+  if (step.rotary != 0) {
+    config.append("rope ");
+    if (step.rotary & VKATTN_ATTENTION_ROTARY_Q) config.append("q");
+    if (step.rotary == (VKATTN_ATTENTION_ROTARY_Q | VKATTN_ATTENTION_ROTARY_K)) config.append(",");
+    if (step.rotary & VKATTN_ATTENTION_ROTARY_K) config.append("k");
+    config.append(" ").append(rotary_layout_name(rotary.rotary_layout)).append(" ");
+    config.append(rotary.rotary_dims).append(" dims, ");
+  }
+  if (step.softcap > 0) config.append("softcap, ");
+  if (step.masks & mask_alibi) config.append("alibi, ");
+  if (step.operands[operand::attention_sinks] >= 0) config.append("sinks, ");
   if (texel) {
     kernels::AttentionTexelConstants constants;
     common(constants);

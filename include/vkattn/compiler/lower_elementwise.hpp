@@ -135,6 +135,7 @@ constexpr void lower_mask(ScheduleBuilder& b, const Step& step) {
   auto dims = detail::padded_dims(shape);
   std::array<std::uint32_t, max_rank> ms{};
   if (kind == Mask::boolean || kind == Mask::additive) ms = detail::broadcast_strides(b.value(step.operands[1]).shape, shape);
+  if (kind == Mask::alibi) ms = detail::broadcast_strides(Shape{shape.from_back(3), 1, 1}, shape);  // slopes[h]
   kernels::MaskPush push;
   push.total = u32(total);
   push.queries = u32(shape.from_back(2));
@@ -145,7 +146,29 @@ constexpr void lower_mask(ScheduleBuilder& b, const Step& step) {
   push.d1 = dims[1], push.d2 = dims[2];
   push.m_stride0 = ms[0], push.m_stride1 = ms[1], push.m_stride2 = ms[2], push.m_stride3 = ms[3];
   detail::launch_per_element<Shader::mask>(b, d, total, push, constants);
-  d.flops = double(total);
+  d.flops = double(total) * (kind == Mask::alibi ? 2.0 : 1.0);
+}
+
+// rotary_embedding, unfused: shaders/rotary.comp, one element per invocation.
+constexpr void lower_rotary(ScheduleBuilder& b, const Step& step) {
+  using detail::u32;
+  const Shape& shape = b.value(step.result).shape;
+  const std::int64_t total = shape.elements();
+  const Attributes& a = step.attributes;
+  Dispatch& d = b.begin(Kernel::rotary, step);
+  b.bind(d, 1, step.operands[0]);
+  kernels::RotaryPush push;
+  push.total = u32(total);
+  push.sequence = u32(shape.from_back(2));
+  push.dim = u32(shape.last());
+  push.position_offset = u32(a.position_offset);
+  kernels::RotaryConstants constants;
+  constants.ROTARY_LAYOUT = a.rotary_layout == RotaryLayout::interleaved ? 1u : 0u;
+  constants.ROTARY_DIMS = u32(a.rotary_dims);
+  constants.ROTARY_THETA = std::bit_cast<std::uint32_t>(float(a.theta));
+  detail::launch_per_element<Shader::rotary>(b, d, total, push, constants);
+  d.bytes += double(total * storage_bytes(b.slot_of(step.result).element));  // each partner is read too
+  d.flops = double(total) * 6.0;  // the angle, its sine and cosine, two products and a sum
 }
 
 }  // namespace vkattn::passes

@@ -77,8 +77,10 @@ constexpr void lower_gemm(ScheduleBuilder& b, const Step& step) {
     constants.HAS_BIAS = bias >= 0 ? 1u : 0u;
     constants.HAS_RESIDUAL = residual >= 0 ? 1u : 0u;
     constants.ACTIVATION = std::uint32_t(step.activation);
+    constants.GATED = step.gated;
   };
   ConfigText config;
+  if (step.gated != 0) config.append("gated ").append(activation_name(step.activation)).append(", ");
   if (texel) {
     kernels::GemmTexelConstants constants;
     epilogue(constants);
@@ -105,8 +107,8 @@ constexpr void lower_gemm(ScheduleBuilder& b, const Step& step) {
     config.append(" wg").append(std::int64_t(t.invocations()));
     b.set_interface<Shader::gemm_tiled>(d, push, constants, config.view(), choice.reason.view());
   }
-  d.flops = 2.0 * double(m) * double(n) * double(k) * double(outer * inner);
-  d.flops += activation_flops(step.activation) * double(c.elements());
+  d.flops = 2.0 * double(m) * double(n) * double(k) * double(outer * inner) * (step.gated != 0 ? 2.0 : 1.0);
+  d.flops += (activation_flops(step.activation) + (step.gated != 0 ? 1.0 : 0.0)) * double(c.elements());
 }
 
 }  // namespace vkattn::passes

@@ -35,7 +35,8 @@ constexpr void lower_layer_norm(ScheduleBuilder& b, const Step& step) {
   const int residual = step.operands[operand::norm_residual];
   Dispatch& d = b.begin(Kernel::layer_norm, step);
   const bool rms = step.op == Op::rms_norm;  // no mean, no beta
-  for (int i = 0; i < (rms ? 2 : 3); ++i) {
+  const bool beta = step.op == Op::layer_norm;
+  for (int i = 0; i < (beta ? 3 : 2); ++i) {
     b.require_contiguous(step, step.operands[std::size_t(i)]);
     b.bind(d, i + 1, step.operands[std::size_t(i)]);
   }
@@ -50,9 +51,11 @@ constexpr void lower_layer_norm(ScheduleBuilder& b, const Step& step) {
   kernels::LayerNormConstants constants;
   constants.HAS_RESIDUAL = residual >= 0 ? 1u : 0u;
   constants.RMS = rms ? 1u : 0u;
+  constants.HAS_BETA = beta ? 1u : 0u;
   const tuning::RowChoice choice = tuning::choose_rows(b.target());
   ConfigText config;
   if (rms) config.append("rms, ");
+  if (step.op == Op::layer_norm_no_bias) config.append("no bias, ");
   config.append(detail::row_launch(choice, rows, constants, d).view());
   b.set_interface<Shader::layer_norm>(d, push, constants, config.view(), choice.reason.view());
   d.flops = ((rms ? 5.0 : 8.0) + (residual >= 0 ? 1.0 : 0.0)) * double(shape.elements());
@@ -61,14 +64,21 @@ constexpr void lower_layer_norm(ScheduleBuilder& b, const Step& step) {
 constexpr void lower_softmax(ScheduleBuilder& b, const Step& step) {
   const Shape& shape = b.value(step.result).shape;
   const std::int64_t n = shape.last(), rows = shape.elements() / n;
+  const bool sinks = step.op == Op::softmax_with_sinks;
   Dispatch& d = b.begin(Kernel::softmax, step);
   b.bind(d, 1, step.operands[0]);
+  if (sinks) b.bind(d, 2, step.operands[1]);
   kernels::SoftmaxPush push;
   push.rows = detail::u32(rows);
   push.n = detail::u32(n);
+  push.queries = detail::u32(shape.rank >= 2 ? shape.from_back(2) : 1);
+  push.heads = detail::u32(shape.rank >= 3 ? shape.from_back(3) : 1);
   kernels::SoftmaxConstants constants;
+  constants.SINKS = sinks ? 1u : 0u;
   const tuning::RowChoice choice = tuning::choose_rows(b.target());
-  ConfigText config = detail::row_launch(choice, rows, constants, d);
+  ConfigText config;
+  if (sinks) config.append("sinks, ");
+  config.append(detail::row_launch(choice, rows, constants, d).view());
   b.set_interface<Shader::softmax>(d, push, constants, config.view(), choice.reason.view());
   d.flops = 5.0 * double(shape.elements());
 }

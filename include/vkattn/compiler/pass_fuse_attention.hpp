@@ -1,11 +1,15 @@
 #pragma once
 // Pass 4, fuse attention: the pattern
-//   matmul(q, kᵀ) -> scale* -> mask* -> softmax -> matmul(·, v)
-// (k and v possibly through repeat_heads, for grouped-query attention) becomes one
-// flash-attention step: online softmax over blocks of keys, so the query x key score
-// matrix never exists in memory. Every intermediate must have that chain as its only
-// use; one that is also a graph output (the probabilities, say) stays materialised
-// and the pattern is left unfused.
+//   matmul(q, kᵀ) -> scale* -> [tanh -> scale*] -> mask* -> softmax -> matmul(·, v)
+// becomes one flash-attention step: online softmax over blocks of keys, so the query x
+// key score matrix never exists in memory. Around it:
+//   k and v may come through repeat_heads (grouped-query attention), read directly;
+//   q and k may come through rotary_embedding (before or after repeat_heads), applied
+//   as the kernel loads them;
+//   tanh between scales is the logit softcap cap * tanh(s / cap);
+//   the masks include alibi (slopes by head), and softmax_with_sinks the sinks.
+// Every intermediate must have that chain as its only use; one that is also a graph
+// output (the probabilities, say) stays materialised and the pattern is left unfused.
 #include "vkattn/compiler/program.hpp"
 
 namespace vkattn::passes {
@@ -27,6 +31,7 @@ constexpr bool fuse_attention_at(Program& p, std::size_t pv) {
   const Step& out = p.steps[pv];
   if (out.kind != StepKind::primitive || out.op != Op::matmul || out.attributes.transpose_b) return false;
   int softmax = sole_producer(p, out.operands[0], Op::softmax);
+  if (softmax < 0) softmax = sole_producer(p, out.operands[0], Op::softmax_with_sinks);
   if (softmax < 0) return false;
 
   // Walk back from the softmax through scales and masks to the score matmul.
@@ -43,7 +48,7 @@ constexpr bool fuse_attention_at(Program& p, std::size_t pv) {
       scores = s;
       break;
     }
-    if (step.op != Op::scale && mask_bit(step.op) == 0) return false;
+    if (step.op != Op::scale && step.op != Op::tanh && mask_bit(step.op) == 0) return false;
     chain.push_back(s);
     value = step.operands[0];
   }
@@ -53,6 +58,10 @@ constexpr bool fuse_attention_at(Program& p, std::size_t pv) {
   fused.result = out.result;
   const Step& qk = p.steps[std::size_t(scores)];
   int q = qk.operands[0], k = qk.operands[1], v = out.operands[1];
+  // Rotary embeddings of k after its head repeat, and of q.
+  int k_rotary = sole_producer(p, k, Op::rotary_embedding);
+  if (k_rotary >= 0) k = p.steps[std::size_t(k_rotary)].operands[0];
+  int q_rotary = sole_producer(p, q, Op::rotary_embedding);
   // Grouped-query attention: read the shared key/value heads directly.
   int k_repeat = sole_producer(p, k, Op::repeat_heads), v_repeat = sole_producer(p, v, Op::repeat_heads);
   if ((k_repeat >= 0) != (v_repeat >= 0)) return false;
@@ -62,6 +71,24 @@ constexpr bool fuse_attention_at(Program& p, std::size_t pv) {
     fused.kv_group = group;
     k = p.steps[std::size_t(k_repeat)].operands[0];
     v = p.steps[std::size_t(v_repeat)].operands[0];
+    if (k_rotary < 0) {  // a rotary embedding before the repeat
+      k_rotary = sole_producer(p, k, Op::rotary_embedding);
+      if (k_rotary >= 0) k = p.steps[std::size_t(k_rotary)].operands[0];
+    }
+  }
+  // One set of rotary constants: q's rotation stays a step of its own when it differs
+  // from k's.
+  if (q_rotary >= 0 && k_rotary >= 0 &&
+      !(p.steps[std::size_t(q_rotary)].attributes == p.steps[std::size_t(k_rotary)].attributes))
+    q_rotary = -1;
+  if (q_rotary >= 0) {
+    q = p.steps[std::size_t(q_rotary)].operands[0];
+    fused.rotary |= VKATTN_ATTENTION_ROTARY_Q;
+    fused.attributes = p.steps[std::size_t(q_rotary)].attributes;
+  }
+  if (k_rotary >= 0) {
+    fused.rotary |= VKATTN_ATTENTION_ROTARY_K;
+    fused.attributes = p.steps[std::size_t(k_rotary)].attributes;
   }
   const Shape& qs = p.value(q).shape;
   const Shape& ks = p.value(k).shape;
@@ -74,19 +101,29 @@ constexpr bool fuse_attention_at(Program& p, std::size_t pv) {
   }
   if (ks.from_back(2) != vs.from_back(2)) return false;
 
-  // Scales and masks in graph order (the chain was collected last first).
-  bool additive_seen = false;
+  // Scales, the softcap and masks in graph order (the chain was collected last first).
+  // The kernel computes cap * tanh(scale / cap * q·k), then adds the additive mask and
+  // ALiBi, then hides keys: scales before a tanh multiply `scale`; those after it are
+  // the cap (and multiply `scale` too); no mask may come before the tanh.
+  bool additive_seen = false, tanh_seen = false;
+  double cap = 1.0;
   for (std::size_t i = chain.size(); i-- > 0;) {
     const Step& step = p.steps[std::size_t(chain[i])];
     if (step.op == Op::scale) {
       // A positive scale commutes with setting -inf; it cannot move past an additive mask.
       if (!(step.attributes.factor > 0) || additive_seen) return false;
       fused.scale *= step.attributes.factor;
+      if (tanh_seen) cap *= step.attributes.factor;
+      continue;
+    }
+    if (step.op == Op::tanh) {
+      if (tanh_seen || fused.masks != 0) return false;
+      tanh_seen = true;
       continue;
     }
     std::uint32_t bit = mask_bit(step.op);
     if (fused.masks & bit) return false;  // the same mask kind twice
-    if (bit & (mask_causal | mask_window)) {
+    if (bit & (mask_causal | mask_window | mask_alibi)) {
       if (fused.masks & (mask_causal | mask_window) && step.attributes.align != fused.align) return false;
       fused.align = step.attributes.align;
     }
@@ -97,13 +134,26 @@ constexpr bool fuse_attention_at(Program& p, std::size_t pv) {
       fused.operands[operand::attention_additive] = step.operands[1];
       additive_seen = true;
     }
+    if (bit == mask_alibi) {
+      fused.operands[operand::attention_slopes] = step.operands[1];
+      additive_seen = true;
+    }
     fused.masks |= bit;
   }
+  if (tanh_seen) fused.softcap = cap;
+  if (p.steps[std::size_t(softmax)].op == Op::softmax_with_sinks)
+    fused.operands[operand::attention_sinks] = p.steps[std::size_t(softmax)].operands[1];
   fused.operands[operand::attention_q] = q;
   fused.operands[operand::attention_k] = k;
   fused.operands[operand::attention_v] = v;
 
-  // Covers in graph order: score matmul, scales and masks, softmax, the final matmul.
+  // Covers in graph order: rotary embeddings, head repeats, score matmul, scales and
+  // masks, softmax, the final matmul.
+  for (int rotary : {q_rotary, k_rotary}) {
+    if (rotary < 0) continue;
+    absorb_covers(fused, p.steps[std::size_t(rotary)]);
+    p.steps[std::size_t(rotary)].kind = StepKind::removed;
+  }
   if (k_repeat >= 0) {
     absorb_covers(fused, p.steps[std::size_t(k_repeat)]);
     absorb_covers(fused, p.steps[std::size_t(v_repeat)]);

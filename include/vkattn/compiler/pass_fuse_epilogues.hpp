@@ -1,7 +1,9 @@
 #pragma once
 // Pass 5, fuse epilogues. Every matmul becomes a gemm step (unfused schedules too: they
-// use the same GEMM kernel). When fusing, the gemm then absorbs, in this order and each
-// only when it is the sole use of the product so far:
+// use the same GEMM kernel). When fusing, a packed projection whose two halves are only
+// read as act(first half) * second half (SwiGLU's silu(x Wgᵀ) * (x Wuᵀ), packed by pass
+// 3) becomes one gated gemm writing the product. Then each gemm absorbs, in this order
+// and each only when it is the sole use of the product so far:
 //   scale (alpha) -> + bias [N] -> an activation (relu, gelu, silu, gelu_tanh) -> + residual
 // (same shape), and a layer_norm or rms_norm whose input is a sole-use add of two same-shape values reads both
 // (residual + LayerNorm in one dispatch). A fused step moves to the position of the
@@ -58,13 +60,72 @@ constexpr int absorb_next(Program& p, std::size_t s, int& stage) {
   return c;
 }
 
+// The live view step that slices `value` at column `offset`, or -1.
+constexpr int slice_of(const Program& p, int value, std::int64_t offset) {
+  for (std::size_t s = 0; s < p.steps.size(); ++s) {
+    const Step& step = p.steps[s];
+    if (step.kind == StepKind::view && step.slice && step.operands[0] == value && step.slice_offset == offset)
+      return int(s);
+  }
+  return -1;
+}
+
+// Makes the packed gemm at `s` gated when its product [.., 2F] is read only by its two
+// halves, [0, F) and [F, 2F), one through an activation, multiplied together.
+constexpr bool fuse_gate(Program& p, std::size_t s) {
+  Step& gemm = p.steps[s];
+  if (gemm.kind != StepKind::gemm || !gemm.transpose_b || gemm.activation != Activation::none ||
+      gemm.operands[operand::gemm_residual] >= 0 || gemm.alpha != 1.0)
+    return false;
+  const Shape& packed = p.value(gemm.result).shape;
+  if (packed.last() % 2 != 0 || p.use_count(gemm.result) != 2 || p.is_output(gemm.result)) return false;
+  const std::int64_t width = packed.last() / 2;
+  const int gate_view = slice_of(p, gemm.result, 0), up_view = slice_of(p, gemm.result, width);
+  if (gate_view < 0 || up_view < 0) return false;
+  int gate = p.steps[std::size_t(gate_view)].result, up = p.steps[std::size_t(up_view)].result;
+  if (p.value(gate).shape.last() != width || p.value(up).shape.last() != width) return false;
+  auto activation_step = [&](int value) {
+    int c = p.sole_consumer(value);
+    return c >= 0 && p.steps[std::size_t(c)].kind == StepKind::primitive &&
+                   in_group(p.steps[std::size_t(c)].op, OpGroup::activation)
+               ? c
+               : -1;
+  };
+  std::uint32_t gated = 1;
+  int act = activation_step(gate);
+  if (act < 0) {  // the gate may be the second half
+    act = activation_step(up);
+    if (act < 0) return false;
+    gated = 2;
+    const int first = gate;
+    gate = up;
+    up = first;
+  }
+  const int product = p.sole_consumer(p.steps[std::size_t(act)].result);
+  if (product < 0 || p.sole_consumer(up) != product) return false;
+  Step& mul = p.steps[std::size_t(product)];
+  if (mul.kind != StepKind::primitive || mul.op != Op::mul) return false;
+  const int activated = p.steps[std::size_t(act)].result;
+  if (!((mul.operands[0] == activated && mul.operands[1] == up) || (mul.operands[0] == up && mul.operands[1] == activated)))
+    return false;
+  gemm.gated = gated;
+  gemm.activation = activation_of(p.steps[std::size_t(act)].op);
+  gemm.result = mul.result;
+  for (int folded : {gate_view, up_view, act, product}) {
+    absorb_covers(gemm, p.steps[std::size_t(folded)]);
+    p.steps[std::size_t(folded)].kind = StepKind::removed;
+  }
+  return true;
+}
+
 }  // namespace detail
 
 constexpr void fuse_epilogues(Program& p) {
   for (Step& step : p.steps)
     if (step.kind == StepKind::primitive && step.op == Op::matmul) detail::to_gemm(step);
   for (Step& step : p.steps)
-    if (step.kind == StepKind::primitive && (step.op == Op::layer_norm || step.op == Op::rms_norm)) {
+    if (step.kind == StepKind::primitive &&
+        (step.op == Op::layer_norm || step.op == Op::layer_norm_no_bias || step.op == Op::rms_norm)) {
       step.kind = StepKind::layer_norm;
       step.operands[operand::norm_residual] = -1;
     }
@@ -72,7 +133,8 @@ constexpr void fuse_epilogues(Program& p) {
 
   for (std::size_t s = 0; s < p.steps.size(); ++s) {
     if (p.steps[s].kind != StepKind::gemm) continue;
-    int stage = 0;
+    // A gated gemm has its bias and activation; only a residual may follow.
+    int stage = detail::fuse_gate(p, s) ? 3 : 0;
     std::size_t at = s;
     for (int next = detail::absorb_next(p, at, stage); next >= 0; next = detail::absorb_next(p, at, stage))
       at = std::size_t(next);

@@ -26,8 +26,9 @@ constexpr void lower_primitive(ScheduleBuilder& b, const Step& step) {
       return op_arity(step.op) == 2 ? lower_add(b, step) : lower_elementwise(b, step);
     case OpGroup::activation: return lower_elementwise(b, step);
     case OpGroup::mask: return lower_mask(b, step);
+    case OpGroup::position: return lower_rotary(b, step);
     case OpGroup::normalisation:
-      if (step.op == Op::softmax) return lower_softmax(b, step);
+      if (step.op == Op::softmax || step.op == Op::softmax_with_sinks) return lower_softmax(b, step);
       break;  // layer_norm is a StepKind of its own
     case OpGroup::source:
     case OpGroup::marker:

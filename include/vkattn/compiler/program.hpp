@@ -58,8 +58,8 @@ struct ProgramValue {
 
 enum class StepKind : std::uint8_t {
   primitive,        // one graph op, one dispatch of its plain kernel
-  gemm,             // C = act(alpha * A * B(ᵀ) + bias) + residual
-  flash_attention,  // softmax(mask(scale * Q Kᵀ)) V with online softmax
+  gemm,             // C = act(alpha * A * B(ᵀ) + bias) (* up, gated) + residual
+  flash_attention,  // softmax(mask(softcap(scale * rope(Q) rope(K)ᵀ))) V with online softmax
   layer_norm,       // LayerNorm(x (+ residual))
   view,             // no dispatch: the result is a strided view of the operand
   removed,          // folded into another step or dead
@@ -81,17 +81,17 @@ constexpr std::string_view step_kind_name(StepKind kind) {
 // (kernels/encodings.h), which the attention kernels' MASKS constant uses too.
 inline constexpr std::uint32_t mask_causal = std::uint32_t(Mask::causal), mask_window = std::uint32_t(Mask::sliding_window),
                                mask_padding = std::uint32_t(Mask::padding), mask_boolean = std::uint32_t(Mask::boolean),
-                               mask_additive = std::uint32_t(Mask::additive);
+                               mask_additive = std::uint32_t(Mask::additive), mask_alibi = std::uint32_t(Mask::alibi);
 
 // Operand positions of each step kind.
 namespace operand {
 inline constexpr int gemm_a = 0, gemm_b = 1, gemm_bias = 2, gemm_residual = 3;
 inline constexpr int attention_q = 0, attention_k = 1, attention_v = 2, attention_lengths = 3,
-                     attention_boolean = 4, attention_additive = 5;
+                     attention_boolean = 4, attention_additive = 5, attention_slopes = 6, attention_sinks = 7;
 inline constexpr int norm_x = 0, norm_gamma = 1, norm_beta = 2, norm_residual = 3;
 }  // namespace operand
 
-inline constexpr std::size_t max_step_operands = 6;
+inline constexpr std::size_t max_step_operands = 8;
 
 // One step of the program. Operands are program value ids at the positions
 // `operand::` names for the step's kind (a primitive: the graph op's operands).
@@ -101,18 +101,24 @@ struct Step {
   bool slice = false;        // view: the columns [slice_offset, +n) of the operand's last axis
   std::int64_t slice_offset = 0;
   int result = -1;           // the program value this step defines
-  std::array<int, max_step_operands> operands{-1, -1, -1, -1, -1, -1};
-  Attributes attributes;     // primitive and view: the op's attributes; layer_norm: epsilon
+  std::array<int, max_step_operands> operands{-1, -1, -1, -1, -1, -1, -1, -1};
+  Attributes attributes;     // primitive and view: the op's attributes; layer_norm: epsilon;
+                             // flash_attention: the rotary embedding's (when `rotary`)
   // gemm
   bool transpose_b = false;
   double alpha = 1.0;
   Activation activation = Activation::none;  // the epilogue's, after bias and before the residual
+  // Gated: B holds two halves, C = act(gate half) * other half (kernels/gemm.h GATED):
+  // 0 not gated, 1 the gate first, 2 the gate second.
+  std::uint32_t gated = 0;
   // flash_attention
   std::uint32_t masks = 0;
   double scale = 1.0;
   CausalAlign align = CausalAlign::top_left;
   std::int64_t window = 0;
   std::int64_t kv_group = 1;  // query heads per key/value head
+  std::uint32_t rotary = 0;   // VKATTN_ATTENTION_ROTARY_Q / _K: rotated as loaded
+  double softcap = 0;         // cap of cap * tanh(s / cap); 0: none
   FixedVector<ValueId, max_covers> covers;  // graph ops this step computes
 
   constexpr int operand_count() const {

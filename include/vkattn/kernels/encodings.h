@@ -14,7 +14,8 @@
   X(sliding_window, WINDOW, 2u, sliding_window_mask) \
   X(padding, PADDING, 4u, padding_mask)             \
   X(boolean, BOOLEAN, 8u, boolean_mask)             \
-  X(additive, ADDITIVE, 16u, additive_mask)
+  X(additive, ADDITIVE, 16u, additive_mask)        \
+  X(alibi, ALIBI, 32u, alibi)
 
 // Activations applied elementwise: the DSL's Activation, a GEMM epilogue's ACTIVATION
 // constant, elementwise.comp's OP. Code 0 is none (identity). X(name, NAME, code,
@@ -24,7 +25,8 @@
   X(relu, RELU, 1u, 1)        \
   X(gelu, GELU, 2u, 20)       \
   X(silu, SILU, 3u, 8)        \
-  X(gelu_tanh, GELU_TANH, 4u, 12)
+  X(gelu_tanh, GELU_TANH, 4u, 12) \
+  X(tanh, TANH, 5u, 6)
 
 #ifdef __cplusplus
 #include <cstdint>

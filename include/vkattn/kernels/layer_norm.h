@@ -12,7 +12,8 @@ VKATTN_PUSH_END(LayerNormPush)
 // WORKGROUP_PER_ROW: 1, the invocations of a workgroup share one row and reduce
 // together through subgroup operations and shared memory; 0, each invocation owns a row.
 // RMS: 1, RMSNorm (no mean, no beta; binding 3 unused); 0, LayerNorm.
-#define VKATTN_LAYER_NORM_CONSTANTS(X) X(1, WORKGROUP_PER_ROW, 0) X(2, HAS_RESIDUAL, 0) X(3, RMS, 0)
+// HAS_BETA: LayerNorm adds beta (binding 3); 0 for LayerNorm without a bias.
+#define VKATTN_LAYER_NORM_CONSTANTS(X) X(1, WORKGROUP_PER_ROW, 0) X(2, HAS_RESIDUAL, 0) X(3, RMS, 0) X(4, HAS_BETA, 1)
 VKATTN_CONSTANTS(LayerNormConstants, VKATTN_LAYER_NORM_CONSTANTS)
 
 VKATTN_NAMESPACE_END

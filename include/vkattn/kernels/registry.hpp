@@ -21,15 +21,16 @@
 #include "vkattn/kernels/gemm.h"
 #include "vkattn/kernels/layer_norm.h"
 #include "vkattn/kernels/mask.h"
+#include "vkattn/kernels/rotary.h"
 #include "vkattn/kernels/softmax.h"
 
 namespace vkattn {
 
 // What a dispatch computes; a Shader is one way of computing it.
 enum class Kernel : std::uint8_t {
-  gemm, add, elementwise, gather, mask, softmax, layer_norm, flash_attention, attention_combine
+  gemm, add, elementwise, gather, mask, softmax, layer_norm, flash_attention, attention_combine, rotary
 };
-inline constexpr std::size_t kernel_count = std::size_t(Kernel::attention_combine) + 1;
+inline constexpr std::size_t kernel_count = std::size_t(Kernel::rotary) + 1;
 
 constexpr std::string_view kernel_name(Kernel kernel) {
   switch (kernel) {
@@ -42,21 +43,22 @@ constexpr std::string_view kernel_name(Kernel kernel) {
     case Kernel::layer_norm: return "layer_norm";
     case Kernel::flash_attention: return "flash_attention";
     case Kernel::attention_combine: return "attention_combine";
+    case Kernel::rotary: return "rotary";
   }
   return "?";
 }
 
 enum class Shader : std::uint8_t {
   gemm_texel, gemm_tiled, flash_attention_texel, flash_attention_tiled, attention_combine,
-  add, elementwise, gather, mask, softmax, layer_norm
+  add, elementwise, gather, mask, softmax, layer_norm, rotary
 };
-inline constexpr std::size_t shader_count = std::size_t(Shader::layer_norm) + 1;
+inline constexpr std::size_t shader_count = std::size_t(Shader::rotary) + 1;
 
 // How a shader declares one binding: a storage buffer (read or written through an
 // SSBO) or a uniform texel buffer (read with texelFetch; the fast load path on CPUs).
 enum class Descriptor : std::uint8_t { storage, texel };
 
-inline constexpr int max_bindings = 7;
+inline constexpr int max_bindings = 9;
 inline constexpr std::size_t max_push_words = 32;
 inline constexpr std::size_t max_specialization = 16;
 inline constexpr std::uint32_t max_push_bytes = 128;  // what every Vulkan device guarantees
@@ -80,6 +82,7 @@ VKATTN_SHADER_INTERFACE(gather, GatherPush, GatherConstants)
 VKATTN_SHADER_INTERFACE(mask, MaskPush, MaskConstants)
 VKATTN_SHADER_INTERFACE(softmax, SoftmaxPush, SoftmaxConstants)
 VKATTN_SHADER_INTERFACE(layer_norm, LayerNormPush, LayerNormConstants)
+VKATTN_SHADER_INTERFACE(rotary, RotaryPush, RotaryConstants)
 #undef VKATTN_SHADER_INTERFACE
 
 // Subgroup operations a shader's SPIR-V declares (the device must support them in
@@ -124,20 +127,20 @@ constexpr ShaderInfo shader_entry(Kernel kernel, std::string_view name, std::str
 }  // namespace detail
 
 inline constexpr std::array<Descriptor, max_bindings> all_storage{
-    Descriptor::storage, Descriptor::storage, Descriptor::storage, Descriptor::storage,
-    Descriptor::storage, Descriptor::storage, Descriptor::storage};
+    Descriptor::storage, Descriptor::storage, Descriptor::storage, Descriptor::storage, Descriptor::storage,
+    Descriptor::storage, Descriptor::storage, Descriptor::storage, Descriptor::storage};
 
 // Indexed by Shader.
 inline constexpr std::array<ShaderInfo, shader_count> shader_table{
     detail::shader_entry<Shader::gemm_texel>(
         Kernel::gemm, "gemm.texel", "gemm_texel.comp",
         {Descriptor::storage, Descriptor::texel, Descriptor::texel, Descriptor::storage, Descriptor::storage,
-         Descriptor::storage, Descriptor::storage}),
+         Descriptor::storage, Descriptor::storage, Descriptor::storage, Descriptor::storage}),
     detail::shader_entry<Shader::gemm_tiled>(Kernel::gemm, "gemm.tiled", "gemm_tiled.comp", all_storage),
     detail::shader_entry<Shader::flash_attention_texel>(
         Kernel::flash_attention, "flash_attention.texel", "flash_attention_texel.comp",
         {Descriptor::storage, Descriptor::texel, Descriptor::texel, Descriptor::texel, Descriptor::storage,
-         Descriptor::storage, Descriptor::storage}),
+         Descriptor::storage, Descriptor::storage, Descriptor::storage, Descriptor::storage}),
     detail::shader_entry<Shader::flash_attention_tiled>(Kernel::flash_attention, "flash_attention.tiled",
                                                         "flash_attention_tiled.comp", all_storage,
                                                         {.shuffle = true}),
@@ -151,6 +154,7 @@ inline constexpr std::array<ShaderInfo, shader_count> shader_table{
                                           {.arithmetic = true}),
     detail::shader_entry<Shader::layer_norm>(Kernel::layer_norm, "layer_norm", "layer_norm.comp", all_storage,
                                              {.arithmetic = true}),
+    detail::shader_entry<Shader::rotary>(Kernel::rotary, "rotary", "rotary.comp", all_storage),
 };
 
 constexpr bool table_in_order() {
@@ -182,9 +186,9 @@ constexpr typename ShaderInterface<S>::Push push_of(std::span<const std::uint32_
 // Shared memory a dispatch of `shader` with these specialization constants declares.
 constexpr std::uint32_t shared_memory_bytes(Shader shader, std::span<const std::uint32_t> words) {
   switch (shader) {
-    case Shader::gemm_tiled: {  // a_tile and b_tile
+    case Shader::gemm_tiled: {  // a_tile and b_tile (twice as tall when gated)
       auto c = constants_of<Shader::gemm_tiled>(words);
-      return 4u * c.TILE_K * (c.TILE_M + c.TILE_N);
+      return 4u * c.TILE_K * (c.TILE_M + c.TILE_N * (c.GATED != 0u ? 2u : 1u));
     }
     case Shader::flash_attention_tiled: {  // KEYS rows of K and of V, as vec4
       auto c = constants_of<Shader::flash_attention_tiled>(words);
@@ -198,7 +202,8 @@ constexpr std::uint32_t shared_memory_bytes(Shader shader, std::span<const std::
     case Shader::add:
     case Shader::elementwise:
     case Shader::gather:
-    case Shader::mask: return 0;
+    case Shader::mask:
+    case Shader::rotary: return 0;
   }
   return 0;
 }
