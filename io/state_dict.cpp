@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <initializer_list>
+#include <map>
 #include <set>
 
 namespace vkattn {
@@ -55,9 +56,55 @@ std::string prefix_hint(const TensorMap& state, std::initializer_list<std::strin
   return "";
 }
 
+constexpr std::string_view layer_stem = "model.layers.";
+
+// "model.layers.7.mlp.up_proj.weight" -> "model.layers.7."; empty for other names.
+std::string layer_prefix(std::string_view name) {
+  if (name.substr(0, layer_stem.size()) != layer_stem) return "";
+  std::size_t end = layer_stem.size();
+  while (end < name.size() && name[end] >= '0' && name[end] <= '9') ++end;
+  if (end == layer_stem.size() || end >= name.size() || name[end] != '.') return "";
+  return std::string(name.substr(0, end + 1));
+}
+
+// The tensors of a shard holding one decoder layer of a Hugging Face model
+// ("model.layers.N.*") renamed for a graph of one layer: to the graph's own layer
+// prefix, or with the prefix dropped when the graph's weights have none. Any other
+// state gives false. `renamed` maps each new name to the file's.
+bool rename_layer_shard(const Graph& graph, const TensorMap& state, TensorMap& out,
+                        std::map<std::string, std::string>& renamed) {
+  std::set<std::string> file_layers, graph_layers;
+  for (const auto& [name, tensor] : state) file_layers.insert(layer_prefix(name));
+  bool any_weight = false;
+  for (const Node& node : graph.nodes())
+    if (node.op == Op::weight) {
+      graph_layers.insert(layer_prefix(node.name.view()));
+      any_weight = true;
+    }
+  if (!any_weight || file_layers.size() != 1 || file_layers.begin()->empty() || graph_layers.size() != 1 ||
+      *file_layers.begin() == *graph_layers.begin())
+    return false;
+  const std::string from = *file_layers.begin(), to = *graph_layers.begin();
+  for (const auto& [name, tensor] : state) {
+    const std::string new_name = to + name.substr(from.size());
+    renamed[new_name] = name;
+    out[new_name] = tensor;
+  }
+  return true;
+}
+
 }  // namespace
 
-StateDictBinding bind_state_dict(const Graph& graph, const TensorMap& state, const std::string& source) {
+StateDictBinding bind_state_dict(const Graph& graph, const TensorMap& file_state, const std::string& source) {
+  // A shard of one layer of a Hugging Face model binds to a one-layer graph whatever
+  // the layer's number.
+  std::map<std::string, std::string> renamed;
+  TensorMap renamed_state;
+  const TensorMap& state = rename_layer_shard(graph, file_state, renamed_state, renamed) ? renamed_state : file_state;
+  auto file_name = [&](const std::string& name) {
+    auto it = renamed.find(name);
+    return it == renamed.end() ? name : it->second;
+  };
   StateDictBinding result;
   std::set<std::string> used;
   auto shape_error = [&](const std::string& weight, const std::string& tensor, const Shape& expected,
@@ -88,7 +135,7 @@ StateDictBinding bind_state_dict(const Graph& graph, const TensorMap& state, con
       require_float(name, name, exact->second);
       result.weights[name] = exact->second;
       used.insert(name);
-      result.descriptions.push_back(name + " <- " + name);
+      result.descriptions.push_back(name + " <- " + file_name(name));
       continue;
     }
     std::string prefix, kind;
@@ -141,7 +188,7 @@ StateDictBinding bind_state_dict(const Graph& graph, const TensorMap& state, con
                        prefix_hint(state, {name}));
   }
   for (const auto& [name, tensor] : state)
-    if (!used.count(name)) result.unused.push_back(name);
+    if (!used.count(name)) result.unused.push_back(file_name(name));
   return result;
 }
 

@@ -240,3 +240,27 @@ TEST_CASE("a PyTorch state dict binds: in_proj_weight and in_proj_bias split int
   wrong["norm1.weight"] = va::Tensor::zeros({13});
   CHECK_THAT(error(wrong), Catch::Contains("tensor 'norm1.weight' has shape [13] but weight 'norm1.weight' needs [12]"));
 }
+
+TEST_CASE("a shard of one Hugging Face Llama layer binds to llama_block whatever its layer number") {
+  va::Graph g = va::build_preset({.name = "llama_block", .seq = 4, .model = 16, .heads = 4, .kv_heads = 2,
+                                  .ffn_hidden = 24});
+  va::TensorMap ours = va::random_bindings(g, 5);
+  ours.erase("x");
+  const std::vector<std::string> hf_names = {
+      "self_attn.q_proj.weight", "self_attn.k_proj.weight", "self_attn.v_proj.weight", "self_attn.o_proj.weight",
+      "mlp.gate_proj.weight",    "mlp.up_proj.weight",      "mlp.down_proj.weight",    "input_layernorm.weight",
+      "post_attention_layernorm.weight"};
+  REQUIRE(ours.size() == hf_names.size());
+  // Layer 17 of a model: the names Hugging Face's LlamaForCausalLM saves.
+  va::TensorMap shard;
+  for (const std::string& name : hf_names) shard["model.layers.17." + name] = ours.at("model.layers.0." + name);
+  va::StateDictBinding bound = va::bind_state_dict(g, shard, "shard.safetensors");
+  CHECK(bound.unused.empty());
+  for (const std::string& name : hf_names) CHECK(bound.weights.at("model.layers.0." + name).values == ours.at("model.layers.0." + name).values);
+  CHECK(std::find(bound.descriptions.begin(), bound.descriptions.end(),
+                  "model.layers.0.mlp.up_proj.weight <- model.layers.17.mlp.up_proj.weight") != bound.descriptions.end());
+  // Two layers in one file are not a shard of one: the names must match exactly.
+  shard["model.layers.18.input_layernorm.weight"] = ours.at("model.layers.0.input_layernorm.weight");
+  CHECK_THROWS_WITH(va::bind_state_dict(g, shard, "shard.safetensors"),
+                    Catch::Contains("has no tensor for weight 'model.layers.0.input_layernorm.weight'"));
+}

@@ -11,7 +11,10 @@
 //   <p>.q_proj.weight                                        <-  <p>.q_proj_weight
 //       (PyTorch's unpacked form, used when kdim or vdim differ from embed_dim)
 // so the state dict of nn.MultiheadAttention (prefix ""), nn.TransformerEncoderLayer
-// and nn.TransformerDecoderLayer binds unchanged. docs/weights.md lists every name.
+// and nn.TransformerDecoderLayer binds unchanged. A file holding one decoder layer of a
+// Hugging Face model ("model.layers.N.*", one N) binds to a graph of one layer whatever
+// its number: to the graph's "model.layers.M.*" weights (llama_block's preset), or to
+// weights with no layer prefix. docs/weights.md lists every name.
 #include <string>
 #include <vector>
 
