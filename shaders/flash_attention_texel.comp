@@ -65,21 +65,22 @@ ivec2 visible_keys(int first_row, int last_row, int shift, uint b) {
   return ivec2(key_begin, key_end);
 }
 
-// Elements d .. d + 3 of the row of `texels` at `base` (d a multiple of 4), rotated as
-// at `position`: their partners come from the same row. The vec4 view needs each
-// partner group 4-aligned (the lowering checks: interleaved, or ROTARY_DIMS / 2 a
-// multiple of 4).
+// The partners of elements d .. d + 3 (x) of the row of `texels` at `base`. The vec4
+// view needs each partner group 4-aligned (the lowering checks: interleaved, or
+// ROTARY_DIMS / 2 a multiple of 4).
+vec4 rotary_partners(samplerBuffer texels, bool vec4_view, uint base, uint d, vec4 x) {
+  if (ROTARY_INTERLEAVED) return x.yxwz;
+  if (vec4_view) return fetch4(texels, true, base + rotary_partner(d), base + HEAD_DIM);
+  return vec4(d < HEAD_DIM ? texelFetch(texels, int(base + rotary_partner(d))).x : 0.0,
+              d + 1u < HEAD_DIM ? texelFetch(texels, int(base + rotary_partner(d + 1u))).x : 0.0,
+              d + 2u < HEAD_DIM ? texelFetch(texels, int(base + rotary_partner(d + 2u))).x : 0.0,
+              d + 3u < HEAD_DIM ? texelFetch(texels, int(base + rotary_partner(d + 3u))).x : 0.0);
+}
+
+// Elements d .. d + 3 of the row at `base`, rotated as at `position`.
 vec4 rotated_fetch(samplerBuffer texels, bool vec4_view, uint base, uint d, float position) {
   vec4 x = fetch4(texels, vec4_view, base + d, base + HEAD_DIM);
-  vec4 partner;
-  if (ROTARY_INTERLEAVED) partner = x.yxwz;
-  else if (vec4_view) partner = fetch4(texels, true, base + rotary_partner(d), base + HEAD_DIM);
-  else
-    partner = vec4(d < HEAD_DIM ? texelFetch(texels, int(base + rotary_partner(d))).x : 0.0,
-                   d + 1u < HEAD_DIM ? texelFetch(texels, int(base + rotary_partner(d + 1u))).x : 0.0,
-                   d + 2u < HEAD_DIM ? texelFetch(texels, int(base + rotary_partner(d + 2u))).x : 0.0,
-                   d + 3u < HEAD_DIM ? texelFetch(texels, int(base + rotary_partner(d + 3u))).x : 0.0);
-  return rotary_rotate4(x, partner, d, position);
+  return rotary_rotate4(x, rotary_partners(texels, vec4_view, base, d, x), d, position);
 }
 
 void main() {
@@ -114,6 +115,20 @@ void main() {
     l[r] = SINKS == 1u ? 1.0 : 0.0;
   }
   const float slope = (MASKS & VKATTN_MASK_ALIBI) != 0u ? LOG2E * float(alibi_slopes[h]) : 0.0;
+  // Keys turn by angle addition: the exact cosine and sine at a block's first key, then
+  // one step of each element's frequency per key, so a block of KEYS keys costs one
+  // sin and cos per element instead of KEYS (every invocation rotates every key it reads).
+  vec4 k_step_cos[D4], k_step_sin[D4], k_sign[D4], k_frequency[D4];
+  [[unroll]] for (uint d = 0; d < D4; ++d) {
+    k_frequency[d] = rotate_k ? vec4(rotary_frequency(4u * d), rotary_frequency(4u * d + 1u),
+                                     rotary_frequency(4u * d + 2u), rotary_frequency(4u * d + 3u))
+                              : vec4(0.0);
+    k_sign[d] = rotate_k ? vec4(rotary_sign(4u * d), rotary_sign(4u * d + 1u), rotary_sign(4u * d + 2u),
+                                rotary_sign(4u * d + 3u))
+                         : vec4(0.0);
+    k_step_cos[d] = cos(k_frequency[d]);
+    k_step_sin[d] = sin(k_frequency[d]);
+  }
 
   // The keys any of this invocation's queries can see, and (for KEY_CHUNK) those any
   // query of the workgroup can see.
@@ -132,13 +147,26 @@ void main() {
   const int chunk_end = min(key_end, c0 + chunk);
   for (int j0 = max(key_begin, c0); j0 < chunk_end; j0 += int(KEYS)) {
     float s[ROWS * KEYS];
+    vec4 k_cos[D4], k_sin[D4];  // of key j0 + jj's angles
+    if (rotate_k)
+      [[unroll]] for (uint d = 0; d < D4; ++d) {
+        vec4 angle = float(p.rotary_offset + uint(j0)) * k_frequency[d];
+        k_cos[d] = cos(angle);
+        k_sin[d] = sin(angle);
+      }
     [[unroll]] for (uint jj = 0; jj < KEYS; ++jj) {
-      uint key = uint(min(j0 + int(jj), int(p.sk) - 1));
+      uint key = uint(min(j0 + int(jj), int(p.sk) - 1));  // keys past the end are hidden below
       uint base = k_base + key * p.k_row;
       vec4 k[D4];
-      [[unroll]] for (uint d = 0; d < D4; ++d)
-        k[d] = rotate_k ? rotated_fetch(k_texels, vec4_view, base, 4u * d, float(p.rotary_offset + key))
-                        : fetch4(k_texels, vec4_view, base + 4u * d, base + HEAD_DIM);
+      [[unroll]] for (uint d = 0; d < D4; ++d) {
+        k[d] = fetch4(k_texels, vec4_view, base + 4u * d, base + HEAD_DIM);
+        if (rotate_k) {
+          k[d] = k[d] * k_cos[d] + k_sign[d] * rotary_partners(k_texels, vec4_view, base, 4u * d, k[d]) * k_sin[d];
+          vec4 next_cos = k_cos[d] * k_step_cos[d] - k_sin[d] * k_step_sin[d];
+          k_sin[d] = k_sin[d] * k_step_cos[d] + k_cos[d] * k_step_sin[d];
+          k_cos[d] = next_cos;
+        }
+      }
       [[unroll]] for (uint r = 0; r < ROWS; ++r) {
         float acc = 0.0;
         [[unroll]] for (uint d = 0; d < D4; ++d) acc = dot_add(q[r * D4 + d], k[d], acc);

@@ -14,15 +14,26 @@ uint rotary_partner(uint d) {
   return d < ROTARY_DIMS / 2u ? d + ROTARY_DIMS / 2u : d - ROTARY_DIMS / 2u;
 }
 
+// The angle element d turns by per position, theta^(-2k / ROTARY_DIMS) for its pair k;
+// 0 past ROTARY_DIMS.
+float rotary_frequency(uint d) {
+  if (d >= ROTARY_DIMS) return 0.0;
+  const uint pair = ROTARY_INTERLEAVED ? d >> 1 : (d < ROTARY_DIMS / 2u ? d : d - ROTARY_DIMS / 2u);
+  return exp2(-2.0 * float(pair) / float(ROTARY_DIMS) * log2(uintBitsToFloat(ROTARY_THETA)));
+}
+
+// The sign of the partner's term: -1 for the first element of a pair, +1 for the
+// second, 0 past ROTARY_DIMS. Element d turns to x cos + sign * partner * sin.
+float rotary_sign(uint d) {
+  if (d >= ROTARY_DIMS) return 0.0;
+  const bool first = ROTARY_INTERLEAVED ? (d & 1u) == 0u : d < ROTARY_DIMS / 2u;
+  return first ? -1.0 : 1.0;
+}
+
 // Element d after the rotation, given its value x and its partner's value.
 float rotary_rotate(float x, float partner, uint d, float position) {
-  if (d >= ROTARY_DIMS) return x;
-  const bool first = ROTARY_INTERLEAVED ? (d & 1u) == 0u : d < ROTARY_DIMS / 2u;
-  const uint pair = ROTARY_INTERLEAVED ? d >> 1 : (first ? d : d - ROTARY_DIMS / 2u);
-  const float angle =
-      position * exp2(-2.0 * float(pair) / float(ROTARY_DIMS) * log2(uintBitsToFloat(ROTARY_THETA)));
-  const float c = cos(angle), s = sin(angle);
-  return first ? x * c - partner * s : x * c + partner * s;
+  const float angle = position * rotary_frequency(d);
+  return x * cos(angle) + rotary_sign(d) * partner * sin(angle);
 }
 
 // Elements d .. d + 3, given theirs and their partners' values.
