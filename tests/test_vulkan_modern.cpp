@@ -229,3 +229,17 @@ TEST_CASE("llama_block: seven dispatches, against the reference in f32 and f16",
     check_schedule_on_device(g, true, rounded, 2e-3, true);
   }
 }
+
+TEST_CASE("LayerNorm without a bias, alone and taking its residual", "[vulkan]") {
+  for (std::int64_t width : {1, 37, 300}) {
+    INFO("width " << width);
+    va::Graph g{"layer_norm_no_bias"};
+    auto x = g.input("x", {33, width});
+    auto r = g.input("r", {33, width});
+    auto gamma = g.weight("norm.weight", {width});
+    g.output("alone", va::layer_norm_no_bias(x, gamma));
+    g.output("with_residual", va::layer_norm_no_bias(x + r, gamma, 1e-6));
+    CHECK(fused_kernels(g).size() == 2);  // the residual add rides in its norm's dispatch
+    check_on_device(g, 67);
+  }
+}
