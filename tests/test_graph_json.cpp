@@ -16,7 +16,10 @@ va::Graph every_op_graph() {
   auto lengths = g.input("lengths", {2}, va::DType::i32);
   auto keep = g.input("keep", {2, 1, 5, 7});
   auto bias = g.input("bias", {5, 7});
-  auto q = va::split_heads(va::linear(g, x, "q", 12), 3);
+  auto slopes = g.input("slopes", {3});
+  auto sinks = g.weight("sinks", {3});
+  auto q = va::rotary_embedding(va::split_heads(va::linear(g, x, "q", 12), 3),
+                                {.dims = 2, .theta = 500.0, .layout = va::RotaryLayout::interleaved, .offset = 7});
   auto k = va::repeat_heads(va::split_heads(va::linear(g, memory, "k", 4), 1), 3);
   auto v = va::permute(va::transpose(va::split_heads(va::linear(g, memory, "v", 4), 1), 2, 3), {0, 1, 3, 2});
   auto s = va::matmul(q, k, va::Transpose::b) * 0.5;
@@ -24,8 +27,11 @@ va::Graph every_op_graph() {
   s = va::sliding_window_mask(s, 3, va::CausalAlign::bottom_right);
   s = va::padding_mask(s, lengths);
   s = va::boolean_mask(s, keep);
-  s = va::additive_mask(s, bias);
+  s = va::additive_mask(va::tanh(s), bias);
+  s = va::alibi(s, slopes, va::CausalAlign::bottom_right);
   auto context = va::merge_heads(va::matmul(va::softmax(s).named("probs"), va::repeat_heads(v, 3)));
+  auto sunk = va::merge_heads(va::matmul(va::softmax_with_sinks(s, sinks), va::repeat_heads(v, 3)));
+  context = va::layer_norm_no_bias(context + sunk, g.weight("ln.weight", {12}), 1e-4);
   auto y = va::layer_norm(g, va::gelu(context) + va::relu(x), "norm", 1e-6);
   auto gate = va::mul(va::silu(y), va::gelu_tanh(x));
   g.output("y", va::rms_norm(gate, g.weight("rms.weight", {12}), 1e-5));
@@ -45,6 +51,16 @@ std::string load_error(const nlohmann::json& document) {
 }
 
 }  // namespace
+
+TEST_CASE("the every-op graph has every op of the registry") {
+  const va::Graph g = every_op_graph();
+  for (int op = 0; op < va::op_count; ++op) {
+    INFO("op " << va::op_name(va::Op(op)));
+    bool found = false;
+    for (const va::Node& node : g.nodes()) found = found || node.op == va::Op(op);
+    CHECK(found);
+  }
+}
 
 TEST_CASE("graphs round-trip through JSON") {
   for (const va::Graph& graph : {every_op_graph(), [] {
