@@ -83,6 +83,19 @@ void check_dispatch(const Context::State& context, const Schedule& schedule, con
     throw mismatch("uses subgroup arithmetic, which compute shaders cannot use");
   if (shader.subgroup.shuffle && !device.subgroup_shuffle)
     throw mismatch("uses subgroup shuffles, which compute shaders cannot use");
+  // Every binding of the shader's set is declared (unused ones repeat the output).
+  std::uint32_t storage = 0, texel = 0;
+  for (Descriptor descriptor : shader.descriptors) (descriptor == Descriptor::texel ? texel : storage) += 1;
+  if (storage > limits.maxPerStageDescriptorStorageBuffers || storage > limits.maxDescriptorSetStorageBuffers)
+    throw VulkanError("kernel " + std::string(shader.name) + " of dispatch '" + label(d) + "' declares " +
+                      std::to_string(storage) + " storage buffers, more than " + context.info.name +
+                      " allows in one compute stage (" + std::to_string(limits.maxPerStageDescriptorStorageBuffers) +
+                      ")");
+  if (texel > limits.maxPerStageDescriptorSampledImages || texel > limits.maxDescriptorSetSampledImages)
+    throw VulkanError("kernel " + std::string(shader.name) + " of dispatch '" + label(d) + "' declares " +
+                      std::to_string(texel) + " texel buffers, more than " + context.info.name +
+                      " allows in one compute stage (" + std::to_string(limits.maxPerStageDescriptorSampledImages) +
+                      ")");
   if (d.element == DType::f16 && !context.f16_storage_enabled)
     throw VulkanError("dispatch '" + label(d) + "' reads and writes f16 tensors, but " + context.info.name +
                       " has no 16-bit storage buffer access (storageBuffer16BitAccess); compile the graph with "
