@@ -114,6 +114,18 @@ constexpr Graph* graph_of(Value v) { return v.graph(); }
 
 }  // namespace detail
 
+// x through `activation`'s op (x itself for Activation::none).
+constexpr Value activate(Value x, Activation activation, SourceLocation where = SourceLocation::current()) {
+  switch (activation) {
+    case Activation::none: return x;
+#define VKATTN_APPLY_ACTIVATION(name, NAME, code, flops) \
+  case Activation::name: return name(x, where);
+    VKATTN_ACTIVATIONS(VKATTN_APPLY_ACTIVATION)
+#undef VKATTN_APPLY_ACTIVATION
+  }
+  return x;
+}
+
 // x · Wᵀ + b with W given as [out_features, in_features].
 constexpr Value linear(Value x, Value weight, Value bias = {}, SourceLocation where = SourceLocation::current()) {
   Value y = matmul(x, weight, Transpose::b, where);
@@ -270,13 +282,7 @@ constexpr Value multi_head_attention(Graph& g, Value query, Value key, Value val
 constexpr Value feed_forward(Graph& g, Value x, const FeedForwardOptions& options = {},
                              SourceLocation where = SourceLocation::current()) {
   Value h = linear(g, x, detail::join(options.prefix, "linear1").view(), options.hidden, options.bias, where);
-  switch (options.activation) {
-    case Activation::none: break;
-#define VKATTN_APPLY_ACTIVATION(name, NAME, code, flops) \
-  case Activation::name: h = name(h, where); break;
-    VKATTN_ACTIVATIONS(VKATTN_APPLY_ACTIVATION)
-#undef VKATTN_APPLY_ACTIVATION
-  }
+  h = activate(h, options.activation, where);
   return linear(g, h, detail::join(options.prefix, "linear2").view(), x.shape().last(), options.bias, where);
 }
 
@@ -294,13 +300,7 @@ constexpr Value gated_feed_forward(Graph& g, Value x, std::int64_t hidden, std::
                                    SourceLocation where = SourceLocation::current()) {
   Value gate = linear(g, x, detail::join(prefix, "gate_proj").view(), hidden, false, where);
   Value up = linear(g, x, detail::join(prefix, "up_proj").view(), hidden, false, where);
-  switch (activation) {
-    case Activation::none: break;
-#define VKATTN_APPLY_ACTIVATION(name, NAME, code, flops) \
-  case Activation::name: gate = name(gate, where); break;
-    VKATTN_ACTIVATIONS(VKATTN_APPLY_ACTIVATION)
-#undef VKATTN_APPLY_ACTIVATION
-  }
+  gate = activate(gate, activation, where);
   Value product = mul(gate, up, where).named(detail::join(prefix, "act").view(), where);
   return linear(g, product, detail::join(prefix, "down_proj").view(), x.shape().last(), false, where);
 }
