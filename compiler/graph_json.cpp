@@ -40,6 +40,9 @@ constexpr JsonAttributes json_attributes(Op op) {
     case Op::rms_norm: return JsonAttributes::epsilon;
     case Op::input:
     case Op::weight:
+    case Op::state:
+    case Op::cache_write:
+    case Op::cache_causal_mask:
     case Op::output:
     case Op::add:
     case Op::mul:
@@ -66,7 +69,12 @@ std::optional<DType> dtype_from_name(std::string_view name) {
 
 json shape_to_json(const Shape& shape) {
   json dims = json::array();
-  for (int i = 0; i < shape.rank; ++i) dims.push_back(shape[i]);
+  // A dynamic dimension is {"dyn": name, "max": bound}.
+  for (int i = 0; i < shape.rank; ++i)
+    if (shape.dynamic(i))
+      dims.push_back(json{{"dyn", std::string(shape.symbols[i].view())}, {"max", shape.bounds[i]}});
+    else
+      dims.push_back(shape[i]);
   return dims;
 }
 
@@ -120,7 +128,22 @@ class Reader {
     Shape shape;
     std::int64_t elements = 1;
     for (std::size_t i = 0; i < value.size(); ++i) {
-      std::int64_t d = integer_of(value[i], field + "[" + std::to_string(i) + "]");
+      const std::string at = field + "[" + std::to_string(i) + "]";
+      if (value[i].is_object()) {  // {"dyn": name, "max": bound}
+        const std::string name = string_of(member(value[i], at, "dyn"), at + ".dyn");
+        if (name.empty() || name.size() > SymbolName::capacity())
+          fail(at + ".dyn", "a dynamic dimension's name has 1 to " + std::to_string(SymbolName::capacity()) + " characters");
+        const std::int64_t bound = integer_of(member(value[i], at, "max"), at + ".max");
+        if (bound < 1) fail(at + ".max", "a bound must be at least 1, not " + std::to_string(bound));
+        if (bound > max_elements / elements)
+          fail(field, "has more than " + std::to_string(max_elements) + " elements (2^40), more than any device holds");
+        elements *= bound;
+        shape.dims[i] = bound;
+        shape.bounds[i] = bound;
+        shape.symbols[i] = SymbolName{name};
+        continue;
+      }
+      std::int64_t d = integer_of(value[i], at);
       if (d < 1) fail(field + "[" + std::to_string(i) + "]", "a dimension must be at least 1, not " + std::to_string(d));
       if (d > max_elements / elements)
         fail(field, "has more than " + std::to_string(max_elements) + " elements (2^40), more than any device holds");

@@ -33,12 +33,25 @@ Graph build_preset(const PresetOptions& o) {
   if (!llama && o.rope_theta != 10000.0)
     throw std::invalid_argument("the rotary base applies to llama_block, not '" + o.name + "'");
   if (o.layers < 1 || o.layers > 512) throw std::invalid_argument("the layer count must be 1 to 512");
+  const bool decoding = o.cache > 0;
+  if (decoding && o.name != "mha" && o.name != "gqa" && o.name != "decoder_layer")
+    throw std::invalid_argument("a KV cache applies to mha, gqa and decoder_layer (causal self-attention), not '" +
+                                o.name + "'");
+  if (decoding && o.mask == Mask::padding)
+    throw std::invalid_argument("with a KV cache the attention is causal in the cache; the padding mask does not apply");
+  if (o.cache < 0 || o.cache > (std::int64_t(1) << 24))
+    throw std::invalid_argument("the cache capacity must be 0 (none) to 2^24 positions");
   const DType dtype = o.f16 ? DType::f16 : DType::f32;
   const std::int64_t kv_seq = o.kv_seq > 0 ? o.kv_seq : o.seq;
   Graph g{o.name};
-  Value x = g.input("x", {o.batch, o.seq, o.model}, dtype);
+  // Decoding: any number of new tokens up to the capacity, placed by "positions".
+  Value x = decoding ? g.input("x", {o.batch, dyn("seq", o.cache), o.model}, dtype)
+                     : g.input("x", {o.batch, o.seq, o.model}, dtype);
   Value lengths = o.mask == Mask::padding ? g.input("lengths", {o.batch}, DType::i32) : Value{};
-  AttentionOptions attention{.heads = o.heads, .mask = o.mask, .lengths = lengths};
+  const KvCache cache{.capacity = o.cache,
+                      .positions = decoding ? g.input("positions", {o.batch}, DType::i32) : Value{}};
+  AttentionOptions attention{.heads = o.heads, .mask = decoding ? Mask::causal : o.mask, .lengths = lengths};
+  attention.cache = cache;
   const std::int64_t ffn = o.ffn_hidden > 0 ? o.ffn_hidden : 4 * o.model;
   if (o.name == "mha") {
     g.output("y", multi_head_attention(g, x, x, x, attention));
@@ -72,8 +85,8 @@ Graph build_preset(const PresetOptions& o) {
     for (std::int64_t i = 0; i < o.layers; ++i) {
       const std::string prefix = o.layers > 1 ? "layers." + std::to_string(i) : "";
       DecoderOptions d{.heads = o.heads, .ffn_hidden = ffn, .norm_first = o.norm_first, .activation = o.activation,
-                       .prefix = prefix};
-      d.self_mask = o.mask == Mask::none ? Mask::none : Mask::causal;
+                       .prefix = prefix, .cache = cache};
+      d.self_mask = o.mask == Mask::none && !decoding ? Mask::none : Mask::causal;
       if (o.mask == Mask::padding) d.memory_lengths = lengths;
       h = decoder_layer(g, h, memory, d);
     }

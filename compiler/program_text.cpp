@@ -28,7 +28,11 @@ std::string to_text(const Program& p) {
   for (std::size_t v = 0; v < p.values.size(); ++v) {
     const ProgramValue& value = p.value(int(v));
     if (value.kind == ValueKind::intermediate) continue;
-    out << "  " << (value.kind == ValueKind::input ? "input " : value.kind == ValueKind::weight ? "weight " : "packed ")
+    out << "  "
+        << (value.kind == ValueKind::input    ? "input "
+            : value.kind == ValueKind::weight ? "weight "
+            : value.kind == ValueKind::state  ? "state "
+                                              : "packed ")
         << value_text(p, int(v)) << " " << to_string(value.shape);
     if (!value.parts.empty()) {
       out << " =";

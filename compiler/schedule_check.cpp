@@ -48,7 +48,10 @@ class Checker {
     const Wide n = elements(t.shape, where + " shape");
     if ((t.dtype == DType::i32) != (t.element == DType::i32))
       fail(where, "holds " + std::string(dtype_name(t.dtype)) + " values as " + std::string(dtype_name(t.element)));
-    if (Wide(t.bytes) != n * storage_bytes(t.element))
+    // At least the shape's elements: a slot planned for the bounds of dynamic
+    // dimensions holds more than a run at smaller sizes uses.
+    if (Wide(t.bytes) < n * storage_bytes(t.element) ||
+        (!t.shape.any_dynamic() && Wide(t.bytes) != n * storage_bytes(t.element)))
       fail(where + " bytes", "is " + std::to_string(t.bytes) + " but " + text(n) + " " +
                                  std::string(dtype_name(t.element)) + " elements need " + text(n * storage_bytes(t.element)));
     if (t.offset < 0 || t.offset % slot_alignment != 0)
@@ -155,7 +158,8 @@ class Checker {
         inside(d, 1, extent(p.q_offset, p.q_batch, p.q_head, p.q_row, p.heads, p.sq, c.HEAD_DIM), where, "Q");
         inside(d, 2, extent(p.k_offset, p.k_batch, p.k_head, p.k_row, kv_heads, p.sk, c.HEAD_DIM), where, "K");
         inside(d, 3, extent(p.v_offset, p.v_batch, p.v_head, p.v_row, kv_heads, p.sk, c.VALUE_DIM), where, "V");
-        if ((c.MASKS & std::uint32_t(Mask::padding)) != 0) inside(d, 4, batch, where, "the lengths");
+        if ((c.MASKS & (std::uint32_t(Mask::padding) | std::uint32_t(Mask::cache_causal))) != 0)
+          inside(d, 4, batch, where, "the lengths or positions");
         auto mask = [&](int binding, Wide b, Wide h, Wide r, Wide k, const char* what) {
           inside(d, binding, (batch - 1) * b + Wide(p.heads - 1) * h + Wide(p.sq - 1) * r + Wide(p.sk - 1) * k + 1, where, what);
         };
@@ -200,6 +204,21 @@ class Checker {
         }
         return;
       }
+      case Shader::cache_write: {
+        const auto p = push_of<Shader::cache_write>(push);
+        const Wide total = p.total;
+        if (total == 0) return;
+        if (p.dim == 0 || p.rows == 0 || p.heads == 0 || total % (Wide(p.dim) * p.rows * p.heads) != 0)
+          fail(where + " dims", "do not divide the total");
+        if (p.rows > p.capacity) fail(where + " rows", "exceed the capacity");
+        if (invocations < total) fail(where + " workgroups", "cover fewer elements than the update");
+        const Wide batch = total / (Wide(p.dim) * p.rows * p.heads);
+        inside(d, 0, batch * p.heads * p.capacity * p.dim, where, "the cache");
+        inside(d, 1, Wide(p.u_offset) + (batch - 1) * p.u_batch + Wide(p.heads - 1) * p.u_head +
+                         Wide(p.rows - 1) * p.u_row + p.dim, where, "the update");
+        inside(d, 2, batch, where, "the positions");
+        return;
+      }
       case Shader::add:
       case Shader::elementwise:
       case Shader::mask:
@@ -226,7 +245,7 @@ class Checker {
           VKATTN_MASK_KINDS(VKATTN_KNOWN_MASK)
 #undef VKATTN_KNOWN_MASK
           if (!known) fail(where + " specialization KIND", "is " + std::to_string(kind) + ", not one mask bit");
-          if (kind == std::uint32_t(Mask::padding)) {
+          if (kind == std::uint32_t(Mask::padding) || kind == std::uint32_t(Mask::cache_causal)) {
             if (p.per_batch == 0) fail(where + " per_batch", "is 0");
             inside(d, 2, (total - 1) / p.per_batch + 1, where, "the lengths");
           }

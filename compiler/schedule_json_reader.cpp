@@ -121,10 +121,12 @@ Schedule parse_schedule(const std::string& document) {
     fail("version", "is " + field(doc, "version", "").dump() + "; this reader knows version " +
                         std::to_string(schedule_json_version));
   static constexpr Storage storages[] = {Storage::arena, Storage::weights};
-  static constexpr SlotRole roles[] = {SlotRole::input, SlotRole::weight, SlotRole::intermediate, SlotRole::output};
-  const std::vector<Kernel> kernels = every(Kernel::rotary);
-  const std::vector<Shader> shaders = every(Shader::rotary);
-  static_assert(kernel_count == std::size_t(Kernel::rotary) + 1 && shader_count == std::size_t(Shader::rotary) + 1);
+  static constexpr SlotRole roles[] = {SlotRole::input, SlotRole::weight, SlotRole::intermediate, SlotRole::output,
+                                       SlotRole::state};
+  const std::vector<Kernel> kernels = every(Kernel::cache_write);
+  const std::vector<Shader> shaders = every(Shader::cache_write);
+  static_assert(kernel_count == std::size_t(Kernel::cache_write) + 1 &&
+                shader_count == std::size_t(Shader::cache_write) + 1);
   static constexpr Access accesses[] = {Access::unused, Access::storage, Access::texel_vec4, Access::texel_scalar};
   static constexpr DType dtypes[] = {DType::f32, DType::f16, DType::i32};
 

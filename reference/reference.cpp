@@ -169,6 +169,9 @@ Tensor mask(const Node& node, const Tensor& scores, const Tensor* operand) {
       case Op::padding_mask:
         attend = double(j) < operand->values[std::size_t(index[0])];
         break;
+      case Op::cache_causal_mask:
+        attend = double(j) <= operand->values[std::size_t(index[0])] + double(i);
+        break;
       case Op::boolean_mask:
         attend = operand->values[std::size_t(broadcast_offset(operand->shape, index, rank))] != 0.0;
         break;
@@ -183,6 +186,27 @@ Tensor mask(const Node& node, const Tensor& scores, const Tensor* operand) {
     }
     if (!attend) v = negative_infinity;
   });
+  return out;
+}
+
+// The cache with update's rows written at each sequence's position.
+Tensor cache_write(const Node& node, const Tensor& cache, const Tensor& update, const Tensor& positions) {
+  Tensor out = cache;
+  out.dtype = node.dtype;
+  const std::int64_t batch = node.shape[0], heads = node.shape[1], capacity = node.shape[2], dim = node.shape[3];
+  const std::int64_t rows = update.shape[2];
+  for (std::int64_t b = 0; b < batch; ++b) {
+    const double at = positions.values[std::size_t(b)];
+    if (!(at >= 0 && at + double(rows) <= double(capacity)))
+      throw BindingError("cache_write '" + std::string(node.name.view()) + "': sequence " + std::to_string(b) +
+                         " is at position " + std::to_string(std::int64_t(at)) + "; " + std::to_string(rows) +
+                         " more rows do not fit the capacity of " + std::to_string(capacity));
+    for (std::int64_t h = 0; h < heads; ++h)
+      for (std::int64_t s = 0; s < rows; ++s)
+        for (std::int64_t d = 0; d < dim; ++d)
+          out.values[std::size_t(((b * heads + h) * capacity + std::int64_t(at) + s) * dim + d)] =
+              update.values[std::size_t(((b * heads + h) * rows + s) * dim + d)];
+  }
   return out;
 }
 
@@ -298,8 +322,15 @@ ReferenceResult run_reference(const Graph& graph, const TensorMap& bindings) {
     switch (node.op) {
       case Op::input:
       case Op::weight: value = find_binding(bindings, op_name(node.op), node.name.view(), node.shape); break;
+      case Op::state:  // its contents before the run: bound by name, else zero as on a fresh device
+        value = bindings.count(std::string(node.name.view()))
+                    ? find_binding(bindings, op_name(node.op), node.name.view(), node.shape)
+                    : Tensor::zeros(node.shape, node.dtype);
+        break;
+      case Op::cache_write: value = cache_write(node, operand(0), operand(1), operand(2)); break;
       case Op::output:
         value = operand(0);
+        value.shape = plain(node.shape);
         result.outputs[std::string(node.name.view())] = value;
         break;
       case Op::matmul: value = matmul(node, operand(0), operand(1)); break;
@@ -324,6 +355,7 @@ ReferenceResult run_reference(const Graph& graph, const TensorMap& bindings) {
       case Op::causal_mask:
       case Op::sliding_window_mask: value = mask(node, operand(0), nullptr); break;
       case Op::padding_mask:
+      case Op::cache_causal_mask:
       case Op::boolean_mask:
       case Op::additive_mask:
       case Op::alibi: value = mask(node, operand(0), &operand(1)); break;
@@ -334,13 +366,14 @@ ReferenceResult run_reference(const Graph& graph, const TensorMap& bindings) {
       case Op::rotary_embedding: value = rotary_embedding(node, operand(0)); break;
       case Op::rms_norm: value = rms_norm(node, operand(0), operand(1)); break;
     }
+    value.shape = plain(value.shape);  // a tensor holds sizes; the graph keeps the names
     result.values.push_back(std::move(value));
   }
   return result;
 }
 
 double normalised_error(const Tensor& device, const Tensor& reference) {
-  if (!(device.shape == reference.shape) || device.values.size() != reference.values.size()) return NAN;
+  if (!same_sizes(device.shape, reference.shape) || device.values.size() != reference.values.size()) return NAN;
   double difference = 0, magnitude = 0;
   for (std::size_t i = 0; i < device.values.size(); ++i) {
     const double d = device.values[i], r = reference.values[i];
@@ -374,10 +407,16 @@ TensorMap random_bindings(const Graph& graph, std::uint64_t seed) {
     std::string name(node.name.view());
     if (node.dtype == DType::i32) {
       // Lengths for a padding mask: find the key length of the scores it masks.
-      std::int64_t keys = 1;
-      for (const Node& user : graph.nodes())
+      // Positions of a cache write: 0 to its capacity less the rows written.
+      std::int64_t keys = 1, low = 1;
+      for (const Node& user : graph.nodes()) {
         if (user.op == Op::padding_mask && user.inputs[1] == ValueId(index - 1)) keys = user.shape.last();
-      Tensor t = Tensor::random(node.shape, tensor_seed, 1.0, double(keys) + 1.0, DType::i32);
+        if (user.op == Op::cache_write && user.inputs[2] == ValueId(index - 1)) {
+          keys = user.shape[2] - graph.node(user.inputs[1]).shape[2];
+          low = 0;
+        }
+      }
+      Tensor t = Tensor::random(node.shape, tensor_seed, double(low), double(keys) + 1.0, DType::i32);
       for (double& v : t.values) v = std::floor(v);
       bindings[name] = std::move(t);
       continue;

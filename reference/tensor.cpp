@@ -5,7 +5,7 @@ namespace vkattn {
 
 Tensor Tensor::zeros(Shape shape, DType dtype) {
   Tensor t;
-  t.shape = shape;
+  t.shape = plain(shape);  // sizes only: a dynamic dimension's name stays with the graph
   t.dtype = dtype;
   t.values.assign(std::size_t(shape.elements()), 0.0);
   return t;
@@ -34,7 +34,7 @@ const Tensor& find_binding(const TensorMap& bindings, std::string_view role, std
   auto found = bindings.find(name);
   if (found == bindings.end()) throw BindingError("no tensor was given for " + what + " " + to_string(declared));
   const Tensor& tensor = found->second;
-  if (!(tensor.shape == declared))
+  if (!same_sizes(tensor.shape, declared))
     throw BindingError(what + " is declared " + to_string(declared) + " but the tensor given has shape " +
                        to_string(tensor.shape));
   if (tensor.size() != declared.elements())

@@ -196,17 +196,23 @@ void DeviceBuffer::read(std::uint64_t offset, void* data, std::uint64_t bytes) {
   std::memcpy(data, staging.mapped, bytes);
 }
 
-void DeviceBuffer::fill(std::uint32_t word) {
+void DeviceBuffer::fill(std::uint32_t word) { fill(0, size_ / 4 * 4, word); }
+
+void DeviceBuffer::fill(std::uint64_t offset, std::uint64_t bytes, std::uint32_t word) {
+  if (bytes == 0) return;
+  if (offset % 4 != 0 || bytes % 4 != 0 || offset + bytes > size_)
+    throw VulkanError("internal: a fill of " + std::to_string(bytes) + " bytes at " + std::to_string(offset) +
+                      " does not fit a buffer of " + std::to_string(size_) + " bytes in whole words");
   if (mapped_) {
     auto* words = static_cast<std::uint32_t*>(mapped_);
-    for (std::uint64_t i = 0; i < size_ / 4; ++i) words[i] = word;
+    for (std::uint64_t i = offset / 4; i < (offset + bytes) / 4; ++i) words[i] = word;
     if (!coherent_) {
       VkMappedMemoryRange range{VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, nullptr, memory_, 0, VK_WHOLE_SIZE};
       check(vkFlushMappedMemoryRanges(context_->device, 1, &range), "vkFlushMappedMemoryRanges");
     }
     return;
   }
-  one_off([&](VkCommandBuffer commands) { vkCmdFillBuffer(commands, buffer_, 0, VK_WHOLE_SIZE, word); });
+  one_off([&](VkCommandBuffer commands) { vkCmdFillBuffer(commands, buffer_, offset, bytes, word); });
 }
 
 }  // namespace vkattn

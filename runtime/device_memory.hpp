@@ -25,6 +25,8 @@ class DeviceBuffer {
   void write(std::uint64_t offset, const void* data, std::uint64_t bytes);
   void read(std::uint64_t offset, void* data, std::uint64_t bytes);
   void fill(std::uint32_t word);
+  // Fills bytes [offset, offset + bytes) with `word` (both multiples of 4).
+  void fill(std::uint64_t offset, std::uint64_t bytes, std::uint32_t word);
 
  private:
   void release();

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <tuple>
 
 #include "vkattn/schedule_check.hpp"
@@ -21,9 +22,23 @@ namespace vkattn {
 
 using namespace vk;
 
+// One set of sizes of the dynamic dimensions (all of them, in dynamic_dims order; empty
+// for a graph without any).
+using SizeKey = std::vector<std::int64_t>;
+
 struct Executable::State {
+  // The schedule of one set of sizes: its descriptor sets, its command buffer and
+  // timestamps, recorded once and replayed by every run at those sizes.
+  struct Recording {
+    Schedule schedule;
+    VkDescriptorPool descriptor_pool = VK_NULL_HANDLE;
+    std::vector<VkDescriptorSet> sets;
+    VkCommandBuffer commands = VK_NULL_HANDLE;
+    VkQueryPool queries = VK_NULL_HANDLE;
+  };
+
   Context::State& context;
-  Schedule schedule;
+  Schedule schedule;  // at the bounds: weights, states, arena
   ExecutableOptions options;
   PipelineCache cache;
   DeviceBuffer arena, weights;
@@ -32,31 +47,36 @@ struct Executable::State {
   std::map<Shader, VkPipelineLayout> pipeline_layouts;
   std::map<std::pair<Shader, DType>, VkShaderModule> modules;  // the f32 and f16 builds
   std::map<std::tuple<Shader, DType, std::vector<std::uint32_t>>, VkPipeline> pipelines;
-  std::vector<VkBufferView> views;
-  VkDescriptorPool descriptor_pool = VK_NULL_HANDLE;
-  std::vector<VkDescriptorSet> sets;
+  std::map<std::tuple<std::int64_t, std::int64_t, VkFormat>, VkBufferView> views;  // by offset, range, format
   VkCommandPool command_pool = VK_NULL_HANDLE;
-  VkCommandBuffer commands = VK_NULL_HANDLE;
-  VkQueryPool queries = VK_NULL_HANDLE;
   VkFence fence = VK_NULL_HANDLE;
+  // Dynamic dimensions: the graph recompiled for each new set of sizes.
+  std::optional<Graph> graph;
+  CompileOptions compile_options;
+  DimSizes dims;  // every dynamic dimension at its bound
+  std::map<SizeKey, std::unique_ptr<Recording>> recordings;
+  Recording* current = nullptr;
+  ExecutableStats stats;
   std::vector<DispatchTiming> timings;
   double last_run_ms = 0;
 
-  State(Context::State& c, Schedule s, const ExecutableOptions& o)
+  State(Context::State& c, Schedule s, std::int64_t arena_bytes, const ExecutableOptions& o)
       : context(c),
         schedule(std::move(s)),
         options(o),
         cache(c),
-        arena(c, std::uint64_t(schedule.arena_bytes), "the arena (inputs, intermediates and outputs)"),
+        arena(c, std::uint64_t(arena_bytes), "the arena (inputs, intermediates, outputs and states)"),
         weights(c, std::uint64_t(schedule.weight_bytes), "the weights") {}
 
   ~State() {
     VkDevice d = context.device;
     if (!d) return;  // the context was closed first; the validation layer has reported what was left
-    if (queries) vkDestroyQueryPool(d, queries, nullptr);
+    for (auto& [key, recording] : recordings) {
+      if (recording->queries) vkDestroyQueryPool(d, recording->queries, nullptr);
+      if (recording->descriptor_pool) vkDestroyDescriptorPool(d, recording->descriptor_pool, nullptr);
+    }
     if (command_pool) vkDestroyCommandPool(d, command_pool, nullptr);
-    if (descriptor_pool) vkDestroyDescriptorPool(d, descriptor_pool, nullptr);
-    for (VkBufferView view : views) vkDestroyBufferView(d, view, nullptr);
+    for (auto& [key, view] : views) vkDestroyBufferView(d, view, nullptr);
     for (auto& [key, pipeline] : pipelines) vkDestroyPipeline(d, pipeline, nullptr);
     for (auto& [kernel, module] : modules) vkDestroyShaderModule(d, module, nullptr);
     for (auto& [kernel, layout] : pipeline_layouts) vkDestroyPipelineLayout(d, layout, nullptr);
@@ -79,8 +99,8 @@ struct Executable::State {
     return descriptor == Descriptor::texel ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
   }
 
-  void create_layouts() {
-    for (const Dispatch& d : schedule.dispatches) {
+  void create_layouts(const Schedule& sized) {
+    for (const Dispatch& d : sized.dispatches) {
       if (set_layouts.count(d.shader)) continue;
       const auto& descriptors = shader_info(d.shader).descriptors;
       VkDescriptorSetLayoutBinding bindings[max_bindings];
@@ -130,25 +150,34 @@ struct Executable::State {
     VkPipeline pipeline;
     check(vkCreateComputePipelines(context.device, cache.handle(), 1, &info, nullptr, &pipeline), "vkCreateComputePipelines");
     pipelines[key] = pipeline;
+    ++stats.pipelines;
     return pipeline;
   }
 
   VkBufferView texel_view(const TensorSlot& slot, bool vec4) {
+    const bool half = slot.element == DType::f16;  // texelFetch widens RGBA16F / R16F to f32
+    const VkFormat format = half ? (vec4 ? VK_FORMAT_R16G16B16A16_SFLOAT : VK_FORMAT_R16_SFLOAT)
+                                 : (vec4 ? VK_FORMAT_R32G32B32A32_SFLOAT : VK_FORMAT_R32_SFLOAT);
+    const std::uint64_t texel_bytes = std::uint64_t(storage_bytes(slot.element)) * (vec4 ? 4 : 1);
+    const std::uint64_t range = std::max<std::uint64_t>(texel_bytes, std::uint64_t(slot.bytes) / texel_bytes * texel_bytes);
+    const auto key = std::make_tuple(slot.offset + (slot.storage == Storage::weights ? std::int64_t(1) << 62 : 0),
+                                     std::int64_t(range), format);
+    if (auto it = views.find(key); it != views.end()) return it->second;
     auto info = make_info<VkBufferViewCreateInfo>(VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO);
     info.buffer = buffer_of(slot).buffer();
-    const bool half = slot.element == DType::f16;  // texelFetch widens RGBA16F / R16F to f32
-    info.format = half ? (vec4 ? VK_FORMAT_R16G16B16A16_SFLOAT : VK_FORMAT_R16_SFLOAT)
-                       : (vec4 ? VK_FORMAT_R32G32B32A32_SFLOAT : VK_FORMAT_R32_SFLOAT);
+    info.format = format;
     info.offset = VkDeviceSize(slot.offset);
-    std::uint64_t texel_bytes = std::uint64_t(storage_bytes(slot.element)) * (vec4 ? 4 : 1);
-    info.range = std::max<std::uint64_t>(texel_bytes, std::uint64_t(slot.bytes) / texel_bytes * texel_bytes);
+    info.range = range;
     VkBufferView view;
     check(vkCreateBufferView(context.device, &info, nullptr, &view), "vkCreateBufferView");
-    views.push_back(view);
+    views[key] = view;
     return view;
   }
 
-  void create_descriptor_sets() {
+  void create_descriptor_sets(Recording& r) {
+    const Schedule& schedule = r.schedule;
+    VkDescriptorPool& descriptor_pool = r.descriptor_pool;
+    std::vector<VkDescriptorSet>& sets = r.sets;
     std::uint32_t count = std::uint32_t(schedule.dispatches.size());
     if (count == 0) return;
     VkDescriptorPoolSize sizes[2] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, count * max_bindings},
@@ -195,10 +224,17 @@ struct Executable::State {
     vkUpdateDescriptorSets(context.device, std::uint32_t(writes.size()), writes.data(), 0, nullptr);
   }
 
-  void record() {
-    auto pool_info = make_info<VkCommandPoolCreateInfo>(VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO);
-    pool_info.queueFamilyIndex = context.queue_family;
-    check(vkCreateCommandPool(context.device, &pool_info, nullptr, &command_pool), "vkCreateCommandPool");
+  void record(Recording& r) {
+    const Schedule& schedule = r.schedule;
+    VkCommandBuffer& commands = r.commands;
+    VkQueryPool& queries = r.queries;
+    if (!command_pool) {
+      auto pool_info = make_info<VkCommandPoolCreateInfo>(VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO);
+      pool_info.queueFamilyIndex = context.queue_family;
+      check(vkCreateCommandPool(context.device, &pool_info, nullptr, &command_pool), "vkCreateCommandPool");
+      auto fence_info = make_info<VkFenceCreateInfo>(VK_STRUCTURE_TYPE_FENCE_CREATE_INFO);
+      check(vkCreateFence(context.device, &fence_info, nullptr, &fence), "vkCreateFence");
+    }
     auto allocate = make_info<VkCommandBufferAllocateInfo>(VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO);
     allocate.commandPool = command_pool;
     allocate.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
@@ -211,21 +247,24 @@ struct Executable::State {
       query_info.queryCount = query_count;
       check(vkCreateQueryPool(context.device, &query_info, nullptr, &queries), "vkCreateQueryPool");
     }
-    auto fence_info = make_info<VkFenceCreateInfo>(VK_STRUCTURE_TYPE_FENCE_CREATE_INFO);
-    check(vkCreateFence(context.device, &fence_info, nullptr, &fence), "vkCreateFence");
+    ++stats.recordings;
 
     auto begin = make_info<VkCommandBufferBeginInfo>(VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO);
     check(vkBeginCommandBuffer(commands, &begin), "vkBeginCommandBuffer");
     if (queries) vkCmdResetQueryPool(commands, queries, 0, query_count);
     // Host writes of the inputs are made visible by the submission itself. Barriers go
-    // only where the schedule says a later dispatch depends on an earlier one.
+    // only where the schedule says a later dispatch depends on an earlier one, and first
+    // where state tensors carry what the previous run wrote into this one.
     VkMemoryBarrier between{VK_STRUCTURE_TYPE_MEMORY_BARRIER, nullptr, VK_ACCESS_SHADER_WRITE_BIT,
                             VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT};
+    if (has_state())
+      vkCmdPipelineBarrier(commands, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1,
+                           &between, 0, nullptr, 0, nullptr);
     for (std::size_t i = 0; i < schedule.dispatches.size(); ++i) {
       const Dispatch& d = schedule.dispatches[i];
       if (queries) vkCmdWriteTimestamp(commands, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, queries, std::uint32_t(2 * i));
       vkCmdBindPipeline(commands, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline_for(d));
-      vkCmdBindDescriptorSets(commands, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline_layouts.at(d.shader), 0, 1, &sets[i],
+      vkCmdBindDescriptorSets(commands, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline_layouts.at(d.shader), 0, 1, &r.sets[i],
                               0, nullptr);
       if (!d.push_constants.empty())
         vkCmdPushConstants(commands, pipeline_layouts.at(d.shader), VK_SHADER_STAGE_COMPUTE_BIT, 0,
@@ -247,9 +286,9 @@ struct Executable::State {
   // Uploads every slot of `role` from `tensors`, converted to the device
   // representation (f32, or i32 bits). A packed weight is its parts, one after another,
   // or one tensor of its own name.
-  void upload_all(SlotRole role, const TensorMap& tensors) {
+  void upload_all(const Schedule& sized, SlotRole role, const TensorMap& tensors) {
     const char* kind = role == SlotRole::weight ? "weight" : "input";
-    for (const TensorSlot& slot : schedule.slots) {
+    for (const TensorSlot& slot : sized.slots) {
       if (slot.role != role) continue;
       if (slot.parts.empty()) {
         upload(slot, 0, find_binding(tensors, kind, std::string(slot.name.view()), slot.shape));
@@ -257,7 +296,7 @@ struct Executable::State {
       }
       // A tensor bound under the packed slot's own name (PyTorch's in_proj_weight) is
       // the packed weight already.
-      if (auto packed = tensors.find(slot.name.view()); packed != tensors.end() && packed->second.shape == slot.shape) {
+      if (auto packed = tensors.find(slot.name.view()); packed != tensors.end() && same_sizes(packed->second.shape, slot.shape)) {
         upload(slot, 0, packed->second);
         continue;
       }
@@ -270,46 +309,137 @@ struct Executable::State {
     }
   }
 
-  // Padding lengths must count keys that exist: 0 to the number of keys of every
-  // dispatch that reads them (flash attention's lengths, the unfused padding mask).
-  // The bounds are found once, when the executable is made; run() checks against them.
-  struct PaddingBound {
-    std::string input;
-    std::uint32_t keys;
-  };
-  std::vector<PaddingBound> padding_bounds;
-
-  void find_padding_bounds() {
-    for (const Dispatch& d : schedule.dispatches) {
+  // Inputs the kernels index by must be in range, checked before anything is uploaded:
+  // padding lengths count keys that exist (0 to the keys of every dispatch that reads
+  // them: flash attention's lengths, the unfused padding mask), and a cache write's
+  // positions leave room for its rows (0 to capacity - rows).
+  void check_input_ranges(const Schedule& sized, const TensorMap& inputs) const {
+    for (const Dispatch& d : sized.dispatches) {
       int binding = -1;
-      std::uint32_t keys = 0;
+      std::int64_t low = 0, high = 0;
       const std::span<const std::uint32_t> push(d.push_constants.data(), d.push_constants.size());
       const std::span<const std::uint32_t> spec(d.specialization.data(), d.specialization.size());
       if (d.kernel == Kernel::flash_attention &&
           (constants_of<Shader::flash_attention_tiled>(spec).MASKS & std::uint32_t(Mask::padding)) != 0) {
         binding = 4;  // both attention forms share their leading constants and push block
-        keys = push_of<Shader::flash_attention_tiled>(push).sk;
+        high = push_of<Shader::flash_attention_tiled>(push).sk;
       } else if (d.shader == Shader::mask && constants_of<Shader::mask>(spec).KIND == std::uint32_t(Mask::padding)) {
         binding = 2;
-        keys = push_of<Shader::mask>(push).keys;
+        high = push_of<Shader::mask>(push).keys;
+      } else if (d.shader == Shader::cache_write) {
+        binding = 2;
+        const auto p = push_of<Shader::cache_write>(push);
+        high = std::int64_t(p.capacity) - std::int64_t(p.rows);
       }
       if (binding < 0 || d.slots[std::size_t(binding)] < 0) continue;
-      const TensorSlot& slot = schedule.slots[std::size_t(d.slots[std::size_t(binding)])];
-      if (slot.role == SlotRole::input) padding_bounds.push_back({std::string(slot.name.view()), keys});
+      const TensorSlot& slot = sized.slots[std::size_t(d.slots[std::size_t(binding)])];
+      if (slot.role != SlotRole::input) continue;
+      const std::string name(slot.name.view());
+      auto found = inputs.find(name);
+      if (found == inputs.end()) continue;  // upload_all names the missing input
+      const std::vector<double>& values = found->second.values;
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        if (values[i] >= double(low) && values[i] <= double(high)) continue;
+        if (d.shader != Shader::cache_write)
+          throw BindingError("input '" + name + "' holds " + std::to_string(values[i]) + " at element " +
+                             std::to_string(i) + ", but the attention it pads has " + std::to_string(high) +
+                             " keys: a padding length is 0 to " + std::to_string(high));
+        const auto p = push_of<Shader::cache_write>(push);
+        const TensorSlot& cache = sized.slots[std::size_t(d.slots[0])];
+        throw BindingError("input '" + name + "' puts sequence " + std::to_string(i) + " at position " +
+                           std::to_string(std::int64_t(values[i])) + ", and this run writes " +
+                           std::to_string(p.rows) + " rows from there into '" + std::string(cache.name.view()) +
+                           "', which holds " + std::to_string(p.capacity) + " positions: a position is 0 to " +
+                           std::to_string(high) + " for this run (nothing was written; reset the sequence or "
+                           "compile with a larger cache)");
+      }
     }
   }
 
-  void check_padding_lengths(const TensorMap& inputs) const {
-    for (const PaddingBound& bound : padding_bounds) {
-      auto found = inputs.find(bound.input);
-      if (found == inputs.end()) continue;  // upload_all names the missing input
-      const std::vector<double>& values = found->second.values;
-      for (std::size_t i = 0; i < values.size(); ++i)
-        if (!(values[i] >= 0 && values[i] <= double(bound.keys)))
-          throw BindingError("input '" + bound.input + "' holds " + std::to_string(values[i]) + " at element " +
-                             std::to_string(i) + ", but the attention it pads has " + std::to_string(bound.keys) +
-                             " keys: a padding length is 0 to " + std::to_string(bound.keys));
+  bool has_state() const {
+    for (const TensorSlot& slot : schedule.slots)
+      if (slot.role == SlotRole::state) return true;
+    return false;
+  }
+
+  // Zeroes every state tensor (or fills the rest of the arena, to poison it).
+  void fill_states(std::uint32_t word) {
+    for (const TensorSlot& slot : schedule.slots)
+      if (slot.role == SlotRole::state)
+        arena.fill(std::uint64_t(slot.offset), std::uint64_t((slot.bytes + 3) / 4 * 4), word);
+  }
+
+  // The sizes of the dynamic dimensions the inputs have; throws BindingError when two
+  // inputs disagree or a size is beyond its bound.
+  SizeKey sizes_of(const TensorMap& inputs) const {
+    SizeKey key(dims.size(), 0);
+    std::vector<std::string> from(dims.size());
+    for (const TensorSlot& slot : schedule.slots) {
+      if (slot.role != SlotRole::input || !slot.shape.any_dynamic()) continue;
+      const std::string name(slot.name.view());
+      auto found = inputs.find(name);
+      if (found == inputs.end() || found->second.shape.rank != slot.shape.rank) continue;  // upload names it
+      for (int axis = 0; axis < slot.shape.rank; ++axis) {
+        if (!slot.shape.dynamic(axis)) continue;
+        std::size_t k = 0;
+        while (k < dims.size() && !(dims[k].name == slot.shape.symbols[std::size_t(axis)])) ++k;
+        const std::int64_t size = found->second.shape[axis];
+        const std::string dim(slot.shape.symbols[std::size_t(axis)].view());
+        if (size < 1 || size > dims[k].size)
+          throw BindingError("input '" + name + "' has " + std::to_string(size) + " in dimension " +
+                             std::to_string(axis) + " (`" + dim + "`), which is 1 to " + std::to_string(dims[k].size));
+        if (key[k] != 0 && key[k] != size)
+          throw BindingError("input '" + name + "' gives `" + dim + "` = " + std::to_string(size) + " but input '" +
+                             from[k] + "' gives " + std::to_string(key[k]) + "; one run has one size per dimension");
+        key[k] = size;
+        from[k] = name;
+      }
     }
+    for (std::size_t k = 0; k < dims.size(); ++k)
+      if (key[k] == 0) key[k] = dims[k].size;  // no input has it: only its bound can apply
+    return key;
+  }
+
+  DimSizes sizes_from(const SizeKey& key) const {
+    DimSizes sizes;
+    for (std::size_t k = 0; k < dims.size(); ++k) sizes.push_back({dims[k].name, key[k]});
+    return sizes;
+  }
+
+  // The kernel choices for `key`: the first of options.tune_profiles that covers every
+  // size, else the compile options' own.
+  DimSizes tune_for(const SizeKey& key) const {
+    for (const DimSizes& profile : options.tune_profiles) {
+      bool covers = true;
+      for (std::size_t k = 0; k < dims.size(); ++k) {
+        const std::int64_t size = size_of(profile, dims[k].name.view());
+        covers = covers && key[k] <= (size > 0 ? size : dims[k].size);
+      }
+      if (covers) return profile;
+    }
+    return compile_options.tune_for;
+  }
+
+  Schedule compile_at(const SizeKey& key) const {
+    CompileOptions o = compile_options;
+    o.tune_for = tune_for(key);
+    return compile(with_sizes(*graph, sizes_from(key)), o);
+  }
+
+  // Makes (once per set of sizes) the recording that runs the graph at `key`.
+  Recording& recording_for(const SizeKey& key, Schedule sized) {
+    if (auto it = recordings.find(key); it != recordings.end()) return *it->second;
+    check_schedule(sized);
+    check_fits_device(context, sized);
+    if (sized.arena_bytes > std::int64_t(arena.size()) || sized.weight_bytes != schedule.weight_bytes)
+      throw VulkanError("internal: the schedule at these sizes needs " + std::to_string(sized.arena_bytes) +
+                        " bytes of arena, more than the " + std::to_string(arena.size()) + " planned for the bounds");
+    auto recording = std::make_unique<Recording>();
+    recording->schedule = std::move(sized);
+    create_layouts(recording->schedule);
+    create_descriptor_sets(*recording);
+    record(*recording);
+    return *(recordings[key] = std::move(recording));
   }
 
   // Converts `tensor` to the slot's device element type and writes it at element
@@ -376,14 +506,54 @@ Schedule checked(const Context::State& context, Schedule schedule) {
 
 }  // namespace
 
-Executable::Executable(Context& context, Schedule schedule, const TensorMap& weights, const ExecutableOptions& options)
-    : state_(std::make_unique<State>(context.state(), checked(context.state(), std::move(schedule)), options)) {
+Executable::Executable(Context& context, Schedule schedule, const TensorMap& weights, const ExecutableOptions& options) {
+  Schedule plan = checked(context.state(), std::move(schedule));
+  const std::int64_t arena_bytes = plan.arena_bytes;
+  state_ = std::make_unique<State>(context.state(), plan, arena_bytes, options);
   State& s = *state_;
-  s.find_padding_bounds();
-  s.upload_all(SlotRole::weight, weights);
-  s.create_layouts();
-  s.create_descriptor_sets();
-  s.record();
+  s.upload_all(s.schedule, SlotRole::weight, weights);
+  s.fill_states(0);
+  s.current = &s.recording_for({}, plan);
+  s.cache.save();
+}
+
+Executable::Executable(Context& context, const Graph& graph, const CompileOptions& compile_options,
+                       const TensorMap& weights, const ExecutableOptions& options) {
+  // The graph at its bounds, and at each profile's sizes: all kernels made now, the
+  // arena as large as the largest of them needs.
+  const DimSizes dims = dynamic_dims(graph);
+  Schedule plan = checked(context.state(), compile(graph, compile_options));
+  std::int64_t arena_bytes = plan.arena_bytes;
+  std::vector<std::pair<SizeKey, Schedule>> profiles;
+  for (const DimSizes& profile : options.tune_profiles) {
+    SizeKey key;
+    for (const DimSize& d : dims) {
+      const std::int64_t size = size_of(profile, d.name.view());
+      key.push_back(size > 0 ? std::min(size, d.size) : d.size);
+    }
+    for (const DimSize& p : profile)
+      if (size_of(dims, p.name.view()) == 0)
+        throw GraphError("vkattn: a tuning profile names `" + std::string(p.name.view()) +
+                         "`, which is no dynamic dimension of graph '" + std::string(graph.name()) + "'");
+    CompileOptions o = compile_options;
+    o.tune_for = profile;
+    DimSizes sizes;
+    for (std::size_t k = 0; k < dims.size(); ++k) sizes.push_back({dims[k].name, key[k]});
+    Schedule sized = checked(context.state(), compile(with_sizes(graph, sizes), o));
+    arena_bytes = std::max(arena_bytes, sized.arena_bytes);
+    profiles.emplace_back(key, std::move(sized));
+  }
+  state_ = std::make_unique<State>(context.state(), plan, arena_bytes, options);
+  State& s = *state_;
+  s.graph = graph;
+  s.compile_options = compile_options;
+  s.dims = dims;
+  s.upload_all(s.schedule, SlotRole::weight, weights);
+  s.fill_states(0);
+  SizeKey bounds;
+  for (const DimSize& d : dims) bounds.push_back(d.size);
+  for (auto& [key, sized] : profiles) s.recording_for(key, std::move(sized));
+  s.current = &s.recording_for(bounds, s.compile_at(bounds));
   s.cache.save();
 }
 
@@ -392,33 +562,40 @@ Executable::~Executable() = default;
 TensorMap Executable::run(const TensorMap& inputs) {
   State& s = *state_;
   if (!s.context.device) throw VulkanError("the executable's Context was closed; make a new Context and Executable");
-  s.check_padding_lengths(inputs);
-  s.upload_all(SlotRole::input, inputs);
+  if (s.graph && !s.dims.empty()) {
+    const SizeKey key = s.sizes_of(inputs);
+    auto it = s.recordings.find(key);
+    s.current = it != s.recordings.end() ? it->second.get() : &s.recording_for(key, s.compile_at(key));
+  }
+  State::Recording& r = *s.current;
+  s.check_input_ranges(r.schedule, inputs);
+  s.upload_all(r.schedule, SlotRole::input, inputs);
   check(vkResetFences(s.context.device, 1, &s.fence), "vkResetFences");
   auto submit = make_info<VkSubmitInfo>(VK_STRUCTURE_TYPE_SUBMIT_INFO);
   submit.commandBufferCount = 1;
-  submit.pCommandBuffers = &s.commands;
+  submit.pCommandBuffers = &r.commands;
   check(vkQueueSubmit(s.context.queue, 1, &submit, s.fence), "vkQueueSubmit");
   check(vkWaitForFences(s.context.device, 1, &s.fence, VK_TRUE, UINT64_MAX), "vkWaitForFences");
+  ++s.stats.runs;
 
   s.timings.clear();
-  if (s.queries) {
-    std::vector<std::uint64_t> ticks(s.schedule.dispatches.size() * 2);
-    check(vkGetQueryPoolResults(s.context.device, s.queries, 0, std::uint32_t(ticks.size()), ticks.size() * 8,
+  if (r.queries) {
+    std::vector<std::uint64_t> ticks(r.schedule.dispatches.size() * 2);
+    check(vkGetQueryPoolResults(s.context.device, r.queries, 0, std::uint32_t(ticks.size()), ticks.size() * 8,
                                 ticks.data(), 8, VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT),
           "vkGetQueryPoolResults");
     const double tick_ms = s.context.info.timestamp_period_ns * 1e-6;
-    for (std::size_t i = 0; i < s.schedule.dispatches.size(); ++i)
-      s.timings.push_back({std::string(s.schedule.dispatches[i].label.view()),
+    for (std::size_t i = 0; i < r.schedule.dispatches.size(); ++i)
+      s.timings.push_back({std::string(r.schedule.dispatches[i].label.view()),
                            double(ticks[2 * i + 1] - ticks[2 * i]) * tick_ms, double(ticks[2 * i] - ticks[0]) * tick_ms});
     s.last_run_ms = ticks.empty() ? 0.0 : double(ticks.back() - ticks.front()) * tick_ms;
   }
 
   TensorMap outputs;
-  for (const TensorSlot& slot : s.schedule.slots) {
+  for (const TensorSlot& slot : r.schedule.slots) {
     if (slot.role != SlotRole::output) continue;
     Tensor t;
-    t.shape = slot.shape;
+    t.shape = plain(slot.shape);
     t.dtype = slot.dtype;
     t.values = s.download(slot);
     outputs[std::string(slot.name.view())] = std::move(t);
@@ -428,12 +605,28 @@ TensorMap Executable::run(const TensorMap& inputs) {
 
 void Executable::poison_arena(float value) {
   // NaN poisons f32 and f16 slots alike: 0x7FC07FC0 is a NaN as one f32 and as two f16.
-  state_->arena.fill(std::isnan(value) ? 0x7FC07FC0u : std::bit_cast<std::uint32_t>(value));
+  // State tensors keep their contents: they are what earlier runs wrote.
+  State& s = *state_;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> kept;
+  for (const TensorSlot& slot : s.schedule.slots)
+    if (slot.role == SlotRole::state)
+      kept.emplace_back(std::uint64_t(slot.offset), std::uint64_t((slot.bytes + 3) / 4 * 4));
+  std::sort(kept.begin(), kept.end());
+  const std::uint32_t word = std::isnan(value) ? 0x7FC07FC0u : std::bit_cast<std::uint32_t>(value);
+  std::uint64_t at = 0;
+  for (const auto& [offset, bytes] : kept) {
+    s.arena.fill(at, offset - at, word);
+    at = offset + bytes;
+  }
+  s.arena.fill(at, s.arena.size() / 4 * 4 - at, word);
 }
 
-const Schedule& Executable::schedule() const { return state_->schedule; }
+void Executable::reset_state() { state_->fill_states(0); }
+
+const Schedule& Executable::schedule() const { return state_->current->schedule; }
 const std::vector<DispatchTiming>& Executable::timings() const { return state_->timings; }
 double Executable::last_run_ms() const { return state_->last_run_ms; }
 const PipelineCacheInfo& Executable::pipeline_cache() const { return state_->cache.info(); }
+const ExecutableStats& Executable::stats() const { return state_->stats; }
 
 }  // namespace vkattn

@@ -22,6 +22,8 @@
 #include "mask_f32.spv.h"
 #include "rotary_f16.spv.h"
 #include "rotary_f32.spv.h"
+#include "cache_write_f16.spv.h"
+#include "cache_write_f32.spv.h"
 #include "softmax_f16.spv.h"
 #include "softmax_f32.spv.h"
 
@@ -41,6 +43,8 @@ std::span<const std::uint32_t> shader_spirv(Shader shader, bool f16) {
     case Shader::softmax: return f16 ? std::span<const std::uint32_t>(softmax_f16_spirv) : std::span<const std::uint32_t>(softmax_f32_spirv);
     case Shader::layer_norm: return f16 ? std::span<const std::uint32_t>(layer_norm_f16_spirv) : std::span<const std::uint32_t>(layer_norm_f32_spirv);
     case Shader::rotary: return f16 ? std::span<const std::uint32_t>(rotary_f16_spirv) : std::span<const std::uint32_t>(rotary_f32_spirv);
+    case Shader::cache_write:
+      return f16 ? std::span<const std::uint32_t>(cache_write_f16_spirv) : std::span<const std::uint32_t>(cache_write_f32_spirv);
   }
   return {};
 }

@@ -6,12 +6,13 @@
 //   O[b, h, i, :] = sum_j softmax_j(s_ij) V[b, h / kv_group, j, :]
 //   s_ij = scale * dot(Q[b, h, i, :], K[b, h / kv_group, j, :]) (+ additive[b, h, i, j])
 //          and -inf where a mask hides key j from query i:
-//   causal (MASKS & CAUSAL):   j > i + shift
+//   causal (MASKS & CAUSAL or CACHE): j > i + shift
 //   window (MASKS & WINDOW):   |i + shift - j| >= window
 //   padding (MASKS & PADDING): j >= lengths[b]
 //   boolean (MASKS & BOOLEAN): boolean[b, h, i, j] == 0
 //   additive (MASKS & ADDITIVE) adds its value; shift = Sk - Sq when ALIGN = 1 (bottom
-//   right), else 0. A row whose every key is hidden is all zeros. The bits are
+//   right), else 0; with CACHE, shift = positions[b] (the lengths binding), query i sitting at
+//   position positions[b] + i of a KV cache. A row whose every key is hidden is all zeros. The bits are
 //   VKATTN_MASK_* (kernels/encodings.h).
 // Score modifiers (kernels/attention.h): with SOFTCAP, s_ij = cap * tanh(scale * dot)
 // before the masks; ALiBi (MASKS & ALIBI) adds slopes[h] * (j - i - shift); SINKS adds
@@ -56,7 +57,7 @@ const float LOG2E = 1.4426950408889634;
 // window and padding bounds.
 ivec2 visible_keys(int first_row, int last_row, int shift, uint b) {
   int key_begin = 0, key_end = int(p.sk);
-  if ((MASKS & VKATTN_MASK_CAUSAL) != 0u) key_end = min(key_end, last_row + shift + 1);
+  if ((MASKS & (VKATTN_MASK_CAUSAL | VKATTN_MASK_CACHE)) != 0u) key_end = min(key_end, last_row + shift + 1);
   if ((MASKS & VKATTN_MASK_WINDOW) != 0u) {
     key_begin = max(key_begin, first_row + shift - int(p.window) + 1);
     key_end = min(key_end, last_row + shift + int(p.window));
@@ -132,7 +133,7 @@ void main() {
 
   // The keys any of this invocation's queries can see, and (for KEY_CHUNK) those any
   // query of the workgroup can see.
-  const int shift = ALIGN == 1u ? int(p.sk) - int(p.sq) : 0;
+  const int shift = (MASKS & VKATTN_MASK_CACHE) != 0u ? lengths[b] : ALIGN == 1u ? int(p.sk) - int(p.sq) : 0;
   const int first_row = int(row0), last_row = int(row0 + rows_here) - 1;
   const ivec2 keys = visible_keys(first_row, last_row, shift, b);
   const int key_begin = keys.x, key_end = rows_here == 0u ? keys.x : keys.y;
@@ -180,7 +181,7 @@ void main() {
       [[unroll]] for (uint jj = 0; jj < KEYS; ++jj) {
         int j = j0 + int(jj);
         bool keep = j < chunk_end;
-        if ((MASKS & VKATTN_MASK_CAUSAL) != 0u) keep = keep && j <= i + shift;
+        if ((MASKS & (VKATTN_MASK_CAUSAL | VKATTN_MASK_CACHE)) != 0u) keep = keep && j <= i + shift;
         if ((MASKS & VKATTN_MASK_WINDOW) != 0u) keep = keep && abs(i + shift - j) < int(p.window);
         uint key = uint(min(j, int(p.sk) - 1));
         if ((MASKS & VKATTN_MASK_BOOLEAN) != 0u)

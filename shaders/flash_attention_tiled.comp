@@ -7,12 +7,13 @@
 //   O[b, h, i, :] = sum_j softmax_j(s_ij) V[b, h / kv_group, j, :]
 //   s_ij = scale * dot(Q[b, h, i, :], K[b, h / kv_group, j, :]) (+ additive[b, h, i, j])
 //          and -inf where a mask hides key j from query i:
-//   causal (MASKS & CAUSAL):   j > i + shift
+//   causal (MASKS & CAUSAL or CACHE): j > i + shift
 //   window (MASKS & WINDOW):   |i + shift - j| >= window
 //   padding (MASKS & PADDING): j >= lengths[b]
 //   boolean (MASKS & BOOLEAN): boolean[b, h, i, j] == 0
 //   additive (MASKS & ADDITIVE) adds its value; shift = Sk - Sq when ALIGN = 1 (bottom
-//   right), else 0. A row whose every key is hidden is all zeros.
+//   right), else 0; with CACHE, shift = positions[b] (the lengths binding), query i sitting at
+//   position positions[b] + i of a KV cache. A row whose every key is hidden is all zeros.
 // Score modifiers (kernels/attention.h): with SOFTCAP, s_ij = cap * tanh(scale * dot)
 // before the masks; ALiBi (MASKS & ALIBI) adds slopes[h] * (j - i - shift); SINKS adds
 // exp(sinks[h]) to the softmax denominator (so a fully hidden row is still zeros).
@@ -148,10 +149,10 @@ void main() {
   const float slope = (MASKS & VKATTN_MASK_ALIBI) != 0u ? LOG2E * float(alibi_slopes[h]) : 0.0;
 
   // The keys any query of this workgroup (and split) can see.
-  const int shift = ALIGN == 1u ? int(p.sk) - int(p.sq) : 0;
+  const int shift = (MASKS & VKATTN_MASK_CACHE) != 0u ? lengths[b] : ALIGN == 1u ? int(p.sk) - int(p.sq) : 0;
   const int first_row = int(row0), last_row = int(min(row0 + ROWS, p.sq)) - 1;
   int key_begin = 0, key_end = int(p.sk);
-  if ((MASKS & VKATTN_MASK_CAUSAL) != 0u) key_end = min(key_end, last_row + shift + 1);
+  if ((MASKS & (VKATTN_MASK_CAUSAL | VKATTN_MASK_CACHE)) != 0u) key_end = min(key_end, last_row + shift + 1);
   if ((MASKS & VKATTN_MASK_WINDOW) != 0u) {
     key_begin = max(key_begin, first_row + shift - int(p.window) + 1);
     key_end = min(key_end, last_row + shift + int(p.window));
@@ -196,7 +197,7 @@ void main() {
     [[unroll]] for (uint jj = 0; jj < KEYS; ++jj) {
       int j = j0 + int(jj);
       bool keep = j < key_end && int(i) < int(p.sq);
-      if ((MASKS & VKATTN_MASK_CAUSAL) != 0u) keep = keep && j <= int(i) + shift;
+      if ((MASKS & (VKATTN_MASK_CAUSAL | VKATTN_MASK_CACHE)) != 0u) keep = keep && j <= int(i) + shift;
       if ((MASKS & VKATTN_MASK_WINDOW) != 0u) keep = keep && abs(int(i) + shift - j) < int(p.window);
       uint key = uint(min(j, int(p.sk) - 1));
       if ((MASKS & VKATTN_MASK_BOOLEAN) != 0u)

@@ -6,6 +6,7 @@
 //   CAUSAL:   masked when j > q'            with q' the aligned query position
 //   WINDOW:   masked when |q' - j| >= window
 //   PADDING:  masked when j >= lengths[b]   (b = i / per_batch; lengths are i32)
+//   CACHE:    masked when j > positions[b] + q   (positions are i32, at binding 2)
 //   BOOLEAN:  masked when mask[...] == 0    (mask broadcast by strides)
 //   ADDITIVE: out = scores + mask[...]
 //   ALIBI:    out = scores + slopes[h] * (j - q')   (slopes read through the mask strides)
@@ -18,7 +19,7 @@ VKATTN_MASK_CONSTANTS(VKATTN_CONSTANT_DECLARE)
 layout(std430, binding = 0) writeonly buffer Result { STORE result[]; };
 layout(std430, binding = 1) readonly buffer Scores { STORE scores[]; };
 layout(std430, binding = 2) readonly buffer Operand { STORE operand[]; };
-layout(std430, binding = 2) readonly buffer Lengths { int lengths[]; };  // PADDING: i32 whatever the storage
+layout(std430, binding = 2) readonly buffer Lengths { int lengths[]; };  // PADDING, CACHE: i32 whatever the storage
 
 
 void main() {
@@ -35,6 +36,8 @@ void main() {
     attend = abs(aligned - int(j)) < int(p.window);
   } else if (KIND == VKATTN_MASK_PADDING) {
     attend = int(j) < lengths[index / p.per_batch];
+  } else if (KIND == VKATTN_MASK_CACHE) {
+    attend = int(j) <= lengths[index / p.per_batch] + int(q);
   } else {
     uint i3 = j, rest = index / p.keys;
     uint i2 = rest % p.d2;

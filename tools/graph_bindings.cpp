@@ -61,7 +61,7 @@ TensorMap graph_bindings(const Graph& graph, const Arguments& args, std::ostream
       throw UsageError("--input " + a.name + ": the graph has no input '" + a.name + "' (its inputs: " +
                        names_of(graph, Op::input) + ")");
     Tensor tensor = read_npy(a.file);
-    if (!(tensor.shape == input->shape))
+    if (!same_sizes(tensor.shape, input->shape))
       throw BindingError(a.file + ": holds shape " + to_string(tensor.shape) + " but input '" + a.name +
                          "' is declared " + to_string(input->shape));
     if ((tensor.dtype == DType::i32) != (input->dtype == DType::i32))

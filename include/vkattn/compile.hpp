@@ -35,6 +35,11 @@ struct CompileOptions {
   // outputs, converted at upload and download), as casting a model to half does. f16
   // values are held in f16 either way; kernels accumulate in f32.
   bool f16_storage = false;
+  // Graphs with dynamic dimensions (dyn("seq", 4096)): the sizes the kernel variants and
+  // their configurations are chosen for, for example {{"seq", 1}} for decoding steps.
+  // A dimension not listed is chosen for at its bound. Every size a compile is given
+  // (with_sizes) then uses the same kernels; memory is planned for the bounds.
+  DimSizes tune_for{};
 };
 
 // The passes, in order.
@@ -53,6 +58,7 @@ constexpr Schedule compile(const Graph& graph, const CompileOptions& options = {
   Program program = passes::verify(graph);
   program.fused = options.fuse;
   program.f16_storage = options.f16_storage;
+  program.tune_for = options.tune_for;
   int index = 0;
   auto done = [&]() {
     ++index;

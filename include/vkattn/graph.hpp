@@ -11,6 +11,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "vkattn/fixed_vector.hpp"
+
 #include "vkattn/infer.hpp"
 #include "vkattn/ir.hpp"
 
@@ -71,6 +73,12 @@ class Graph {
                          SourceLocation where = SourceLocation::current()) {
     return leaf(Op::weight, name, shape, dtype, where);
   }
+  // A tensor that lives on the device from run to run (a KV cache), zero until written;
+  // cache_write (ops.hpp) updates it. Its shape is fixed.
+  constexpr Value state(std::string_view name, Shape shape, DType dtype = DType::f32,
+                        SourceLocation where = SourceLocation::current()) {
+    return leaf(Op::state, name, shape, dtype, where);
+  }
   constexpr void output(std::string_view name, Value value, SourceLocation where = SourceLocation::current()) {
     Node node;
     node.op = Op::output;
@@ -111,7 +119,13 @@ class Graph {
     for (int i = arity; i < max_inputs; ++i) node.inputs[std::size_t(i)] = no_value;
     Inferred inferred = infer(node.op, node.attributes, operands);
     if (!inferred.ok) return fail(where, op_name(node.op), inferred.problem, node.name.view(), node.op);
-    if (node.op == Op::input || node.op == Op::weight || node.op == Op::output) {
+    if (node.op == Op::input) {
+      if (Message m = symbol_conflict(node.shape); !m.empty()) return fail(where, op_name(node.op), m, node.name.view(), node.op);
+    }
+    if (node.op == Op::cache_write) {
+      if (Message m = cache_write_problem(node); !m.empty()) return fail(where, op_name(node.op), m);
+    }
+    if (node.op == Op::input || node.op == Op::weight || node.op == Op::state || node.op == Op::output) {
       for (const Node& other : nodes_) {
         if (other.op == node.op && other.name == node.name) {
           Message m;
@@ -142,7 +156,7 @@ class Graph {
     Message text;
     if (where.known()) text << where.file << ":" << where.line << ": ";
     text << op;
-    if ((kind == Op::input || kind == Op::weight || kind == Op::output) && !name.empty())
+    if ((kind == Op::input || kind == Op::weight || kind == Op::state || kind == Op::output) && !name.empty())
       text << " '" << name << "'";
     text << ": " << problem.view();
     if (std::is_constant_evaluated()) {
@@ -156,7 +170,7 @@ class Graph {
   constexpr void rename(ValueId id, std::string_view name, SourceLocation where) {
     if (id < 0 || std::size_t(id) >= nodes_.size()) return;
     Node& target = nodes_[std::size_t(id)];
-    if (target.op == Op::input || target.op == Op::weight || target.op == Op::output) {
+    if (target.op == Op::input || target.op == Op::weight || target.op == Op::state || target.op == Op::output) {
       fail(where, "named", Message{"inputs, weights and outputs keep the name they were declared with"});
       return;
     }
@@ -172,6 +186,16 @@ class Graph {
 
   constexpr bool operator==(const Graph& other) const { return name_ == other.name_ && nodes_ == other.nodes_; }
 
+  // Sets node `n`'s dynamic dimensions to their sizes in `sizes` (with_sizes).
+  template <typename Sizes>
+  constexpr void resize_node(std::size_t n, const Sizes& sizes) {
+    Shape& shape = nodes_[n].shape;
+    for (int i = 0; i < shape.rank; ++i)
+      if (shape.dynamic(i))
+        for (const auto& d : sizes)
+          if (d.name == shape.symbols[i]) shape.dims[i] = d.size;
+  }
+
  private:
   constexpr bool check_name(std::string_view name, std::string_view op, SourceLocation where) {
     if (name.empty() || name.size() > Name::capacity()) {
@@ -181,6 +205,50 @@ class Graph {
       return false;
     }
     return true;
+  }
+
+  // A dynamic dimension keeps one bound throughout the graph.
+  constexpr Message symbol_conflict(const Shape& shape) const {
+    Message m;
+    for (int i = 0; i < shape.rank && i < max_rank; ++i) {
+      if (!shape.dynamic(i)) continue;
+      for (const Node& other : nodes_) {
+        if (other.op != Op::input) continue;
+        for (int j = 0; j < other.shape.rank; ++j) {
+          if (other.shape.symbols[j] == shape.symbols[i] && other.shape.bounds[j] != shape.bounds[i]) {
+            m << "dynamic dimension `" << shape.symbols[i].view() << "` has bound " << shape.bounds[i]
+              << " here but " << other.shape.bounds[j] << " in input '" << other.name.view()
+              << "'; one name has one bound";
+            return m;
+          }
+        }
+      }
+    }
+    return m;
+  }
+
+  // cache_write updates a state tensor, once, at positions the run supplies.
+  constexpr Message cache_write_problem(const Node& node) const {
+    Message m;
+    const Node& cache = nodes_[std::size_t(node.inputs[0])];
+    const Node& positions = nodes_[std::size_t(node.inputs[2])];
+    if (cache.op != Op::state) {
+      m << "the cache must be a state tensor (Graph::state), but operand 0 is '" << cache.name.view() << "' ("
+        << op_name(cache.op) << ")";
+      return m;
+    }
+    if (positions.op != Op::input) {
+      m << "the positions must be a graph input, so that a run can check them against the capacity, but operand 2 is '"
+        << positions.name.view() << "' (" << op_name(positions.op) << ")";
+      return m;
+    }
+    for (const Node& other : nodes_)
+      if (other.op == Op::cache_write && other.inputs[0] == node.inputs[0]) {
+        m << "state '" << cache.name.view() << "' is already written by '" << other.name.view()
+          << "'; a state tensor takes one cache_write per run";
+        return m;
+      }
+    return m;
   }
 
   constexpr Value leaf(Op op, std::string_view name, Shape shape, DType dtype, SourceLocation where) {
@@ -198,6 +266,53 @@ class Graph {
   Message error_;
   bool failed_ = false;
 };
+
+// The size of one dynamic dimension for a run.
+struct DimSize {
+  SymbolName name;
+  std::int64_t size = 0;
+  constexpr bool operator==(const DimSize&) const = default;
+};
+inline constexpr std::size_t max_dynamic_dims = 8;
+using DimSizes = FixedVector<DimSize, max_dynamic_dims>;
+
+// The size `sizes` gives `name`, or 0.
+constexpr std::int64_t size_of(const DimSizes& sizes, std::string_view name) {
+  for (const DimSize& d : sizes)
+    if (d.name.view() == name) return d.size;
+  return 0;
+}
+
+// Every dynamic dimension of the graph's inputs, each at its bound.
+constexpr DimSizes dynamic_dims(const Graph& graph) {
+  DimSizes dims;
+  for (const Node& node : graph.nodes()) {
+    if (node.op != Op::input) continue;
+    for (int i = 0; i < node.shape.rank; ++i)
+      if (node.shape.dynamic(i) && size_of(dims, node.shape.symbols[i].view()) == 0) {
+        if (dims.size() == dims.capacity())
+          throw GraphError("vkattn: a graph may have at most " + std::to_string(max_dynamic_dims) + " dynamic dimensions");
+        dims.push_back({node.shape.symbols[i], node.shape.bounds[i]});
+      }
+  }
+  return dims;
+}
+
+// The graph with every dynamic dimension at the size `sizes` gives it (each from 1 to its
+// bound); names and bounds are kept, so memory is still planned for the bounds. Throws
+// GraphError naming a dimension without a size or with one out of range.
+constexpr Graph with_sizes(const Graph& graph, const DimSizes& sizes) {
+  for (const DimSize& bound : dynamic_dims(graph)) {
+    const std::int64_t size = size_of(sizes, bound.name.view());
+    if (size < 1 || size > bound.size)
+      throw GraphError("vkattn: dynamic dimension `" + std::string(bound.name.view()) + "` " +
+                       (size == 0 ? std::string("has no size") : "is given " + std::to_string(size)) +
+                       "; it must be 1 to " + std::to_string(bound.size));
+  }
+  Graph sized = graph;
+  for (std::size_t n = 0; n < sized.size(); ++n) sized.resize_node(n, sizes);
+  return sized;
+}
 
 constexpr const Node& Value::node() const { return valid() ? graph_->node(id_) : invalid_node; }
 

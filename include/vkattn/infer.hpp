@@ -29,20 +29,42 @@ constexpr Inferred success(Shape shape, DType dtype) {
 }
 
 // numpy broadcasting of two shapes; returns false when they do not broadcast and
-// names the first offending dimension (counted in the output) in `bad_axis`.
+// names the first offending dimension (counted in the output) in `bad_axis`. A dynamic
+// dimension matches only the same dynamic dimension or a fixed 1 (it never broadcasts
+// itself, whatever size a run gives it).
 constexpr bool broadcast_shapes(const Shape& a, const Shape& b, Shape& out, int& bad_axis) {
   out = Shape{};
   out.rank = a.rank > b.rank ? a.rank : b.rank;
   for (int i = 1; i <= out.rank; ++i) {
-    std::int64_t da = i <= a.rank ? a.from_back(i) : 1;
-    std::int64_t db = i <= b.rank ? b.from_back(i) : 1;
-    if (da != db && da != 1 && db != 1) {
-      bad_axis = out.rank - i;
+    const int axis = out.rank - i;
+    const bool in_a = i <= a.rank, in_b = i <= b.rank;
+    const int axis_a = a.rank - i, axis_b = b.rank - i;
+    const bool a_is_one = !in_a || (!a.dynamic(axis_a) && a.dims[axis_a] == 1);
+    const bool b_is_one = !in_b || (!b.dynamic(axis_b) && b.dims[axis_b] == 1);
+    if (in_a && in_b && a.same_dim(axis_a, b, axis_b)) {
+      out.copy_dim(axis, a, axis_a);
+    } else if (b_is_one && in_a) {
+      out.copy_dim(axis, a, axis_a);
+    } else if (a_is_one && in_b) {
+      out.copy_dim(axis, b, axis_b);
+    } else {
+      bad_axis = axis;
       return false;
     }
-    out.dims[out.rank - i] = da == 1 ? db : da;
   }
   return true;
+}
+
+// A dimension that must be fixed (a head count, a feature width): a message naming it.
+constexpr Inferred need_fixed(const Shape& shape, int axis, std::string_view what) {
+  if (!shape.dynamic(axis)) return Inferred{};
+  Message m;
+  m << what << " (dimension " << std::int64_t{axis} << " of " << shape
+    << ") is dynamic, but it must be a fixed size; only sequence-like dimensions may be dynamic";
+  Inferred r;
+  r.ok = false;
+  r.problem = m;
+  return r;
 }
 
 constexpr Inferred check_float(const TensorType& t, std::string_view role) {
@@ -67,7 +89,7 @@ constexpr Inferred check_same_float(const TensorType& a, const TensorType& b, st
   return success(a.shape, a.dtype);
 }
 
-constexpr Inferred infer_leaf(const Shape& shape, DType dtype, bool is_weight) {
+constexpr Inferred infer_leaf(const Shape& shape, DType dtype, bool is_weight, bool fixed_only = false) {
   if (shape.rank > max_rank) {
     Message m;
     m << "shape " << shape << " has rank " << shape.rank << "; at most " << max_rank << " dimensions are supported";
@@ -77,6 +99,18 @@ constexpr Inferred infer_leaf(const Shape& shape, DType dtype, bool is_weight) {
     if (shape.dims[i] <= 0) {
       Message m;
       m << "shape " << shape << " has dimension " << i << " = " << shape.dims[i] << "; every dimension must be at least 1";
+      return failure(m);
+    }
+    if (shape.dynamic(i) && shape.symbols[i].truncated()) {
+      Message m;
+      m << "dimension " << i << " of " << shape << " has a name longer than "
+        << std::int64_t(SymbolName::capacity()) << " characters";
+      return failure(m);
+    }
+    if (shape.dynamic(i) && (is_weight || fixed_only)) {
+      Message m;
+      m << "dimension " << i << " of " << shape << " is dynamic, but " << (is_weight ? "weights" : "state tensors")
+        << " have fixed shapes; give the largest size instead";
       return failure(m);
     }
   }
@@ -97,8 +131,9 @@ constexpr Inferred infer_matmul(const TensorType& a, const TensorType& b, bool t
   }
   std::int64_t k_a = a.shape.last();
   std::int64_t k_b = transpose_b ? b.shape.last() : b.shape.from_back(2);
-  std::int64_t n = transpose_b ? b.shape.from_back(2) : b.shape.last();
-  if (k_a != k_b) {
+  const int k_axis_b = transpose_b ? b.shape.rank - 1 : b.shape.rank - 2;
+  const int n_axis_b = transpose_b ? b.shape.rank - 2 : b.shape.rank - 1;
+  if (!a.shape.same_dim(a.shape.rank - 1, b.shape, k_axis_b)) {
     Message m;
     m << "inner dimensions differ: a is " << a.shape << " and b" << (transpose_b ? " (transposed)" : "") << " is "
       << b.shape << "; the last dimension of a (" << k_a << ") must equal the "
@@ -115,8 +150,8 @@ constexpr Inferred infer_matmul(const TensorType& a, const TensorType& b, bool t
     m << "batch dimensions of a " << a.shape << " and b " << b.shape << " do not broadcast";
     return failure(m);
   }
-  out.dims[out.rank] = a.shape.from_back(2);
-  out.dims[out.rank + 1] = n;
+  out.copy_dim(out.rank, a.shape, a.shape.rank - 2);
+  out.copy_dim(out.rank + 1, b.shape, n_axis_b);
   out.rank += 2;
   return success(out, a.dtype);
 }
@@ -165,7 +200,7 @@ constexpr Inferred infer_permute(const TensorType& x, const std::array<std::int8
     seen[axis] = true;
   }
   Shape out = x.shape;
-  for (int i = 0; i < x.shape.rank; ++i) out.dims[i] = x.shape.dims[permutation[i]];
+  for (int i = 0; i < x.shape.rank; ++i) out.copy_dim(i, x.shape, permutation[i]);
   return success(out, x.dtype);
 }
 
@@ -186,6 +221,7 @@ constexpr Inferred need_rank(const TensorType& x, int minimum, int maximum, std:
 // A normalisation's per-feature parameter (gamma, beta, weight): [n] of x's float type.
 constexpr Inferred check_norm_parameter(const TensorType& x, const TensorType& p, const char* role) {
   if (auto r = check_same_float(x, p, "the operand", role); !r.ok) return r;
+  if (auto r = need_fixed(x.shape, x.shape.rank - 1, "the normalised (last) dimension"); !r.ok) return r;
   if (p.shape.rank != 1 || p.shape[0] != x.shape.last()) {
     Message m;
     m << role << " has shape " << p.shape << " but the normalised (last) dimension of " << x.shape << " is "
@@ -209,6 +245,7 @@ constexpr Inferred check_epsilon(const TensorType& x, double epsilon) {
 constexpr Inferred check_head_parameter(const TensorType& scores, const TensorType& p, const char* role) {
   if (auto r = check_same_float(scores, p, "scores", role); !r.ok) return r;
   const std::int64_t heads = scores.shape.from_back(3);
+  if (auto r = need_fixed(scores.shape, scores.shape.rank - 3, "the head count"); !r.ok) return r;
   if (p.shape.rank != 1 || p.shape[0] != heads) {
     Message m;
     m << role << " has shape " << p.shape << " but the scores " << scores.shape << " have " << heads
@@ -242,6 +279,36 @@ constexpr Inferred infer_rotary(const TensorType& x, const Attributes& a) {
   return success(x.shape, x.dtype);
 }
 
+// Positions of a cache: i32 [batch], one per sequence of `shape`'s first dimension.
+constexpr Inferred check_positions(const TensorType& positions, const Shape& shape) {
+  if (positions.dtype != DType::i32 || positions.shape.rank != 1 || !positions.shape.same_dim(0, shape, 0)) {
+    Message m;
+    m << "positions must be an i32 tensor of shape [" << shape[0] << "] (the cache position of each of the "
+      << shape[0] << " sequences of " << shape << "), but it is " << dtype_name(positions.dtype) << " "
+      << positions.shape;
+    return failure(m);
+  }
+  return success(shape, DType::i32);
+}
+
+// cache [B, H, L, D] (a state tensor), update [B, H, S, D] with S at most L, positions [B].
+constexpr Inferred infer_cache_write(const TensorType& cache, const TensorType& update, const TensorType& positions) {
+  if (auto r = check_same_float(cache, update, "the cache", "the update"); !r.ok) return r;
+  if (auto r = need_rank(cache, 4, 4, "the cache ([batch, heads, capacity, head_dim])"); !r.ok) return r;
+  if (auto r = need_rank(update, 4, 4, "the update ([batch, heads, sequence, head_dim])"); !r.ok) return r;
+  const Shape& c = cache.shape;
+  const Shape& u = update.shape;
+  if (!c.same_dim(0, u, 0) || !c.same_dim(1, u, 1) || !c.same_dim(3, u, 3) ||
+      u.at_bounds()[2] > c[2]) {
+    Message m;
+    m << "the update " << u << " must match the cache " << c
+      << " in batch, heads and head dimension, with at most " << c[2] << " (the capacity) positions";
+    return failure(m);
+  }
+  if (auto r = check_positions(positions, c); !r.ok) return r;
+  return success(c, cache.dtype);
+}
+
 }  // namespace detail
 
 // Infers the type of `op` applied to `operands` (op_arity(op) of them). Inputs and
@@ -252,6 +319,17 @@ constexpr Inferred infer(Op op, const Attributes& attributes, const std::array<T
   switch (op) {
     case Op::input: return infer_leaf(x.shape, x.dtype, false);
     case Op::weight: return infer_leaf(x.shape, x.dtype, true);
+    case Op::state: {
+      if (auto r = infer_leaf(x.shape, x.dtype, false, true); !r.ok) return r;
+      return check_float(x, "a state tensor");
+    }
+    case Op::cache_write: return infer_cache_write(operands[0], operands[1], operands[2]);
+    case Op::cache_causal_mask: {
+      if (auto r = check_float(x, "scores"); !r.ok) return r;
+      if (auto r = need_rank(x, 3, max_rank, "scores ([batch, ..., queries, keys])"); !r.ok) return r;
+      if (auto r = check_positions(operands[1], x.shape); !r.ok) return r;
+      return success(x.shape, x.dtype);
+    }
     case Op::output: return success(x.shape, x.dtype);
     case Op::matmul: return infer_matmul(operands[0], operands[1], attributes.transpose_b);
     case Op::add:
@@ -269,16 +347,25 @@ constexpr Inferred infer(Op op, const Attributes& attributes, const std::array<T
     case Op::split_heads: {
       if (auto r = need_rank(x, 3, 3, "the input ([batch, sequence, model])"); !r.ok) return r;
       std::int64_t heads = attributes.count;
+      if (auto r = need_fixed(x.shape, 2, "the model dimension"); !r.ok) return r;
       if (heads < 1 || x.shape[2] % heads != 0) {
         Message m;
         m << "model dimension " << x.shape[2] << " of " << x.shape << " is not divisible by " << heads << " heads";
         return failure(m);
       }
-      return success(Shape{x.shape[0], heads, x.shape[1], x.shape[2] / heads}, x.dtype);
+      Shape out{x.shape[0], heads, x.shape[1], x.shape[2] / heads};
+      out.copy_dim(0, x.shape, 0);
+      out.copy_dim(2, x.shape, 1);
+      return success(out, x.dtype);
     }
     case Op::merge_heads: {
       if (auto r = need_rank(x, 4, 4, "the input ([batch, heads, sequence, head_dim])"); !r.ok) return r;
-      return success(Shape{x.shape[0], x.shape[2], x.shape[1] * x.shape[3]}, x.dtype);
+      if (auto r = need_fixed(x.shape, 1, "the head count"); !r.ok) return r;
+      if (auto r = need_fixed(x.shape, 3, "the head dimension"); !r.ok) return r;
+      Shape out{x.shape[0], x.shape[2], x.shape[1] * x.shape[3]};
+      out.copy_dim(0, x.shape, 0);
+      out.copy_dim(1, x.shape, 2);
+      return success(out, x.dtype);
     }
     case Op::repeat_heads: {
       if (auto r = need_rank(x, 4, 4, "the input ([batch, heads, sequence, head_dim])"); !r.ok) return r;
@@ -287,6 +374,7 @@ constexpr Inferred infer(Op op, const Attributes& attributes, const std::array<T
         m << "the repeat count must be at least 1, not " << attributes.count;
         return failure(m);
       }
+      if (auto r = need_fixed(x.shape, 1, "the head count"); !r.ok) return r;
       Shape out = x.shape;
       out.dims[1] *= attributes.count;
       return success(out, x.dtype);
@@ -309,7 +397,7 @@ constexpr Inferred infer(Op op, const Attributes& attributes, const std::array<T
       const TensorType& lengths = operands[1];
       if (auto r = check_float(x, "scores"); !r.ok) return r;
       if (auto r = need_rank(x, 3, max_rank, "scores ([batch, ..., queries, keys])"); !r.ok) return r;
-      if (lengths.dtype != DType::i32 || lengths.shape.rank != 1 || lengths.shape[0] != x.shape[0]) {
+      if (lengths.dtype != DType::i32 || lengths.shape.rank != 1 || !lengths.shape.same_dim(0, x.shape, 0)) {
         Message m;
         m << "lengths must be an i32 tensor of shape [" << x.shape[0] << "] (one key count per batch entry of the scores "
           << x.shape << "), but it is " << dtype_name(lengths.dtype) << " " << lengths.shape;

@@ -19,6 +19,7 @@ namespace vkattn {
 #define VKATTN_OPS(X)                                                                                   \
   X(input, 0, source, "a tensor supplied at run time, by name")                                          \
   X(weight, 0, source, "a parameter bound by name when the graph is loaded")                             \
+  X(state, 0, source, "a tensor on the device that keeps its contents from run to run (a KV cache)")     \
   X(output, 1, marker, "marks its operand as a named graph output")                                      \
   X(matmul, 2, contraction, "a[..., M, K] x b[..., K, N] (or b[..., N, K] with transpose_b)")            \
   X(add, 2, elementwise, "elementwise a + b with numpy broadcasting")                                    \
@@ -33,6 +34,7 @@ namespace vkattn {
   X(boolean_mask, 2, mask, "scores = -inf where mask == 0 (mask broadcasts to scores)")                  \
   X(additive_mask, 2, mask, "scores + mask (mask broadcasts to scores)")                                 \
   X(sliding_window_mask, 1, mask, "scores[..., i, j] = -inf where |i - j| >= window")                    \
+  X(cache_causal_mask, 2, mask, "scores[b, ..., i, j] = -inf where j > positions[b] + i (causal in a cache)") \
   X(alibi, 2, mask, "scores[b, h, i, j] + slopes[h] * (j - i), ALiBi's linear bias by distance")        \
   X(softmax, 1, normalisation, "over the last axis; a row of only -inf gives zeros")                     \
   X(softmax_with_sinks, 2, normalisation, "softmax whose denominator also holds exp(sinks[h])")        \
@@ -44,11 +46,12 @@ namespace vkattn {
   X(silu, 1, activation, "x * sigmoid(x), also called swish")                                            \
   X(gelu_tanh, 1, activation, "0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), GELU's tanh form")      \
   X(tanh, 1, activation, "tanh(x); cap * tanh(s / cap) is the logit softcap")                             \
-  X(rotary_embedding, 1, position, "rotates pairs of the last axis by (offset + s) * theta^(-2i / dims)")
+  X(rotary_embedding, 1, position, "rotates pairs of the last axis by (offset + s) * theta^(-2i / dims)") \
+  X(cache_write, 3, state, "cache[b, h, positions[b] + s, :] = update[b, h, s, :]; the result is the cache")
 
 // Named groups of ops, used by the passes instead of retyped case lists.
 enum class OpGroup : std::uint8_t {
-  source,         // input, weight: no operands
+  source,         // input, weight, state: no operands
   marker,         // output
   contraction,    // matmul
   elementwise,    // add, mul, scale
@@ -57,6 +60,7 @@ enum class OpGroup : std::uint8_t {
   normalisation,  // over the last axis: softmax, softmax_with_sinks, layer_norm, layer_norm_no_bias, rms_norm
   activation,     // elementwise nonlinearity: gelu, relu, silu, gelu_tanh, tanh
   position,       // position-dependent rewrites of Q and K: rotary_embedding
+  state,          // writes into a state tensor: cache_write
 };
 
 enum class Op : std::uint8_t {

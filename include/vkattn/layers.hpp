@@ -25,6 +25,16 @@ namespace vkattn {
 // (nonzero = attend / added to the scores), Mask::sliding_window AttentionOptions::window,
 // Mask::alibi AttentionOptions::alibi_slopes ([heads]; values from alibi_slopes()).
 
+// A KV cache for decoding: the keys and values of every token so far, kept on the
+// device in state tensors "<prefix>.k_cache" and "<prefix>.v_cache" [batch, kv_heads,
+// capacity, head_dim]. Each run writes its tokens' keys and values at `positions` (an
+// i32 [batch] input: how many tokens each sequence already holds) and attends over
+// the cache causally (cache_causal_mask).
+struct KvCache {
+  std::int64_t capacity = 0;  // positions per sequence; 0: no cache
+  Value positions{};
+};
+
 struct AttentionOptions {
   std::int64_t heads = 1;
   std::int64_t kv_heads = 0;  // 0: as many as heads; fewer: grouped-query attention
@@ -42,6 +52,9 @@ struct AttentionOptions {
   Value alibi_slopes{};   // Mask::alibi: [heads] slopes
   double softcap = 0;     // > 0: scores become softcap * tanh(scores / softcap) before the masks
   Value sinks{};          // [heads] sink logits joining each softmax's denominator
+  // Decoding with a KV cache (capacity > 0): masks are then the cache's causal order
+  // (Mask::none or Mask::causal).
+  KvCache cache{};
 };
 
 struct FeedForwardOptions {
@@ -86,6 +99,7 @@ struct DecoderOptions {
   Mask self_mask = Mask::causal;
   Value memory_lengths{};  // when set, cross-attention masks memory padding
   std::string_view prefix = "";
+  KvCache cache{};  // decoding: the self-attention's keys and values, kept across runs
 };
 
 namespace detail {
@@ -179,6 +193,10 @@ constexpr Value scaled_dot_product_attention(Value q, Value k, Value v, const At
                                              SourceLocation where = SourceLocation::current()) {
   Graph* g = detail::graph_of(q);
   std::string_view prefix = options.prefix;
+  if (options.rotary && options.cache.capacity > 0)
+    return g->fail(where, "scaled_dot_product_attention",
+                   Message{"a rotary embedding of keys already in a KV cache cannot follow the positions; rotate "
+                           "them before cache_write"});
   if (options.rotary) {
     q = rotary_embedding(q, *options.rotary, where).named(detail::join(prefix, "q_rotary").view(), where);
     k = rotary_embedding(k, *options.rotary, where).named(detail::join(prefix, "k_rotary").view(), where);
@@ -211,6 +229,17 @@ constexpr Value scaled_dot_product_attention(Value q, Value k, Value v, const At
   if (has(mask, Mask::sliding_window) && options.window < 1)
     return g->fail(where, "scaled_dot_product_attention",
                    Message{"Mask::sliding_window needs AttentionOptions::window of at least 1"});
+  if (options.cache.capacity > 0) {
+    if (mask != Mask::none && mask != Mask::causal)
+      return g->fail(where, "scaled_dot_product_attention",
+                     Message{"with a KV cache, attention is causal in the cache (cache_causal_mask); use Mask::causal "
+                             "or Mask::none"});
+    if (!options.cache.positions.valid())
+      return g->fail(where, "scaled_dot_product_attention",
+                     Message{"a KV cache needs KvCache::positions, an i32 [batch] input"});
+    scores = cache_causal_mask(scores, options.cache.positions, where);
+    mask = Mask::none;
+  }
   if (has(mask, Mask::causal)) scores = causal_mask(scores, options.align, where);
   if (has(mask, Mask::sliding_window)) scores = sliding_window_mask(scores, options.window, options.align, where);
   if (has(mask, Mask::padding)) scores = padding_mask(scores, options.lengths, where);
@@ -273,6 +302,13 @@ constexpr Value multi_head_attention(Graph& g, Value query, Value key, Value val
   Value qh = split_heads(q, heads, where).named(detail::join(prefix, "q_heads").view(), where);
   Value kh = split_heads(k, kv_heads, where).named(detail::join(prefix, "k_heads").view(), where);
   Value vh = split_heads(v, kv_heads, where).named(detail::join(prefix, "v_heads").view(), where);
+  if (options.cache.capacity > 0) {  // this run's keys and values join the cache
+    const Shape cache_shape{qs[0], kv_heads, options.cache.capacity, head_dim};
+    Value k_cache = g.state(detail::join(prefix, "k_cache").view(), cache_shape, query.dtype(), where);
+    Value v_cache = g.state(detail::join(prefix, "v_cache").view(), cache_shape, query.dtype(), where);
+    kh = cache_write(k_cache, kh, options.cache.positions, where).named(detail::join(prefix, "k_cached").view(), where);
+    vh = cache_write(v_cache, vh, options.cache.positions, where).named(detail::join(prefix, "v_cached").view(), where);
+  }
   Value context = scaled_dot_product_attention(qh, kh, vh, options, where);
   Value merged = merge_heads(context, where).named(detail::join(prefix, "merged").view(), where);
   return linear(g, merged, detail::join(prefix, options.out_proj).view(), model, options.bias, where);
@@ -366,7 +402,8 @@ constexpr Value decoder_layer(Graph& g, Value x, Value memory, const DecoderOpti
                               SourceLocation where = SourceLocation::current()) {
   Name self_prefix = detail::join(options.prefix, "self_attn");
   Name cross_prefix = detail::join(options.prefix, "multihead_attn");
-  AttentionOptions self_attention{.heads = options.heads, .mask = options.self_mask, .prefix = self_prefix.view()};
+  AttentionOptions self_attention{
+      .heads = options.heads, .mask = options.self_mask, .prefix = self_prefix.view(), .cache = options.cache};
   AttentionOptions cross_attention{.heads = options.heads,
                                    .mask = options.memory_lengths.valid() ? Mask::padding : Mask::none,
                                    .lengths = options.memory_lengths,

@@ -143,6 +143,14 @@ constexpr Value causal_mask(Value scores, CausalAlign align = CausalAlign::top_l
   return detail::apply(Op::causal_mask, {scores}, attributes, where);
 }
 
+// Causal attention over a KV cache: query i of sequence b sits at position
+// positions[b] + i of its cache and sees the keys at positions up to its own,
+// scores[b, ..., i, j] = -inf where j > positions[b] + i. positions is i32 [batch], the
+// same input cache_write writes at; keys past what was written are never seen.
+constexpr Value cache_causal_mask(Value scores, Value positions, SourceLocation where = SourceLocation::current()) {
+  return detail::apply(Op::cache_causal_mask, {scores, positions}, {}, where);
+}
+
 // scores[b, ..., j] attends when j < lengths[b]; lengths is i32 [batch].
 constexpr Value padding_mask(Value scores, Value lengths, SourceLocation where = SourceLocation::current()) {
   return detail::apply(Op::padding_mask, {scores, lengths}, {}, where);
@@ -267,6 +275,16 @@ constexpr Value rotary_embedding(Value x, const RotaryOptions& options = {},
   attributes.rotary_layout = options.layout;
   attributes.position_offset = options.offset;
   return detail::apply(Op::rotary_embedding, {x}, attributes, where);
+}
+
+// Writes `update` [B, H, S, D] into the state tensor `cache` [B, H, capacity, D] at rows
+// positions[b] .. positions[b] + S - 1 of each sequence b, and returns the cache as
+// written (read it, not `cache`, to see this run's rows). positions is an i32 [B] graph
+// input; a run whose positions[b] + S exceeds the capacity is refused before anything
+// is written.
+constexpr Value cache_write(Value cache, Value update, Value positions,
+                            SourceLocation where = SourceLocation::current()) {
+  return detail::apply(Op::cache_write, {cache, update, positions}, {}, where);
 }
 
 }  // namespace vkattn

@@ -105,6 +105,18 @@ struct PipelineCacheInfo {
 
 struct ExecutableOptions {
   bool profile = true;  // timestamps around each dispatch, where the queue supports them
+  // A graph with dynamic dimensions: further sizes to choose kernels for, smallest first
+  // (decoding steps: {{{"seq", 1}}}). A run uses the first profile whose sizes are all
+  // at least its own, else the compile options' choice (the bounds by default). Each
+  // profile's pipelines and recording are made when the executable is.
+  std::vector<DimSizes> tune_profiles{};
+};
+
+// What an executable has made so far.
+struct ExecutableStats {
+  int pipelines = 0;   // compute pipelines created
+  int recordings = 0;  // command buffers recorded (one per set of sizes of dynamic dimensions)
+  int runs = 0;
 };
 
 class Executable {
@@ -113,6 +125,14 @@ class Executable {
   // (every weight slot of the schedule, by name, with its declared shape) and records
   // the command buffer.
   Executable(Context& context, Schedule schedule, const TensorMap& weights, const ExecutableOptions& options = {});
+  // A graph compiled with `compile_options` at the bounds of its dynamic dimensions
+  // (dyn("seq", 4096)). Each run takes their sizes from the inputs' shapes and runs the
+  // graph at those sizes: the first run at a new set of sizes compiles the graph for it
+  // (kernel choices fixed by the bounds or a profile, memory by the bounds, so the
+  // pipelines are those made here) and records a command buffer, which later runs at
+  // the same sizes replay. A graph without dynamic dimensions runs as compiled.
+  Executable(Context& context, const Graph& graph, const CompileOptions& compile_options, const TensorMap& weights,
+             const ExecutableOptions& options = {});
   ~Executable();
   Executable(const Executable&) = delete;
   Executable& operator=(const Executable&) = delete;
@@ -121,11 +141,15 @@ class Executable {
   // every graph output by name.
   TensorMap run(const TensorMap& inputs);
 
-  // Fills the whole arena with `value` (NaN, say), so an element that a run fails to
-  // write shows up in its outputs.
+  // Fills the arena but its state tensors with `value` (NaN, say), so an element that a
+  // run fails to write shows up in its outputs.
   void poison_arena(float value);
+  // Zeroes every state tensor (Graph::state): the KV caches start empty again.
+  void reset_state();
 
+  // The schedule of the last run's sizes (before any run: the bounds').
   const Schedule& schedule() const;
+  const ExecutableStats& stats() const;
   // Device time of each dispatch in the last run; empty without timestamp support.
   const std::vector<DispatchTiming>& timings() const;
   // Device time of the whole last run, first dispatch start to last dispatch end

@@ -33,7 +33,8 @@ constexpr std::string_view access_name(Access access) {
 
 enum class Storage : std::uint8_t { arena, weights };
 
-enum class SlotRole : std::uint8_t { input, weight, intermediate, output };
+// state: a tensor kept on the device from run to run (Graph::state), in the arena.
+enum class SlotRole : std::uint8_t { input, weight, intermediate, output, state };
 
 constexpr std::string_view role_name(SlotRole role) {
   switch (role) {
@@ -41,6 +42,7 @@ constexpr std::string_view role_name(SlotRole role) {
     case SlotRole::weight: return "weight";
     case SlotRole::intermediate: return "intermediate";
     case SlotRole::output: return "output";
+    case SlotRole::state: return "state";
   }
   return "?";
 }

@@ -18,6 +18,8 @@ constexpr void lower_attention(ScheduleBuilder& b, const Step& step) {
   const bool rank4 = qs.rank == 4;
   const std::int64_t batch = rank4 ? qs[0] : 1, heads = qs.from_back(3), sq = qs.from_back(2), sk = ks.from_back(2);
   const std::int64_t head_dim = qs.last(), value_dim = vs.last();
+  // Kernel choices see dynamic lengths at their tuned size (Program::tuned).
+  const std::int64_t tuned_sq = b.tuned(qs, qs.rank - 2), tuned_sk = b.tuned(ks, ks.rank - 2);
   // offset, batch, head and row strides of a [B, H, S, D] (or [H, S, D]) layout.
   auto strides = [&](int val) {
     const Layout& l = b.layout(val);
@@ -41,7 +43,7 @@ constexpr void lower_attention(ScheduleBuilder& b, const Step& step) {
   for (const auto& st : {qst, kst, vst})
     for (std::int64_t x : st) vec4 = vec4 && multiple_of_4(x);
   const tuning::AttentionChoice choice =
-      tuning::choose_attention(b.target(), batch * heads, sq, sk, head_dim, value_dim);
+      tuning::choose_attention(b.target(), batch * heads, tuned_sq, tuned_sk, head_dim, value_dim);
   const bool texel = choice.shader == Shader::flash_attention_texel;
   const Access read = !texel ? Access::storage : vec4 ? Access::texel_vec4 : Access::texel_scalar;
 
@@ -61,9 +63,9 @@ constexpr void lower_attention(ScheduleBuilder& b, const Step& step) {
   // Keys per split: a whole number of blocks; the shader derives the split count from it.
   std::uint32_t splits = 1, keys_per_split = 0;
   if (!texel && choice.splits > 1) {
-    keys_per_split = detail::ceil_div(detail::ceil_div(sk, choice.splits), choice.keys) * choice.keys;
+    keys_per_split = detail::ceil_div(detail::ceil_div(tuned_sk, choice.splits), choice.keys) * choice.keys;
     splits = detail::ceil_div(sk, keys_per_split);
-    if (splits <= 1) keys_per_split = 0, splits = 1;
+    if (detail::ceil_div(tuned_sk, keys_per_split) <= 1) keys_per_split = 0, splits = 1;
   }
   push.keys_per_split = keys_per_split;
 
@@ -144,14 +146,16 @@ constexpr void lower_attention(ScheduleBuilder& b, const Step& step) {
   constants.LANES = choice.lanes;
   constants.KEYS = choice.keys;
   constants.LOCAL_SIZE = choice.rows * choice.lanes;
-  constants.SPLIT = splits > 1 ? 1u : 0u;
+  // The form follows the tuned sizes: a run with fewer keys keeps it, even with 1 split.
+  const bool split_form = keys_per_split > 0;
+  constants.SPLIT = split_form ? 1u : 0u;
   d.workgroups = {detail::ceil_div(sq, choice.rows) * splits, u32(heads), u32(batch)};
   config.append(std::int64_t(choice.rows)).append(" queries x ").append(std::int64_t(choice.lanes));
   config.append(" lanes, ").append(std::int64_t(choice.keys)).append(" keys, wg");
   config.append(std::int64_t(constants.LOCAL_SIZE));
-  if (splits > 1) config.append(", ").append(std::int64_t(splits)).append(" splits");
+  if (split_form) config.append(", ").append(std::int64_t(splits)).append(splits == 1 ? " split" : " splits");
   b.set_interface<Shader::flash_attention_tiled>(d, push, constants, config.view(), choice.reason.view());
-  if (splits == 1) return;
+  if (!split_form) return;
 
   // The partials go to a workspace; the combine dispatch writes the step's result.
   const std::int64_t rows = batch * heads * sq;

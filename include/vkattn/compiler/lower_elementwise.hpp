@@ -171,4 +171,31 @@ constexpr void lower_rotary(ScheduleBuilder& b, const Step& step) {
   d.flops = double(total) * 6.0;  // the angle, its sine and cosine, two products and a sum
 }
 
+// cache_write: shaders/cache_write.comp, one element of the update per invocation,
+// writing into its state's storage (the step's result aliases it).
+constexpr void lower_cache_write(ScheduleBuilder& b, const Step& step) {
+  using detail::u32;
+  const int update = step.operands[1], positions = step.operands[2];
+  const Shape& cache = b.value(step.result).shape;
+  const Shape& rows = b.value(update).shape;
+  b.require_contiguous(step, step.result);
+  b.require_contiguous(step, positions);
+  const Layout& u = b.layout(update);
+  if (u.strides[3] != 1) compile_failure("internal: a cache write reads an update without a unit last stride");
+  const std::int64_t total = rows.elements();
+  Dispatch& d = b.begin(Kernel::cache_write, step);
+  b.bind(d, 1, update);
+  b.bind(d, 2, positions);
+  d.bytes = double(2 * total * storage_bytes(b.slot_of(step.result).element));
+  kernels::CacheWritePush push;
+  push.total = u32(total);
+  push.heads = u32(rows[1]);
+  push.rows = u32(rows[2]);
+  push.dim = u32(rows[3]);
+  push.capacity = u32(cache[2]);
+  push.u_offset = u32(u.offset), push.u_batch = u32(u.strides[0]), push.u_head = u32(u.strides[1]);
+  push.u_row = u32(u.strides[2]);
+  detail::launch_per_element<Shader::cache_write>(b, d, total, push, {});
+}
+
 }  // namespace vkattn::passes

@@ -33,7 +33,10 @@ constexpr void lower_gemm(ScheduleBuilder& b, const Step& step) {
   std::int64_t b_inner = batch_rank >= 1 ? batch_stride(bs, bl, batch_rank - 1) : 0;
   const std::int64_t lda = al.strides[std::size_t(as.rank - 2)], ldb = bl.strides[std::size_t(bs.rank - 2)];
   // A shared 2-D B and rows of A that continue across the batch axes: one taller product.
+  // The rows kernel choices see: dynamic dimensions at their tuned size.
+  std::int64_t tuned_m = b.tuned(as, as.rank - 2);
   if (bs.rank == 2 && batch_rank >= 1 && a_inner == m * lda && (batch_rank == 1 || a_outer == inner * m * lda)) {
+    for (int axis = 0; axis < as.rank - 2; ++axis) tuned_m *= b.tuned(as, axis);
     m *= outer * inner;
     outer = inner = 1;
     a_outer = a_inner = 0;
@@ -42,7 +45,7 @@ constexpr void lower_gemm(ScheduleBuilder& b, const Step& step) {
                       multiple_of_4(a_inner);
   const bool b_vec4 = multiple_of_4(step.transpose_b ? k : n) && multiple_of_4(bl.offset) && multiple_of_4(ldb) &&
                       multiple_of_4(b_outer) && multiple_of_4(b_inner);
-  const tuning::GemmChoice choice = tuning::choose_gemm(b.target(), m);
+  const tuning::GemmChoice choice = tuning::choose_gemm(b.target(), tuned_m);
 
   Dispatch& d = b.begin(Kernel::gemm, step);
   const bool texel = choice.shader == Shader::gemm_texel;

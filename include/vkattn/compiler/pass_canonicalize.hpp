@@ -1,7 +1,8 @@
 #pragma once
 // Pass 2, canonicalize: common subexpressions (two primitive steps with the same op,
 // operands and attributes become one), scale folding (scale(scale(x, a), b) becomes
-// scale(x, a * b); scale(x, 1) becomes x), and dead code (steps that no output needs).
+// scale(x, a * b); scale(x, 1) becomes x), and dead code (steps that no output needs;
+// cache writes are always needed, their state outliving the run).
 #include "vkattn/compiler/program.hpp"
 
 namespace vkattn::passes {
@@ -49,6 +50,9 @@ constexpr void remove_dead_steps(Program& p) {
   // char, not bool: libstdc++'s std::vector<bool> is not usable in constant evaluation under clang.
   std::vector<char> needed(p.values.size(), false);
   for (const ProgramOutput& out : p.outputs) needed[std::size_t(out.value)] = true;
+  // A cache write outlives the run (the next run reads the state): always needed.
+  for (const Step& step : p.steps)
+    if (step.kind == StepKind::primitive && step.op == Op::cache_write) needed[std::size_t(step.result)] = true;
   for (std::size_t s = p.steps.size(); s-- > 0;) {
     Step& step = p.steps[s];
     if (step.kind == StepKind::removed) continue;

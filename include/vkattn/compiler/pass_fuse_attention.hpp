@@ -128,7 +128,13 @@ constexpr bool fuse_attention_at(Program& p, std::size_t pv) {
       fused.align = step.attributes.align;
     }
     if (bit == mask_window) fused.window = step.attributes.count;
-    if (bit == mask_padding) fused.operands[operand::attention_lengths] = step.operands[1];
+    // The cache mask places each sequence's queries by its own position and reads the
+    // positions where padding reads lengths: neither the top-left / bottom-right masks
+    // nor padding combine with it in one kernel.
+    if ((bit == mask_cache && (fused.masks & (mask_causal | mask_window | mask_alibi | mask_padding))) ||
+        (fused.masks & mask_cache && (bit & (mask_causal | mask_window | mask_alibi | mask_padding))))
+      return false;
+    if (bit == mask_padding || bit == mask_cache) fused.operands[operand::attention_lengths] = step.operands[1];
     if (bit == mask_boolean) fused.operands[operand::attention_boolean] = step.operands[1];
     if (bit == mask_additive) {
       fused.operands[operand::attention_additive] = step.operands[1];

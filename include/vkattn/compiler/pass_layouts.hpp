@@ -2,7 +2,8 @@
 // Pass 6, layouts: head split and merge, permutes and the column slices of a fused
 // projection become strided views of their operand's storage instead of copies, where
 // every consumer can read strided data (gemm operands and the flash-attention q, k, v
-// read any strides with a unit last stride; a copy reads anything). A flash attention
+// read any strides with a unit last stride, as does a cache write its update; a copy
+// reads anything). A flash attention
 // whose only use is merge_heads writes straight into the merged [batch, seq, heads *
 // head_dim] layout. A view that some consumer needs contiguous (an output, an
 // elementwise op) stays a copy: a gather dispatch.
@@ -26,7 +27,8 @@ constexpr bool reads_strided(const Step& consumer, int position, const Layout& l
     case StepKind::flash_attention: return unit_last && position <= operand::attention_v;
     case StepKind::view: return true;
     case StepKind::primitive:
-      return consumer.slice || in_group(consumer.op, OpGroup::layout);
+      return consumer.slice || in_group(consumer.op, OpGroup::layout) ||
+             (consumer.op == Op::cache_write && position == 1 && unit_last);
     default: return false;
   }
 }

@@ -4,8 +4,9 @@
 // outputs share one arena: each is live from the dispatch that first writes it (inputs:
 // before the first) to the last dispatch that reads it (outputs: after the last), and
 // is placed first-fit, largest first, at the lowest offset that overlaps no value live
-// at the same time. The plan reports the arena's size (peak) beside the sum of every
-// value allocated on its own (naive).
+// at the same time; a state tensor is live throughout, and keeps its place from run to
+// run. Sizes are those of the bounds of dynamic dimensions. The plan reports the arena's
+// size (peak) beside the sum of every value allocated on its own (naive).
 #include <algorithm>
 
 #include "vkattn/compiler/program.hpp"
@@ -65,10 +66,14 @@ constexpr void plan_memory(Program& p) {
     // i32 stays i32; f16 values, and every float value under f16 storage, hold f16.
     slot.element = value.dtype == DType::i32 ? DType::i32
                    : value.dtype == DType::f16 || p.f16_storage ? DType::f16 : DType::f32;
-    slot.bytes = value.shape.elements() * storage_bytes(slot.element);
+    // Planned for the bounds of dynamic dimensions, so one plan serves every size.
+    slot.bytes = value.shape.at_bounds().elements() * storage_bytes(slot.element);
     bool weight = value.kind == ValueKind::weight || value.kind == ValueKind::packed_weight;
     slot.storage = weight ? Storage::weights : Storage::arena;
-    slot.role = value.kind == ValueKind::input ? SlotRole::input : weight ? SlotRole::weight : SlotRole::intermediate;
+    slot.role = value.kind == ValueKind::input   ? SlotRole::input
+                : value.kind == ValueKind::state ? SlotRole::state
+                : weight                         ? SlotRole::weight
+                                                 : SlotRole::intermediate;
     for (int part : value.parts) slot.parts.push_back({p.value(part).name, p.value(part).shape});
     for (const ProgramOutput& out : p.outputs)
       if (out.value == v) {
@@ -78,6 +83,10 @@ constexpr void plan_memory(Program& p) {
       }
     slot.live_from = value.kind == ValueKind::input ? -1 : first_write[std::size_t(v)];
     slot.live_to = last_read[std::size_t(v)];
+    if (value.kind == ValueKind::state) {  // kept from run to run
+      slot.live_from = -1;
+      slot.live_to = dispatch_count;
+    }
     if (weight) {
       slot.live_from = -1;
       slot.live_to = dispatch_count;

@@ -18,6 +18,7 @@ constexpr void lower_primitive(ScheduleBuilder& b, const Step& step) {
   if (step.slice) return lower_gather(b, step);
   const OpGroup group = op_group(step.op);
   if (group == OpGroup::layout || group == OpGroup::marker) return lower_gather(b, step);
+  if (group == OpGroup::state) return lower_cache_write(b, step);
   b.require_contiguous(step, step.result);
   for (int o : step.operands)
     if (o >= 0) b.require_contiguous(step, o);
@@ -31,6 +32,7 @@ constexpr void lower_primitive(ScheduleBuilder& b, const Step& step) {
       if (step.op == Op::softmax || step.op == Op::softmax_with_sinks) return lower_softmax(b, step);
       break;  // layer_norm is a StepKind of its own
     case OpGroup::source:
+    case OpGroup::state:
     case OpGroup::marker:
     case OpGroup::layout:
     case OpGroup::contraction: break;  // sources are bound, not computed; matmul is a gemm step

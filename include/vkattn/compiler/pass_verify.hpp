@@ -41,15 +41,20 @@ constexpr Program verify(const Graph& graph) {
     value.shape = node.shape;
     value.dtype = node.dtype;
     value.node = ValueId(i);
-    value.kind = node.op == Op::input ? ValueKind::input : node.op == Op::weight ? ValueKind::weight
-                                                                                   : ValueKind::intermediate;
+    value.kind = node.op == Op::input    ? ValueKind::input
+                 : node.op == Op::weight ? ValueKind::weight
+                 : node.op == Op::state  ? ValueKind::state
+                                         : ValueKind::intermediate;
     program.add_value(value);
-    if (node.op == Op::input || node.op == Op::weight) continue;
+    if (node.op == Op::input || node.op == Op::weight || node.op == Op::state) continue;
+    // The written cache is the state's own storage.
+    if (node.op == Op::cache_write) program.value(int(i)).layout.root = node.inputs[0];
     if (node.op == Op::output) {
       // An output of an input, of a weight or of a value that is already an output
       // gets a copy of its own (a gather); any other output is its producer's storage.
       int source = node.inputs[0];
-      bool needs_copy = program.value(source).kind != ValueKind::intermediate || program.is_output(source);
+      bool needs_copy = program.value(source).kind != ValueKind::intermediate || program.is_output(source) ||
+                        graph.node(source).op == Op::cache_write;
       if (!needs_copy) {
         program.outputs.push_back({node.name, source, ValueId(i)});
         continue;

@@ -21,7 +21,9 @@ class CompileError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class ValueKind : std::uint8_t { input, weight, packed_weight, intermediate };
+// state: a persistent tensor (Graph::state) and, aliasing its storage, what cache_write
+// makes of it.
+enum class ValueKind : std::uint8_t { input, weight, packed_weight, state, intermediate };
 
 // How a value is stored: `strides` elements per step along each axis, starting at
 // element `offset` of the value `root` owns. A value that owns its storage is its own
@@ -81,7 +83,8 @@ constexpr std::string_view step_kind_name(StepKind kind) {
 // (kernels/encodings.h), which the attention kernels' MASKS constant uses too.
 inline constexpr std::uint32_t mask_causal = std::uint32_t(Mask::causal), mask_window = std::uint32_t(Mask::sliding_window),
                                mask_padding = std::uint32_t(Mask::padding), mask_boolean = std::uint32_t(Mask::boolean),
-                               mask_additive = std::uint32_t(Mask::additive), mask_alibi = std::uint32_t(Mask::alibi);
+                               mask_additive = std::uint32_t(Mask::additive), mask_alibi = std::uint32_t(Mask::alibi),
+                               mask_cache = std::uint32_t(Mask::cache_causal);
 
 // Operand positions of each step kind.
 namespace operand {
@@ -143,6 +146,7 @@ struct Program {
   const Graph* graph = nullptr;
   bool fused = true;
   bool f16_storage = false;  // every float value held in f16 on the device (CompileOptions)
+  DimSizes tune_for;         // sizes of dynamic dimensions kernels are chosen for (CompileOptions)
   Schedule schedule;         // filled by the last pass
 
   constexpr int add_value(const ProgramValue& v) {
@@ -190,12 +194,23 @@ struct Program {
     for (ProgramOutput& out : outputs)
       if (out.value == from) out.value = to;
   }
+  // Dimension `axis` of `shape` as kernel choices see it: a dynamic dimension at its
+  // size in tune_for, else at its bound, so every size of one compile picks the same
+  // kernels (and pipelines); a fixed dimension as it is.
+  constexpr std::int64_t tuned(const Shape& shape, int axis) const {
+    if (!shape.dynamic(axis)) return shape[axis];
+    const std::int64_t size = size_of(tune_for, shape.symbols[std::size_t(axis)].view());
+    return size > 0 ? size : shape.bounds[std::size_t(axis)];
+  }
   constexpr const ProgramValue& value(int id) const { return values[std::size_t(id)]; }
   constexpr ProgramValue& value(int id) { return values[std::size_t(id)]; }
-  // True when `v` is stored row-major in storage of its own.
+  // True when `v` is stored row-major in storage of its own (or, for a written cache,
+  // in all of its state's storage).
   constexpr bool contiguous(int v) const {
     const ProgramValue& pv = value(v);
-    return pv.layout.root == v && pv.layout.offset == 0 && pv.layout.strides == row_major(pv.shape);
+    const bool own = pv.layout.root == v || (value(pv.layout.root).kind == ValueKind::state &&
+                                             value(pv.layout.root).shape == pv.shape);
+    return own && pv.layout.offset == 0 && pv.layout.strides == row_major(pv.shape);
   }
 };
 

@@ -62,6 +62,8 @@ class ScheduleBuilder {
   constexpr const Target& target() const { return target_; }
   constexpr Schedule& schedule() { return s_; }
   constexpr const ProgramValue& value(int v) const { return p_.value(v); }
+  // A dimension as kernel choices see it (Program::tuned).
+  constexpr std::int64_t tuned(const Shape& shape, int axis) const { return p_.tuned(shape, axis); }
   constexpr const Layout& layout(int v) const { return value(v).layout; }
   constexpr int slot(int v) const { return value(layout(v).root).slot; }
   constexpr const TensorSlot& slot_of(int v) const { return s_.slots[std::size_t(slot(v))]; }

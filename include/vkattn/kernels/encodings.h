@@ -15,7 +15,8 @@
   X(padding, PADDING, 4u, padding_mask)             \
   X(boolean, BOOLEAN, 8u, boolean_mask)             \
   X(additive, ADDITIVE, 16u, additive_mask)        \
-  X(alibi, ALIBI, 32u, alibi)
+  X(alibi, ALIBI, 32u, alibi)                      \
+  X(cache_causal, CACHE, 64u, cache_causal_mask)
 
 // Activations applied elementwise: the DSL's Activation, a GEMM epilogue's ACTIVATION
 // constant, elementwise.comp's OP. Code 0 is none (identity). X(name, NAME, code,

@@ -16,6 +16,7 @@
 #include "vkattn/kernels/add.h"
 #include "vkattn/kernels/attention.h"
 #include "vkattn/kernels/attention_combine.h"
+#include "vkattn/kernels/cache_write.h"
 #include "vkattn/kernels/elementwise.h"
 #include "vkattn/kernels/gather.h"
 #include "vkattn/kernels/gemm.h"
@@ -28,9 +29,9 @@ namespace vkattn {
 
 // What a dispatch computes; a Shader is one way of computing it.
 enum class Kernel : std::uint8_t {
-  gemm, add, elementwise, gather, mask, softmax, layer_norm, flash_attention, attention_combine, rotary
+  gemm, add, elementwise, gather, mask, softmax, layer_norm, flash_attention, attention_combine, rotary, cache_write
 };
-inline constexpr std::size_t kernel_count = std::size_t(Kernel::rotary) + 1;
+inline constexpr std::size_t kernel_count = std::size_t(Kernel::cache_write) + 1;
 
 constexpr std::string_view kernel_name(Kernel kernel) {
   switch (kernel) {
@@ -44,15 +45,16 @@ constexpr std::string_view kernel_name(Kernel kernel) {
     case Kernel::flash_attention: return "flash_attention";
     case Kernel::attention_combine: return "attention_combine";
     case Kernel::rotary: return "rotary";
+    case Kernel::cache_write: return "cache_write";
   }
   return "?";
 }
 
 enum class Shader : std::uint8_t {
   gemm_texel, gemm_tiled, flash_attention_texel, flash_attention_tiled, attention_combine,
-  add, elementwise, gather, mask, softmax, layer_norm, rotary
+  add, elementwise, gather, mask, softmax, layer_norm, rotary, cache_write
 };
-inline constexpr std::size_t shader_count = std::size_t(Shader::rotary) + 1;
+inline constexpr std::size_t shader_count = std::size_t(Shader::cache_write) + 1;
 
 // How a shader declares one binding: a storage buffer (read or written through an
 // SSBO) or a uniform texel buffer (read with texelFetch; the fast load path on CPUs).
@@ -83,6 +85,7 @@ VKATTN_SHADER_INTERFACE(mask, MaskPush, MaskConstants)
 VKATTN_SHADER_INTERFACE(softmax, SoftmaxPush, SoftmaxConstants)
 VKATTN_SHADER_INTERFACE(layer_norm, LayerNormPush, LayerNormConstants)
 VKATTN_SHADER_INTERFACE(rotary, RotaryPush, RotaryConstants)
+VKATTN_SHADER_INTERFACE(cache_write, CacheWritePush, CacheWriteConstants)
 #undef VKATTN_SHADER_INTERFACE
 
 // Subgroup operations a shader's SPIR-V declares (the device must support them in
@@ -155,6 +158,7 @@ inline constexpr std::array<ShaderInfo, shader_count> shader_table{
     detail::shader_entry<Shader::layer_norm>(Kernel::layer_norm, "layer_norm", "layer_norm.comp", all_storage,
                                              {.arithmetic = true}),
     detail::shader_entry<Shader::rotary>(Kernel::rotary, "rotary", "rotary.comp", all_storage),
+    detail::shader_entry<Shader::cache_write>(Kernel::cache_write, "cache_write", "cache_write.comp", all_storage),
 };
 
 constexpr bool table_in_order() {
@@ -203,7 +207,8 @@ constexpr std::uint32_t shared_memory_bytes(Shader shader, std::span<const std::
     case Shader::elementwise:
     case Shader::gather:
     case Shader::mask:
-    case Shader::rotary: return 0;
+    case Shader::rotary:
+    case Shader::cache_write: return 0;
   }
   return 0;
 }
