@@ -33,7 +33,8 @@ constexpr JsonAttributes json_attributes(Op op) {
     case Op::sliding_window_mask: return JsonAttributes::window_and_align;
     case Op::causal_mask:
     case Op::alibi: return JsonAttributes::align;
-    case Op::rotary_embedding: return JsonAttributes::rotary;
+    case Op::rotary_embedding:
+    case Op::rotary_embedding_at: return JsonAttributes::rotary;
     case Op::permute: return JsonAttributes::axes;
     case Op::layer_norm:
     case Op::layer_norm_no_bias:

@@ -34,9 +34,9 @@ Graph build_preset(const PresetOptions& o) {
     throw std::invalid_argument("the rotary base applies to llama_block, not '" + o.name + "'");
   if (o.layers < 1 || o.layers > 512) throw std::invalid_argument("the layer count must be 1 to 512");
   const bool decoding = o.cache > 0;
-  if (decoding && o.name != "mha" && o.name != "gqa" && o.name != "decoder_layer")
-    throw std::invalid_argument("a KV cache applies to mha, gqa and decoder_layer (causal self-attention), not '" +
-                                o.name + "'");
+  if (decoding && o.name != "mha" && o.name != "gqa" && o.name != "decoder_layer" && !llama)
+    throw std::invalid_argument("a KV cache applies to mha, gqa, decoder_layer and llama_block (causal "
+                                "self-attention), not '" + o.name + "'");
   if (decoding && o.mask == Mask::padding)
     throw std::invalid_argument("with a KV cache the attention is causal in the cache; the padding mask does not apply");
   if (o.cache < 0 || o.cache > (std::int64_t(1) << 24))
@@ -76,7 +76,7 @@ Graph build_preset(const PresetOptions& o) {
       const std::string prefix = "model.layers." + std::to_string(i);
       h = llama_block(g, h, {.heads = o.heads, .kv_heads = o.kv_heads, .ffn_hidden = ffn, .rope_theta = o.rope_theta,
                              .mask = o.mask == Mask::padding ? Mask::causal | Mask::padding : Mask::causal,
-                             .lengths = lengths, .prefix = prefix});
+                             .lengths = lengths, .prefix = prefix, .cache = cache});
     }
     g.output("y", h);
   } else {  // decoder_layer: causal self-attention (causal, padding); padding masks the memory

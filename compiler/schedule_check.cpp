@@ -165,7 +165,10 @@ class Checker {
         };
         if ((c.MASKS & std::uint32_t(Mask::boolean)) != 0) mask(5, p.bm_batch, p.bm_head, p.bm_row, p.bm_key, "the boolean mask");
         if ((c.MASKS & std::uint32_t(Mask::additive)) != 0) mask(6, p.am_batch, p.am_head, p.am_row, p.am_key, "the additive mask");
-        if (d.shader == Shader::flash_attention_tiled && c.SPLIT == 1) {
+        const bool split = d.shader == Shader::flash_attention_tiled
+                               ? c.SPLIT == 1
+                               : constants_of<Shader::flash_attention_texel>(spec).SPLIT == 1;
+        if (split) {
           if (p.keys_per_split == 0) fail(where + " keys_per_split", "is 0 in the split form");
           const Wide splits = (Wide(p.sk) + p.keys_per_split - 1) / p.keys_per_split;
           inside(d, 0, splits * batch * p.heads * p.sq * (Wide(c.VALUE_DIM) + 2), where, "the partial results");
@@ -235,6 +238,10 @@ class Checker {
           if (c.ROTARY_DIMS < 2 || c.ROTARY_DIMS % 2 != 0 || c.ROTARY_DIMS > p.dim)
             fail(where + " specialization ROTARY_DIMS", "is " + std::to_string(c.ROTARY_DIMS) + ", not an even count of at most dim");
           inside(d, 1, total, where, "the operand");
+          if (c.POSITIONS == 1) {
+            if (p.per_batch == 0) fail(where + " per_batch", "is 0");
+            inside(d, 2, (total - 1) / p.per_batch + 1, where, "the positions");
+          }
         }
         if (d.shader == Shader::mask && total > 0) {
           inside(d, 1, total, where, "the scores");

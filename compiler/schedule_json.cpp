@@ -14,9 +14,16 @@ nlohmann::json count_json(double v) {
   return v;
 }
 
+// A dynamic dimension is {"dyn": name, "max": bound, "size": this schedule's size}.
 nlohmann::json shape_json(const Shape& shape) {
   nlohmann::json dims = nlohmann::json::array();
-  for (int i = 0; i < shape.rank; ++i) dims.push_back(shape[i]);
+  for (int i = 0; i < shape.rank; ++i)
+    if (shape.dynamic(i))
+      dims.push_back({{"dyn", std::string(shape.symbols[std::size_t(i)].view())},
+                      {"max", shape.bounds[std::size_t(i)]},
+                      {"size", shape[i]}});
+    else
+      dims.push_back(shape[i]);
   return dims;
 }
 

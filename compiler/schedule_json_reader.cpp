@@ -91,6 +91,19 @@ Shape shape_of(const json& object, const std::string& key, const std::string& wh
   Shape shape;
   shape.rank = int(dims.size());
   for (std::size_t i = 0; i < dims.size(); ++i) {
+    if (dims[i].is_object()) {  // {"dyn": name, "max": bound, "size": size}
+      const std::string at = path_of(where, key) + "[" + std::to_string(i) + "]";
+      const std::string name = text(dims[i], "dyn", at);
+      if (name.empty() || name.size() > SymbolName::capacity()) fail(at + ".dyn", "is not a dimension name (1 to 15 characters)");
+      const json& bound = field(dims[i], "max", at);
+      const json& size = field(dims[i], "size", at);
+      if (!bound.is_number_integer() || !size.is_number_integer()) fail(at, "is not a dynamic dimension");
+      shape.symbols[i] = SymbolName{name};
+      shape.bounds[i] = bound.get<std::int64_t>();
+      shape[int(i)] = size.get<std::int64_t>();
+      if (shape[int(i)] < 1 || shape[int(i)] > shape.bounds[i]) fail(at + ".size", "is not 1 to its bound");
+      continue;
+    }
     if (!dims[i].is_number_integer()) fail(path_of(where, key), "is not a shape");
     shape[int(i)] = dims[i].get<std::int64_t>();
   }

@@ -126,6 +126,23 @@ std::string schedule_listing(const Schedule& s, const Graph* graph, const Listin
     out << percent;
   }
   out << "; weights " << bytes_text(double(s.weight_bytes)) << "\n";
+  // Dynamic dimensions: the shapes below are one run's sizes; memory is planned for
+  // the bounds; state tensors persist from run to run.
+  std::string dynamic, states;
+  for (const TensorSlot& slot : s.slots) {
+    if (slot.role == SlotRole::state)
+      states += (states.empty() ? "" : ", ") + std::string(slot.name.view()) + " " + compact(slot.shape);
+    if (slot.role != SlotRole::input) continue;
+    for (int i = 0; i < slot.shape.rank; ++i) {
+      if (!slot.shape.dynamic(i)) continue;
+      const std::string name(slot.shape.symbols[std::size_t(i)].view());
+      const std::string entry = name + " = " + std::to_string(slot.shape[i]) + " of at most " +
+                                std::to_string(slot.shape.bounds[std::size_t(i)]);
+      if (dynamic.find(name + " = ") == std::string::npos) dynamic += (dynamic.empty() ? "" : ", ") + entry;
+    }
+  }
+  if (!dynamic.empty()) out << "dynamic: " << dynamic << " (memory planned for the bounds)\n";
+  if (!states.empty()) out << "state (kept from run to run): " << states << "\n";
   std::vector<std::string> shapes(s.dispatches.size());
   std::size_t shape_width = 16;
   for (std::size_t i = 0; i < s.dispatches.size(); ++i) {

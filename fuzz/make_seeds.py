@@ -117,6 +117,9 @@ def main():
         "decoder": decoder + ["--mask", "padding"],
         "llama": ["llama_block", "--seq", "5", "--model", "16", "--heads", "4", "--kv-heads", "2", "--ffn", "12",
                   "--rope-theta", "500"],
+        # Decoding: a dynamic length, KV caches (state tensors), RoPE at the cache positions.
+        "llama_cache": ["llama_block", "--model", "16", "--heads", "4", "--kv-heads", "2", "--ffn", "12",
+                        "--cache", "9"],
     }
     def emit(args):
         return json.loads(subprocess.check_output([vkattn, "compile", *args]))

@@ -247,14 +247,17 @@ Tensor softmax_with_sinks(const Node& node, const Tensor& x, const Tensor& sinks
 
 // Rotary position embedding: pairs of the first `rotary_dims` elements of each row
 // turned by (offset + s) * theta^(-2k / dims) at sequence index s.
-Tensor rotary_embedding(const Node& node, const Tensor& x) {
+// With `positions` (rotary_embedding_at), row s of batch entry b sits at positions[b] +
+// offset + s.
+Tensor rotary_embedding(const Node& node, const Tensor& x, const Tensor* positions = nullptr) {
   Tensor out = x;
   out.dtype = node.dtype;
   const Attributes& a = node.attributes;
   const std::int64_t d = node.shape.last(), sequence = node.shape.from_back(2), rows = node.shape.elements() / d;
-  const std::int64_t dims = a.rotary_dims, half = dims / 2;
+  const std::int64_t dims = a.rotary_dims, half = dims / 2, rows_per_batch = rows / node.shape[0];
   for (std::int64_t r = 0; r < rows; ++r) {
-    const double position = double(a.position_offset + r % sequence);
+    const double start = positions ? positions->values[std::size_t(r / rows_per_batch)] : 0.0;
+    const double position = start + double(a.position_offset + r % sequence);
     const double* in = &x.values[std::size_t(r * d)];
     double* y = &out.values[std::size_t(r * d)];
     for (std::int64_t k = 0; k < half; ++k) {
@@ -364,6 +367,7 @@ ReferenceResult run_reference(const Graph& graph, const TensorMap& bindings) {
       case Op::layer_norm: value = layer_norm(node, operand(0), operand(1), &operand(2)); break;
       case Op::layer_norm_no_bias: value = layer_norm(node, operand(0), operand(1), nullptr); break;
       case Op::rotary_embedding: value = rotary_embedding(node, operand(0)); break;
+      case Op::rotary_embedding_at: value = rotary_embedding(node, operand(0), &operand(1)); break;
       case Op::rms_norm: value = rms_norm(node, operand(0), operand(1)); break;
     }
     value.shape = plain(value.shape);  // a tensor holds sizes; the graph keeps the names

@@ -26,6 +26,10 @@
 // bounds of all ROWS queries are skipped. Q, K and V are read through texel buffers at
 // any offset and batch, head and row strides (unit stride along the head dimension);
 // O is written at its own strides (for example straight into merged heads).
+// SPLIT = 1 (few queries over many keys, decoding): invocation x takes keys
+// [split * keys_per_split, +keys_per_split) of its ROWS queries and writes its
+// unnormalised output, m and l to the workspace (binding 0, [split][b, h, i][VALUE_DIM +
+// 2]), which attention_combine.comp merges; only split 0 carries the sink.
 // Storage is f32 or f16 (storage.glsl). Q, K and V are widened to f32 as they are read,
 // and the scores, the running maximum and sum and the output accumulate in f32: a score
 // is never held in f16, so scores beyond f16's range (65504) cannot overflow.
@@ -38,6 +42,7 @@ VKATTN_ATTENTION_TEXEL_CONSTANTS(VKATTN_CONSTANT_DECLARE)
 #include "rotary.glsl"
 
 layout(std430, binding = 0) writeonly buffer Result { STORE o_out[]; };
+layout(std430, binding = 0) writeonly buffer Partials { float partials[]; };  // SPLIT: the workspace
 layout(binding = 1) uniform samplerBuffer q_texels;
 layout(binding = 2) uniform samplerBuffer k_texels;
 layout(binding = 3) uniform samplerBuffer v_texels;
@@ -87,7 +92,11 @@ vec4 rotated_fetch(samplerBuffer texels, bool vec4_view, uint base, uint d, floa
 void main() {
   const bool vec4_view = VEC4 == 1u;
   const uint b = gl_WorkGroupID.z, h = gl_WorkGroupID.y, kv_head = h / p.kv_group;
-  const uint row0 = (gl_WorkGroupID.x * gl_WorkGroupSize.x + gl_LocalInvocationID.x) * ROWS;
+  // SPLIT: invocation x is (query block, split), splits fastest.
+  const uint invocation = gl_WorkGroupID.x * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
+  const uint splits = SPLIT == 1u ? (p.sk + p.keys_per_split - 1u) / p.keys_per_split : 1u;
+  const uint split = invocation % splits;
+  const uint row0 = (invocation / splits) * ROWS;
   // With KEY_CHUNK every invocation takes part in the barriers, so one past the last
   // query works on clamped rows and writes nothing.
   if (KEY_CHUNK == 0u && row0 >= p.sq) return;
@@ -110,10 +119,12 @@ void main() {
   [[unroll]] for (uint i = 0; i < ROWS * DV4; ++i) o[i] = vec4(0.0);
   // The sink's logit starts each running maximum with a weight of exp2(0) = 1.
   float m[ROWS], l[ROWS];
-  const float sink = SINKS == 1u ? LOG2E * float(sinks[h]) : neg_inf;
+  // Split over keys, only split 0 carries the sink.
+  const bool sink_here = SINKS == 1u && split == 0u;
+  const float sink = sink_here ? LOG2E * float(sinks[h]) : neg_inf;
   [[unroll]] for (uint r = 0; r < ROWS; ++r) {
     m[r] = sink;
-    l[r] = SINKS == 1u ? 1.0 : 0.0;
+    l[r] = sink_here ? 1.0 : 0.0;
   }
   const float slope = (MASKS & VKATTN_MASK_ALIBI) != 0u ? LOG2E * float(alibi_slopes[h]) : 0.0;
   // Keys turn by angle addition: the exact cosine and sine at a block's first key, then
@@ -136,7 +147,10 @@ void main() {
   const int shift = (MASKS & VKATTN_MASK_CACHE) != 0u ? lengths[b] : ALIGN == 1u ? int(p.sk) - int(p.sq) : 0;
   const int first_row = int(row0), last_row = int(row0 + rows_here) - 1;
   const ivec2 keys = visible_keys(first_row, last_row, shift, b);
-  const int key_begin = keys.x, key_end = rows_here == 0u ? keys.x : keys.y;
+  const int key_begin = SPLIT == 1u ? max(keys.x, int(split * p.keys_per_split)) : keys.x;
+  const int key_end = rows_here == 0u ? key_begin
+                      : SPLIT == 1u   ? min(keys.y, int((split + 1u) * p.keys_per_split))
+                                      : keys.y;
   const int group_row0 = int(gl_WorkGroupID.x * gl_WorkGroupSize.x * ROWS);
   const ivec2 group_keys = visible_keys(group_row0, min(group_row0 + int(gl_WorkGroupSize.x * ROWS), int(p.sq)) - 1,
                                         shift, b);
@@ -226,6 +240,17 @@ void main() {
   if (KEY_CHUNK != 0u) barrier();
   }
 
+  if (SPLIT == 1u) {  // unnormalised output, m and l of this key range: [split][b, h, i][VALUE_DIM + 2]
+    const uint partial_rows = gl_NumWorkGroups.z * p.heads * p.sq;
+    [[unroll]] for (uint r = 0; r < ROWS; ++r) {
+      if (r >= rows_here) break;
+      const uint base = (split * partial_rows + (b * p.heads + h) * p.sq + row0 + r) * (VALUE_DIM + 2u);
+      [[unroll]] for (uint d = 0; d < VALUE_DIM; ++d) partials[base + d] = o[r * DV4 + d / 4u][d % 4u];
+      partials[base + VALUE_DIM] = m[r];
+      partials[base + VALUE_DIM + 1u] = l[r];
+    }
+    return;
+  }
   [[unroll]] for (uint r = 0; r < ROWS; ++r) {
     if (r >= rows_here) break;
     float inverse = l[r] > 0.0 ? 1.0 / l[r] : 0.0;

@@ -70,3 +70,26 @@ TEST_CASE("a frozen graph keeps every node, attribute and source line") {
     CHECK(frozen_encoder.nodes[i].where.line == runtime.nodes()[i].where.line);
   }
 }
+
+namespace {
+
+// A decoding graph while the C++ compiles: a dynamic length and a KV cache.
+constexpr va::Graph decoding() {
+  va::Graph g{"decoding"};
+  auto x = g.input("x", {1, va::dyn("seq", 512), 256});
+  auto positions = g.input("positions", {1}, va::DType::i32);
+  g.output("y", va::multi_head_attention(g, x, x, x, {.heads = 4, .mask = va::Mask::causal,
+                                                       .cache = {.capacity = 512, .positions = positions}}));
+  return g;
+}
+constexpr auto frozen_decoding = va::freeze<decoding>();
+static_assert(frozen_decoding.nodes[0].shape == va::Shape{1, va::dyn("seq", 512), 256});
+static_assert(frozen_decoding.nodes[frozen_decoding.size() - 1].shape.dynamic(1));
+constexpr auto decoding_plan = va::compile<decoding>();
+static_assert(decoding_plan.dispatch_count() == 5);  // QKV gemm, two cache writes, attention, out_proj
+
+}  // namespace
+
+TEST_CASE("a constexpr decoding graph compiles to what the run-time compile gives") {
+  CHECK(va::compile(decoding()) == decoding_plan.thaw());
+}

@@ -1,6 +1,7 @@
 // The DSL at run time: shapes each op infers, the graphs the helpers build, and the
 // errors a mistake produces (naming the file and line of the call).
 #include <catch2/catch.hpp>
+#include <vkattn/tensor.hpp>
 #include <vkattn/vkattn.hpp>
 
 #include "graph_error_matchers.hpp"
@@ -161,4 +162,61 @@ TEST_CASE("encoder and decoder layers name weights like PyTorch's Transformer la
   bool causal = false;
   for (const auto& node : g.nodes()) causal |= node.op == va::Op::causal_mask;
   CHECK(causal);
+}
+
+TEST_CASE("dynamic dimensions: shapes carry their names, checks compare them") {
+  va::Graph g{"dynamic"};
+  auto x = g.input("x", {2, va::dyn("seq", 64), 12});
+  CHECK(va::to_string(x.shape()) == "[2, seq<=64, 12]");
+  auto heads = va::split_heads(va::linear(g, x, "q", 12), 3);
+  CHECK(heads.shape() == va::Shape{2, 3, va::dyn("seq", 64), 4});
+  auto scores = va::matmul(heads, heads, va::Transpose::b);
+  CHECK(scores.shape() == va::Shape{2, 3, va::dyn("seq", 64), va::dyn("seq", 64)});
+  CHECK(va::merge_heads(va::matmul(va::softmax(scores), heads)).shape() == x.shape());
+  // A fixed 64 is not the dynamic seq, and a fixed 1 broadcasts against it.
+  REQUIRE_GRAPH_ERROR(va::add(x, g.input("fixed", {2, 64, 12})), "add: shapes [2, seq<=64, 12] and [2, 64, 12] do not broadcast");
+  CHECK(va::add(x, g.input("row", {2, 1, 12})).shape() == x.shape());
+  va::Graph other{"other"};
+  REQUIRE_GRAPH_ERROR(va::split_heads(other.input("wide", {1, 4, va::dyn("model", 64)}), 2), "the model dimension (dimension 2 of [1, 4, model<=64]) is dynamic");
+  REQUIRE_GRAPH_ERROR(g.weight("w", {va::dyn("n", 8), 4}), "weights have fixed shapes");
+  REQUIRE_GRAPH_ERROR(g.state("s", {va::dyn("n", 8), 4}), "state tensors have fixed shapes");
+  REQUIRE_GRAPH_ERROR(g.input("other", {va::dyn("seq", 32)}), "dynamic dimension `seq` has bound 32 here but 64 in input 'x'");
+  REQUIRE_GRAPH_ERROR(g.input("long_name", {va::dyn("a_name_of_sixteen", 8)}), "has a name longer than 15 characters");
+  // Sized: every dimension named seq takes the size; names and bounds stay.
+  va::DimSizes sizes;
+  sizes.push_back({"seq", 5});
+  g.output("y", scores);
+  const va::Graph sized = va::with_sizes(g, sizes);
+  CHECK(va::same_sizes(sized.node(scores.id()).shape, va::Shape{2, 3, 5, 5}));
+  CHECK(va::to_string(sized.node(scores.id()).shape) == "[2, 3, seq=5, seq=5]");
+  sizes[0].size = 65;
+  CHECK_THROWS_WITH(va::with_sizes(g, sizes), Catch::Contains("`seq` is given 65; it must be 1 to 64"));
+  CHECK_THROWS_WITH(va::with_sizes(g, {}), Catch::Contains("`seq` has no size"));
+}
+
+TEST_CASE("KV caches: state tensors written once, at positions the run supplies") {
+  va::Graph g{"cache"};
+  auto x = g.input("x", {2, va::dyn("seq", 16), 8});
+  auto positions = g.input("positions", {2}, va::DType::i32);
+  auto k = va::split_heads(x, 2);
+  auto cache = g.state("k_cache", {2, 2, 16, 4});
+  auto written = va::cache_write(cache, k, positions);
+  CHECK(written.shape() == cache.shape());
+  auto scores = va::cache_causal_mask(va::matmul(k, written, va::Transpose::b), positions);
+  CHECK(scores.shape() == va::Shape{2, 2, va::dyn("seq", 16), 16});
+  CHECK(scores.dtype() == va::DType::f32);
+  REQUIRE_GRAPH_ERROR(va::cache_write(cache, k, positions), "state 'k_cache' is already written by");
+  REQUIRE_GRAPH_ERROR(va::cache_write(k, k, positions), "the cache must be a state tensor (Graph::state)");
+  REQUIRE_GRAPH_ERROR(va::cache_write(g.state("small", {2, 2, 8, 4}), k, positions), "with at most 8 (the capacity) positions");
+  REQUIRE_GRAPH_ERROR(va::cache_write(g.state("v_cache", {2, 2, 16, 4}), k, va::scale(x, 2.0)), "positions must be an i32 tensor of shape [2]");
+  REQUIRE_GRAPH_ERROR(va::cache_causal_mask(scores, g.input("three", {3}, va::DType::i32)), "positions must be an i32 tensor of shape [2]");
+  // The helpers: AttentionOptions::cache makes the state tensors and the mask.
+  va::Graph h{"helper"};
+  auto y = h.input("x", {1, va::dyn("seq", 32), 16});
+  auto at = h.input("positions", {1}, va::DType::i32);
+  h.output("y", va::multi_head_attention(h, y, y, y, {.heads = 4, .kv_heads = 2, .mask = va::Mask::causal,
+                                                       .cache = {.capacity = 32, .positions = at}}));
+  CHECK(h.find("self_attn.k_cache").shape() == va::Shape{1, 2, 32, 4});
+  CHECK(h.find("self_attn.v_cached").node().op == va::Op::cache_write);
+  REQUIRE_GRAPH_ERROR(va::multi_head_attention(h, y, y, y, {.heads = 4, .mask = va::Mask::sliding_window, .window = 4, .prefix = "b", .cache = {.capacity = 32, .positions = at}}), "with a KV cache, attention is causal in the cache");
 }

@@ -39,7 +39,7 @@ va::Graph every_op_graph() {
   // Decoding: a dynamic length, a KV cache and the mask that places queries in it.
   auto tokens = g.input("tokens", {2, va::dyn("seq", 5), 12});
   auto positions = g.input("positions", {2}, va::DType::i32);
-  auto keys = va::split_heads(va::linear(g, tokens, "kn", 12), 3);
+  auto keys = va::rotary_embedding_at(va::split_heads(va::linear(g, tokens, "kn", 12), 3), positions, {.offset = 2});
   auto cached = va::cache_write(g.state("cache", {2, 3, 8, 4}), keys, positions);
   auto scores = va::cache_causal_mask(va::matmul(keys, cached, va::Transpose::b), positions);
   g.output("cached", va::merge_heads(va::matmul(va::softmax(scores), cached)));

@@ -130,14 +130,15 @@ TEST_CASE("decoding token by token gives what one causal prefill gives", "[vulka
   };
   const Case cases[] = {{"mha", 32, 4, 0, false, 5, 1},          {"gqa", 48, 4, 2, false, 1, 1},
                         {"gqa", 32, 8, 2, true, 4, 3},           {"decoder_layer", 24, 2, 0, false, 3, 2},
-                        {"decoder_layer", 32, 4, 0, true, 6, 1}};
+                        {"decoder_layer", 32, 4, 0, true, 6, 1},  {"llama_block", 32, 4, 2, false, 4, 1},
+                        {"llama_block", 48, 4, 1, true, 2, 2}};
   const std::int64_t total = 13, capacity = 17, batch = 2;
   for (const Case& c : cases) {
     INFO(c.preset << " model " << c.model << ", heads " << c.heads << "/" << c.kv_heads << (c.f16 ? ", f16" : ", f32")
                   << ", prompt " << c.prompt << ", steps of " << c.step);
     va::PresetOptions o{.name = c.preset, .batch = batch, .seq = total, .kv_seq = 9, .model = c.model,
                         .heads = c.heads, .kv_heads = c.kv_heads, .mask = va::Mask::causal, .f16 = c.f16};
-    if (std::string(c.preset) == "decoder_layer") o.ffn_hidden = 40;
+    if (std::string(c.preset) != "mha" && std::string(c.preset) != "gqa") o.ffn_hidden = 40;
     const va::Graph whole = va::build_preset(o);  // all tokens at once, causal, no cache
     o.cache = capacity;
     const va::Graph decoding = va::build_preset(o);
@@ -192,5 +193,41 @@ TEST_CASE("a cache write beyond the capacity is refused before anything is writt
   auto c = compare(actual.at("y"), va::run_reference(g, bindings).outputs.at("y"));
   CHECK(c.nan_count == 0);
   CHECK(c.normalised_error <= 1e-5);
+  require_no_validation_messages();
+}
+
+TEST_CASE("sequences of one batch keep their own lengths", "[vulkan]") {
+  va::PresetOptions o{.name = "gqa", .batch = 2, .seq = 10, .model = 32, .heads = 4, .kv_heads = 2,
+                      .mask = va::Mask::causal};
+  const va::Graph whole = va::build_preset(o);
+  o.cache = 20;
+  const va::Graph decoding = va::build_preset(o);
+  const va::TensorMap bindings = va::random_bindings(whole, 23);
+  const va::Tensor& x = bindings.at("x");
+  const va::Tensor y = va::run_reference(whole, bindings).outputs.at("y");
+  // Rows [first_b, first_b + count) of sequence b, for each b.
+  auto rows = [](const va::Tensor& t, std::array<std::int64_t, 2> first, std::int64_t count) {
+    va::Tensor out;
+    out.shape = va::Shape{2, count, t.shape[2]};
+    for (std::int64_t b = 0; b < 2; ++b)
+      for (std::int64_t s = first[std::size_t(b)]; s < first[std::size_t(b)] + count; ++s)
+        for (std::int64_t d = 0; d < t.shape[2]; ++d)
+          out.values.push_back(t.values[std::size_t((b * t.shape[1] + s) * t.shape[2] + d)]);
+    return out;
+  };
+  va::Decoder decoder(validated_context(), decoding, bindings, {.compile = {.target = validated_context().target()}});
+  decoder.prefill({{"x", rows(x, {0, 0}, 6)}});
+  decoder.set_length(1, 0);  // sequence 1 starts over; sequence 0 goes on at 6
+  va::TensorMap out = decoder.step({{"x", rows(x, {6, 0}, 3)}});
+  auto c = compare(out.at("y"), rows(y, {6, 0}, 3));
+  CHECK(c.nan_count == 0);
+  CHECK(c.normalised_error <= 1e-5);
+  CHECK(decoder.lengths() == std::vector<std::int64_t>{9, 3});
+  out = decoder.step({{"x", rows(x, {9, 3}, 1)}});
+  c = compare(out.at("y"), rows(y, {9, 3}, 1));
+  CHECK(c.normalised_error <= 1e-5);
+  CHECK_THROWS_WITH(decoder.set_length(2, 0), Catch::Matchers::Contains("the batch has 2"));
+  CHECK_THROWS_WITH(decoder.step({{"x", rows(x, {0, 0}, 1)}, {"positions", va::Tensor::zeros({2}, va::DType::i32)}}),
+                    Catch::Matchers::Contains("is the decoder's to fill"));
   require_no_validation_messages();
 }

@@ -126,6 +126,7 @@ Graph load_graph(const Arguments& args) {
   o.ffn_hidden = args.integer("--ffn", 0, 1);
   o.layers = args.integer("--layers", 1, 1, 512);
   o.rope_theta = args.number("--rope-theta", o.rope_theta, 1.0 + 1e-9, 1e12);
+  o.cache = args.integer("--cache", 0, 0, std::int64_t(1) << 24);
   // Sizes the graph would refuse, named by the flags that set them.
   if (o.model % o.heads != 0)
     throw UsageError("--model " + std::to_string(o.model) + " is not divisible by --heads " + std::to_string(o.heads) +

@@ -40,7 +40,8 @@ class Arguments {
 
 // The sizing flags every GRAPH takes: valued ones and switches.
 inline const std::vector<std::string> graph_flags{"--batch", "--seq",    "--kv-seq", "--model",      "--heads", "--kv-heads",
-                                                  "--mask",  "--ffn",    "--layers", "--activation", "--rope-theta"};
+                                                  "--mask",  "--ffn",    "--layers", "--activation", "--rope-theta",
+                                                  "--cache"};
 inline const std::vector<std::string> graph_switches{"--f16", "--norm-first"};
 inline constexpr const char* graph_help =
     "GRAPH is a preset (mha, cross_attention, gqa, encoder_layer, decoder_layer, llama_block) or a graph\n"
@@ -53,7 +54,10 @@ inline constexpr const char* graph_help =
     "              nn.TransformerEncoder / nn.TransformerDecoder name it). decoder_layer is\n"
     "              causal with --mask causal or padding; padding masks its memory\n"
     "  llama_block (Hugging Face's LlamaDecoderLayer, always causal): --kv-heads N (heads)\n"
-    "              --ffn N (4 x model) --rope-theta X (10000) --layers N (1; model.layers.N.*)\n";
+    "              --ffn N (4 x model) --rope-theta X (10000) --layers N (1; model.layers.N.*)\n"
+    "  mha, gqa, decoder_layer, llama_block: --cache N gives the self-attention a KV cache of N positions\n"
+    "              per sequence, causal in the cache: x becomes [batch, seq<=N, model] and the\n"
+    "              i32 input positions [batch] says where each sequence's tokens start\n";
 
 // "NAME=FILE" of --input and --output.
 struct Assignment {

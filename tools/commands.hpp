@@ -10,10 +10,12 @@ extern const char* compile_help;
 extern const char* run_help;
 extern const char* bench_help;
 extern const char* heatmap_help;
+extern const char* decode_help;
 int run_devices(const std::vector<std::string>& args);
 int run_compile(const std::vector<std::string>& args);
 int run_run(const std::vector<std::string>& args);
 int run_bench(const std::vector<std::string>& args);
 int run_heatmap(const std::vector<std::string>& args);
+int run_decode(const std::vector<std::string>& args);
 
 }  // namespace vkattn::cli

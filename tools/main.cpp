@@ -18,6 +18,7 @@ const char* usage =
     "  run GRAPH       run on a device with your weights and inputs; check against the CPU\n"
     "  bench GRAPH     per-dispatch device times, GFLOP/s, GB/s; a Perfetto trace\n"
     "  heatmap GRAPH   draw one head's attention weights as an SVG heatmap\n"
+    "  decode GRAPH    prefill, then step over a KV cache: time to first token, time per step\n"
     "  help [COMMAND]  this list, or a command's options (as 'vkattn COMMAND --help')\n"
     "  --version       the version of vkattn\n"
     "Run 'vkattn COMMAND --help' for a command's options.\n";
@@ -34,7 +35,8 @@ const Command commands[] = {{"devices", &vkattn::cli::devices_help, vkattn::cli:
                             {"compile", &vkattn::cli::compile_help, vkattn::cli::run_compile, true, false},
                             {"run", &vkattn::cli::run_help, vkattn::cli::run_run, true, true},
                             {"bench", &vkattn::cli::bench_help, vkattn::cli::run_bench, true, false},
-                            {"heatmap", &vkattn::cli::heatmap_help, vkattn::cli::run_heatmap, true, true}};
+                            {"heatmap", &vkattn::cli::heatmap_help, vkattn::cli::run_heatmap, true, true},
+                            {"decode", &vkattn::cli::decode_help, vkattn::cli::run_decode, true, false}};
 
 void print_help(const Command& c) {
   std::cout << *c.help << (c.takes_bindings ? vkattn::cli::binding_help : "")

@@ -424,6 +424,11 @@ constexpr Inferred infer(Op op, const Attributes& attributes, const std::array<T
       return check_epsilon(x, attributes.epsilon);
     }
     case Op::rotary_embedding: return infer_rotary(x, attributes);
+    case Op::rotary_embedding_at: {
+      if (auto r = infer_rotary(x, attributes); !r.ok) return r;
+      if (auto r = check_positions(operands[1], x.shape); !r.ok) return r;
+      return success(x.shape, x.dtype);
+    }
     case Op::layer_norm: {
       if (auto r = check_float(x, "the operand"); !r.ok) return r;
       if (auto r = need_rank(x, 1, max_rank, "the operand"); !r.ok) return r;

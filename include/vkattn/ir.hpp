@@ -47,6 +47,7 @@ namespace vkattn {
   X(gelu_tanh, 1, activation, "0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), GELU's tanh form")      \
   X(tanh, 1, activation, "tanh(x); cap * tanh(s / cap) is the logit softcap")                             \
   X(rotary_embedding, 1, position, "rotates pairs of the last axis by (offset + s) * theta^(-2i / dims)") \
+  X(rotary_embedding_at, 2, position, "rotary_embedding with row s of sequence b at positions[b] + offset + s") \
   X(cache_write, 3, state, "cache[b, h, positions[b] + s, :] = update[b, h, s, :]; the result is the cache")
 
 // Named groups of ops, used by the passes instead of retyped case lists.
@@ -59,7 +60,7 @@ enum class OpGroup : std::uint8_t {
   mask,           // -inf (or an added bias: additive_mask, alibi) on attention scores
   normalisation,  // over the last axis: softmax, softmax_with_sinks, layer_norm, layer_norm_no_bias, rms_norm
   activation,     // elementwise nonlinearity: gelu, relu, silu, gelu_tanh, tanh
-  position,       // position-dependent rewrites of Q and K: rotary_embedding
+  position,       // position-dependent rewrites of Q and K: rotary_embedding, rotary_embedding_at
   state,          // writes into a state tensor: cache_write
 };
 

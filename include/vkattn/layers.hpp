@@ -75,6 +75,7 @@ struct LlamaOptions {
   Mask mask = Mask::causal;     // with Mask::padding: lengths
   Value lengths{};
   std::string_view prefix = "";  // "model.layers.N" for a layer of a whole model
+  KvCache cache{};  // decoding: keys (rotated at their positions) and values kept across runs
 };
 
 struct EncoderOptions {
@@ -196,7 +197,7 @@ constexpr Value scaled_dot_product_attention(Value q, Value k, Value v, const At
   if (options.rotary && options.cache.capacity > 0)
     return g->fail(where, "scaled_dot_product_attention",
                    Message{"a rotary embedding of keys already in a KV cache cannot follow the positions; rotate "
-                           "them before cache_write"});
+                           "them before cache_write (multi_head_attention does)"});
   if (options.rotary) {
     q = rotary_embedding(q, *options.rotary, where).named(detail::join(prefix, "q_rotary").view(), where);
     k = rotary_embedding(k, *options.rotary, where).named(detail::join(prefix, "k_rotary").view(), where);
@@ -262,9 +263,10 @@ constexpr Value multi_head_attention(Graph& g, Value query, Value key, Value val
     if (g.failed()) return g.failed_value();
     return g.fail(where, op, Message{"query, key and value must all be values of this graph"});
   }
-  const Shape& qs = query.shape();
-  const Shape& ks = key.shape();
-  const Shape& vs = value.shape();
+  // Copies: the nodes added below may move the graph's storage.
+  const Shape qs = query.shape();
+  const Shape ks = key.shape();
+  const Shape vs = value.shape();
   if (qs.rank != 3 || ks.rank != 3 || vs.rank != 3) {
     Message m;
     m << "query, key and value must be [batch, sequence, features], but they are " << qs << ", " << ks << " and " << vs;
@@ -302,14 +304,23 @@ constexpr Value multi_head_attention(Graph& g, Value query, Value key, Value val
   Value qh = split_heads(q, heads, where).named(detail::join(prefix, "q_heads").view(), where);
   Value kh = split_heads(k, kv_heads, where).named(detail::join(prefix, "k_heads").view(), where);
   Value vh = split_heads(v, kv_heads, where).named(detail::join(prefix, "v_heads").view(), where);
+  AttentionOptions core = options;
   if (options.cache.capacity > 0) {  // this run's keys and values join the cache
+    // Rotated at their own positions before the keys are cached.
+    if (options.rotary) {
+      qh = rotary_embedding_at(qh, options.cache.positions, *options.rotary, where)
+               .named(detail::join(prefix, "q_rotary").view(), where);
+      kh = rotary_embedding_at(kh, options.cache.positions, *options.rotary, where)
+               .named(detail::join(prefix, "k_rotary").view(), where);
+      core.rotary.reset();
+    }
     const Shape cache_shape{qs[0], kv_heads, options.cache.capacity, head_dim};
     Value k_cache = g.state(detail::join(prefix, "k_cache").view(), cache_shape, query.dtype(), where);
     Value v_cache = g.state(detail::join(prefix, "v_cache").view(), cache_shape, query.dtype(), where);
     kh = cache_write(k_cache, kh, options.cache.positions, where).named(detail::join(prefix, "k_cached").view(), where);
     vh = cache_write(v_cache, vh, options.cache.positions, where).named(detail::join(prefix, "v_cached").view(), where);
   }
-  Value context = scaled_dot_product_attention(qh, kh, vh, options, where);
+  Value context = scaled_dot_product_attention(qh, kh, vh, core, where);
   Value merged = merge_heads(context, where).named(detail::join(prefix, "merged").view(), where);
   return linear(g, merged, detail::join(prefix, options.out_proj).view(), model, options.bias, where);
 }
@@ -359,7 +370,8 @@ constexpr Value llama_block(Graph& g, Value x, const LlamaOptions& options = {},
                              .bias = false,
                              .prefix = attention_prefix.view(),
                              .out_proj = "o_proj",
-                             .rotary = RotaryOptions{.theta = options.rope_theta, .offset = options.position_offset}};
+                             .rotary = RotaryOptions{.theta = options.rope_theta, .offset = options.position_offset},
+                             .cache = options.cache};
   if (!x.valid()) {
     if (g.failed()) return g.failed_value();
     return g.fail(where, "llama_block", Message{"the input is an empty Value"});

@@ -277,6 +277,20 @@ constexpr Value rotary_embedding(Value x, const RotaryOptions& options = {},
   return detail::apply(Op::rotary_embedding, {x}, attributes, where);
 }
 
+// rotary_embedding of x [batch, ..., sequence, dims] with row s of batch entry b at
+// position positions[b] + offset + s: queries and keys of a decoding step, whose
+// sequences each start where their cache ends (positions is the i32 [batch] input
+// cache_write and cache_causal_mask read).
+constexpr Value rotary_embedding_at(Value x, Value positions, const RotaryOptions& options = {},
+                                    SourceLocation where = SourceLocation::current()) {
+  Attributes attributes;
+  attributes.rotary_dims = options.dims == 0 && x.valid() ? x.shape().last() : options.dims;
+  attributes.theta = options.theta;
+  attributes.rotary_layout = options.layout;
+  attributes.position_offset = options.offset;
+  return detail::apply(Op::rotary_embedding_at, {x, positions}, attributes, where);
+}
+
 // Writes `update` [B, H, S, D] into the state tensor `cache` [B, H, capacity, D] at rows
 // positions[b] .. positions[b] + S - 1 of each sequence b, and returns the cache as
 // written (read it, not `cache`, to see this run's rows). positions is an i32 [B] graph

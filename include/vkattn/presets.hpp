@@ -29,7 +29,7 @@ struct PresetOptions {
   bool norm_first = false;                // pre-norm (PyTorch's norm_first=True)
   Activation activation = Activation::relu;
   std::int64_t layers = 1;                // > 1: a stack named as nn.TransformerEncoder / Decoder names it, layers.N.*
-  // Decoding (mha, gqa, decoder_layer): > 0 gives the self-attention a KV cache of this
+  // Decoding (mha, gqa, decoder_layer, llama_block): > 0 gives the self-attention a KV cache of this
   // many positions per sequence; x becomes [batch, dyn("seq", cache), model] and the
   // i32 input "positions" [batch] says where each sequence's new tokens start. The
   // attention is causal in the cache.

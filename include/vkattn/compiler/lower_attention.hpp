@@ -62,7 +62,7 @@ constexpr void lower_attention(ScheduleBuilder& b, const Step& step) {
 
   // Keys per split: a whole number of blocks; the shader derives the split count from it.
   std::uint32_t splits = 1, keys_per_split = 0;
-  if (!texel && choice.splits > 1) {
+  if (choice.splits > 1) {
     keys_per_split = detail::ceil_div(detail::ceil_div(tuned_sk, choice.splits), choice.keys) * choice.keys;
     splits = detail::ceil_div(sk, keys_per_split);
     if (detail::ceil_div(tuned_sk, keys_per_split) <= 1) keys_per_split = 0, splits = 1;
@@ -127,27 +127,33 @@ constexpr void lower_attention(ScheduleBuilder& b, const Step& step) {
   if (step.softcap > 0) config.append("softcap, ");
   if (step.masks & mask_alibi) config.append("alibi, ");
   if (step.operands[operand::attention_sinks] >= 0) config.append("sinks, ");
+  // The form follows the tuned sizes: a run with fewer keys keeps it, even with 1 split.
+  const bool split_form = keys_per_split > 0;
   if (texel) {
     kernels::AttentionTexelConstants constants;
     common(constants);
     constants.LOCAL_SIZE = choice.invocations;
     constants.ROWS = choice.rows;
-    constants.KEY_CHUNK = choice.key_chunk;
-    d.workgroups = {detail::ceil_div(sq, constants.LOCAL_SIZE * choice.rows), u32(heads), u32(batch)};
+    constants.KEY_CHUNK = split_form ? 0u : choice.key_chunk;
+    constants.SPLIT = split_form ? 1u : 0u;
+    // Split: invocation x is (query block, split), splits fastest.
+    const std::int64_t invocations = std::int64_t(detail::ceil_div(sq, choice.rows)) * splits;
+    d.workgroups = {detail::ceil_div(split_form ? invocations : sq, constants.LOCAL_SIZE * (split_form ? 1u : choice.rows)),
+                    u32(heads), u32(batch)};
     config.append("rows ").append(std::int64_t(choice.rows)).append(" per invocation, wg");
     config.append(std::int64_t(choice.invocations));
-    if (choice.key_chunk > 0) config.append(", key chunks ").append(std::int64_t(choice.key_chunk));
+    if (constants.KEY_CHUNK > 0) config.append(", key chunks ").append(std::int64_t(choice.key_chunk));
+    if (split_form)
+      config.append(", ").append(std::int64_t(splits)).append(splits == 1 ? " split of " : " splits of ")
+          .append(std::int64_t(keys_per_split)).append(" keys");
     b.set_interface<Shader::flash_attention_texel>(d, push, constants, config.view(), choice.reason.view());
-    return;
-  }
+  } else {
   kernels::AttentionTiledConstants constants;
   common(constants);
   constants.ROWS = choice.rows;
   constants.LANES = choice.lanes;
   constants.KEYS = choice.keys;
   constants.LOCAL_SIZE = choice.rows * choice.lanes;
-  // The form follows the tuned sizes: a run with fewer keys keeps it, even with 1 split.
-  const bool split_form = keys_per_split > 0;
   constants.SPLIT = split_form ? 1u : 0u;
   d.workgroups = {detail::ceil_div(sq, choice.rows) * splits, u32(heads), u32(batch)};
   config.append(std::int64_t(choice.rows)).append(" queries x ").append(std::int64_t(choice.lanes));
@@ -155,6 +161,7 @@ constexpr void lower_attention(ScheduleBuilder& b, const Step& step) {
   config.append(std::int64_t(constants.LOCAL_SIZE));
   if (split_form) config.append(", ").append(std::int64_t(splits)).append(splits == 1 ? " split" : " splits");
   b.set_interface<Shader::flash_attention_tiled>(d, push, constants, config.view(), choice.reason.view());
+  }
   if (!split_form) return;
 
   // The partials go to a workspace; the combine dispatch writes the step's result.

@@ -162,7 +162,12 @@ constexpr void lower_rotary(ScheduleBuilder& b, const Step& step) {
   push.sequence = u32(shape.from_back(2));
   push.dim = u32(shape.last());
   push.position_offset = u32(a.position_offset);
+  push.per_batch = u32(total / shape[0]);
   kernels::RotaryConstants constants;
+  if (step.op == Op::rotary_embedding_at) {
+    b.bind(d, 2, step.operands[1]);
+    constants.POSITIONS = 1;
+  }
   constants.ROTARY_LAYOUT = a.rotary_layout == RotaryLayout::interleaved ? 1u : 0u;
   constants.ROTARY_DIMS = u32(a.rotary_dims);
   constants.ROTARY_THETA = std::bit_cast<std::uint32_t>(float(a.theta));

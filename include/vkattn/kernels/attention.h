@@ -43,7 +43,10 @@ VKATTN_PUSH_END(AttentionPush)
 // ROWS: queries per invocation. KEY_CHUNK > 0: the workgroup's invocations walk the
 // keys in chunks of KEY_CHUNK together, a barrier between chunks, so a chunk of K and V
 // is read by every invocation while it is in the CPU's caches; 0: no barriers.
-#define VKATTN_ATTENTION_TEXEL_CONSTANTS(X) VKATTN_ATTENTION_COMMON_CONSTANTS(X) X(11, ROWS, 4) X(12, KEY_CHUNK, 0)
+// SPLIT = 1: each invocation takes keys_per_split keys of ROWS queries and writes partial
+// results, as the tiled form's SPLIT (KEY_CHUNK is then 0).
+#define VKATTN_ATTENTION_TEXEL_CONSTANTS(X) \
+  VKATTN_ATTENTION_COMMON_CONSTANTS(X) X(11, ROWS, 4) X(12, KEY_CHUNK, 0) X(13, SPLIT, 0)
 // ROWS queries per workgroup, each owned by LANES consecutive invocations
 // (LOCAL_SIZE = ROWS * LANES); keys staged in shared memory KEYS at a time; SPLIT = 1
 // writes the partial results of one key range (the split-over-keys form).

@@ -78,8 +78,8 @@ struct AttentionChoice {
   Shader shader = Shader::flash_attention_texel;
   std::uint32_t rows = 4;    // texel: per invocation; tiled: per workgroup
   std::uint32_t lanes = 1;   // tiled: invocations per query
-  std::uint32_t keys = 32;   // tiled: keys per shared-memory block
-  std::uint32_t splits = 1;  // tiled: key ranges computed apart, then combined
+  std::uint32_t keys = 32;   // tiled: keys per shared-memory block; texel split: keys per split
+  std::uint32_t splits = 1;  // key ranges computed apart, then combined
   std::uint32_t invocations = 8;  // texel: the workgroup
   std::uint32_t key_chunk = 0;    // texel: keys walked together between barriers (0: none)
   Reason reason;
@@ -96,6 +96,16 @@ constexpr AttentionChoice choose_attention(const Target& target, std::int64_t ba
     if (t.attention != AttentionForm::texel) c.reason.append(", no subgroup shuffle");
     c.shader = Shader::flash_attention_texel;
     c.rows = t.attention == AttentionForm::texel ? t.attention_rows : 4;
+    // Few queries over many keys: ranges of keys per invocation, combined after.
+    const std::uint32_t split_keys = t.attention == AttentionForm::texel ? t.attention_texel_split_keys : 0;
+    if (split_keys > 0 && queries <= max_split_queries && keys >= 4 * std::int64_t(split_keys)) {
+      c.splits = std::uint32_t((keys + split_keys - 1) / split_keys);
+      c.keys = split_keys;
+      if (queries < std::int64_t(c.rows)) c.rows = std::uint32_t(queries < 1 ? 1 : queries);  // no idle rows
+      c.invocations = t.attention_texel_invocations <= target.max_invocations ? t.attention_texel_invocations : 8;
+      c.reason.append(", keys split for few queries");
+      return c;
+    }
     if (t.attention_key_chunk > 0 && keys >= 2 * std::int64_t(t.attention_key_chunk) &&
         t.attention_texel_invocations <= target.max_invocations) {
       c.key_chunk = t.attention_key_chunk;

@@ -3,7 +3,8 @@
 // of one thread. Texel-buffer loads beat SSBO loads 2-2.5x, and shared memory, barriers
 // and subgroup operations are slow (shared/notes/lavapipe.md has the measurements), so
 // every kernel takes the texel / invocation-per-row form with big register tiles. Long
-// attention walks keys in chunks that stay cached (one barrier per chunk).
+// attention walks keys in chunks that stay cached (one barrier per chunk); attention of
+// few queries over many keys gives each invocation a range of keys instead.
 #include "vkattn/compiler/tuning/tuning.hpp"
 
 namespace vkattn::tuning {
@@ -18,6 +19,9 @@ inline constexpr VendorTuning llvmpipe_tuning{
     // the 8 SIMD chunks of a 64-invocation workgroup read them in turn.
     .attention_key_chunk = 512,
     .attention_texel_invocations = 64,
+    // Decoding: one query per head leaves the SIMD lanes idle; 64 keys per invocation
+    // spread a long cache over every lane of both cores.
+    .attention_texel_split_keys = 256,
     .rows = RowForm::invocation_per_row,
     .row_invocations = 64,
     .linear_invocations = 64,

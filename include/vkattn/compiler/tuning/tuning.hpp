@@ -38,6 +38,9 @@ struct VendorTuning {
   // walks the keys in chunks of this many together (0: never).
   std::uint32_t attention_key_chunk = 0;
   std::uint32_t attention_texel_invocations = 8;
+  // texel, few queries (decoding): each invocation takes this many keys of one block of
+  // queries and the partial results are combined (0: never split).
+  std::uint32_t attention_texel_split_keys = 0;
   // Split the keys of few-query attention (decoding) when it would launch fewer
   // workgroups than this: about two per compute unit.
   std::uint32_t split_below_workgroups = 0;

@@ -1,0 +1,268 @@
+// vkattn decode: prefill a prompt, then decode step by step over a KV cache; time to
+// first token and the device time of a step against the context length.
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+#include <thread>
+#include <chrono>
+
+#include <nlohmann/json.hpp>
+#include <vkattn/decoder.hpp>
+#include <vkattn/reference.hpp>
+#include <vkattn/vkattn.hpp>
+
+#include "cli_options.hpp"
+#include "commands.hpp"
+#include "device_context.hpp"
+
+namespace vkattn::cli {
+
+const char* decode_help =
+    "usage: vkattn decode GRAPH --cache N [--prompt N] [--steps N] [--step-tokens N]\n"
+    "                     [--at N,N,...] [--runs N] [--json] [--device SEL] [--target NAME]\n"
+    "                     [--storage f16|f32] [sizes]\n"
+    "Decodes with a KV cache on a Vulkan device, random weights and inputs: one prefill\n"
+    "of a prompt, then steps of a few tokens, each run appending to the cache on the\n"
+    "device. Reports the prefill's device time (time to first token), the device time of\n"
+    "each step against the context length it attends over, and the time to read the\n"
+    "caches once at the memory bandwidth (--bandwidth) as the bound a step approaches when\n"
+    "the context is long. Each size runs once untimed first (pipelines compile lazily on\n"
+    "some drivers).\n"
+    "  --cache N        positions each sequence's KV cache holds (presets mha, gqa,\n"
+    "                   decoder_layer, llama_block; a graph JSON file declares its own)\n"
+    "  --prompt N       tokens of the prefill (128, at most the cache)\n"
+    "  --steps N        steps run after the prefill (16)\n"
+    "  --step-tokens N  tokens per step (1)\n"
+    "  --at N,N,...     also time steps at these context lengths (the cache holds that many\n"
+    "                   positions, whatever their values): --runs steps at each\n"
+    "  --runs N         steps timed at each --at length (5; the median is reported)\n"
+    "  --bandwidth X    the device's memory bandwidth in GB/s, to compare steps with reading\n"
+    "                   the caches once; default on a CPU device (lavapipe): this machine's\n"
+    "                   memory read bandwidth, measured here; elsewhere none\n"
+    "  --json           print JSON instead of a table\n"
+    "  --device SEL     a device index or part of its name (VKATTN_DEVICE; the preferred one)\n"
+    "  --storage f16    hold every float tensor in f16 on the device (f32: as declared)\n";
+
+namespace {
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+std::vector<std::int64_t> lengths_list(const std::string& text) {
+  std::vector<std::int64_t> lengths;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    std::size_t used = 0;
+    long long n = 0;
+    try {
+      n = std::stoll(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != item.size() || item.empty() || n < 0)
+      throw UsageError("--at takes context lengths separated by commas (128,1024,4096), not '" + text + "'");
+    lengths.push_back(n);
+  }
+  return lengths;
+}
+
+// Random inputs for `tokens` new tokens: every input but the positions, whose dynamic
+// dimension takes that size.
+TensorMap step_inputs(const Graph& graph, std::int64_t tokens, std::uint64_t seed) {
+  DimSizes sizes;
+  for (const DimSize& d : dynamic_dims(graph)) sizes.push_back({d.name, std::min(tokens, d.size)});
+  TensorMap inputs = random_bindings(with_sizes(graph, sizes), seed);
+  for (auto it = inputs.begin(); it != inputs.end();) {
+    bool keep = false;
+    for (const Node& node : graph.nodes())
+      keep = keep || (node.op == Op::input && node.name.view() == it->first && node.dtype != DType::i32);
+    it = keep ? std::next(it) : inputs.erase(it);
+  }
+  return inputs;
+}
+
+// Bytes of every state tensor (the caches) that a step reads up to `context` positions.
+double cache_bytes(const Schedule& schedule, std::int64_t context) {
+  double bytes = 0;
+  for (const TensorSlot& slot : schedule.slots)
+    if (slot.role == SlotRole::state && slot.shape.rank == 4)
+      bytes += double(slot.bytes) * double(context) / double(slot.shape[2]);
+  return bytes;
+}
+
+// The memory read bandwidth of this machine, bytes per second: every hardware thread
+// summing its share of a buffer of at least `bytes` and 256 MiB (beyond the CPU's caches),
+// best of five. It is the device's own memory bandwidth when the device is the CPU
+// (lavapipe).
+double host_read_bandwidth(double bytes) {
+  const std::size_t words = std::max<std::size_t>(std::size_t(256) << 17, std::size_t(bytes / 8));
+  std::vector<std::uint64_t> buffer(words);
+  for (std::size_t i = 0; i < words; ++i) buffer[i] = i;
+  const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::uint64_t> sums(threads);
+  double best = 0;
+  for (int r = 0; r < 5; ++r) {
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<std::thread> workers;
+    for (unsigned t = 0; t < threads; ++t)
+      workers.emplace_back([&, t] {
+        std::uint64_t sum = 0;
+        for (std::size_t i = words * t / threads; i < words * (t + 1) / threads; ++i) sum += buffer[i];
+        sums[t] = sum;
+      });
+    for (std::thread& w : workers) w.join();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    best = std::max(best, double(words) * 8.0 / seconds);
+  }
+  return best;
+}
+
+}  // namespace
+
+int run_decode(const std::vector<std::string>& raw) {
+  Arguments args(raw,
+                 with_graph_flags({"--prompt", "--steps", "--step-tokens", "--at", "--runs", "--device", "--target",
+                                   "--storage", "--bandwidth"}),
+                 with_graph_switches({"--json"}));
+  if (args.has("--unfused")) throw UsageError("decode runs the fused schedule");
+  Graph graph = load_graph(args);
+  bool has_cache = false;
+  for (const Node& node : graph.nodes()) has_cache = has_cache || node.op == Op::cache_write;
+  if (!has_cache)
+    throw UsageError("graph '" + std::string(graph.name()) +
+                     "' has no KV cache: give --cache N (positions per sequence) to a preset, or a graph JSON "
+                     "file with state tensors and cache_write");
+  const std::int64_t step_tokens = args.integer("--step-tokens", 1);
+  const std::int64_t steps = args.integer("--steps", 16, 0);
+  const std::int64_t runs = args.integer("--runs", 5);
+  const std::vector<std::int64_t> at = lengths_list(args.text("--at", ""));
+  std::unique_ptr<Context> opened = open_context(args);
+  Context& context = *opened;
+  if (!context.device().timestamps)
+    throw std::runtime_error(context.device().name + " has no timestamp queries on its compute queue; cannot time");
+  DecodeOptions options{.compile = compile_options(args), .step_tokens = step_tokens};
+  options.compile.target = target_for(args, context);
+  const TensorMap weights = random_bindings(graph, 1);
+  Decoder decoder(context, graph, weights, options);
+  const std::int64_t capacity = decoder.capacity();
+  const std::int64_t prompt = args.integer("--prompt", std::min<std::int64_t>(128, capacity));
+  if (prompt > capacity)
+    throw UsageError("--prompt " + std::to_string(prompt) + " exceeds the cache of " + std::to_string(capacity) +
+                     " positions");
+  for (std::int64_t length : at)
+    if (length + step_tokens > capacity)
+      throw UsageError("--at " + std::to_string(length) + " leaves no room for a step of " +
+                       std::to_string(step_tokens) + " in the cache of " + std::to_string(capacity) + " positions");
+
+  // Warm-up: the prefill's and a step's sizes once, untimed.
+  decoder.prefill(step_inputs(graph, prompt, 2));
+  if (prompt + step_tokens <= capacity) decoder.step(step_inputs(graph, step_tokens, 3));
+  // Prefill, then steps from the end of the prompt.
+  decoder.prefill(step_inputs(graph, prompt, 2));
+  const double prefill_ms = decoder.executable().last_run_ms();
+  struct Point {
+    std::int64_t context;
+    double ms;
+    double attention_ms = 0;  // the attention dispatches of the step
+  };
+  auto attention_ms = [&]() {
+    const Schedule& sized = decoder.executable().schedule();
+    const std::vector<DispatchTiming>& timings = decoder.executable().timings();
+    double ms = 0;
+    for (std::size_t i = 0; i < timings.size() && i < sized.dispatches.size(); ++i)
+      if (sized.dispatches[i].kernel == Kernel::flash_attention || sized.dispatches[i].kernel == Kernel::attention_combine)
+        ms += timings[i].milliseconds;
+    return ms;
+  };
+  std::vector<Point> stepped;
+  for (std::int64_t s = 0; s < steps && decoder.lengths()[0] + step_tokens <= capacity; ++s) {
+    const std::int64_t before = decoder.lengths()[0];
+    decoder.step(step_inputs(graph, step_tokens, 3 + std::uint64_t(s)));
+    stepped.push_back({before + step_tokens, decoder.executable().last_run_ms()});
+  }
+  // Steps at chosen context lengths: the sequences jump there.
+  std::vector<Point> measured;
+  const TensorMap inputs = step_inputs(graph, step_tokens, 99);
+  for (std::int64_t length : at) {
+    std::vector<double> ms, attention;
+    for (std::int64_t r = 0; r <= runs; ++r) {  // one warm-up
+      for (std::int64_t b = 0; b < decoder.batch(); ++b) decoder.set_length(b, length);
+      decoder.step(inputs);
+      if (r == 0) continue;
+      ms.push_back(decoder.executable().last_run_ms());
+      attention.push_back(attention_ms());
+    }
+    measured.push_back({length + step_tokens, median(ms), median(attention)});
+  }
+  const Schedule& step_schedule = decoder.executable().schedule();
+  const double largest = cache_bytes(step_schedule, capacity);
+  const double bandwidth = args.has("--bandwidth") ? args.number("--bandwidth", 0, 1e-3, 1e6) * 1e9
+                           : context.device().type == DeviceType::cpu && !at.empty() ? host_read_bandwidth(largest)
+                                                                                        : 0.0;
+  check_validation(context);
+  const ExecutableStats stats = decoder.executable().stats();
+
+  if (args.has("--json")) {
+    nlohmann::json doc{{"format", "vkattn.decode"},
+                       {"version", 1},
+                       {"device", context.device().name},
+                       {"graph", std::string(graph.name())},
+                       {"batch", decoder.batch()},
+                       {"cache", capacity},
+                       {"prompt", prompt},
+                       {"step_tokens", step_tokens},
+                       {"prefill_ms", prefill_ms},
+                       {"bandwidth_gbytes_per_s", bandwidth * 1e-9},
+                       {"pipelines", stats.pipelines},
+                       {"recordings", stats.recordings}};
+    nlohmann::json steps_json = nlohmann::json::array(), at_json = nlohmann::json::array();
+    for (const Point& p : stepped) steps_json.push_back({{"context", p.context}, {"ms", p.ms}});
+    for (const Point& p : measured) {
+      const double bytes = cache_bytes(step_schedule, p.context);
+      at_json.push_back({{"context", p.context},
+                         {"ms_median", p.ms},
+                         {"attention_ms_median", p.attention_ms},
+                         {"cache_bytes", bytes},
+                         {"cache_read_ms_at_bandwidth", bandwidth > 0 ? bytes / bandwidth * 1e3 : 0.0}});
+    }
+    doc["steps"] = steps_json;
+    doc["at"] = at_json;
+    std::cout << doc.dump(2) << "\n";
+    return 0;
+  }
+  std::printf("%s on %s: batch %lld, cache %lld positions, steps of %lld token%s\n",
+              std::string(graph.name()).c_str(), context.device().name.c_str(),
+              static_cast<long long>(decoder.batch()), static_cast<long long>(capacity),
+              static_cast<long long>(step_tokens), step_tokens == 1 ? "" : "s");
+  std::printf("prefill of %lld tokens (time to first token): %.3f ms\n", static_cast<long long>(prompt), prefill_ms);
+  if (!stepped.empty()) {
+    std::vector<double> ms;
+    for (const Point& p : stepped) ms.push_back(p.ms);
+    std::printf("%zu steps after it (context %lld to %lld): median %.3f ms, min %.3f ms, max %.3f ms\n",
+                stepped.size(), static_cast<long long>(stepped.front().context),
+                static_cast<long long>(stepped.back().context), median(ms), *std::min_element(ms.begin(), ms.end()),
+                *std::max_element(ms.begin(), ms.end()));
+  }
+  if (!measured.empty()) {
+    if (bandwidth > 0)
+      std::printf("memory bandwidth: %.2f GB/s (%s)\n", bandwidth * 1e-9,
+                  args.has("--bandwidth") ? "--bandwidth" : "this machine's, read by every thread");
+    std::printf("  context   step ms   attention ms   cache MiB   attention GB/s   cache read ms   step / read\n");
+    for (const Point& p : measured) {
+      const double bytes = cache_bytes(step_schedule, p.context);
+      const double read_ms = bandwidth > 0 ? bytes / bandwidth * 1e3 : 0.0;
+      std::printf("  %7lld  %8.3f  %13.3f  %10.2f  %15.2f  %14.3f  %11.2fx\n", static_cast<long long>(p.context), p.ms,
+                  p.attention_ms, bytes / 1048576.0, p.attention_ms > 0 ? bytes / (p.attention_ms * 1e6) : 0.0,
+                  read_ms, read_ms > 0 ? p.ms / read_ms : 0.0);
+    }
+  }
+  std::printf("%d pipelines, %d recordings (one per run size) for %d runs\n", stats.pipelines, stats.recordings,
+              stats.runs);
+  return 0;
+}
+
+}  // namespace vkattn::cli
