@@ -26,10 +26,11 @@
 // bounds of all ROWS queries are skipped. Q, K and V are read through texel buffers at
 // any offset and batch, head and row strides (unit stride along the head dimension);
 // O is written at its own strides (for example straight into merged heads).
-// SPLIT = 1 (few queries over many keys, decoding): invocation x takes keys
-// [split * keys_per_split, +keys_per_split) of its ROWS queries and writes its
-// unnormalised output, m and l to the workspace (binding 0, [split][b, h, i][VALUE_DIM +
-// 2]), which attention_combine.comp merges; only split 0 carries the sink.
+// SPLIT = 1 (few queries over many keys, decoding): ceil(Sk / keys_per_split) splits
+// share the keys its ROWS queries can see evenly, in whole blocks; invocation x takes
+// one share and writes its unnormalised output, m and l to the workspace (binding 0,
+// [split][b, h, i][VALUE_DIM + 2]), which attention_combine.comp merges; only split 0
+// carries the sink.
 // Storage is f32 or f16 (storage.glsl). Q, K and V are widened to f32 as they are read,
 // and the scores, the running maximum and sum and the output accumulate in f32: a score
 // is never held in f16, so scores beyond f16's range (65504) cannot overflow.
@@ -147,10 +148,12 @@ void main() {
   const int shift = (MASKS & VKATTN_MASK_CACHE) != 0u ? lengths[b] : ALIGN == 1u ? int(p.sk) - int(p.sq) : 0;
   const int first_row = int(row0), last_row = int(row0 + rows_here) - 1;
   const ivec2 keys = visible_keys(first_row, last_row, shift, b);
-  const int key_begin = SPLIT == 1u ? max(keys.x, int(split * p.keys_per_split)) : keys.x;
-  const int key_end = rows_here == 0u ? key_begin
-                      : SPLIT == 1u   ? min(keys.y, int((split + 1u) * p.keys_per_split))
-                                      : keys.y;
+  // Split: the splits share the keys these queries see evenly (whole blocks of KEYS), so
+  // every split has work however short the context is.
+  const int visible = max(keys.y - keys.x, 0);
+  const int per_split = SPLIT == 1u ? (visible + int(splits) * int(KEYS) - 1) / (int(splits) * int(KEYS)) * int(KEYS) : 0;
+  const int key_begin = SPLIT == 1u ? keys.x + int(split) * per_split : keys.x;
+  const int key_end = rows_here == 0u ? key_begin : SPLIT == 1u ? min(keys.y, key_begin + per_split) : keys.y;
   const int group_row0 = int(gl_WorkGroupID.x * gl_WorkGroupSize.x * ROWS);
   const ivec2 group_keys = visible_keys(group_row0, min(group_row0 + int(gl_WorkGroupSize.x * ROWS), int(p.sq)) - 1,
                                         shift, b);

@@ -51,7 +51,8 @@ va::Graph cached_attention(std::int64_t batch, std::int64_t seq, std::int64_t ca
 TEST_CASE("attention over a KV cache: each sequence at its own position, fused and unfused", "[vulkan]") {
   // (batch, new rows, capacity, heads, kv heads, head dim): awkward sizes, grouped heads,
   // one query (the split-over-keys form) and many.
-  const std::int64_t cases[][6] = {{3, 5, 37, 4, 2, 12}, {2, 1, 300, 2, 1, 64}, {1, 19, 19, 3, 3, 10}};
+  const std::int64_t cases[][6] = {{3, 5, 37, 4, 2, 12}, {2, 1, 1100, 2, 1, 64}, {1, 19, 19, 3, 3, 10},
+                                   {2, 3, 1030, 4, 4, 16}};
   for (const auto& c : cases) {
     INFO("batch " << c[0] << ", rows " << c[1] << ", capacity " << c[2] << ", heads " << c[3] << "/" << c[4]
                   << ", head_dim " << c[5]);
@@ -59,6 +60,11 @@ TEST_CASE("attention over a KV cache: each sequence at its own position, fused a
     auto kernels = va::testing::fused_kernels(g);
     CHECK(std::count(kernels.begin(), kernels.end(), va::Kernel::cache_write) == 2);
     CHECK(std::count(kernels.begin(), kernels.end(), va::Kernel::flash_attention) == 1);
+    // Few queries over a long cache: split over keys on the CPU form too.
+    bool split = false;
+    for (const va::Dispatch& d : va::compile(g, va::targets::llvmpipe).dispatches)
+      split = split || d.kernel == va::Kernel::attention_combine;
+    CHECK(split == (c[1] <= 16 && c[2] >= 1024));
     // The random positions leave room for the rows (0 to capacity - rows), a different
     // one per sequence; the caches start at zero on the device and in the reference.
     check_on_device(g, 91);
@@ -127,13 +133,15 @@ TEST_CASE("decoding token by token gives what one causal prefill gives", "[vulka
     std::int64_t model, heads, kv_heads;
     bool f16;
     std::int64_t prompt, step;  // tokens of the prefill, then of each step
+    std::int64_t capacity = 17;  // 1030: steps split the keys over invocations
   };
   const Case cases[] = {{"mha", 32, 4, 0, false, 5, 1},          {"gqa", 48, 4, 2, false, 1, 1},
                         {"gqa", 32, 8, 2, true, 4, 3},           {"decoder_layer", 24, 2, 0, false, 3, 2},
                         {"decoder_layer", 32, 4, 0, true, 6, 1},  {"llama_block", 32, 4, 2, false, 4, 1},
-                        {"llama_block", 48, 4, 1, true, 2, 2}};
-  const std::int64_t total = 13, capacity = 17, batch = 2;
+                        {"llama_block", 48, 4, 1, true, 2, 2},   {"gqa", 32, 4, 2, false, 9, 1, 1030}};
+  const std::int64_t total = 13, batch = 2;
   for (const Case& c : cases) {
+    const std::int64_t capacity = c.capacity;
     INFO(c.preset << " model " << c.model << ", heads " << c.heads << "/" << c.kv_heads << (c.f16 ? ", f16" : ", f32")
                   << ", prompt " << c.prompt << ", steps of " << c.step);
     va::PresetOptions o{.name = c.preset, .batch = batch, .seq = total, .kv_seq = 9, .model = c.model,
@@ -168,9 +176,10 @@ TEST_CASE("decoding token by token gives what one causal prefill gives", "[vulka
       done += count;
       CHECK(decoder.lengths() == std::vector<std::int64_t>(std::size_t(batch), done));
     }
-    // The cache is full: one more token is refused, and nothing was written.
-    CHECK_THROWS_WITH(decoder.step(inputs_for(0, capacity - total + 1)),
-                      Catch::Matchers::Contains("exceed its cache of 17 positions"));
+    // A full cache: one more token is refused, and nothing was written.
+    for (std::int64_t b = 0; b < batch; ++b) decoder.set_length(b, capacity);
+    CHECK_THROWS_WITH(decoder.step(inputs_for(0, 1)),
+                      Catch::Matchers::Contains("exceed its cache of " + std::to_string(capacity) + " positions"));
     // Starting over: one prefill of every token.
     auto again = decoder.prefill(inputs_for(0, total));
     auto cmp = compare(again.at("y"), y);

@@ -162,6 +162,10 @@ TEST_CASE("decode-shaped attention: few queries over many keys, split over keys 
       bool split = false;
       for (const va::Dispatch& d : nvidia.dispatches) split = split || d.kernel == va::Kernel::attention_combine;
       CHECK(split);
+      split = false;  // the CPU form splits too (texel, 256 keys per invocation)
+      for (const va::Dispatch& d : va::compile(g, va::targets::llvmpipe).dispatches)
+        split = split || d.kernel == va::Kernel::attention_combine;
+      CHECK(split);
       va::TensorMap bindings = va::random_bindings(g, std::uint64_t(queries) + 90);
       // One sequence sees no key at all, the other 700 of them.
       if (va::has(mask, va::Mask::padding)) bindings["lengths"].values = {0, 700};

@@ -216,6 +216,7 @@ int run_decode(const std::vector<std::string>& raw) {
                        {"prompt", prompt},
                        {"step_tokens", step_tokens},
                        {"prefill_ms", prefill_ms},
+                       {"weight_bytes", step_schedule.weight_bytes},
                        {"bandwidth_gbytes_per_s", bandwidth * 1e-9},
                        {"pipelines", stats.pipelines},
                        {"recordings", stats.recordings}};
@@ -251,13 +252,18 @@ int run_decode(const std::vector<std::string>& raw) {
     if (bandwidth > 0)
       std::printf("memory bandwidth: %.2f GB/s (%s)\n", bandwidth * 1e-9,
                   args.has("--bandwidth") ? "--bandwidth" : "this machine's, read by every thread");
-    std::printf("  context   step ms   attention ms   cache MiB   attention GB/s   cache read ms   step / read\n");
+    // A step reads the caches up to its context and every weight at least once.
+    const double weight_bytes = double(step_schedule.weight_bytes);
+    std::printf("weights %.2f MiB, read by every step\n", weight_bytes / 1048576.0);
+    std::printf("  context   step ms   attention ms   cache MiB   attention GB/s   cache read ms   step / cache read"
+                "   step / (cache + weights) read\n");
     for (const Point& p : measured) {
       const double bytes = cache_bytes(step_schedule, p.context);
       const double read_ms = bandwidth > 0 ? bytes / bandwidth * 1e3 : 0.0;
-      std::printf("  %7lld  %8.3f  %13.3f  %10.2f  %15.2f  %14.3f  %11.2fx\n", static_cast<long long>(p.context), p.ms,
-                  p.attention_ms, bytes / 1048576.0, p.attention_ms > 0 ? bytes / (p.attention_ms * 1e6) : 0.0,
-                  read_ms, read_ms > 0 ? p.ms / read_ms : 0.0);
+      const double all_ms = bandwidth > 0 ? (bytes + weight_bytes) / bandwidth * 1e3 : 0.0;
+      std::printf("  %7lld  %8.3f  %13.3f  %10.2f  %15.2f  %14.3f  %16.2fx  %29.2fx\n", static_cast<long long>(p.context),
+                  p.ms, p.attention_ms, bytes / 1048576.0, p.attention_ms > 0 ? bytes / (p.attention_ms * 1e6) : 0.0,
+                  read_ms, read_ms > 0 ? p.ms / read_ms : 0.0, all_ms > 0 ? p.ms / all_ms : 0.0);
     }
   }
   std::printf("%d pipelines, %d recordings (one per run size) for %d runs\n", stats.pipelines, stats.recordings,
