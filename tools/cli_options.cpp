@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 
 #include <vkattn/graph_json.hpp>
 
@@ -96,6 +97,15 @@ double Arguments::number(const std::string& flag, double fallback, double minimu
   if (v < minimum || v > maximum)
     throw UsageError(flag + " must lie in [" + std::to_string(minimum) + ", " + std::to_string(maximum) + "], not " + value);
   return v;
+}
+
+std::vector<std::string> comma_list(const std::string& text) {
+  std::vector<std::string> items;
+  std::string item;
+  std::istringstream in(text);
+  while (std::getline(in, item, ',')) items.push_back(item);
+  if (!text.empty() && text.back() == ',') items.push_back("");
+  return items;
 }
 
 bool is_graph_file(const std::string& graph) {

@@ -65,6 +65,9 @@ struct Assignment {
 };
 Assignment parse_assignment(const std::string& flag, const std::string& text);
 
+// "a,b,,c" as its items ("a", "b", "", "c"); a trailing comma ends with an empty item.
+std::vector<std::string> comma_list(const std::string& text);
+
 // Flag lists joined: graph_flags plus a command's own.
 std::vector<std::string> with_graph_flags(std::vector<std::string> own);
 std::vector<std::string> with_graph_switches(std::vector<std::string> own);

@@ -13,6 +13,7 @@
 #include "cli_options.hpp"
 #include "device_context.hpp"
 #include "commands.hpp"
+#include "statistics.hpp"
 #include "text_output.hpp"
 
 namespace vkattn::cli {
@@ -32,15 +33,6 @@ const char* bench_help =
     "  --target NAME  compile for a named target within the device's limits (llvmpipe, nvidia,\n"
     "                 amd, intel, apple, generic; VKATTN_TARGET); default: the device's own\n"
     "  --storage f16  hold every float tensor in f16 on the device (f32: as declared)\n";
-
-namespace {
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0.0 : v[v.size() / 2];
-}
-
-}  // namespace
 
 int run_bench(const std::vector<std::string>& raw) {
   Arguments args(raw, with_graph_flags({"--runs", "--device", "--trace", "--target", "--storage"}),

@@ -15,6 +15,7 @@
 #include "cli_options.hpp"
 #include "commands.hpp"
 #include "device_context.hpp"
+#include "statistics.hpp"
 
 namespace vkattn::cli {
 
@@ -46,16 +47,9 @@ const char* decode_help =
 
 namespace {
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0.0 : v[v.size() / 2];
-}
-
 std::vector<std::int64_t> lengths_list(const std::string& text) {
   std::vector<std::int64_t> lengths;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
+  for (const std::string& item : comma_list(text)) {
     std::size_t used = 0;
     long long n = 0;
     try {

@@ -40,15 +40,6 @@ const char* heatmap_help =
 
 namespace {
 
-std::vector<std::string> split_tokens(const std::string& text) {
-  std::vector<std::string> tokens;
-  std::string item;
-  std::istringstream in(text);
-  while (std::getline(in, item, ',')) tokens.push_back(item);
-  if (!text.empty() && text.back() == ',') tokens.push_back("");
-  return tokens;
-}
-
 }  // namespace
 
 int run_heatmap(const std::vector<std::string>& raw) {
@@ -114,14 +105,14 @@ int run_heatmap(const std::vector<std::string>& raw) {
   map.columns = columns;
   map.scale = scale_text == "log" ? HeatmapScale::log : HeatmapScale::linear;
   if (args.has("--tokens")) {
-    map.row_labels = split_tokens(args.text("--tokens", ""));
+    map.row_labels = comma_list(args.text("--tokens", ""));
     if (map.row_labels.size() != rows)
       throw UsageError("--tokens has " + std::to_string(map.row_labels.size()) + " tokens but there are " +
                        std::to_string(rows) + " queries");
     if (!args.has("--key-tokens") && columns == rows) map.column_labels = map.row_labels;
   }
   if (args.has("--key-tokens")) {
-    map.column_labels = split_tokens(args.text("--key-tokens", ""));
+    map.column_labels = comma_list(args.text("--key-tokens", ""));
     if (map.column_labels.size() != columns)
       throw UsageError("--key-tokens has " + std::to_string(map.column_labels.size()) + " tokens but there are " +
                        std::to_string(columns) + " keys");

@@ -261,6 +261,18 @@ struct RotaryOptions {
   std::int64_t offset = 0;  // the position of sequence index 0 (tokens already in a cache)
 };
 
+namespace detail {
+// The attributes of a rotary embedding of x: dims 0 means all of x's last axis.
+constexpr Attributes rotary_attributes(Value x, const RotaryOptions& options) {
+  Attributes attributes;
+  attributes.rotary_dims = options.dims == 0 && x.valid() ? x.shape().last() : options.dims;
+  attributes.theta = options.theta;
+  attributes.rotary_layout = options.layout;
+  attributes.position_offset = options.offset;
+  return attributes;
+}
+}  // namespace detail
+
 // Rotary position embedding of x [..., sequence, dims] (queries or keys split into
 // heads): pair k of the first `dims` elements of the row at sequence index s turns by
 // angle (offset + s) * theta^(-2k / dims):
@@ -269,12 +281,7 @@ struct RotaryOptions {
 // apply_rotary_pos_emb (rotate_half), interleaved GPT-J's.
 constexpr Value rotary_embedding(Value x, const RotaryOptions& options = {},
                                  SourceLocation where = SourceLocation::current()) {
-  Attributes attributes;
-  attributes.rotary_dims = options.dims == 0 && x.valid() ? x.shape().last() : options.dims;
-  attributes.theta = options.theta;
-  attributes.rotary_layout = options.layout;
-  attributes.position_offset = options.offset;
-  return detail::apply(Op::rotary_embedding, {x}, attributes, where);
+  return detail::apply(Op::rotary_embedding, {x}, detail::rotary_attributes(x, options), where);
 }
 
 // rotary_embedding of x [batch, ..., sequence, dims] with row s of batch entry b at
@@ -283,12 +290,7 @@ constexpr Value rotary_embedding(Value x, const RotaryOptions& options = {},
 // cache_write and cache_causal_mask read).
 constexpr Value rotary_embedding_at(Value x, Value positions, const RotaryOptions& options = {},
                                     SourceLocation where = SourceLocation::current()) {
-  Attributes attributes;
-  attributes.rotary_dims = options.dims == 0 && x.valid() ? x.shape().last() : options.dims;
-  attributes.theta = options.theta;
-  attributes.rotary_layout = options.layout;
-  attributes.position_offset = options.offset;
-  return detail::apply(Op::rotary_embedding_at, {x, positions}, attributes, where);
+  return detail::apply(Op::rotary_embedding_at, {x, positions}, detail::rotary_attributes(x, options), where);
 }
 
 // Writes `update` [B, H, S, D] into the state tensor `cache` [B, H, capacity, D] at rows
