@@ -1,5 +1,6 @@
-// A Schedule loaded onto a device: pipelines, buffers, descriptor sets and one
-// command buffer recorded once and replayed by every run.
+// A Schedule loaded onto a device: pipelines, buffers, descriptor sets and a command
+// buffer recorded once and replayed by every run; for a graph with dynamic dimensions,
+// one recording per set of sizes, sharing the pipelines, the buffers and the states.
 #include <algorithm>
 #include <bit>
 #include <cmath>
