@@ -73,7 +73,7 @@ json shape_to_json(const Shape& shape) {
   // A dynamic dimension is {"dyn": name, "max": bound}.
   for (int i = 0; i < shape.rank; ++i)
     if (shape.dynamic(i))
-      dims.push_back(json{{"dyn", std::string(shape.symbols[i].view())}, {"max", shape.bounds[i]}});
+      dims.push_back(json{{"dyn", std::string(shape.symbols[i].text().view())}, {"max", shape.bounds[i]}});
     else
       dims.push_back(shape[i]);
   return dims;

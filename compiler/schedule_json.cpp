@@ -19,7 +19,7 @@ nlohmann::json shape_json(const Shape& shape) {
   nlohmann::json dims = nlohmann::json::array();
   for (int i = 0; i < shape.rank; ++i)
     if (shape.dynamic(i))
-      dims.push_back({{"dyn", std::string(shape.symbols[std::size_t(i)].view())},
+      dims.push_back({{"dyn", std::string(shape.symbols[std::size_t(i)].text().view())},
                       {"max", shape.bounds[std::size_t(i)]},
                       {"size", shape[i]}});
     else

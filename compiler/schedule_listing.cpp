@@ -135,7 +135,7 @@ std::string schedule_listing(const Schedule& s, const Graph* graph, const Listin
     if (slot.role != SlotRole::input) continue;
     for (int i = 0; i < slot.shape.rank; ++i) {
       if (!slot.shape.dynamic(i)) continue;
-      const std::string name(slot.shape.symbols[std::size_t(i)].view());
+      const std::string name(slot.shape.symbols[std::size_t(i)].text().view());
       const std::string entry = name + " = " + std::to_string(slot.shape[i]) + " of at most " +
                                 std::to_string(slot.shape.bounds[std::size_t(i)]);
       if (dynamic.find(name + " = ") == std::string::npos) dynamic += (dynamic.empty() ? "" : ", ") + entry;

@@ -385,7 +385,7 @@ struct Executable::State {
         std::size_t k = 0;
         while (k < dims.size() && !(dims[k].name == slot.shape.symbols[std::size_t(axis)])) ++k;
         const std::int64_t size = found->second.shape[axis];
-        const std::string dim(slot.shape.symbols[std::size_t(axis)].view());
+        const std::string dim(slot.shape.symbols[std::size_t(axis)].text().view());
         if (size < 1 || size > dims[k].size)
           throw BindingError("input '" + name + "' has " + std::to_string(size) + " in dimension " +
                              std::to_string(axis) + " (`" + dim + "`), which is 1 to " + std::to_string(dims[k].size));
@@ -413,7 +413,7 @@ struct Executable::State {
     for (const DimSizes& profile : options.tune_profiles) {
       bool covers = true;
       for (std::size_t k = 0; k < dims.size(); ++k) {
-        const std::int64_t size = size_of(profile, dims[k].name.view());
+        const std::int64_t size = size_of(profile, dims[k].name);
         covers = covers && key[k] <= (size > 0 ? size : dims[k].size);
       }
       if (covers) return profile;
@@ -529,12 +529,12 @@ Executable::Executable(Context& context, const Graph& graph, const CompileOption
   for (const DimSizes& profile : options.tune_profiles) {
     SizeKey key;
     for (const DimSize& d : dims) {
-      const std::int64_t size = size_of(profile, d.name.view());
+      const std::int64_t size = size_of(profile, d.name);
       key.push_back(size > 0 ? std::min(size, d.size) : d.size);
     }
     for (const DimSize& p : profile)
-      if (size_of(dims, p.name.view()) == 0)
-        throw GraphError("vkattn: a tuning profile names `" + std::string(p.name.view()) +
+      if (size_of(dims, p.name) == 0)
+        throw GraphError("vkattn: a tuning profile names `" + std::string(p.name.text().view()) +
                          "`, which is no dynamic dimension of graph '" + std::string(graph.name()) + "'");
     CompileOptions o = compile_options;
     o.tune_for = profile;

@@ -216,7 +216,7 @@ class Graph {
         if (other.op != Op::input) continue;
         for (int j = 0; j < other.shape.rank; ++j) {
           if (other.shape.symbols[j] == shape.symbols[i] && other.shape.bounds[j] != shape.bounds[i]) {
-            m << "dynamic dimension `" << shape.symbols[i].view() << "` has bound " << shape.bounds[i]
+            m << "dynamic dimension `" << shape.symbols[i].text().view() << "` has bound " << shape.bounds[i]
               << " here but " << other.shape.bounds[j] << " in input '" << other.name.view()
               << "'; one name has one bound";
             return m;
@@ -277,9 +277,9 @@ inline constexpr std::size_t max_dynamic_dims = 8;
 using DimSizes = FixedVector<DimSize, max_dynamic_dims>;
 
 // The size `sizes` gives `name`, or 0.
-constexpr std::int64_t size_of(const DimSizes& sizes, std::string_view name) {
+constexpr std::int64_t size_of(const DimSizes& sizes, const SymbolName& name) {
   for (const DimSize& d : sizes)
-    if (d.name.view() == name) return d.size;
+    if (d.name == name) return d.size;
   return 0;
 }
 
@@ -289,7 +289,7 @@ constexpr DimSizes dynamic_dims(const Graph& graph) {
   for (const Node& node : graph.nodes()) {
     if (node.op != Op::input) continue;
     for (int i = 0; i < node.shape.rank; ++i)
-      if (node.shape.dynamic(i) && size_of(dims, node.shape.symbols[i].view()) == 0) {
+      if (node.shape.dynamic(i) && size_of(dims, node.shape.symbols[i]) == 0) {
         if (dims.size() == dims.capacity())
           throw GraphError("vkattn: a graph may have at most " + std::to_string(max_dynamic_dims) + " dynamic dimensions");
         dims.push_back({node.shape.symbols[i], node.shape.bounds[i]});
@@ -303,9 +303,9 @@ constexpr DimSizes dynamic_dims(const Graph& graph) {
 // GraphError naming a dimension without a size or with one out of range.
 constexpr Graph with_sizes(const Graph& graph, const DimSizes& sizes) {
   for (const DimSize& bound : dynamic_dims(graph)) {
-    const std::int64_t size = size_of(sizes, bound.name.view());
+    const std::int64_t size = size_of(sizes, bound.name);
     if (size < 1 || size > bound.size)
-      throw GraphError("vkattn: dynamic dimension `" + std::string(bound.name.view()) + "` " +
+      throw GraphError("vkattn: dynamic dimension `" + std::string(bound.name.text().view()) + "` " +
                        (size == 0 ? std::string("has no size") : "is given " + std::to_string(size)) +
                        "; it must be 1 to " + std::to_string(bound.size));
   }

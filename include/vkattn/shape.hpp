@@ -32,8 +32,39 @@ constexpr std::int64_t dtype_bytes(DType type) { return type == DType::f16 ? 2 :
 
 constexpr bool is_float(DType type) { return type == DType::f32 || type == DType::f16; }
 
-// The name of a dynamic dimension ("seq"): up to 15 characters.
-using SymbolName = FixedText<16>;
+// The name of a dynamic dimension ("seq"): up to 15 characters, packed into two words
+// so that a shape stays cheap to copy during constant evaluation (every shape of a
+// graph and of a schedule carries four).
+class SymbolName {
+ public:
+  constexpr SymbolName() = default;
+  constexpr SymbolName(std::string_view name) {  // NOLINT: implicit by design
+    truncated_ = name.size() > capacity();
+    for (std::size_t i = 0; i < name.size() && i < capacity(); ++i)
+      words_[i / 8] |= std::uint64_t(static_cast<unsigned char>(name[i])) << (8 * (i % 8));
+  }
+  constexpr SymbolName(const char* name) : SymbolName(std::string_view{name}) {}  // NOLINT
+
+  static constexpr std::size_t capacity() { return 15; }
+  constexpr bool empty() const { return words_[0] == 0; }
+  // True when the name given was longer than capacity() and was cut.
+  constexpr bool truncated() const { return truncated_; }
+  // The name as text (read it before the temporary ends: name.text().view()).
+  constexpr FixedText<16> text() const {
+    FixedText<16> out;
+    for (std::size_t i = 0; i < capacity(); ++i) {
+      const char c = char((words_[i / 8] >> (8 * (i % 8))) & 0xFFu);
+      if (c == 0) break;
+      out.append(std::string_view{&c, 1});
+    }
+    return out;
+  }
+  constexpr bool operator==(const SymbolName&) const = default;
+
+ private:
+  std::array<std::uint64_t, 2> words_{};
+  bool truncated_ = false;
+};
 
 // One dimension as the user writes it: a size, or dyn(name, bound).
 struct Extent {
@@ -151,7 +182,7 @@ constexpr FixedText<N>& append_shape(FixedText<N>& text, const Shape& shape) {
     if (i > 0) text.append(", ");
     if (shape.dynamic(i)) {
       // seq<=4096 while at its bound; seq=7 once a run gave it a size.
-      text.append(shape.symbols[i].view());
+      text.append(shape.symbols[i].text().view());
       if (shape.dims[i] == shape.bounds[i])
         text.append("<=").append(shape.bounds[i]);
       else

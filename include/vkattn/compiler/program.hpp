@@ -199,7 +199,7 @@ struct Program {
   // kernels (and pipelines); a fixed dimension as it is.
   constexpr std::int64_t tuned(const Shape& shape, int axis) const {
     if (!shape.dynamic(axis)) return shape[axis];
-    const std::int64_t size = size_of(tune_for, shape.symbols[std::size_t(axis)].view());
+    const std::int64_t size = size_of(tune_for, shape.symbols[std::size_t(axis)]);
     return size > 0 ? size : shape.bounds[std::size_t(axis)];
   }
   constexpr const ProgramValue& value(int id) const { return values[std::size_t(id)]; }
