@@ -27,6 +27,15 @@ using namespace vk;
 // for a graph without any).
 using SizeKey = std::vector<std::int64_t>;
 
+// `graph` compiled at `key` (sizes in `dims` order) with its kernels chosen for `tune_for`.
+Schedule compile_sized(const Graph& graph, CompileOptions options, const DimSizes& dims, const SizeKey& key,
+                       const DimSizes& tune_for) {
+  DimSizes sizes;
+  for (std::size_t k = 0; k < dims.size(); ++k) sizes.push_back({dims[k].name, key[k]});
+  options.tune_for = tune_for;
+  return compile(with_sizes(graph, sizes), options);
+}
+
 struct Executable::State {
   // The schedule of one set of sizes: its descriptor sets, its command buffer and
   // timestamps, recorded once and replayed by every run at those sizes.
@@ -401,12 +410,6 @@ struct Executable::State {
     return key;
   }
 
-  DimSizes sizes_from(const SizeKey& key) const {
-    DimSizes sizes;
-    for (std::size_t k = 0; k < dims.size(); ++k) sizes.push_back({dims[k].name, key[k]});
-    return sizes;
-  }
-
   // The kernel choices for `key`: the first of options.tune_profiles that covers every
   // size, else the compile options' own.
   DimSizes tune_for(const SizeKey& key) const {
@@ -422,9 +425,7 @@ struct Executable::State {
   }
 
   Schedule compile_at(const SizeKey& key) const {
-    CompileOptions o = compile_options;
-    o.tune_for = tune_for(key);
-    return compile(with_sizes(*graph, sizes_from(key)), o);
+    return compile_sized(*graph, compile_options, dims, key, tune_for(key));
   }
 
   // Makes (once per set of sizes) the recording that runs the graph at `key`.
@@ -536,11 +537,7 @@ Executable::Executable(Context& context, const Graph& graph, const CompileOption
       if (size_of(dims, p.name) == 0)
         throw GraphError("vkattn: a tuning profile names `" + std::string(p.name.text().view()) +
                          "`, which is no dynamic dimension of graph '" + std::string(graph.name()) + "'");
-    CompileOptions o = compile_options;
-    o.tune_for = profile;
-    DimSizes sizes;
-    for (std::size_t k = 0; k < dims.size(); ++k) sizes.push_back({dims[k].name, key[k]});
-    Schedule sized = checked(context.state(), compile(with_sizes(graph, sizes), o));
+    Schedule sized = checked(context.state(), compile_sized(graph, compile_options, dims, key, profile));
     arena_bytes = std::max(arena_bytes, sized.arena_bytes);
     profiles.emplace_back(key, std::move(sized));
   }
@@ -554,7 +551,7 @@ Executable::Executable(Context& context, const Graph& graph, const CompileOption
   SizeKey bounds;
   for (const DimSize& d : dims) bounds.push_back(d.size);
   for (auto& [key, sized] : profiles) s.recording_for(key, std::move(sized));
-  s.current = &s.recording_for(bounds, s.compile_at(bounds));
+  s.current = &s.recording_for(bounds, s.schedule);  // the graph at its bounds is the plan
   s.cache.save();
 }
 
