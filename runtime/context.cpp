@@ -295,6 +295,21 @@ Context::Context(const ContextOptions& options) : state_(std::make_unique<State>
     device.pNext = &storage16;
     device.queueCreateInfoCount = 1;
     device.pQueueCreateInfos = &queue;
+    // What the driver's shader compiler made of each pipeline, for pipeline_statistics().
+    auto executable_info = make_info<VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR>(
+        VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR);
+    const char* executable_extension = VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME;
+    if (options.pipeline_statistics) {
+      const std::vector<std::string> extensions = device_extensions(s.physical_device);
+      if (std::find(extensions.begin(), extensions.end(), executable_extension) == extensions.end())
+        throw VulkanError("device " + s.info.name + " does not report pipeline statistics (it lacks " +
+                          executable_extension + "); RADV (Mesa's AMD driver) and NVIDIA's driver have it");
+      executable_info.pipelineExecutableInfo = VK_TRUE;
+      storage16.pNext = &executable_info;
+      device.enabledExtensionCount = 1;
+      device.ppEnabledExtensionNames = &executable_extension;
+      s.pipeline_statistics_enabled = true;
+    }
     check(vkCreateDevice(s.physical_device, &device, nullptr, &s.device), "vkCreateDevice");
     load_device_functions(s.instance);
     vkGetDeviceQueue(s.device, s.queue_family, 0, &s.queue);
@@ -312,7 +327,7 @@ namespace {
 // instance was created with the messenger chained, so its destruction reports too.
 void tear_down(Context::State& s) {
   if (s.device) {
-    vkDeviceWaitIdle(s.device);
+    if (s.queue_used) vkDeviceWaitIdle(s.device);
     vkDestroyDevice(s.device, nullptr);
     s.device = VK_NULL_HANDLE;
   }

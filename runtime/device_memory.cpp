@@ -124,7 +124,7 @@ void DeviceBuffer::one_off(Record record) {
     auto submit = make_info<VkSubmitInfo>(VK_STRUCTURE_TYPE_SUBMIT_INFO);
     submit.commandBufferCount = 1;
     submit.pCommandBuffers = &commands;
-    check(vkQueueSubmit(c.queue, 1, &submit, fence), "vkQueueSubmit");
+    check(c.submit(1, &submit, fence), "vkQueueSubmit");
     check(vkWaitForFences(c.device, 1, &fence, VK_TRUE, UINT64_MAX), "vkWaitForFences");
   } catch (...) {
     if (fence) vkDestroyFence(c.device, fence, nullptr);

@@ -16,8 +16,8 @@
 #include "context_state.hpp"
 #include "device_fit.hpp"
 #include "device_memory.hpp"
-#include "kernel_binaries.hpp"
 #include "pipeline_cache.hpp"
+#include "pipeline_objects.hpp"
 
 namespace vkattn {
 
@@ -53,8 +53,7 @@ struct Executable::State {
   PipelineCache cache;
   DeviceBuffer arena, weights;
   // One descriptor set layout and pipeline layout per shader (its bindings differ).
-  std::map<Shader, VkDescriptorSetLayout> set_layouts;
-  std::map<Shader, VkPipelineLayout> pipeline_layouts;
+  std::map<Shader, ShaderLayout> layouts;
   std::map<std::pair<Shader, DType>, VkShaderModule> modules;  // the f32 and f16 builds
   std::map<std::tuple<Shader, DType, std::vector<std::uint32_t>>, VkPipeline> pipelines;
   std::map<std::tuple<std::int64_t, std::int64_t, VkFormat>, VkBufferView> views;  // by offset, range, format
@@ -89,14 +88,13 @@ struct Executable::State {
     for (auto& [key, view] : views) vkDestroyBufferView(d, view, nullptr);
     for (auto& [key, pipeline] : pipelines) vkDestroyPipeline(d, pipeline, nullptr);
     for (auto& [kernel, module] : modules) vkDestroyShaderModule(d, module, nullptr);
-    for (auto& [kernel, layout] : pipeline_layouts) vkDestroyPipelineLayout(d, layout, nullptr);
-    for (auto& [kernel, layout] : set_layouts) vkDestroyDescriptorSetLayout(d, layout, nullptr);
+    for (auto& [kernel, layout] : layouts) destroy_shader_layout(d, layout);
     arena = DeviceBuffer{};
     weights = DeviceBuffer{};
     // Some drivers (lavapipe) free destroyed objects on the queue's next submission;
     // an empty one, waited for, gives the memory back now rather than never.
     if (fence && vkResetFences(d, 1, &fence) == VK_SUCCESS &&
-        vkQueueSubmit(context.queue, 0, nullptr, fence) == VK_SUCCESS)
+        context.submit(0, nullptr, fence) == VK_SUCCESS)
       vkWaitForFences(d, 1, &fence, VK_TRUE, UINT64_MAX);
     if (fence) vkDestroyFence(d, fence, nullptr);
   }
@@ -105,33 +103,9 @@ struct Executable::State {
 
   DeviceBuffer& buffer_of(const TensorSlot& slot) { return slot.storage == Storage::weights ? weights : arena; }
 
-  static VkDescriptorType descriptor_type(Descriptor descriptor) {
-    return descriptor == Descriptor::texel ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
-  }
-
   void create_layouts(const Schedule& sized) {
-    for (const Dispatch& d : sized.dispatches) {
-      if (set_layouts.count(d.shader)) continue;
-      const auto& descriptors = shader_info(d.shader).descriptors;
-      VkDescriptorSetLayoutBinding bindings[max_bindings];
-      for (std::uint32_t i = 0; i < max_bindings; ++i)
-        bindings[i] = {i, descriptor_type(descriptors[i]), 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr};
-      auto set_info = make_info<VkDescriptorSetLayoutCreateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO);
-      set_info.bindingCount = max_bindings;
-      set_info.pBindings = bindings;
-      VkDescriptorSetLayout set_layout;
-      check(vkCreateDescriptorSetLayout(context.device, &set_info, nullptr, &set_layout), "vkCreateDescriptorSetLayout");
-      set_layouts[d.shader] = set_layout;
-      VkPushConstantRange range{VK_SHADER_STAGE_COMPUTE_BIT, 0, max_push_bytes};
-      auto layout_info = make_info<VkPipelineLayoutCreateInfo>(VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO);
-      layout_info.setLayoutCount = 1;
-      layout_info.pSetLayouts = &set_layout;
-      layout_info.pushConstantRangeCount = 1;
-      layout_info.pPushConstantRanges = &range;
-      VkPipelineLayout pipeline_layout;
-      check(vkCreatePipelineLayout(context.device, &layout_info, nullptr, &pipeline_layout), "vkCreatePipelineLayout");
-      pipeline_layouts[d.shader] = pipeline_layout;
-    }
+    for (const Dispatch& d : sized.dispatches)
+      if (!layouts.count(d.shader)) layouts[d.shader] = create_shader_layout(context.device, d.shader);
   }
 
   VkPipeline pipeline_for(const Dispatch& d) {
@@ -139,26 +113,9 @@ struct Executable::State {
     auto key = std::make_tuple(d.shader, d.element, constants);
     if (auto it = pipelines.find(key); it != pipelines.end()) return it->second;
     VkShaderModule& module = modules[{d.shader, d.element}];
-    if (!module) {
-      std::span<const std::uint32_t> code = shader_spirv(d.shader, d.element == DType::f16);
-      auto info = make_info<VkShaderModuleCreateInfo>(VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO);
-      info.codeSize = code.size_bytes();
-      info.pCode = code.data();
-      check(vkCreateShaderModule(context.device, &info, nullptr, &module), "vkCreateShaderModule");
-    }
-    std::vector<VkSpecializationMapEntry> entries;
-    for (std::uint32_t i = 0; i < constants.size(); ++i) entries.push_back({i, 4 * i, 4});
-    VkSpecializationInfo specialization{std::uint32_t(entries.size()), entries.data(), constants.size() * 4,
-                                        constants.data()};
-    auto info = make_info<VkComputePipelineCreateInfo>(VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO);
-    info.stage = make_info<VkPipelineShaderStageCreateInfo>(VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO);
-    info.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
-    info.stage.module = module;
-    info.stage.pName = "main";
-    info.stage.pSpecializationInfo = entries.empty() ? nullptr : &specialization;
-    info.layout = pipeline_layouts.at(d.shader);
-    VkPipeline pipeline;
-    check(vkCreateComputePipelines(context.device, cache.handle(), 1, &info, nullptr, &pipeline), "vkCreateComputePipelines");
+    if (!module) module = create_shader_module(context.device, d.shader, d.element);
+    VkPipeline pipeline =
+        create_compute_pipeline(context.device, cache.handle(), module, layouts.at(d.shader).pipeline, constants);
     pipelines[key] = pipeline;
     ++stats.pipelines;
     return pipeline;
@@ -197,12 +154,12 @@ struct Executable::State {
     pool_info.poolSizeCount = 2;
     pool_info.pPoolSizes = sizes;
     check(vkCreateDescriptorPool(context.device, &pool_info, nullptr, &descriptor_pool), "vkCreateDescriptorPool");
-    std::vector<VkDescriptorSetLayout> layouts;
-    for (const Dispatch& d : schedule.dispatches) layouts.push_back(set_layouts.at(d.shader));
+    std::vector<VkDescriptorSetLayout> set_layouts;
+    for (const Dispatch& d : schedule.dispatches) set_layouts.push_back(layouts.at(d.shader).set);
     auto allocate = make_info<VkDescriptorSetAllocateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO);
     allocate.descriptorPool = descriptor_pool;
     allocate.descriptorSetCount = count;
-    allocate.pSetLayouts = layouts.data();
+    allocate.pSetLayouts = set_layouts.data();
     sets.resize(count);
     check(vkAllocateDescriptorSets(context.device, &allocate, sets.data()), "vkAllocateDescriptorSets");
     std::vector<VkDescriptorBufferInfo> infos(std::size_t(count) * max_bindings);
@@ -274,10 +231,10 @@ struct Executable::State {
       const Dispatch& d = schedule.dispatches[i];
       if (queries) vkCmdWriteTimestamp(commands, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, queries, std::uint32_t(2 * i));
       vkCmdBindPipeline(commands, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline_for(d));
-      vkCmdBindDescriptorSets(commands, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline_layouts.at(d.shader), 0, 1, &r.sets[i],
+      vkCmdBindDescriptorSets(commands, VK_PIPELINE_BIND_POINT_COMPUTE, layouts.at(d.shader).pipeline, 0, 1, &r.sets[i],
                               0, nullptr);
       if (!d.push_constants.empty())
-        vkCmdPushConstants(commands, pipeline_layouts.at(d.shader), VK_SHADER_STAGE_COMPUTE_BIT, 0,
+        vkCmdPushConstants(commands, layouts.at(d.shader).pipeline, VK_SHADER_STAGE_COMPUTE_BIT, 0,
                            std::uint32_t(d.push_constants.size() * 4), d.push_constants.data());
       vkCmdDispatch(commands, d.workgroups[0], d.workgroups[1], d.workgroups[2]);
       if (queries) vkCmdWriteTimestamp(commands, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queries, std::uint32_t(2 * i + 1));
@@ -572,7 +529,7 @@ TensorMap Executable::run(const TensorMap& inputs) {
   auto submit = make_info<VkSubmitInfo>(VK_STRUCTURE_TYPE_SUBMIT_INFO);
   submit.commandBufferCount = 1;
   submit.pCommandBuffers = &r.commands;
-  check(vkQueueSubmit(s.context.queue, 1, &submit, s.fence), "vkQueueSubmit");
+  check(s.context.submit(1, &submit, s.fence), "vkQueueSubmit");
   check(vkWaitForFences(s.context.device, 1, &s.fence, VK_TRUE, UINT64_MAX), "vkWaitForFences");
   ++s.stats.runs;
 

@@ -11,11 +11,13 @@ extern const char* run_help;
 extern const char* bench_help;
 extern const char* heatmap_help;
 extern const char* decode_help;
+extern const char* pipeline_stats_help;
 int run_devices(const std::vector<std::string>& args);
 int run_compile(const std::vector<std::string>& args);
 int run_run(const std::vector<std::string>& args);
 int run_bench(const std::vector<std::string>& args);
 int run_heatmap(const std::vector<std::string>& args);
 int run_decode(const std::vector<std::string>& args);
+int run_pipeline_stats(const std::vector<std::string>& args);
 
 }  // namespace vkattn::cli

@@ -19,6 +19,8 @@ const char* usage =
     "  bench GRAPH     per-dispatch device times, GFLOP/s, GB/s; a Perfetto trace\n"
     "  heatmap GRAPH   draw one head's attention weights as an SVG heatmap\n"
     "  decode GRAPH    prefill, then step over a KV cache: time to first token, time per step\n"
+    "  pipeline-stats  what the device's shader compiler makes of each pipeline: registers,\n"
+    "                  spills, shared memory, occupancy (AMD's ACO without a GPU: RADV)\n"
     "  help [COMMAND]  this list, or a command's options (as 'vkattn COMMAND --help')\n"
     "  --version       the version of vkattn\n"
     "Run 'vkattn COMMAND --help' for a command's options.\n";
@@ -36,7 +38,9 @@ const Command commands[] = {{"devices", &vkattn::cli::devices_help, vkattn::cli:
                             {"run", &vkattn::cli::run_help, vkattn::cli::run_run, true, true},
                             {"bench", &vkattn::cli::bench_help, vkattn::cli::run_bench, true, false},
                             {"heatmap", &vkattn::cli::heatmap_help, vkattn::cli::run_heatmap, true, true},
-                            {"decode", &vkattn::cli::decode_help, vkattn::cli::run_decode, true, false}};
+                            {"decode", &vkattn::cli::decode_help, vkattn::cli::run_decode, true, false},
+                            {"pipeline-stats", &vkattn::cli::pipeline_stats_help, vkattn::cli::run_pipeline_stats,
+                             false, false}};
 
 void print_help(const Command& c) {
   std::cout << *c.help << (c.takes_bindings ? vkattn::cli::binding_help : "")

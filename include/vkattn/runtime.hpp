@@ -54,6 +54,10 @@ struct ContextOptions {
   bool validation = false;
   // With validation: also synchronization validation (hazards between dispatches).
   bool synchronization_validation = false;
+  // Enables VK_KHR_pipeline_executable_properties, so that pipeline_statistics() can ask
+  // the driver what its shader compiler made (vkattn/pipeline_statistics.hpp); an error
+  // naming the device when it lacks the extension.
+  bool pipeline_statistics = false;
 };
 
 class Context {

@@ -126,8 +126,18 @@ constexpr AttentionChoice choose_attention(const Target& target, std::int64_t ba
   // Fewer queries than a workgroup holds: a smaller workgroup (at least one subgroup).
   while (c.rows > 1 && std::int64_t(c.rows / 2) >= queries && (c.rows / 2) * c.lanes >= target.subgroup_max) c.rows /= 2;
   const std::uint32_t bytes_per_key = 16u * std::uint32_t((head_dim + 3) / 4 + (value_dim + 3) / 4);
-  std::uint32_t fit = target.shared_memory_bytes / bytes_per_key;
-  c.keys = largest_power_of_2_at_most(fit < t.attention_keys ? (fit == 0 ? 1 : fit) : t.attention_keys);
+  auto keys_within = [&](std::uint32_t bytes) {
+    const std::uint32_t fit = bytes / bytes_per_key;
+    return largest_power_of_2_at_most(fit < t.attention_keys ? (fit == 0 ? 1 : fit) : t.attention_keys);
+  };
+  c.keys = keys_within(target.shared_memory_bytes);
+  // The vendor's budget per invocation keeps several workgroups resident per compute unit.
+  const std::uint32_t budget = t.attention_shared_per_invocation * c.rows * c.lanes;
+  if (budget > 0 && budget < target.shared_memory_bytes && keys_within(budget) < c.keys) {
+    c.keys = keys_within(budget);
+    c.reason.append(", LDS ").append(std::int64_t(c.keys * bytes_per_key / 1024)).append("K: ");
+    c.reason.append(t.attention_shared_why);
+  }
   // Few queries (decoding, at most max_split_queries): split the keys so that the
   // launch still fills the device.
   const std::int64_t blocks = (queries + c.rows - 1) / c.rows;

@@ -34,6 +34,11 @@ struct VendorTuning {
   std::uint32_t attention_rows = 16;    // tiled: queries per workgroup; texel: per invocation
   std::uint32_t attention_lanes = 4;    // tiled: invocations per query (a power of 2, at most 8)
   std::uint32_t attention_keys = 32;    // tiled: most keys per shared-memory block
+  // tiled: shared memory the K/V blocks may take per invocation of the workgroup, so that
+  // enough workgroups fit a compute unit at once (0: as much as the target has); `why`
+  // says what it keeps, for the listing.
+  std::uint32_t attention_shared_per_invocation = 0;
+  std::string_view attention_shared_why{};
   // texel: with more keys than twice this, a workgroup of attention_texel_invocations
   // walks the keys in chunks of this many together (0: never).
   std::uint32_t attention_key_chunk = 0;
