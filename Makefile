@@ -2,6 +2,9 @@
 #   make demo   installs what is missing, builds, and runs the main example
 #   make test   installs what is missing, builds, and runs the whole test suite
 # and, for CI and before a change to a parser lands:
+#   make gpu-compile  every pipeline compiled by AMD's shader compiler (ACO, through Mesa's
+#                   RADV without a GPU, fetched into the build tree): fails on a spill,
+#                   scratch, shared memory overflow or RDNA3 occupancy below 2 waves per SIMD
 #   make sanitize   a clang build with AddressSanitizer, UndefinedBehaviorSanitizer and
 #                   the libFuzzer targets: the whole test suite, then FUZZ_SECONDS of
 #                   fuzzing per target (sanitizer settings: tests/sanitizers/)
@@ -12,7 +15,7 @@ JOBS ?= $(shell nproc)
 DEBIAN_PACKAGES = cmake make g++ pkg-config libvulkan-dev mesa-vulkan-drivers glslang-tools spirv-tools \
                   catch2 vulkan-validationlayers nlohmann-json3-dev graphviz
 
-.PHONY: all deps configure build demo test sanitize fuzz clean
+.PHONY: all deps configure build demo test gpu-compile sanitize fuzz clean
 
 all: build
 
@@ -41,6 +44,12 @@ demo: build
 
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+
+# tools/gpu_compile/run.sh: Mesa 25 from bookworm-backports into $(BUILD_DIR)/gpu-compile
+# (no system package changes), then vkattn pipeline-stats --coverage --check per family.
+# make gpu-compile GPU_COMPILE_DOC=docs/gpu-compile.md rewrites the committed table.
+gpu-compile: build
+	tools/gpu_compile/run.sh $(BUILD_DIR) $(if $(GPU_COMPILE_DOC),--write $(GPU_COMPILE_DOC))
 
 SANITIZE_DIR ?= build-sanitize
 SANITIZE_PACKAGES = clang libclang-rt-14-dev

@@ -3,6 +3,7 @@
 // forced onto a smaller device fits that device, and few-query attention splits its
 // keys on GPUs.
 #include <catch2/catch.hpp>
+#include <vkattn/occupancy.hpp>
 #include <vkattn/presets.hpp>
 #include <vkattn/schedule_text.hpp>
 #include <vkattn/vkattn.hpp>
@@ -162,4 +163,29 @@ TEST_CASE("on llvmpipe, long attention walks the keys in cached chunks") {
         CHECK(c.LOCAL_SIZE == (seq > 1024 ? 64u : 8u));
       }
   }
+}
+
+TEST_CASE("occupancy counts whole workgroups against LDS, registers and wave slots") {
+  constexpr va::ComputeUnitResources rdna3{.simds = 4, .shared_bytes = 128 * 1024, .wave_slots_per_simd = 16,
+                                           .wave64_vgprs_per_simd = 768, .wave64_vgpr_granule = 0};
+  // The 128x128 GEMM: 4 wave64s of 120 VGPRs, 16 KiB: registers allow 6 per SIMD.
+  constexpr va::Occupancy gemm = va::occupancy(rdna3, {.invocations = 256, .wave_size = 64, .vgprs = 120,
+                                                       .shared_bytes = 16384});
+  static_assert(gemm.workgroups == 6 && gemm.waves_per_simd == 6 && gemm.limit == "VGPRs");
+  // Attention with all 64 KiB: 2 workgroups of 2 waves, 1 wave per SIMD, LDS-bound.
+  constexpr va::Occupancy attention = va::occupancy(rdna3, {.invocations = 128, .wave_size = 64, .vgprs = 256,
+                                                            .shared_bytes = 65536});
+  static_assert(attention.workgroups == 2 && attention.waves_per_simd == 1 && attention.limit == "LDS");
+  // Wave32 registers are half as wide: twice the file.
+  constexpr va::Occupancy wave32 = va::occupancy(rdna3, {.invocations = 64, .wave_size = 32, .vgprs = 100});
+  static_assert(wave32.waves_per_workgroup == 2 && wave32.workgroups == 30 && wave32.waves_per_simd == 15);
+  // No LDS and few registers: the wave slots decide.
+  constexpr va::Occupancy light = va::occupancy(rdna3, {.invocations = 256, .wave_size = 64, .vgprs = 12});
+  static_assert(light.workgroups == 16 && light.waves_per_simd == 16 && light.limit == "wave slots");
+  // GFX9: 256 registers per SIMD in granules of 4; 121 VGPRs take 124, 2 waves each.
+  constexpr va::ComputeUnitResources gfx9{.simds = 4, .shared_bytes = 64 * 1024, .wave_slots_per_simd = 10,
+                                          .wave64_vgprs_per_simd = 256, .wave64_vgpr_granule = 4};
+  constexpr va::Occupancy old = va::occupancy(gfx9, {.invocations = 256, .wave_size = 64, .vgprs = 121});
+  static_assert(old.workgroups == 2 && old.waves_per_simd == 2 && old.limit == "VGPRs");
+  CHECK(gemm.waves_per_simd == 6);
 }

@@ -184,3 +184,29 @@ TEST_CASE("long causal self-attention with grouped heads under every target", "[
   g.output("y", va::multi_head_attention(g, x, x, x, {.heads = 4, .kv_heads = 2, .mask = va::Mask::causal}));
   va::testing::check_schedule_on_device(g, true, 60, 1e-5);
 }
+
+TEST_CASE("amd attention within its shared-memory budget: short key blocks at head dims 96 and 256", "[vulkan]") {
+  // The amd table gives attention 256 bytes of shared memory per invocation (2 waves per
+  // SIMD on RDNA3, tools/gpu_compile): wide heads get key blocks of 8 or 16 keys, which
+  // must stay exact, prefill and decoding (split over keys) alike.
+  for (std::int64_t head_dim : {96, 256}) {
+    for (std::int64_t queries : {1, 37}) {
+      INFO("head dim " << head_dim << ", queries " << queries);
+      va::Graph g{"wide_heads"};
+      auto x = g.input("x", {1, queries, 2 * head_dim});
+      auto memory = g.input("memory", {1, 600, 2 * head_dim});
+      g.output("y", va::multi_head_attention(g, x, memory, memory,
+                                             {.heads = 2, .mask = va::Mask::causal,
+                                              .align = va::CausalAlign::bottom_right}));
+      bool attention = false;
+      for (const va::Dispatch& d : va::compile(g, va::targets::amd).dispatches) {
+        if (d.kernel != va::Kernel::flash_attention) continue;
+        attention = true;
+        CHECK(d.shared_bytes() <= 256u * d.local_size());
+        CHECK(std::string_view(d.reason.view()).find("2 waves/SIMD RDNA3") != std::string_view::npos);
+      }
+      CHECK(attention);
+      va::testing::check_schedule_on_device(g, true, 70 + std::uint64_t(queries + head_dim), 1e-5);
+    }
+  }
+}

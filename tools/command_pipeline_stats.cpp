@@ -227,6 +227,8 @@ std::vector<std::string> split_commas(const std::string& text) {
 
 int run_pipeline_stats(const std::vector<std::string>& raw) {
   Arguments args(raw, {"--device", "--markdown", "--json", "--min-waves", "--targets"}, {"--coverage", "--check"});
+  const double min_waves = args.number("--min-waves", 0, 0, 64);
+  if (args.has("--min-waves") && !args.has("--check")) throw UsageError("--min-waves is a check: give --check too");
   std::vector<Schedule> schedules;
   std::vector<std::string> names;
   for (const std::string& file : args.positional()) {
@@ -249,8 +251,6 @@ int run_pipeline_stats(const std::vector<std::string>& raw) {
     throw UsageError("--targets chooses the targets of --coverage; give --coverage too");
   }
   if (schedules.empty()) throw UsageError("give schedule JSON files (vkattn compile ... --emit json) or --coverage");
-  const double min_waves = args.number("--min-waves", 0, 0, 64);
-  if (args.has("--min-waves") && !args.has("--check")) throw UsageError("--min-waves is a check: give --check too");
 
   ContextOptions options{.device = args.text("--device", ""), .pipeline_statistics = true};
   Context context(options);
