@@ -131,9 +131,15 @@ class Reader {
     for (std::size_t i = 0; i < value.size(); ++i) {
       const std::string at = field + "[" + std::to_string(i) + "]";
       if (value[i].is_object()) {  // {"dyn": name, "max": bound}
+        for (const auto& [key, item] : value[i].items())
+          if (key != "dyn" && key != "max")
+            fail(at + "." + key, "is no key of a dynamic dimension; it has \"dyn\" (its name) and \"max\" (its bound)");
         const std::string name = string_of(member(value[i], at, "dyn"), at + ".dyn");
         if (name.empty() || name.size() > SymbolName::capacity())
           fail(at + ".dyn", "a dynamic dimension's name has 1 to " + std::to_string(SymbolName::capacity()) + " characters");
+        for (char c : name)
+          if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+            fail(at + ".dyn", "a dynamic dimension's name holds a control character (NUL, say); use printable ones");
         const std::int64_t bound = integer_of(member(value[i], at, "max"), at + ".max");
         if (bound < 1) fail(at + ".max", "a bound must be at least 1, not " + std::to_string(bound));
         if (bound > max_elements / elements)

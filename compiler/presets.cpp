@@ -32,6 +32,15 @@ Graph build_preset(const PresetOptions& o) {
                                 "llama_block, not '" + o.name + "'");
   if (!llama && o.rope_theta != 10000.0)
     throw std::invalid_argument("the rotary base applies to llama_block, not '" + o.name + "'");
+  if (!llama && o.rms_eps != 1e-6)
+    throw std::invalid_argument("the RMSNorm epsilon applies to llama_block, not '" + o.name + "'");
+  if (!(o.rms_eps > 0 && o.rms_eps < 1)) throw std::invalid_argument("the RMSNorm epsilon must be above 0 and below 1");
+  if (o.self_mask && o.name != "decoder_layer")
+    throw std::invalid_argument("the self-attention mask applies to decoder_layer, not '" + o.name + "'");
+  if (o.self_mask && *o.self_mask != Mask::none && *o.self_mask != Mask::causal)
+    throw std::invalid_argument("decoder_layer's self-attention mask is none or causal");
+  if (o.self_mask == Mask::none && o.cache > 0)
+    throw std::invalid_argument("with a KV cache the self-attention is causal in the cache; it cannot be none");
   if (o.layers < 1 || o.layers > 512) throw std::invalid_argument("the layer count must be 1 to 512");
   const bool decoding = o.cache > 0;
   if (decoding && o.name != "mha" && o.name != "gqa" && o.name != "decoder_layer" && !llama)
@@ -75,7 +84,7 @@ Graph build_preset(const PresetOptions& o) {
     for (std::int64_t i = 0; i < o.layers; ++i) {
       const std::string prefix = "model.layers." + std::to_string(i);
       h = llama_block(g, h, {.heads = o.heads, .kv_heads = o.kv_heads, .ffn_hidden = ffn, .rope_theta = o.rope_theta,
-                             .mask = o.mask == Mask::padding ? Mask::causal | Mask::padding : Mask::causal,
+                             .epsilon = o.rms_eps, .mask = o.mask == Mask::padding ? Mask::causal | Mask::padding : Mask::causal,
                              .lengths = lengths, .prefix = prefix, .cache = cache});
     }
     g.output("y", h);
@@ -86,7 +95,7 @@ Graph build_preset(const PresetOptions& o) {
       const std::string prefix = o.layers > 1 ? "layers." + std::to_string(i) : "";
       DecoderOptions d{.heads = o.heads, .ffn_hidden = ffn, .norm_first = o.norm_first, .activation = o.activation,
                        .prefix = prefix, .cache = cache};
-      d.self_mask = o.mask == Mask::none && !decoding ? Mask::none : Mask::causal;
+      d.self_mask = o.self_mask ? *o.self_mask : o.mask == Mask::none && !decoding ? Mask::none : Mask::causal;
       if (o.mask == Mask::padding) d.memory_lengths = lengths;
       h = decoder_layer(g, h, memory, d);
     }

@@ -56,6 +56,16 @@ std::string prefix_hint(const TensorMap& state, std::initializer_list<std::strin
   return "";
 }
 
+// What to say of a weight the file lacks: the prefix it may have been saved without,
+// else the file's name closest to it among those no weight of the graph has.
+std::string missing_hint(const Graph& graph, const TensorMap& state, std::initializer_list<std::string> wanted) {
+  if (std::string hint = prefix_hint(state, wanted); !hint.empty()) return hint;
+  std::vector<std::string> names;
+  for (const auto& [name, tensor] : state)
+    if (!find_weight(graph, name)) names.push_back(name);
+  return did_you_mean(*wanted.begin(), names);
+}
+
 constexpr std::string_view layer_stem = "model.layers.";
 
 // "model.layers.7.mlp.up_proj.weight" -> "model.layers.7."; empty for other names.
@@ -182,10 +192,10 @@ StateDictBinding bind_state_dict(const Graph& graph, const TensorMap& file_state
         continue;
       }
       throw BindingError(source + " has no tensor for weight '" + name + "' " + to_string(node.shape) + " (nor '" +
-                         packed_name + "')" + prefix_hint(state, {name, packed_name}));
+                         packed_name + "')" + missing_hint(graph, state, {name, packed_name}));
     }
     throw BindingError(source + " has no tensor for weight '" + name + "' " + to_string(node.shape) +
-                       prefix_hint(state, {name}));
+                       missing_hint(graph, state, {name}));
   }
   for (const auto& [name, tensor] : state)
     if (!used.count(name)) result.unused.push_back(file_name(name));

@@ -199,7 +199,7 @@ Tensor cache_write(const Node& node, const Tensor& cache, const Tensor& update, 
     const double at = positions.values[std::size_t(b)];
     if (!(at >= 0 && at + double(rows) <= double(capacity)))
       throw BindingError("cache_write '" + std::string(node.name.view()) + "': sequence " + std::to_string(b) +
-                         " is at position " + std::to_string(std::int64_t(at)) + "; " + std::to_string(rows) +
+                         " is at position " + std::to_string(at) + "; " + std::to_string(rows) +
                          " more rows do not fit the capacity of " + std::to_string(capacity));
     for (std::int64_t h = 0; h < heads; ++h)
       for (std::int64_t s = 0; s < rows; ++s)

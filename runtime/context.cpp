@@ -268,7 +268,7 @@ std::vector<DeviceInfo> Context::devices() {
   return infos;
 }
 
-Context::Context(const ContextOptions& options) : state_(std::make_unique<State>()) {
+Context::Context(const ContextOptions& options) : state_(std::make_shared<State>()) {
   State& s = *state_;
   bool debug_utils = false;
   s.instance = create_instance(options, &s, &debug_utils);

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <tuple>
 
@@ -45,9 +47,15 @@ struct Executable::State {
     std::vector<VkDescriptorSet> sets;
     VkCommandBuffer commands = VK_NULL_HANDLE;
     VkQueryPool queries = VK_NULL_HANDLE;
+    std::uint64_t last_use = 0;  // for evicting the least recently used
   };
 
+  // Shared with the Context: a context destroyed first leaves this executable inert
+  // (its device handle reads null) rather than pointing at freed memory.
+  std::shared_ptr<Context::State> owner;
   Context::State& context;
+  // run(), poison_arena() and reset_state() from several threads take turns.
+  std::mutex mutex;
   Schedule schedule;  // at the bounds: weights, states, arena
   ExecutableOptions options;
   PipelineCache cache;
@@ -65,25 +73,24 @@ struct Executable::State {
   DimSizes dims;  // every dynamic dimension at its bound
   std::map<SizeKey, std::unique_ptr<Recording>> recordings;
   Recording* current = nullptr;
+  std::uint64_t use_clock = 0;
   ExecutableStats stats;
   std::vector<DispatchTiming> timings;
   double last_run_ms = 0;
 
-  State(Context::State& c, Schedule s, std::int64_t arena_bytes, const ExecutableOptions& o)
-      : context(c),
+  State(std::shared_ptr<Context::State> c, Schedule s, std::int64_t arena_bytes, const ExecutableOptions& o)
+      : owner(std::move(c)),
+        context(*owner),
         schedule(std::move(s)),
         options(o),
-        cache(c),
-        arena(c, std::uint64_t(arena_bytes), "the arena (inputs, intermediates, outputs and states)"),
-        weights(c, std::uint64_t(schedule.weight_bytes), "the weights") {}
+        cache(context),
+        arena(context, std::uint64_t(arena_bytes), "the arena (inputs, intermediates, outputs and states)"),
+        weights(context, std::uint64_t(schedule.weight_bytes), "the weights") {}
 
   ~State() {
     VkDevice d = context.device;
     if (!d) return;  // the context was closed first; the validation layer has reported what was left
-    for (auto& [key, recording] : recordings) {
-      if (recording->queries) vkDestroyQueryPool(d, recording->queries, nullptr);
-      if (recording->descriptor_pool) vkDestroyDescriptorPool(d, recording->descriptor_pool, nullptr);
-    }
+    for (auto& [key, recording] : recordings) destroy(*recording);
     if (command_pool) vkDestroyCommandPool(d, command_pool, nullptr);
     for (auto& [key, view] : views) vkDestroyBufferView(d, view, nullptr);
     for (auto& [key, pipeline] : pipelines) vkDestroyPipeline(d, pipeline, nullptr);
@@ -97,6 +104,30 @@ struct Executable::State {
         context.submit(0, nullptr, fence) == VK_SUCCESS)
       vkWaitForFences(d, 1, &fence, VK_TRUE, UINT64_MAX);
     if (fence) vkDestroyFence(d, fence, nullptr);
+  }
+
+  void destroy(Recording& r) {
+    VkDevice d = context.device;
+    if (r.queries) vkDestroyQueryPool(d, r.queries, nullptr);
+    if (r.descriptor_pool) vkDestroyDescriptorPool(d, r.descriptor_pool, nullptr);
+    if (r.commands) vkFreeCommandBuffers(d, command_pool, 1, &r.commands);
+    r = Recording{};
+  }
+
+  // Keeps at most options.max_recordings recordings: the least recently run go (the
+  // pipelines stay; a size met again is recorded again).
+  void evict_beyond_limit() {
+    const std::size_t limit = options.max_recordings < 1 ? 1 : std::size_t(options.max_recordings);
+    while (recordings.size() > limit) {
+      auto oldest = recordings.end();
+      for (auto it = recordings.begin(); it != recordings.end(); ++it)
+        if (it->second.get() != current && (oldest == recordings.end() || it->second->last_use < oldest->second->last_use))
+          oldest = it;
+      if (oldest == recordings.end()) return;
+      destroy(*oldest->second);
+      recordings.erase(oldest);
+      ++stats.evictions;
+    }
   }
 
   bool profiling() const { return options.profile && context.info.timestamps; }
@@ -258,7 +289,7 @@ struct Executable::State {
     for (const TensorSlot& slot : sized.slots) {
       if (slot.role != role) continue;
       if (slot.parts.empty()) {
-        upload(slot, 0, find_binding(tensors, kind, std::string(slot.name.view()), slot.shape));
+        upload(slot, 0, find_binding(tensors, kind, std::string(slot.name.view()), slot.shape, slot.dtype));
         continue;
       }
       // A tensor bound under the packed slot's own name (PyTorch's in_proj_weight) is
@@ -276,27 +307,59 @@ struct Executable::State {
     }
   }
 
+  // run() takes a map of inputs that may also hold the weights (as random_bindings and
+  // the reference take them); any other name is a mistake, named with the inputs.
+  void check_names(const TensorMap& tensors) const {
+    std::vector<std::string> inputs, known;
+    for (const TensorSlot& slot : schedule.slots) {
+      if (slot.role == SlotRole::input) inputs.emplace_back(slot.name.view());
+      if (slot.role == SlotRole::input || slot.role == SlotRole::weight) known.emplace_back(slot.name.view());
+      for (const PackedPart& part : slot.parts) known.emplace_back(part.name.view());
+    }
+    for (const auto& [name, tensor] : tensors) {
+      if (std::find(known.begin(), known.end(), name) != known.end()) continue;
+      std::string list;
+      for (const std::string& input : inputs) list += (list.empty() ? "" : ", ") + input;
+      throw BindingError("run() was given a tensor named '" + name + "', which is no input or weight of graph '" +
+                         std::string(schedule.graph_name.view()) + "' (its inputs: " + list + ")" +
+                         did_you_mean(name, inputs));
+    }
+  }
+
   // Inputs the kernels index by must be in range, checked before anything is uploaded:
   // padding lengths count keys that exist (0 to the keys of every dispatch that reads
-  // them: flash attention's lengths, the unfused padding mask), and a cache write's
-  // positions leave room for its rows (0 to capacity - rows).
+  // them: flash attention's lengths, the unfused padding mask); positions put a
+  // sequence's queries where keys exist (a cache write's rows fit the cache, a cache
+  // mask's last query is at most the last key) and keep rotary angles exact in f32.
   void check_input_ranges(const Schedule& sized, const TensorMap& inputs) const {
+    // A float's integers are exact to 2^24: beyond, RoPE would turn by the wrong angle.
+    constexpr std::int64_t exact_positions = std::int64_t(1) << 24;
+    enum class Use { padding, cache_write, cache_mask, rotary };
     for (const Dispatch& d : sized.dispatches) {
       int binding = -1;
-      std::int64_t low = 0, high = 0;
+      Use use = Use::padding;
+      std::int64_t high = 0;
       const std::span<const std::uint32_t> push(d.push_constants.data(), d.push_constants.size());
       const std::span<const std::uint32_t> spec(d.specialization.data(), d.specialization.size());
-      if (d.kernel == Kernel::flash_attention &&
-          (constants_of<Shader::flash_attention_tiled>(spec).MASKS & std::uint32_t(Mask::padding)) != 0) {
-        binding = 4;  // both attention forms share their leading constants and push block
-        high = push_of<Shader::flash_attention_tiled>(push).sk;
-      } else if (d.shader == Shader::mask && constants_of<Shader::mask>(spec).KIND == std::uint32_t(Mask::padding)) {
-        binding = 2;
-        high = push_of<Shader::mask>(push).keys;
+      if (d.kernel == Kernel::flash_attention) {
+        // Both attention forms share their leading constants and push block.
+        const std::uint32_t masks = constants_of<Shader::flash_attention_tiled>(spec).MASKS;
+        const auto p = push_of<Shader::flash_attention_tiled>(push);
+        if (masks & std::uint32_t(Mask::padding)) binding = 4, high = p.sk;
+        if (masks & std::uint32_t(Mask::cache_causal))
+          binding = 4, use = Use::cache_mask, high = std::int64_t(p.sk) - std::int64_t(p.sq);
+      } else if (d.shader == Shader::mask) {
+        const std::uint32_t kind = constants_of<Shader::mask>(spec).KIND;
+        const auto p = push_of<Shader::mask>(push);
+        if (kind == std::uint32_t(Mask::padding)) binding = 2, high = p.keys;
+        if (kind == std::uint32_t(Mask::cache_causal))
+          binding = 2, use = Use::cache_mask, high = std::int64_t(p.keys) - std::int64_t(p.queries);
       } else if (d.shader == Shader::cache_write) {
-        binding = 2;
         const auto p = push_of<Shader::cache_write>(push);
-        high = std::int64_t(p.capacity) - std::int64_t(p.rows);
+        binding = 2, use = Use::cache_write, high = std::int64_t(p.capacity) - std::int64_t(p.rows);
+      } else if (d.shader == Shader::rotary && constants_of<Shader::rotary>(spec).POSITIONS != 0) {
+        const auto p = push_of<Shader::rotary>(push);
+        binding = 2, use = Use::rotary, high = exact_positions - std::int64_t(p.position_offset) - std::int64_t(p.sequence);
       }
       if (binding < 0 || d.slots[std::size_t(binding)] < 0) continue;
       const TensorSlot& slot = sized.slots[std::size_t(d.slots[std::size_t(binding)])];
@@ -306,19 +369,34 @@ struct Executable::State {
       if (found == inputs.end()) continue;  // upload_all names the missing input
       const std::vector<double>& values = found->second.values;
       for (std::size_t i = 0; i < values.size(); ++i) {
-        if (values[i] >= double(low) && values[i] <= double(high)) continue;
-        if (d.shader != Shader::cache_write)
-          throw BindingError("input '" + name + "' holds " + std::to_string(values[i]) + " at element " +
-                             std::to_string(i) + ", but the attention it pads has " + std::to_string(high) +
-                             " keys: a padding length is 0 to " + std::to_string(high));
-        const auto p = push_of<Shader::cache_write>(push);
-        const TensorSlot& cache = sized.slots[std::size_t(d.slots[0])];
-        throw BindingError("input '" + name + "' puts sequence " + std::to_string(i) + " at position " +
-                           std::to_string(std::int64_t(values[i])) + ", and this run writes " +
-                           std::to_string(p.rows) + " rows from there into '" + std::string(cache.name.view()) +
-                           "', which holds " + std::to_string(p.capacity) + " positions: a position is 0 to " +
-                           std::to_string(high) + " for this run (nothing was written; reset the sequence or "
-                           "compile with a larger cache)");
+        if (values[i] >= 0.0 && values[i] <= double(high)) continue;
+        const std::string value = std::isfinite(values[i]) && std::abs(values[i]) < 1e18
+                                      ? std::to_string(std::int64_t(values[i]))
+                                      : std::to_string(values[i]);
+        const std::string where = "input '" + name + "' puts sequence " + std::to_string(i) + " at position " + value;
+        switch (use) {
+          case Use::padding:
+            throw BindingError("input '" + name + "' holds " + value + " at element " + std::to_string(i) +
+                               ", but the attention it pads has " + std::to_string(high) +
+                               " keys: a padding length is 0 to " + std::to_string(high));
+          case Use::cache_write: {
+            const auto p = push_of<Shader::cache_write>(push);
+            const TensorSlot& cache = sized.slots[std::size_t(d.slots[0])];
+            throw BindingError(where + ", and this run writes " + std::to_string(p.rows) + " rows from there into '" +
+                               std::string(cache.name.view()) + "', which holds " + std::to_string(p.capacity) +
+                               " positions: a position is 0 to " + std::to_string(high) +
+                               " for this run (nothing was written; reset the sequence or compile with a larger "
+                               "cache)");
+          }
+          case Use::cache_mask:
+            throw BindingError(where + ", which puts its last query past the last key of '" +
+                               std::string(d.label.view()) + "': a position is 0 to " + std::to_string(high) +
+                               " for this run");
+          case Use::rotary:
+            throw BindingError(where + ", beyond the positions whose rotary angles f32 holds exactly ('" +
+                               std::string(d.label.view()) + "'): a position is 0 to " + std::to_string(high) +
+                               " for this run");
+        }
       }
     }
   }
@@ -411,9 +489,9 @@ struct Executable::State {
         const double v = tensor.values[i];
         halves[i] = double_to_half(v);
         if (std::isfinite(v) && (halves[i] & 0x7FFFu) == 0x7C00u)  // a finite value that rounds to infinity
-          throw VulkanError("tensor '" + std::string(slot.name.view()) + "' holds " + std::to_string(v) +
-                            " at element " + std::to_string(first_element + std::int64_t(i)) +
-                            ", outside the range of f16 (\u00b165504) in which the device holds it");
+          throw BindingError("tensor '" + std::string(slot.name.view()) + "' holds " + std::to_string(v) +
+                             " at element " + std::to_string(first_element + std::int64_t(i)) +
+                             ", outside the range of f16 (\u00b165504) in which the device holds it");
       }
       buffer_of(slot).write(offset, halves.data(), halves.size() * 2);
       return;
@@ -424,9 +502,9 @@ struct Executable::State {
       if (slot.element == DType::i32) {
         // Converting a double outside int32 to int32 is undefined; refuse it by name.
         if (!(v >= -2147483648.0 && v <= 2147483647.0) || v != std::trunc(v))
-          throw VulkanError("tensor '" + std::string(slot.name.view()) + "' holds " + std::to_string(v) +
-                            " at element " + std::to_string(first_element + std::int64_t(i)) +
-                            ", which is not an int32 (the device holds it as i32)");
+          throw BindingError("tensor '" + std::string(slot.name.view()) + "' holds " + std::to_string(v) +
+                             " at element " + std::to_string(first_element + std::int64_t(i)) +
+                             ", which is not an int32 (the device holds it as i32)");
         words[i] = std::bit_cast<std::uint32_t>(std::int32_t(v));
       } else {
         words[i] = std::bit_cast<std::uint32_t>(float(v));
@@ -468,7 +546,7 @@ Schedule checked(const Context::State& context, Schedule schedule) {
 Executable::Executable(Context& context, Schedule schedule, const TensorMap& weights, const ExecutableOptions& options) {
   Schedule plan = checked(context.state(), std::move(schedule));
   const std::int64_t arena_bytes = plan.arena_bytes;
-  state_ = std::make_unique<State>(context.state(), plan, arena_bytes, options);
+  state_ = std::make_unique<State>(context.shared_state(), plan, arena_bytes, options);
   State& s = *state_;
   s.upload_all(s.schedule, SlotRole::weight, weights);
   s.fill_states(0);
@@ -476,12 +554,16 @@ Executable::Executable(Context& context, Schedule schedule, const TensorMap& wei
   s.cache.save();
 }
 
-Executable::Executable(Context& context, const Graph& graph, const CompileOptions& compile_options,
+Executable::Executable(Context& context, const Graph& graph, const CompileOptions& options_given,
                        const TensorMap& weights, const ExecutableOptions& options) {
+  CompileOptions compile_options = options_given;
+  if (!compile_options.target) compile_options.target = context.target();  // the device's own kernels
   // The graph at its bounds, and at each profile's sizes: all kernels made now, the
   // arena as large as the largest of them needs.
   const DimSizes dims = dynamic_dims(graph);
-  Schedule plan = checked(context.state(), compile(graph, compile_options));
+  // The plan is the graph at its bounds, whatever sizes the graph was given.
+  const Graph bounded = dims.empty() ? graph : with_sizes(graph, dims);
+  Schedule plan = checked(context.state(), compile(bounded, compile_options));
   std::int64_t arena_bytes = plan.arena_bytes;
   std::vector<std::pair<SizeKey, Schedule>> profiles;
   for (const DimSizes& profile : options.tune_profiles) {
@@ -494,13 +576,13 @@ Executable::Executable(Context& context, const Graph& graph, const CompileOption
       if (size_of(dims, p.name) == 0)
         throw GraphError("vkattn: a tuning profile names `" + std::string(p.name.text().view()) +
                          "`, which is no dynamic dimension of graph '" + std::string(graph.name()) + "'");
-    Schedule sized = checked(context.state(), compile_sized(graph, compile_options, dims, key, profile));
+    Schedule sized = checked(context.state(), compile_sized(bounded, compile_options, dims, key, profile));
     arena_bytes = std::max(arena_bytes, sized.arena_bytes);
     profiles.emplace_back(key, std::move(sized));
   }
-  state_ = std::make_unique<State>(context.state(), plan, arena_bytes, options);
+  state_ = std::make_unique<State>(context.shared_state(), plan, arena_bytes, options);
   State& s = *state_;
-  s.graph = graph;
+  s.graph = bounded;
   s.compile_options = compile_options;
   s.dims = dims;
   s.upload_all(s.schedule, SlotRole::weight, weights);
@@ -516,13 +598,17 @@ Executable::~Executable() = default;
 
 TensorMap Executable::run(const TensorMap& inputs) {
   State& s = *state_;
+  std::lock_guard lock(s.mutex);
   if (!s.context.device) throw VulkanError("the executable's Context was closed; make a new Context and Executable");
+  s.check_names(inputs);
   if (s.graph && !s.dims.empty()) {
     const SizeKey key = s.sizes_of(inputs);
     auto it = s.recordings.find(key);
     s.current = it != s.recordings.end() ? it->second.get() : &s.recording_for(key, s.compile_at(key));
+    s.evict_beyond_limit();
   }
   State::Recording& r = *s.current;
+  r.last_use = ++s.use_clock;
   s.check_input_ranges(r.schedule, inputs);
   s.upload_all(r.schedule, SlotRole::input, inputs);
   check(vkResetFences(s.context.device, 1, &s.fence), "vkResetFences");
@@ -562,6 +648,8 @@ void Executable::poison_arena(float value) {
   // NaN poisons f32 and f16 slots alike: 0x7FC07FC0 is a NaN as one f32 and as two f16.
   // State tensors keep their contents: they are what earlier runs wrote.
   State& s = *state_;
+  std::lock_guard lock(s.mutex);
+  if (!s.context.device) throw VulkanError("the executable's Context was closed; make a new Context and Executable");
   std::vector<std::pair<std::uint64_t, std::uint64_t>> kept;
   for (const TensorSlot& slot : s.schedule.slots)
     if (slot.role == SlotRole::state)
@@ -576,7 +664,11 @@ void Executable::poison_arena(float value) {
   s.arena.fill(at, s.arena.size() / 4 * 4 - at, word);
 }
 
-void Executable::reset_state() { state_->fill_states(0); }
+void Executable::reset_state() {
+  std::lock_guard lock(state_->mutex);
+  if (!state_->context.device) throw VulkanError("the executable's Context was closed; make a new Context and Executable");
+  state_->fill_states(0);
+}
 
 const Schedule& Executable::schedule() const { return state_->current->schedule; }
 const std::vector<DispatchTiming>& Executable::timings() const { return state_->timings; }

@@ -222,3 +222,50 @@ TEST_CASE("a graph the compiler cannot take gets an error naming the problem") {
   g.input("x", {2, 2});
   CHECK_THROWS_WITH(va::compile(g), Catch::Contains("no outputs"));
 }
+
+TEST_CASE("a dispatch label too long for its 95 characters keeps whole names and ends with an ellipsis") {
+  va::Graph g{"long_names"};
+  auto x = g.input("x", {1, 8, 64});
+  g.output("y", va::multi_head_attention(g, x, x, x,
+                                         {.heads = 2, .mask = va::Mask::causal,
+                                          .prefix = "model.decoder.layers.11.self_attention_block_with_long_name"}));
+  bool found = false;
+  for (const va::Dispatch& d : va::compile(g).dispatches) {
+    if (d.kernel != va::Kernel::flash_attention) continue;
+    found = true;
+    const std::string label(d.label.view());
+    INFO(label);
+    CHECK_FALSE(d.label.truncated());
+    CHECK(label.size() <= va::Name::capacity());
+    CHECK(label.substr(label.size() - 4) == "\u2026}");
+    // Every name before the ellipsis is one the attention covers, whole.
+    const std::size_t open = label.find('{');
+    REQUIRE(open != std::string::npos);
+    std::string inside = label.substr(open + 1, label.size() - open - 5);
+    for (std::size_t start = 0; start < inside.size();) {
+      std::size_t comma = inside.find(',', start);
+      if (comma == std::string::npos) comma = inside.size();
+      const std::string item = inside.substr(start, comma - start);
+      CHECK((item == "scores" || item == "scaled_scores" || item == "probs" || item == "context"));
+      start = comma + 1;
+    }
+  }
+  CHECK(found);
+}
+
+TEST_CASE("CompileOptions::tune_for names a dynamic dimension and a size within its bound") {
+  va::Graph g{"tuned"};
+  auto x = g.input("x", {1, va::dyn("seq", 64), 16});
+  g.output("y", va::multi_head_attention(g, x, x, x, {.heads = 2}));
+  auto tuned = [&](const char* name, std::int64_t size) {
+    va::CompileOptions options;
+    options.tune_for.push_back({name, size});
+    return va::compile(g, options);
+  };
+  CHECK_NOTHROW(tuned("seq", 1));
+  CHECK_NOTHROW(tuned("seq", 64));
+  for (std::int64_t bad : {std::int64_t(0), std::int64_t(-1), std::int64_t(65), std::int64_t(1) << 40})
+    CHECK_THROWS_WITH(tuned("seq", bad), Catch::Contains("CompileOptions::tune_for gives `seq` the size " + std::to_string(bad)) &&
+                                             Catch::Contains("it must be 1 to its bound, 64"));
+  CHECK_THROWS_WITH(tuned("len", 4), Catch::Contains("the graph has no dynamic dimension of that name"));
+}

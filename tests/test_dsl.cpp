@@ -1,6 +1,7 @@
 // The DSL at run time: shapes each op infers, the graphs the helpers build, and the
 // errors a mistake produces (naming the file and line of the call).
 #include <catch2/catch.hpp>
+#include <vkattn/presets.hpp>
 #include <vkattn/tensor.hpp>
 #include <vkattn/vkattn.hpp>
 
@@ -206,6 +207,10 @@ TEST_CASE("KV caches: state tensors written once, at positions the run supplies"
   CHECK(scores.shape() == va::Shape{2, 2, va::dyn("seq", 16), 16});
   CHECK(scores.dtype() == va::DType::f32);
   REQUIRE_GRAPH_ERROR(va::cache_write(cache, k, positions), "state 'k_cache' is already written by");
+  // A state has one reader, its cache_write: the graph reads the written value.
+  REQUIRE_GRAPH_ERROR(g.output("y", cache), "output 'y': operand 0 reads the state `k_cache` directly");
+  REQUIRE_GRAPH_ERROR(va::add(cache, written), "add: operand 0 reads the state `k_cache` directly");
+  REQUIRE_GRAPH_ERROR(va::matmul(k, cache, va::Transpose::b), "operand 1 reads the state `k_cache` directly");
   REQUIRE_GRAPH_ERROR(va::cache_write(k, k, positions), "the cache must be a state tensor (Graph::state)");
   REQUIRE_GRAPH_ERROR(va::cache_write(g.state("small", {2, 2, 8, 4}), k, positions), "with at most 8 (the capacity) positions");
   REQUIRE_GRAPH_ERROR(va::cache_write(g.state("v_cache", {2, 2, 16, 4}), k, va::scale(x, 2.0)), "positions must be an i32 tensor of shape [2]");
@@ -219,4 +224,46 @@ TEST_CASE("KV caches: state tensors written once, at positions the run supplies"
   CHECK(h.find("self_attn.k_cache").shape() == va::Shape{1, 2, 32, 4});
   CHECK(h.find("self_attn.v_cached").node().op == va::Op::cache_write);
   REQUIRE_GRAPH_ERROR(va::multi_head_attention(h, y, y, y, {.heads = 4, .mask = va::Mask::sliding_window, .window = 4, .prefix = "b", .cache = {.capacity = 32, .positions = at}}), "with a KV cache, attention is causal in the cache");
+}
+
+TEST_CASE("one name, one value: a second op of the same name is refused, naming the first") {
+  va::Graph g{"twice"};
+  auto x = g.input("x", {1, 4, 8, 16});
+  auto first = va::scaled_dot_product_attention(x, x, x);
+  CHECK(g.find("self_attn.probs").valid());
+  // The default prefix again: its scores would be self_attn.scores a second time.
+  REQUIRE_GRAPH_ERROR(va::scaled_dot_product_attention(first, first, first),
+                      "the name `self_attn.scores` is already given to the matmul made at");
+  va::Graph h{"renamed"};
+  auto y = h.input("y", {2, 3});
+  auto a = va::relu(y).named("a");
+  REQUIRE_GRAPH_ERROR(va::gelu(a).named("a"), "the name `a` is already given to the relu made at");
+  REQUIRE_GRAPH_ERROR(va::gelu(a).named("y"), "the name `y` is already given to the input made at");
+  va::Graph k{"prefixed"};
+  auto z = k.input("z", {1, 4, 8, 16});
+  auto one = va::scaled_dot_product_attention(z, z, z, {.prefix = "one"});
+  CHECK(va::scaled_dot_product_attention(one, one, one, {.prefix = "two"}).valid());
+}
+
+TEST_CASE("presets: llama_block's RMSNorm epsilon, decoder_layer's self-attention mask apart from its memory's") {
+  va::Graph llama = va::build_preset({.name = "llama_block", .seq = 4, .model = 16, .heads = 2, .rms_eps = 1e-5});
+  int norms = 0;
+  for (const va::Node& n : llama.nodes())
+    if (n.op == va::Op::rms_norm) {
+      ++norms;
+      CHECK(n.attributes.epsilon == 1e-5);
+    }
+  CHECK(norms == 2);
+  CHECK_THROWS_WITH(va::build_preset({.name = "mha", .rms_eps = 1e-5}), Catch::Contains("applies to llama_block"));
+  // A padded memory with full self-attention: a padding mask, no causal mask.
+  va::Graph decoder = va::build_preset({.name = "decoder_layer", .seq = 5, .kv_seq = 7, .model = 16, .heads = 2,
+                                        .mask = va::Mask::padding, .self_mask = va::Mask::none});
+  int causal = 0, padding = 0;
+  for (const va::Node& n : decoder.nodes()) {
+    causal += n.op == va::Op::causal_mask;
+    padding += n.op == va::Op::padding_mask;
+  }
+  CHECK(causal == 0);
+  CHECK(padding == 1);
+  CHECK_THROWS_WITH(va::build_preset({.name = "mha", .self_mask = va::Mask::none}), Catch::Contains("applies to decoder_layer"));
 }

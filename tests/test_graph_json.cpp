@@ -152,3 +152,26 @@ TEST_CASE("numbers out of range in graph JSON are errors naming the file and fie
                            R"({"op": "permute", "inputs": [0], "axes": [257, 0]}]})";
   CHECK_THROWS_WITH(va::graph_from_json(axis, "axis.json"), Contains("axis.json: values[1].axes[0]: 257 is not an axis"));
 }
+
+TEST_CASE("a dynamic dimension in graph JSON: unknown keys, control characters and too many are refused") {
+  va::Graph g{"d"};
+  g.output("y", va::relu(g.input("x", {va::dyn("seq", 8), 4})));
+  const nlohmann::json good = json_of(g);
+  CHECK_NOTHROW(va::graph_from_json(good.dump(), "ok.json"));
+  nlohmann::json keys = good;
+  keys["values"][0]["shape"][0]["min"] = 2;
+  CHECK_THAT(load_error(keys), Contains("values[0].shape[0].min: is no key of a dynamic dimension"));
+  nlohmann::json nul = good;
+  nul["values"][0]["shape"][0]["dyn"] = std::string("se\0q", 4);
+  CHECK_THAT(load_error(nul), Contains("values[0].shape[0].dyn: a dynamic dimension's name holds a control character"));
+  // Eight dynamic dimensions are allowed; a ninth is refused.
+  va::Graph h{"many"};
+  auto a = h.input("a", {va::dyn("a1", 2), va::dyn("a2", 2), va::dyn("a3", 2), va::dyn("a4", 2)});
+  h.input("b", {va::dyn("b1", 2), va::dyn("b2", 2), va::dyn("b3", 2), va::dyn("b4", 2)});
+  h.input("c", {2});
+  h.output("y", va::relu(a));
+  nlohmann::json nine = json_of(h);
+  CHECK_NOTHROW(va::graph_from_json(nine.dump(), "eight.json"));
+  nine["values"][2]["shape"][0] = {{"dyn", "c1"}, {"max", 2}};
+  CHECK_THAT(load_error(nine), Contains("the graph would have 9 dynamic dimensions; at most 8 are allowed"));
+}

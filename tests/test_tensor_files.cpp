@@ -233,6 +233,9 @@ TEST_CASE("a PyTorch state dict binds: in_proj_weight and in_proj_bias split int
   wrong = state;
   wrong.erase("linear2.bias");
   CHECK_THAT(error(wrong), Catch::Contains("layer.safetensors has no tensor for weight 'linear2.bias' [12]"));
+  // A slip in a name: the closest name the file has is suggested.
+  wrong["linear2.biass"] = state.at("linear2.bias");
+  CHECK_THAT(error(wrong), Catch::Contains("has no tensor for weight 'linear2.bias' [12]; did you mean 'linear2.biass'?"));
   wrong = state;
   wrong.erase("self_attn.in_proj_bias");
   CHECK_THAT(error(wrong), Catch::Contains("no tensor for weight 'self_attn.q_proj.bias' [12] (nor 'self_attn.in_proj_bias')"));

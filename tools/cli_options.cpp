@@ -57,7 +57,11 @@ std::vector<std::string> with_graph_flags(std::vector<std::string> own) {
 CompileOptions compile_options(const Arguments& args) {
   const std::string storage = args.text("--storage", "f32");
   if (storage != "f32" && storage != "f16") throw UsageError("--storage is f16 or f32, not '" + storage + "'");
-  return CompileOptions{.fuse = !args.has("--unfused"), .f16_storage = storage == "f16"};
+  CompileOptions options{.fuse = !args.has("--unfused"), .f16_storage = storage == "f16"};
+  // A preset under --cache with --seq: the kernels are chosen for runs of that many tokens.
+  if (args.has("--cache") && args.has("--seq") && !args.positional().empty() && !is_graph_file(args.positional()[0]))
+    options.tune_for.push_back({"seq", args.integer("--seq", 1)});
+  return options;
 }
 
 std::vector<std::string> with_graph_switches(std::vector<std::string> own) {
@@ -137,6 +141,12 @@ Graph load_graph(const Arguments& args) {
   o.layers = args.integer("--layers", 1, 1, 512);
   o.rope_theta = args.number("--rope-theta", o.rope_theta, 1.0 + 1e-9, 1e12);
   o.cache = args.integer("--cache", 0, 0, std::int64_t(1) << 24);
+  o.rms_eps = args.number("--rms-eps", o.rms_eps, 1e-12, 0.5);
+  if (args.has("--self-mask")) {
+    const std::string self = args.text("--self-mask", "");
+    if (self != "none" && self != "causal") throw UsageError("--self-mask is none or causal, not '" + self + "'");
+    o.self_mask = self == "none" ? Mask::none : Mask::causal;
+  }
   // Sizes the graph would refuse, named by the flags that set them.
   if (o.model % o.heads != 0)
     throw UsageError("--model " + std::to_string(o.model) + " is not divisible by --heads " + std::to_string(o.heads) +
@@ -154,11 +164,22 @@ Graph load_graph(const Arguments& args) {
   else if (mask == "causal") o.mask = Mask::causal;
   else if (mask == "padding") o.mask = Mask::padding;
   else throw UsageError("--mask is causal, padding or none, not '" + mask + "'");
+  Graph graph;
   try {
-    return build_preset(o);
+    graph = build_preset(o);
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   }
+  // Under --cache, x is [batch, seq<=cache, model]: --seq is the tokens of one run.
+  if (o.cache > 0 && args.has("--seq")) {
+    if (o.seq > o.cache)
+      throw UsageError("--seq " + std::to_string(o.seq) + " is more than --cache " + std::to_string(o.cache) +
+                       ": a run appends at most the cache's positions");
+    DimSizes sizes;
+    sizes.push_back({"seq", o.seq});
+    graph = with_sizes(graph, sizes);
+  }
+  return graph;
 }
 
 }  // namespace vkattn::cli

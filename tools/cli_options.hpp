@@ -41,7 +41,7 @@ class Arguments {
 // The sizing flags every GRAPH takes: valued ones and switches.
 inline const std::vector<std::string> graph_flags{"--batch", "--seq",    "--kv-seq", "--model",      "--heads", "--kv-heads",
                                                   "--mask",  "--ffn",    "--layers", "--activation", "--rope-theta",
-                                                  "--cache"};
+                                                  "--cache", "--rms-eps", "--self-mask"};
 inline const std::vector<std::string> graph_switches{"--f16", "--norm-first"};
 inline constexpr const char* graph_help =
     "GRAPH is a preset (mha, cross_attention, gqa, encoder_layer, decoder_layer, llama_block) or a graph\n"
@@ -49,15 +49,19 @@ inline constexpr const char* graph_help =
     "Preset sizes: --batch N (1) --seq N (128) --kv-seq N (memory length; seq) --model N (512)\n"
     "              --heads N (8) --kv-heads N (gqa; heads/4) --mask causal|padding|none (none)\n"
     "              --f16 (f16 inputs and weights)\n"
-    "  encoder_layer, decoder_layer: --ffn N (4 x model) --activation relu|gelu|silu|gelu_tanh (relu)\n"
+    "  encoder_layer, decoder_layer: --ffn N (4 x model) --activation relu|gelu|silu|gelu_tanh|tanh (relu)\n"
     "              --norm-first (pre-norm) --layers N (1; a stack named layers.N.* as\n"
     "              nn.TransformerEncoder / nn.TransformerDecoder name it). decoder_layer is\n"
     "              causal with --mask causal or padding; padding masks its memory\n"
     "  llama_block (Hugging Face's LlamaDecoderLayer, always causal): --kv-heads N (heads)\n"
-    "              --ffn N (4 x model) --rope-theta X (10000) --layers N (1; model.layers.N.*)\n"
+    "              --ffn N (4 x model) --rope-theta X (10000) --rms-eps X (1e-6, rms_norm_eps)\n"
+    "              --layers N (1; model.layers.N.*)\n"
+    "  decoder_layer: --self-mask none|causal its self-attention's mask whatever --mask says\n"
+    "              (--mask padding --self-mask none: padded memory, full self-attention)\n"
     "  mha, gqa, decoder_layer, llama_block: --cache N gives the self-attention a KV cache of N positions\n"
     "              per sequence, causal in the cache: x becomes [batch, seq<=N, model] and the\n"
-    "              i32 input positions [batch] says where each sequence's tokens start\n";
+    "              i32 input positions [batch] says where each sequence's tokens start; --seq\n"
+    "              is then the tokens of one run (1 to N; N when not given)\n";
 
 // "NAME=FILE" of --input and --output.
 struct Assignment {
@@ -82,7 +86,9 @@ inline constexpr const char* storage_help =
 // Whether GRAPH names a graph JSON file rather than a preset.
 bool is_graph_file(const std::string& graph);
 
-// Builds the graph named by the first positional argument.
+// Builds the graph named by the first positional argument. A preset under --cache with
+// --seq is sized for runs of --seq tokens (its bound stays the cache), and
+// compile_options() chooses its kernels for that size.
 Graph load_graph(const Arguments& args);
 
 }  // namespace vkattn::cli

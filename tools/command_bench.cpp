@@ -104,9 +104,10 @@ int run_bench(const std::vector<std::string>& raw) {
     std::cout << doc.dump(2) << "\n";
     return 0;
   }
-  std::printf("%s on %s, %s, median of %lld runs: %.3f ms, %.2f GFLOP/s (%.3g FLOP), %.2f GB/s (%.3g bytes)\n",
+  std::printf("%s on %s, %s, %s: %.3f ms, %.2f GFLOP/s (%.3g FLOP), %.2f GB/s (%.3g bytes)\n",
               std::string(graph.name()).c_str(), context.device().name.c_str(), fuse ? "fused" : "unfused",
-              static_cast<long long>(runs), ms, gflops, flops, gbytes_per_s, bytes);
+              runs == 1 ? "one run" : ("median of " + std::to_string(runs) + " runs").c_str(), ms, gflops, flops,
+              gbytes_per_s, bytes);
   std::printf("arena %.2f MiB (naive %.2f MiB), weights %.2f MiB\n", double(schedule.arena_bytes) / 1048576.0,
               double(schedule.memory.naive_bytes) / 1048576.0, double(schedule.weight_bytes) / 1048576.0);
   for (std::size_t i = 0; i < per_dispatch.size(); ++i) {

@@ -57,8 +57,9 @@ std::vector<std::int64_t> lengths_list(const std::string& text) {
     } catch (const std::exception&) {
       used = 0;
     }
-    if (used != item.size() || item.empty() || n < 0)
-      throw UsageError("--at takes context lengths separated by commas (128,1024,4096), not '" + text + "'");
+    if (used != item.size() || item.empty() || n < 0 || n > (1LL << 40))
+      throw UsageError("--at takes context lengths from 0 to 2^40 separated by commas (128,1024,4096), not '" + text +
+                       "'");
     lengths.push_back(n);
   }
   return lengths;
@@ -130,6 +131,8 @@ int run_decode(const std::vector<std::string>& raw) {
     throw UsageError("graph '" + std::string(graph.name()) +
                      "' has no KV cache: give --cache N (positions per sequence) to a preset, or a graph JSON "
                      "file with state tensors and cache_write");
+  if (args.has("--seq"))
+    throw UsageError("decode sizes its runs with --prompt and --step-tokens; --seq does not apply");
   const std::int64_t step_tokens = args.integer("--step-tokens", 1);
   const std::int64_t steps = args.integer("--steps", 16, 0);
   const std::int64_t runs = args.integer("--runs", 5);
@@ -147,8 +150,11 @@ int run_decode(const std::vector<std::string>& raw) {
   if (prompt > capacity)
     throw UsageError("--prompt " + std::to_string(prompt) + " exceeds the cache of " + std::to_string(capacity) +
                      " positions");
+  if (step_tokens > capacity)
+    throw UsageError("--step-tokens " + std::to_string(step_tokens) + " exceeds the cache of " +
+                     std::to_string(capacity) + " positions: no step would fit");
   for (std::int64_t length : at)
-    if (length + step_tokens > capacity)
+    if (length > capacity - step_tokens)
       throw UsageError("--at " + std::to_string(length) + " leaves no room for a step of " +
                        std::to_string(step_tokens) + " in the cache of " + std::to_string(capacity) + " positions");
 

@@ -56,6 +56,7 @@ int run_heatmap(const std::vector<std::string>& raw) {
     throw UsageError("--scale is log or linear, not '" + scale_text + "'");
   const std::int64_t batch = args.integer("--batch", 0, 0);
   const std::string out_file = args.text("--out", "");
+  check_writable("--out", out_file);  // before the graph is compiled and run
 
   // --batch picks the batch element. A preset is sized to hold it; a graph JSON file
   // has its own batch, so the flag is not passed on as a size.

@@ -14,6 +14,7 @@
 #include "device_context.hpp"
 #include "commands.hpp"
 #include "graph_bindings.hpp"
+#include "text_output.hpp"
 
 namespace vkattn::cli {
 
@@ -22,7 +23,10 @@ const char* run_help =
     "                        [--output NAME=FILE.npy]... [--seed N] [--check] [--unfused]\n"
     "                        [--device SEL] [--target NAME] [--storage f16|f32] [--output-dtype f16|f32]\n"
     "                        [sizes]\n"
-    "Runs GRAPH once on a Vulkan device and prints each output's shape and statistics.\n"
+    "Runs GRAPH on a Vulkan device and prints each output's shape and statistics, and the\n"
+    "device time of a second run (the first, whose time is shown beside it, includes the\n"
+    "driver's work on first use, such as compiling pipelines). A graph with dynamic\n"
+    "dimensions runs at the sizes of its inputs (--input files, or --seq under --cache).\n"
     "  --output NAME=FILE.npy       write an output as .npy in its dtype (repeatable)\n"
     "  --output-dtype f16|f32       write every --output in this dtype instead\n"
     "  --check                      compare every output with the CPU reference (double\n"
@@ -88,22 +92,32 @@ int run_run(const std::vector<std::string>& raw) {
   const std::string output_dtype = args.text("--output-dtype", "");
   if (!output_dtype.empty() && output_dtype != "f16" && output_dtype != "f32")
     throw UsageError("--output-dtype is f16 or f32, not '" + output_dtype + "'");
+  for (const Assignment& a : outputs) check_writable("--output " + a.name, a.file);  // before anything runs
+  if (!output_dtype.empty() && outputs.empty())
+    throw UsageError("--output-dtype sets the dtype of --output files; give --output NAME=FILE.npy too");
   std::unique_ptr<Context> opened = open_context(args);
   Context& context = *opened;
-  Schedule schedule = compile(graph, target_for(args, context), options);
-  context.check_fits(schedule);  // before host memory goes to inputs and weights
+  CompileOptions for_device = options;
+  for_device.target = target_for(args, context);
+  context.check_fits(compile(graph, for_device));  // before host memory goes to inputs and weights
   TensorMap bindings = graph_bindings(graph, args, std::cerr);
-  Executable executable(context, schedule, bindings);
+  // A graph with dynamic dimensions runs at the sizes its inputs have (1 to the bounds).
+  Executable executable(context, graph, for_device, bindings);
   TensorMap results = executable.run(bindings);
+  const double first_ms = executable.last_run_ms();
+  executable.run(bindings);  // again: the device time without the driver's first-use work
+  const Schedule& schedule = executable.schedule();
   check_validation(context);
   std::printf("%s on %s, %s: %s", std::string(graph.name()).c_str(), context.device().name.c_str(),
               fuse ? "fused" : "unfused", count_of(schedule.dispatches.size(), "dispatch", "dispatches").c_str());
-  if (executable.last_run_ms() > 0) std::printf(", %.3f ms of device time", executable.last_run_ms());
+  if (executable.last_run_ms() > 0)
+    std::printf(", %.3f ms of device time (the first run took %.3f ms: drivers make pipelines on first use)",
+                executable.last_run_ms(), first_ms);
   std::printf("\n");
 
   bool passed = true;
   ReferenceResult reference;
-  if (args.has("--check")) reference = run_reference(graph, bindings);
+  if (args.has("--check")) reference = run_reference(with_sizes(graph, sizes_of_inputs(graph, bindings)), bindings);
   for (const auto& [name, tensor] : results) {
     Statistics s = statistics(tensor);
     std::printf("  %s %s %s: mean %.6g, min %.6g, max %.6g", name.c_str(), std::string(dtype_name(tensor.dtype)).c_str(),

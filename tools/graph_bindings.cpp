@@ -21,6 +21,17 @@ std::string names_of(const Graph& graph, Op op) {
   return list.empty() ? "none" : list;
 }
 
+// A tensor's shape against an input's: fixed dimensions equal, a dynamic one 1 to its bound.
+bool fits(const Shape& tensor, const Shape& declared) {
+  if (tensor.rank != declared.rank) return false;
+  for (int i = 0; i < declared.rank; ++i) {
+    const bool ok = declared.dynamic(i) ? tensor[i] >= 1 && tensor[i] <= declared.bounds[std::size_t(i)]
+                                        : tensor[i] == declared[i];
+    if (!ok) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 TensorMap graph_bindings(const Graph& graph, const Arguments& args, std::ostream& notes) {
@@ -61,9 +72,10 @@ TensorMap graph_bindings(const Graph& graph, const Arguments& args, std::ostream
       throw UsageError("--input " + a.name + ": the graph has no input '" + a.name + "' (its inputs: " +
                        names_of(graph, Op::input) + ")");
     Tensor tensor = read_npy(a.file);
-    if (!same_sizes(tensor.shape, input->shape))
+    if (!fits(tensor.shape, input->shape))
       throw BindingError(a.file + ": holds shape " + to_string(tensor.shape) + " but input '" + a.name +
-                         "' is declared " + to_string(input->shape));
+                         "' is declared " + to_string(input->shape) +
+                         (input->shape.any_dynamic() ? " (a dynamic dimension takes 1 to its bound)" : ""));
     if ((tensor.dtype == DType::i32) != (input->dtype == DType::i32))
       throw BindingError(a.file + ": holds " + (tensor.dtype == DType::i32 ? "integers" : "floating-point values") +
                          " but input '" + a.name + "' is " + std::string(dtype_name(input->dtype)));

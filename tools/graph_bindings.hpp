@@ -22,6 +22,7 @@ inline constexpr const char* binding_help =
 
 // Every input and weight of `graph`. Says on `notes` which tensors were random and
 // which file tensors bound nothing.
+// An --input file may give a dynamic dimension any size from 1 to its bound.
 TensorMap graph_bindings(const Graph& graph, const Arguments& args, std::ostream& notes);
 
 }  // namespace vkattn::cli

@@ -9,6 +9,17 @@
 
 namespace vkattn::cli {
 
+void check_writable(const std::string& flag, const std::string& path) {
+  auto fail = [&](const std::string& why) { return std::runtime_error(flag + ": " + path + ": " + why); };
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) throw fail("is a directory; name a file to write");
+  const std::string temporary = path + ".vkattn-partial";
+  std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+  if (!out) throw fail(std::string("cannot create ") + temporary + " (" + std::strerror(errno) + "); nothing was run");
+  out.close();
+  std::remove(temporary.c_str());
+}
+
 void write_text_file(const std::string& flag, const std::string& path, const std::string& text) {
   auto fail = [&](const std::string& why) { return std::runtime_error(flag + ": " + path + ": " + why); };
   std::error_code error;

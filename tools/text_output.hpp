@@ -9,4 +9,8 @@ namespace vkattn::cli {
 
 void write_text_file(const std::string& flag, const std::string& path, const std::string& text);
 
+// Throws as write_text_file would, before any work: `path` is a directory, or no file
+// can be created beside it.
+void check_writable(const std::string& flag, const std::string& path);
+
 }  // namespace vkattn::cli

@@ -10,6 +10,7 @@
 // the same for every target; pass 8 picks each dispatch's kernel variant for it. With no
 // target, targets::generic.
 #include <array>
+#include <optional>
 #include <string_view>
 
 #include "vkattn/compiler/pass_canonicalize.hpp"
@@ -29,8 +30,9 @@ struct CompileOptions {
   // false: no fusion and no views; one dispatch per primitive op (matmuls still use
   // the GEMM kernel, and memory is still planned).
   bool fuse = true;
-  // What the kernel variants are chosen for.
-  Target target = targets::generic;
+  // What the kernel variants are chosen for. Unset: targets::generic for compile(), the
+  // context's own target (Context::target()) for an Executable or Decoder made from a graph.
+  std::optional<Target> target{};
   // Hold every f32 value in f16 on the device (weights, activations, and the inputs and
   // outputs, converted at upload and download), as casting a model to half does. f16
   // values are held in f16 either way; kernels accumulate in f32.
@@ -56,6 +58,19 @@ class PassObserver {
 
 constexpr Schedule compile(const Graph& graph, const CompileOptions& options = {}, PassObserver* observer = nullptr) {
   Program program = passes::verify(graph);
+  // Each size to tune for names a dynamic dimension and lies within its bound.
+  for (const DimSize& tuned : options.tune_for) {
+    std::int64_t bound = 0;
+    for (const DimSize& d : dynamic_dims(graph))
+      if (d.name == tuned.name) bound = d.size;
+    if (bound == 0 || tuned.size < 1 || tuned.size > bound) {
+      Message m;
+      m << "CompileOptions::tune_for gives `" << tuned.name.text().view() << "` the size " << tuned.size;
+      if (bound == 0) m << ", but the graph has no dynamic dimension of that name";
+      else m << "; it must be 1 to its bound, " << bound;
+      compile_failure(m.view());
+    }
+  }
   program.fused = options.fuse;
   program.f16_storage = options.f16_storage;
   program.tune_for = options.tune_for;
@@ -77,7 +92,7 @@ constexpr Schedule compile(const Graph& graph, const CompileOptions& options = {
   done();
   passes::plan_memory(program);
   done();
-  passes::schedule(program, options.target);
+  passes::schedule(program, options.target.value_or(targets::generic));
   done();
   return program.schedule;
 }
@@ -106,23 +121,30 @@ constexpr Schedule compile_graph_fn() {
 // (see freeze()).
 template <auto GraphFn, const Target& TargetRef = targets::generic, bool Fuse = true>
 consteval auto compile() {
-  static_assert(detail::check_graph_error<detail::error_text<GraphFn>()>());
-  constexpr std::array<std::size_t, 2> counts = [] {
+  constexpr auto problem = detail::error_text<GraphFn, true>();
+  static_assert(detail::check_graph_error<problem>());
+  if constexpr (problem.text[0] != '\0') {
+    // The static_assert has reported the graph's mistake; compiling it would only add a
+    // second, less readable error.
+    return FrozenSchedule<0, 0>{};
+  } else {
+    constexpr std::array<std::size_t, 2> counts = [] {
+      Schedule s = detail::compile_graph_fn<GraphFn, TargetRef, Fuse>();
+      return std::array<std::size_t, 2>{s.slots.size(), s.dispatches.size()};
+    }();
+    constexpr std::size_t slot_count = counts[0], dispatch_count = counts[1];
     Schedule s = detail::compile_graph_fn<GraphFn, TargetRef, Fuse>();
-    return std::array<std::size_t, 2>{s.slots.size(), s.dispatches.size()};
-  }();
-  constexpr std::size_t slot_count = counts[0], dispatch_count = counts[1];
-  Schedule s = detail::compile_graph_fn<GraphFn, TargetRef, Fuse>();
-  FrozenSchedule<slot_count, dispatch_count> frozen;
-  frozen.graph_name = s.graph_name;
-  frozen.fused = s.fused;
-  frozen.target = s.target;
-  for (std::size_t i = 0; i < slot_count; ++i) frozen.slots[i] = s.slots[i];
-  for (std::size_t i = 0; i < dispatch_count; ++i) frozen.dispatches[i] = s.dispatches[i];
-  frozen.arena_bytes = s.arena_bytes;
-  frozen.weight_bytes = s.weight_bytes;
-  frozen.memory = s.memory;
-  return frozen;
+    FrozenSchedule<slot_count, dispatch_count> frozen;
+    frozen.graph_name = s.graph_name;
+    frozen.fused = s.fused;
+    frozen.target = s.target;
+    for (std::size_t i = 0; i < slot_count; ++i) frozen.slots[i] = s.slots[i];
+    for (std::size_t i = 0; i < dispatch_count; ++i) frozen.dispatches[i] = s.dispatches[i];
+    frozen.arena_bytes = s.arena_bytes;
+    frozen.weight_bytes = s.weight_bytes;
+    frozen.memory = s.memory;
+    return frozen;
+  }
 }
 
 }  // namespace vkattn

@@ -16,7 +16,7 @@
 namespace vkattn {
 
 struct DecodeOptions {
-  CompileOptions compile{};
+  CompileOptions compile{};  // without a target: the context's own (Context::target())
   // The graph's i32 [batch] input of cache positions (KvCache::positions).
   std::string positions = "positions";
   // Steps of up to this many tokens run the kernels chosen for that many (split over

@@ -36,17 +36,33 @@ struct ErrorText {
   char text[N]{};
 };
 
-template <auto GraphFn>
-consteval std::size_t error_length() {
-  return GraphFn().error().size();
+// What stops the graph: its recorded shape error, or (NeedsOutputs: for a compile) the
+// lack of any output. Empty when nothing does.
+template <auto GraphFn, bool NeedsOutputs>
+consteval Message graph_problem() {
+  Graph graph = GraphFn();
+  if (graph.failed()) return Message{graph.error()};
+  if constexpr (NeedsOutputs) {
+    for (const Node& node : graph.nodes())
+      if (node.op == Op::output) return Message{};
+    Message m;
+    // Backticks, not apostrophes: g++ prints a compile-time message with \' for each.
+    m << "graph `" << graph.name() << "` has no outputs: mark a value with Graph::output(name, value)";
+    return m;
+  }
+  return Message{};
 }
 
-template <auto GraphFn>
+template <auto GraphFn, bool NeedsOutputs = false>
+consteval std::size_t error_length() {
+  return graph_problem<GraphFn, NeedsOutputs>().size();
+}
+
+template <auto GraphFn, bool NeedsOutputs = false>
 consteval auto error_text() {
-  ErrorText<error_length<GraphFn>() + 1> result{};
-  Graph graph = GraphFn();
-  std::string_view message = graph.error();
-  for (std::size_t i = 0; i < message.size(); ++i) result.text[i] = message[i];
+  ErrorText<error_length<GraphFn, NeedsOutputs>() + 1> result{};
+  const Message message = graph_problem<GraphFn, NeedsOutputs>();
+  for (std::size_t i = 0; i < message.size(); ++i) result.text[i] = message.view()[i];
   return result;
 }
 

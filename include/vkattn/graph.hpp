@@ -18,6 +18,9 @@
 
 namespace vkattn {
 
+// The most dynamic dimensions (distinct names) one graph may have.
+inline constexpr std::size_t max_dynamic_dims = 8;
+
 class GraphError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -114,6 +117,15 @@ class Graph {
           << "', which cannot be used as an operand";
         return fail(where, op_name(node.op), m);
       }
+      if (nodes_[std::size_t(id)].op == Op::state && !(node.op == Op::cache_write && i == 0)) {
+        // Read directly, a state would be its contents before this run on the CPU but
+        // after this run's write on a device: it has one meaning, through its write.
+        Message m;
+        m << "operand " << i << " reads the state `" << nodes_[std::size_t(id)].name.view()
+          << "` directly; read the value its cache_write returns (the cache with this run written), "
+             "a state has no other reader";
+        return fail(where, op_name(node.op), m, node.name.view(), node.op);
+      }
       operands[std::size_t(i)] = {nodes_[std::size_t(id)].shape, nodes_[std::size_t(id)].dtype};
     }
     for (int i = arity; i < max_inputs; ++i) node.inputs[std::size_t(i)] = no_value;
@@ -134,6 +146,11 @@ class Graph {
           return fail(where, op_name(node.op), m, node.name.view(), node.op);
         }
       }
+    }
+    const bool leaf_or_output =
+        node.op == Op::input || node.op == Op::weight || node.op == Op::state || node.op == Op::output;
+    if (!leaf_or_output && !node.name.empty()) {  // a named op (graph JSON): its name is its own
+      if (Message m = name_conflict(node.name.view(), nodes_.size()); !m.empty()) return fail(where, op_name(node.op), m);
     }
     node.shape = inferred.type.shape;
     node.dtype = inferred.type.dtype;
@@ -174,7 +191,12 @@ class Graph {
       fail(where, "named", Message{"inputs, weights and outputs keep the name they were declared with"});
       return;
     }
-    if (check_name(name, "named", where)) target.name = Name{name};
+    if (!check_name(name, "named", where)) return;
+    if (Message m = name_conflict(name, std::size_t(id)); !m.empty()) {
+      fail(where, "named", m);
+      return;
+    }
+    target.name = Name{name};
   }
 
   // The value produced by the op or leaf called `name`; an invalid Value when none.
@@ -207,9 +229,44 @@ class Graph {
     return true;
   }
 
-  // A dynamic dimension keeps one bound throughout the graph.
+  // One name, one value: the listing, heatmaps and find() name values by it. Empty
+  // when no value but node `self` has the name.
+  constexpr Message name_conflict(std::string_view name, std::size_t self) const {
+    Message m;
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+      const Node& other = nodes_[i];
+      if (i == self || other.op == Op::output || other.name.view() != name) continue;
+      m << "the name `" << name << "` is already given to ";
+      if (other.where.known()) m << "the " << op_name(other.op) << " made at " << other.where.file << ":" << other.where.line;
+      else m << "another " << op_name(other.op);
+      m << "; give this one another name (a helper: another prefix, e.g. AttentionOptions::prefix)";
+      return m;
+    }
+    return m;
+  }
+
+  // A dynamic dimension keeps one bound throughout the graph, and a graph has at most
+  // max_dynamic_dims of them.
   constexpr Message symbol_conflict(const Shape& shape) const {
     Message m;
+    std::array<SymbolName, max_dynamic_dims + max_rank> names{};
+    std::size_t count = 0;
+    auto count_name = [&](const SymbolName& name) {
+      for (std::size_t k = 0; k < count; ++k)
+        if (names[k] == name) return;
+      if (count < names.size()) names[count++] = name;
+    };
+    for (const Node& other : nodes_)
+      if (other.op == Op::input)
+        for (int j = 0; j < other.shape.rank; ++j)
+          if (other.shape.dynamic(j)) count_name(other.shape.symbols[std::size_t(j)]);
+    for (int i = 0; i < shape.rank && i < max_rank; ++i)
+      if (shape.dynamic(i)) count_name(shape.symbols[std::size_t(i)]);
+    if (count > max_dynamic_dims) {
+      m << "the graph would have " << std::int64_t(count) << " dynamic dimensions; at most "
+        << std::int64_t(max_dynamic_dims) << " are allowed";
+      return m;
+    }
     for (int i = 0; i < shape.rank && i < max_rank; ++i) {
       if (!shape.dynamic(i)) continue;
       for (const Node& other : nodes_) {
@@ -273,7 +330,6 @@ struct DimSize {
   std::int64_t size = 0;
   constexpr bool operator==(const DimSize&) const = default;
 };
-inline constexpr std::size_t max_dynamic_dims = 8;
 using DimSizes = FixedVector<DimSize, max_dynamic_dims>;
 
 // The size `sizes` gives `name`, or 0.

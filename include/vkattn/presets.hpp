@@ -2,6 +2,7 @@
 // Built-in graphs, sized from options: what `vkattn compile|run|bench GRAPH` builds
 // when GRAPH names one of them.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,10 +21,15 @@ struct PresetOptions {
   std::int64_t kv_heads = 0;  // gqa; 0: heads / 4 (at least 1); llama_block: 0 is heads
   std::int64_t ffn_hidden = 0;  // 0: 4 * model
   double rope_theta = 10000.0;  // llama_block only
+  double rms_eps = 1e-6;        // llama_block only: RMSNorm's epsilon (rms_norm_eps)
   // none, causal or padding (an i32 input "lengths" [batch]). decoder_layer: causal and
   // padding make its self-attention causal, and padding masks the memory by "lengths".
   // llama_block is causal whatever the mask; padding adds "lengths" too.
   Mask mask = Mask::none;
+  // decoder_layer: its self-attention's mask (none or causal) whatever `mask` says, so
+  // that a padded memory (mask padding) can go with full self-attention. Unset: causal
+  // with mask causal or padding, none with mask none.
+  std::optional<Mask> self_mask{};
   bool f16 = false;
   // encoder_layer, decoder_layer and llama_block (its layers are named model.layers.N.*):
   bool norm_first = false;                // pre-norm (PyTorch's norm_first=True)

@@ -60,6 +60,10 @@ struct ContextOptions {
   bool pipeline_statistics = false;
 };
 
+// Threads: a Context may be shared. Executables on it may run from different threads
+// at once; their submissions to the context's one queue take turns (Vulkan requires a
+// queue's use to be serialised). Destroying a Context before its Executables leaves
+// them inert: their run() throws and their destructors do nothing.
 class Context {
  public:
   explicit Context(const ContextOptions& options = {});
@@ -80,8 +84,8 @@ class Context {
   // Executable checks this before allocating; call it to check before making inputs.
   void check_fits(const Schedule& schedule) const;
   // Destroys the device and the instance now, and returns the validation messages not
-  // yet cleared, those the teardown gave included (objects still alive, say). Every
-  // Executable of the context must be destroyed first; the context is unusable after.
+  // yet cleared, those the teardown gave included (objects still alive, say). Executables
+  // still alive become inert; the context is unusable after.
   // The destructor does the same and writes teardown messages to stderr.
   std::vector<std::string> close();
   // Validation messages (warnings and errors) collected so far.
@@ -90,9 +94,12 @@ class Context {
 
   struct State;
   State& state() const { return *state_; }
+  // Executables share the context's state, so that one outliving its context is inert
+  // (run() throws) instead of reading freed memory.
+  std::shared_ptr<State> shared_state() const { return state_; }
 
  private:
-  std::unique_ptr<State> state_;
+  std::shared_ptr<State> state_;
 };
 
 struct DispatchTiming {
@@ -114,6 +121,10 @@ struct ExecutableOptions {
   // at least its own, else the compile options' choice (the bounds by default). Each
   // profile's pipelines and recording are made when the executable is.
   std::vector<DimSizes> tune_profiles{};
+  // Built from a graph with dynamic dimensions: the most command buffers kept, one per
+  // set of sizes; beyond it the least recently run is freed (and recorded again when its
+  // sizes come back), so an executable run at many sizes holds bounded memory.
+  int max_recordings = 64;
 };
 
 // What an executable has made so far.
@@ -121,8 +132,12 @@ struct ExecutableStats {
   int pipelines = 0;   // compute pipelines created
   int recordings = 0;  // command buffers recorded (one per set of sizes of dynamic dimensions)
   int runs = 0;
+  int evictions = 0;   // recordings freed to stay within ExecutableOptions::max_recordings
 };
 
+// Threads: run(), poison_arena() and reset_state() may be called from several threads;
+// they take turns, one run at a time. schedule(), stats(), timings() and last_run_ms()
+// describe the last run: read them on the thread that ran, once its runs are done.
 class Executable {
  public:
   // Creates the pipelines, allocates the arena and the weights, uploads `weights`
@@ -134,7 +149,8 @@ class Executable {
   // graph at those sizes: the first run at a new set of sizes compiles the graph for it
   // (kernel choices fixed by the bounds or a profile, memory by the bounds, so the
   // pipelines are those made here) and records a command buffer, which later runs at
-  // the same sizes replay. A graph without dynamic dimensions runs as compiled.
+  // the same sizes replay. A graph without dynamic dimensions runs as compiled. Without
+  // CompileOptions::target, the kernels are chosen for the context's device.
   Executable(Context& context, const Graph& graph, const CompileOptions& compile_options, const TensorMap& weights,
              const ExecutableOptions& options = {});
   ~Executable();
@@ -142,7 +158,9 @@ class Executable {
   Executable& operator=(const Executable&) = delete;
 
   // Uploads the inputs, submits the recorded command buffer once, waits, and returns
-  // every graph output by name.
+  // every graph output by name. `inputs` may also hold the weights (as random_bindings
+  // makes them; they are not uploaded again); any other name, or an integer tensor for
+  // a float input (or the reverse), is a BindingError naming the graph's inputs.
   TensorMap run(const TensorMap& inputs);
 
   // Fills the arena but its state tensors with `value` (NaN, say), so an element that a

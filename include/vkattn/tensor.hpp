@@ -3,6 +3,7 @@
 // the graph declares. The CPU reference computes in double; devices convert on upload.
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -36,8 +37,14 @@ class BindingError : public std::invalid_argument {
 
 // The tensor bound to `name` (an input or weight, `role` saying which), checked against
 // the declared shape. Throws BindingError naming the tensor and what was wrong.
+// With `dtype`, an integer tensor for a float value (or the reverse) is refused too.
 const Tensor& find_binding(const TensorMap& bindings, std::string_view role, std::string_view name,
-                           const Shape& declared);
+                           const Shape& declared, std::optional<DType> dtype = std::nullopt);
+
+// "; did you mean 'mlp.up.weight'?" for the name of `candidates` closest to `name` in
+// edits (insertions, deletions, substitutions), when one is close enough to be a slip
+// (at most a third of the name's length); empty otherwise.
+std::string did_you_mean(std::string_view name, const std::vector<std::string>& candidates);
 
 // Row-major strides of a shape, in elements.
 std::vector<std::int64_t> row_major_strides(const Shape& shape);

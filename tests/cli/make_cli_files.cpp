@@ -74,6 +74,10 @@ int write_files(const std::string& dir) {
   va::Graph one{"one_dispatch"};  // a graph that compiles to a single dispatch
   one.output("y", va::relu(one.input("x", {4, 4})));
   std::ofstream(dir + "/one_dispatch.json") << va::graph_to_json(one);
+  // 5 tokens for the mha preset under --cache 16 --model 16: shorter than the bound.
+  va::Tensor tokens = va::Tensor::zeros({1, 5, 16});
+  for (std::size_t i = 0; i < tokens.values.size(); ++i) tokens.values[i] = double(i % 7) / 7.0 - 0.4;
+  va::write_npy(dir + "/x_5_tokens.npy", tokens, va::FileElement::f32);
   return 0;
 }
 

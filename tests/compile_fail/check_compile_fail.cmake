@@ -1,6 +1,7 @@
 # Compiles SOURCE (which must hold a constexpr graph with one mistake) and passes only
 # when compilation fails with every "// expect: TEXT" line of the source in the
-# compiler's output, and the message names the line marked "// error: this line".
+# compiler's output, no "// reject: TEXT" line anywhere in it (a second error after
+# the graph's own, say), and the message names the line marked "// error: this line".
 # Clang prints the message one quoted character per template argument
 # (graph_error<'h', 'e', ...>); it is joined back into text before the check.
 foreach(required CXX SOURCE INCLUDE_DIR)
@@ -18,6 +19,7 @@ if(result EQUAL 0)
   message(FATAL_ERROR "${SOURCE} compiled, but its graph has a mistake that must be a compile error")
 endif()
 
+set(raw_output "${output}")
 if(CXX_ID STREQUAL "Clang")
   string(FIND "${output}" "vkattn::graph_error<'" start)
   if(start EQUAL -1)
@@ -46,6 +48,12 @@ foreach(line IN LISTS lines)
     string(FIND "${output}" "${CMAKE_MATCH_1}" position)
     if(position EQUAL -1)
       message(FATAL_ERROR "the compile error does not contain \"${CMAKE_MATCH_1}\". Compiler output:\n${output}")
+    endif()
+  endif()
+  if(line MATCHES "// reject: (.*)$")
+    string(FIND "${raw_output}" "${CMAKE_MATCH_1}" position)
+    if(NOT position EQUAL -1)
+      message(FATAL_ERROR "the compiler output contains \"${CMAKE_MATCH_1}\". Compiler output:\n${raw_output}")
     endif()
   endif()
   if(line MATCHES "// error: this line")

@@ -157,13 +157,28 @@ class ScheduleBuilder {
     for (std::string_view n : named)
       while (prefix > 0 && (n.size() < prefix || n.substr(0, prefix) != named[0].substr(0, prefix)))
         prefix = shorter(prefix);
+    // The names, each whole, while they fit; an ellipsis stands for those that do not.
+    auto append_names = [&](std::size_t skip, std::string_view separator, std::string_view closing) {
+      constexpr std::string_view more = "\u2026";
+      for (std::size_t i = 0; i < named.size(); ++i) {
+        const std::string_view item = named[i].substr(skip);
+        const std::size_t need = (i ? separator.size() : 0) + item.size();
+        const std::size_t room = closing.size() + (i + 1 < named.size() ? separator.size() + more.size() : 0);
+        if (label.size() + need + room > Name::capacity()) {
+          label.append(i ? separator : "").append(more);
+          break;
+        }
+        label.append(i ? separator : "").append(item);
+      }
+      label.append(closing);
+    };
     if (prefix == 0) {  // nothing shared: "a+b"
-      for (std::size_t i = 0; i < named.size(); ++i) label.append(i ? "+" : "").append(named[i]);
+      append_names(0, "+", "");
       return label;
     }
     label.append(named[0].substr(0, prefix)).append("{");
-    for (std::size_t i = 0; i < named.size(); ++i) label.append(i ? "," : "").append(named[i].substr(prefix));
-    return label.append("}");
+    append_names(prefix, ",", "}");
+    return label;
   }
 
   Program& p_;
