@@ -14,17 +14,6 @@
 namespace va = vkattn;
 using Catch::Matchers::Contains;
 
-namespace {
-
-va::Graph small_graph() {
-  va::Graph g{"small"};
-  auto x = g.input("x", {3, 8});
-  g.output("y", va::softmax(va::linear(g, x, "proj", 5)));
-  return g;
-}
-
-}  // namespace
-
 TEST_CASE("devices are listed with their capabilities", "[vulkan]") {
   auto devices = va::Context::devices();
   REQUIRE_FALSE(devices.empty());
@@ -45,7 +34,7 @@ TEST_CASE("a device selector that matches nothing is an error listing the device
 }
 
 TEST_CASE("missing weights and inputs are named", "[vulkan]") {
-  va::Graph g = small_graph();
+  va::Graph g = va::testing::small_graph();
   va::TensorMap bindings = va::random_bindings(g, 1);
   va::TensorMap without_weight = bindings;
   without_weight.erase("proj.bias");
@@ -58,7 +47,7 @@ TEST_CASE("missing weights and inputs are named", "[vulkan]") {
 }
 
 TEST_CASE("one recorded command buffer is replayed with new inputs", "[vulkan]") {
-  va::Graph g = small_graph();
+  va::Graph g = va::testing::small_graph();
   va::TensorMap bindings = va::random_bindings(g, 2);
   va::Executable executable(va::testing::validated_context(), va::lower_unfused(g), bindings);
   for (std::uint64_t seed = 10; seed < 13; ++seed) {
@@ -72,7 +61,7 @@ TEST_CASE("one recorded command buffer is replayed with new inputs", "[vulkan]")
 }
 
 TEST_CASE("timestamps measure every dispatch", "[vulkan]") {
-  va::Graph g = small_graph();
+  va::Graph g = va::testing::small_graph();
   va::Executable executable(va::testing::validated_context(), va::lower_unfused(g), va::random_bindings(g, 3));
   executable.run(va::random_bindings(g, 3));
   if (!va::testing::validated_context().device().timestamps) SUCCEED("this device has no timestamp queries");
@@ -86,7 +75,7 @@ TEST_CASE("the pipeline cache is persisted, reused, and survives corruption", "[
   auto directory = std::filesystem::temp_directory_path() / ("vkattn-cache-test-" + std::to_string(::getpid()));
   std::filesystem::remove_all(directory);
   ::setenv("XDG_CACHE_HOME", directory.c_str(), 1);
-  va::Graph g = small_graph();
+  va::Graph g = va::testing::small_graph();
   va::TensorMap bindings = va::random_bindings(g, 4);
   std::string path;
   {
@@ -156,7 +145,7 @@ TEST_CASE("an integer graph output comes back as the integers, for every target"
 }
 
 TEST_CASE("an Executable checks its schedule before allocating anything for it", "[vulkan]") {
-  va::Graph g = small_graph();
+  va::Graph g = va::testing::small_graph();
   va::TensorMap bindings = va::random_bindings(g, 5);
   va::Schedule s = va::compile(g, va::testing::validated_context().target());
   s.arena_bytes = std::int64_t(1) << 50;      // no device could allocate this
@@ -201,7 +190,7 @@ using va::testing::resident_mib;
 TEST_CASE("an executable destroyed without a later run gives its driver memory back", "[vulkan]") {
   // lavapipe frees pipelines on the queue's next submission; without one, each
   // executable of this size kept about 14 MiB.
-  va::Graph g = small_graph();
+  va::Graph g = va::testing::small_graph();
   va::TensorMap bindings = va::random_bindings(g, 5);
   va::Context& context = va::testing::validated_context();
   const va::Schedule schedule = va::compile(g, context.target());
@@ -223,7 +212,7 @@ TEST_CASE("an executable destroyed without a later run gives its driver memory b
 TEST_CASE("validation messages of the context's teardown are collected and returned by close", "[vulkan]") {
   // An executable left alive when its context closes: the layer reports its objects.
   va::Context context(va::ContextOptions{.validation = true, .synchronization_validation = true});
-  va::Graph g = small_graph();
+  va::Graph g = va::testing::small_graph();
   va::TensorMap bindings = va::random_bindings(g, 5);
   std::unique_ptr<va::Executable> executable;
   {

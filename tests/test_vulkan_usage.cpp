@@ -15,13 +15,6 @@ using va::testing::validated_context;
 
 namespace {
 
-va::Graph small_graph() {
-  va::Graph g{"small"};
-  auto x = g.input("x", {3, 8});
-  g.output("y", va::softmax(va::linear(g, x, "proj", 5)));
-  return g;
-}
-
 va::Graph dynamic_graph(std::int64_t bound) {
   va::Graph g{"dynamic"};
   auto x = g.input("x", {1, va::dyn("seq", bound), 16});
@@ -45,7 +38,7 @@ va::TensorMap at_size(const va::Graph& g, std::int64_t seq, std::uint64_t seed) 
 }  // namespace
 
 TEST_CASE("one executable run from two threads at once: every result right, no validation message", "[vulkan]") {
-  va::Graph g = small_graph();
+  va::Graph g = va::testing::small_graph();
   const va::TensorMap weights = va::random_bindings(g, 1);
   va::Executable executable(validated_context(), va::compile(g, validated_context().target()), weights);
   std::vector<va::TensorMap> inputs;
@@ -77,7 +70,7 @@ TEST_CASE("one executable run from two threads at once: every result right, no v
 }
 
 TEST_CASE("two executables on one context run from two threads: the queue is used in turn", "[vulkan]") {
-  va::Graph g = small_graph();
+  va::Graph g = va::testing::small_graph();
   const va::TensorMap bindings = va::random_bindings(g, 2);
   const va::Tensor expected = va::run_reference(g, bindings).outputs.at("y");
   va::Executable first(validated_context(), va::compile(g, validated_context().target()), bindings);
@@ -95,7 +88,7 @@ TEST_CASE("two executables on one context run from two threads: the queue is use
 }
 
 TEST_CASE("an executable outliving its context is inert: run throws, destruction is safe", "[vulkan]") {
-  va::Graph g = small_graph();
+  va::Graph g = va::testing::small_graph();
   const va::TensorMap bindings = va::random_bindings(g, 3);
   auto context = std::make_unique<va::Context>();
   auto executable = std::make_unique<va::Executable>(*context, va::compile(g, context->target()), bindings);

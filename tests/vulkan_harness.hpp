@@ -137,6 +137,14 @@ inline TensorMap rounded_to_f16(TensorMap bindings) {
   return bindings;
 }
 
+// A graph of one linear layer and a softmax: the smallest that exercises a run.
+inline Graph small_graph() {
+  Graph g{"small"};
+  auto x = g.input("x", {3, 8});
+  g.output("y", softmax(linear(g, x, "proj", 5)));
+  return g;
+}
+
 // The kernels of the fused schedule, in order.
 inline std::vector<Kernel> fused_kernels(const Graph& graph) {
   std::vector<Kernel> kernels;

@@ -9,25 +9,35 @@
 
 namespace vkattn::cli {
 
-void check_writable(const std::string& flag, const std::string& path) {
-  auto fail = [&](const std::string& why) { return std::runtime_error(flag + ": " + path + ": " + why); };
+namespace {
+
+std::runtime_error file_error(const std::string& flag, const std::string& path, const std::string& why) {
+  return std::runtime_error(flag + ": " + path + ": " + why);
+}
+
+// Opens the temporary file beside `path` that write_text_file renames over it.
+std::ofstream open_partial(const std::string& flag, const std::string& path, const std::string& temporary,
+                           const std::string& after) {
   std::error_code error;
-  if (std::filesystem::is_directory(path, error)) throw fail("is a directory; name a file to write");
-  const std::string temporary = path + ".vkattn-partial";
+  if (std::filesystem::is_directory(path, error)) throw file_error(flag, path, "is a directory; name a file to write");
   std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-  if (!out) throw fail(std::string("cannot create ") + temporary + " (" + std::strerror(errno) + "); nothing was run");
-  out.close();
+  if (!out) throw file_error(flag, path, "cannot create " + temporary + " (" + std::strerror(errno) + ")" + after);
+  return out;
+}
+
+}  // namespace
+
+void check_writable(const std::string& flag, const std::string& path) {
+  const std::string temporary = path + ".vkattn-partial";
+  open_partial(flag, path, temporary, "; nothing was run").close();
   std::remove(temporary.c_str());
 }
 
 void write_text_file(const std::string& flag, const std::string& path, const std::string& text) {
-  auto fail = [&](const std::string& why) { return std::runtime_error(flag + ": " + path + ": " + why); };
-  std::error_code error;
-  if (std::filesystem::is_directory(path, error)) throw fail("is a directory; name a file to write");
+  auto fail = [&](const std::string& why) { return file_error(flag, path, why); };
   const std::string temporary = path + ".vkattn-partial";
   {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) throw fail(std::string("cannot create ") + temporary + " (" + std::strerror(errno) + ")");
+    std::ofstream out = open_partial(flag, path, temporary, "");
     out << text;
     out.close();
     if (!out) {
