@@ -12,7 +12,7 @@ build="${1:?usage: fuzz/run_fuzzers.sh BUILD_DIR [SECONDS] [TARGET...]}"
 seconds="${2:-60}"
 shift $(( $# >= 2 ? 2 : 1 ))
 targets=("$@")
-if [ ${#targets[@]} -eq 0 ]; then targets=(npy safetensors graph_json schedule_json); fi
+if [ ${#targets[@]} -eq 0 ]; then targets=(npy safetensors graph_json schedule_json checkpoint_index); fi
 
 work="$build/fuzz-work"
 findings="$build/fuzz-findings"

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <vkattn/presets.hpp>
 #include <vkattn/reference.hpp>
 #include <vkattn/state_dict.hpp>
@@ -266,4 +267,53 @@ TEST_CASE("a shard of one Hugging Face Llama layer binds to llama_block whatever
   shard["model.layers.18.input_layernorm.weight"] = ours.at("model.layers.0.input_layernorm.weight");
   CHECK_THROWS_WITH(va::bind_state_dict(g, shard, "shard.safetensors"),
                     Catch::Contains("has no tensor for weight 'model.layers.0.input_layernorm.weight'"));
+}
+
+TEST_CASE("a sharded checkpoint reads through its index: each tensor from its shard, bf16 and f32") {
+  const fs::path dir = fs::path(temp_path("sharded")).parent_path() / "sharded_checkpoint";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  va::Graph g = va::build_preset({.name = "llama_block", .seq = 3, .model = 16, .heads = 4, .kv_heads = 2, .ffn_hidden = 24});
+  va::TensorMap weights = va::random_bindings(g, 9);
+  weights.erase("x");
+  // Values bf16 holds exactly, so the f32 and bf16 shards give back the same numbers.
+  for (auto& [name, t] : weights)
+    for (double& v : t.values) v = std::round(v * 64.0) / 64.0;
+  va::TensorMap first, second;
+  for (const auto& [name, t] : weights) (name.find("mlp") != std::string::npos ? second : first)[name] = t;
+  va::write_safetensors((dir / "model-00001-of-00002.safetensors").string(), first, va::FileElement::bf16);
+  va::write_safetensors((dir / "model-00002-of-00002.safetensors").string(), second, va::FileElement::f32);
+  nlohmann::json index{{"metadata", {{"total_size", 0}}}, {"weight_map", nlohmann::json::object()}};
+  for (const auto& [name, t] : first) index["weight_map"][name] = "model-00001-of-00002.safetensors";
+  for (const auto& [name, t] : second) index["weight_map"][name] = "model-00002-of-00002.safetensors";
+  const std::string index_path = (dir / "model.safetensors.index.json").string();
+  write_bytes(index_path, index.dump());
+  for (const std::string& path : {index_path, dir.string()}) {
+    INFO(path);
+    const va::TensorMap read = va::read_checkpoint(path);
+    REQUIRE(read.size() == weights.size());
+    for (const auto& [name, t] : weights) CHECK(read.at(name).values == t.values);
+    const va::StateDictBinding bound = va::bind_state_dict(g, read, path);
+    CHECK(bound.weights.size() == weights.size());
+  }
+  // A tensor the index puts in a shard that lacks it; a shard that is not there; names.
+  nlohmann::json wrong = index;
+  wrong["weight_map"]["model.layers.0.mlp.down_proj.weight"] = "model-00001-of-00002.safetensors";
+  write_bytes(index_path, wrong.dump());
+  CHECK_THAT(error_of([&] { va::read_checkpoint(index_path); }),
+             Catch::Contains("puts tensor 'model.layers.0.mlp.down_proj.weight' in shard 'model-00001-of-00002.safetensors', "
+                             "which does not hold it"));
+  fs::remove(dir / "model-00002-of-00002.safetensors");
+  write_bytes(index_path, index.dump());
+  CHECK_THAT(error_of([&] { va::read_checkpoint(dir.string()); }),
+             Catch::Contains("names shard 'model-00002-of-00002.safetensors'") && Catch::Contains("does not exist"));
+  CHECK_THAT(error_of([&] { va::parse_checkpoint_index(R"({"weight_map": {"a": "../b.safetensors"}})", "i.json"); }),
+             Catch::Contains("i.json: weight_map[\"a\"]: '../b.safetensors' is not a plain file name"));
+  CHECK_THAT(error_of([&] { va::parse_checkpoint_index(R"({"metadata": {}})", "i.json"); }),
+             Catch::Contains("missing \"weight_map\""));
+  CHECK_THAT(error_of([&] { va::parse_checkpoint_index(R"({"weight_map": {"a": 3}})", "i.json"); }),
+             Catch::Contains("expected a shard file name"));
+  fs::remove(index_path);
+  CHECK_THAT(error_of([&] { va::read_checkpoint(dir.string()); }),
+             Catch::Contains("is a folder without model.safetensors.index.json or model.safetensors"));
 }

@@ -11,7 +11,28 @@
 #include <vkattn/tensor_files.hpp>
 #include <vkattn/vkattn.hpp>
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define VKATTN_HAS_ADDRESS_SANITIZER 1
+#endif
+#endif
+#ifndef VKATTN_HAS_ADDRESS_SANITIZER
+#define VKATTN_HAS_ADDRESS_SANITIZER 0
+#endif
+#if VKATTN_HAS_ADDRESS_SANITIZER || defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#endif
+
 namespace vkattn::testing {
+
+// While one is alive, LeakSanitizer does not count new allocations as leaks: for tests
+// whose premise is a device destroyed under live objects, which the driver then cannot
+// free. Nothing without AddressSanitizer.
+struct LeaksExpected {
+#if VKATTN_HAS_ADDRESS_SANITIZER || defined(__SANITIZE_ADDRESS__)
+  __lsan::ScopedDisabler disabled;
+#endif
+};
 
 // One validated context per test binary; every test checks that it stayed silent, and
 // vulkan_catch_main.cpp closes it after the last test and fails on what teardown reports.

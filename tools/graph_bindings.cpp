@@ -39,7 +39,7 @@ TensorMap graph_bindings(const Graph& graph, const Arguments& args, std::ostream
   TensorMap bindings = random_bindings(graph, seed);
   if (args.has("--weights")) {
     const std::string file = args.text("--weights", "");
-    TensorMap state = read_safetensors(file);
+    TensorMap state = read_checkpoint(file);
     if (args.has("--weights-prefix")) {
       const std::string prefix = args.text("--weights-prefix", "");
       TensorMap prefixed;

@@ -13,7 +13,9 @@ namespace vkattn::cli {
 // The flags it reads.
 inline const std::vector<std::string> binding_flags{"--weights", "--weights-prefix", "--input", "--seed"};
 inline constexpr const char* binding_help =
-    "  --weights FILE.safetensors   weights by name, PyTorch state-dict names accepted\n"
+    "  --weights FILE.safetensors   weights by name, PyTorch state-dict names accepted; also a\n"
+    "                               sharded checkpoint's model.safetensors.index.json, or the\n"
+    "                               folder holding it (Hugging Face's layout)\n"
     "                               (in_proj_weight/in_proj_bias split into q, k, v; docs/weights.md)\n"
     "  --weights-prefix P           put P before every name of the file (self_attn. for a bare\n"
     "                               nn.MultiheadAttention state dict and the mha preset)\n"

@@ -2,9 +2,11 @@
 // Tensor files: NumPy .npy (one array) and safetensors (named tensors, as PyTorch's
 // safetensors.torch.save_file writes them). Values are read into double-precision
 // host tensors and written back in the requested element type.
+#include <map>
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "vkattn/tensor.hpp"
 
@@ -35,6 +37,20 @@ void write_npy(const std::string& path, const Tensor& tensor, FileElement elemen
 // shape, tensors not overlapping) before any value is read.
 TensorMap read_safetensors(const std::string& path);
 TensorMap parse_safetensors(std::span<const char> bytes, const std::string& source);
+// A sharded checkpoint's index, as Hugging Face writes model.safetensors.index.json:
+// {"metadata": {...}, "weight_map": {"tensor name": "model-00001-of-00002.safetensors", ...}}.
+// Returns the shard file of each tensor. Shard names must be plain file names (no folder,
+// so an index cannot reach outside its own folder). Throws TensorFileError naming
+// `source` and the field.
+std::map<std::string, std::string> parse_checkpoint_index(std::string_view text, const std::string& source);
+// The tensors of a checkpoint as it ships: a .safetensors file; a
+// *.safetensors.index.json whose shards are read from the index's folder (each tensor
+// from the shard the index names); or a folder holding model.safetensors.index.json or
+// model.safetensors. A missing shard, or a tensor its shard lacks, is an error naming
+// the index, the shard and the tensor. F16, BF16 and F32 tensors are read as their
+// values; binding converts them to the storage the graph asks for.
+TensorMap read_checkpoint(const std::string& path);
+
 // Writes tensors as safetensors: f16 tensors as F16, f32 as F32, i32 as I32, unless
 // `element` overrides the floating ones.
 void write_safetensors(const std::string& path, const TensorMap& tensors);

@@ -74,6 +74,24 @@ int write_files(const std::string& dir) {
   va::Graph one{"one_dispatch"};  // a graph that compiles to a single dispatch
   one.output("y", va::relu(one.input("x", {4, 4})));
   std::ofstream(dir + "/one_dispatch.json") << va::graph_to_json(one);
+  // A Llama layer as Hugging Face ships a checkpoint: an index and two shards, bf16 and f32.
+  {
+    va::Graph llama = va::build_preset({.name = "llama_block", .seq = 3, .model = 16, .heads = 4, .kv_heads = 2,
+                                        .ffn_hidden = 24});
+    va::TensorMap weights = va::random_bindings(llama, 12);
+    weights.erase("x");
+    va::TensorMap attention, mlp;
+    for (const auto& [name, t] : weights) (name.find(".mlp.") != std::string::npos ? mlp : attention)[name] = t;
+    const std::string folder = dir + "/llama_sharded";
+    std::filesystem::create_directories(folder);
+    va::write_safetensors(folder + "/model-00001-of-00002.safetensors", attention, va::FileElement::bf16);
+    va::write_safetensors(folder + "/model-00002-of-00002.safetensors", mlp, va::FileElement::f32);
+    std::string map;
+    for (const auto& [name, t] : weights)
+      map += (map.empty() ? "" : ", ") + ("\"" + name + "\": \"model-0000" +
+                                          (mlp.count(name) ? "2" : "1") + "-of-00002.safetensors\"");
+    std::ofstream(folder + "/model.safetensors.index.json") << "{\"metadata\": {}, \"weight_map\": {" << map << "}}";
+  }
   // 5 tokens for the mha preset under --cache 16 --model 16: shorter than the bound.
   va::Tensor tokens = va::Tensor::zeros({1, 5, 16});
   for (std::size_t i = 0; i < tokens.values.size(); ++i) tokens.values[i] = double(i % 7) / 7.0 - 0.4;
