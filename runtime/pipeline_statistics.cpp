@@ -30,6 +30,17 @@ double statistic_value(const VkPipelineExecutableStatisticKHR& s) {
   }
 }
 
+// Vulkan's two-call enumeration: the count, then the items (each with its sType set).
+template <typename Item, typename Call>
+std::vector<Item> enumerate(VkStructureType type, const char* name, Call call) {
+  std::uint32_t count = 0;
+  check(call(&count, nullptr), name);
+  std::vector<Item> items(count, make_info<Item>(type));
+  check(call(&count, items.data()), name);
+  items.resize(count);
+  return items;
+}
+
 // The driver's report on the pipeline's compute executable.
 void read_statistics(VkDevice device, VkPipeline pipeline, PipelineStatistics& out) {
   auto get_properties = reinterpret_cast<PFN_vkGetPipelineExecutablePropertiesKHR>(
@@ -40,23 +51,19 @@ void read_statistics(VkDevice device, VkPipeline pipeline, PipelineStatistics& o
     throw VulkanError("the driver does not provide vkGetPipelineExecutableStatisticsKHR");
   auto info = make_info<VkPipelineInfoKHR>(VK_STRUCTURE_TYPE_PIPELINE_INFO_KHR);
   info.pipeline = pipeline;
-  std::uint32_t count = 0;
-  check(get_properties(device, &info, &count, nullptr), "vkGetPipelineExecutablePropertiesKHR");
-  std::vector<VkPipelineExecutablePropertiesKHR> executables(
-      count, make_info<VkPipelineExecutablePropertiesKHR>(VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_PROPERTIES_KHR));
-  check(get_properties(device, &info, &count, executables.data()), "vkGetPipelineExecutablePropertiesKHR");
-  for (std::uint32_t e = 0; e < count; ++e) {
+  const auto executables = enumerate<VkPipelineExecutablePropertiesKHR>(
+      VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_PROPERTIES_KHR, "vkGetPipelineExecutablePropertiesKHR",
+      [&](std::uint32_t* n, VkPipelineExecutablePropertiesKHR* items) { return get_properties(device, &info, n, items); });
+  for (std::uint32_t e = 0; e < executables.size(); ++e) {
     if (!(executables[e].stages & VK_SHADER_STAGE_COMPUTE_BIT)) continue;
     out.subgroup_size = executables[e].subgroupSize;
     auto which = make_info<VkPipelineExecutableInfoKHR>(VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_INFO_KHR);
     which.pipeline = pipeline;
     which.executableIndex = e;
-    std::uint32_t n = 0;
-    check(get_statistics(device, &which, &n, nullptr), "vkGetPipelineExecutableStatisticsKHR");
-    std::vector<VkPipelineExecutableStatisticKHR> stats(
-        n, make_info<VkPipelineExecutableStatisticKHR>(VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_STATISTIC_KHR));
-    check(get_statistics(device, &which, &n, stats.data()), "vkGetPipelineExecutableStatisticsKHR");
-    for (std::uint32_t i = 0; i < n; ++i) out.statistics.push_back({stats[i].name, stats[i].description, statistic_value(stats[i])});
+    const auto stats = enumerate<VkPipelineExecutableStatisticKHR>(
+        VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_STATISTIC_KHR, "vkGetPipelineExecutableStatisticsKHR",
+        [&](std::uint32_t* n, VkPipelineExecutableStatisticKHR* items) { return get_statistics(device, &which, n, items); });
+    for (const auto& stat : stats) out.statistics.push_back({stat.name, stat.description, statistic_value(stat)});
     return;
   }
 }
