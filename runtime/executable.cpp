@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <tuple>
 
 #include "vkattn/schedule_check.hpp"
@@ -74,6 +75,9 @@ struct Executable::State {
   std::map<SizeKey, std::unique_ptr<Recording>> recordings;
   Recording* current = nullptr;
   std::uint64_t use_clock = 0;
+  // The names run() accepts (inputs, weights and their packed parts), made once.
+  std::vector<std::string> input_names;
+  std::set<std::string, std::less<>> known_names;
   ExecutableStats stats;
   std::vector<DispatchTiming> timings;
   double last_run_ms = 0;
@@ -85,7 +89,13 @@ struct Executable::State {
         options(o),
         cache(context),
         arena(context, std::uint64_t(arena_bytes), "the arena (inputs, intermediates, outputs and states)"),
-        weights(context, std::uint64_t(schedule.weight_bytes), "the weights") {}
+        weights(context, std::uint64_t(schedule.weight_bytes), "the weights") {
+    for (const TensorSlot& slot : schedule.slots) {
+      if (slot.role == SlotRole::input) input_names.emplace_back(slot.name.view());
+      if (slot.role == SlotRole::input || slot.role == SlotRole::weight) known_names.emplace(slot.name.view());
+      for (const PackedPart& part : slot.parts) known_names.emplace(part.name.view());
+    }
+  }
 
   ~State() {
     VkDevice d = context.device;
@@ -310,19 +320,13 @@ struct Executable::State {
   // run() takes a map of inputs that may also hold the weights (as random_bindings and
   // the reference take them); any other name is a mistake, named with the inputs.
   void check_names(const TensorMap& tensors) const {
-    std::vector<std::string> inputs, known;
-    for (const TensorSlot& slot : schedule.slots) {
-      if (slot.role == SlotRole::input) inputs.emplace_back(slot.name.view());
-      if (slot.role == SlotRole::input || slot.role == SlotRole::weight) known.emplace_back(slot.name.view());
-      for (const PackedPart& part : slot.parts) known.emplace_back(part.name.view());
-    }
     for (const auto& [name, tensor] : tensors) {
-      if (std::find(known.begin(), known.end(), name) != known.end()) continue;
+      if (known_names.count(name)) continue;
       std::string list;
-      for (const std::string& input : inputs) list += (list.empty() ? "" : ", ") + input;
+      for (const std::string& input : input_names) list += (list.empty() ? "" : ", ") + input;
       throw BindingError("run() was given a tensor named '" + name + "', which is no input or weight of graph '" +
                          std::string(schedule.graph_name.view()) + "' (its inputs: " + list + ")" +
-                         did_you_mean(name, inputs));
+                         did_you_mean(name, input_names));
     }
   }
 
