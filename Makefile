@@ -13,7 +13,8 @@ BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 
 DEBIAN_PACKAGES = cmake make g++ pkg-config libvulkan-dev mesa-vulkan-drivers glslang-tools spirv-tools \
-                  catch2 vulkan-validationlayers nlohmann-json3-dev graphviz
+                  catch2 vulkan-validationlayers nlohmann-json3-dev graphviz \
+                  glslang-dev
 
 .PHONY: all deps configure build demo test gpu-compile sanitize fuzz clean
 

@@ -2,8 +2,10 @@
 
 #include "vkattn/tensor.hpp"
 
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <fstream>
 #include <optional>
 #include <nlohmann/json.hpp>
@@ -22,7 +24,9 @@ std::optional<Op> op_from_name(std::string_view name) {
 
 // Which attributes an op's graph JSON form carries: every op listed, no default, so a
 // new op fails the build here until its JSON form is decided.
-enum class JsonAttributes { none, transpose_b, factor, heads, repeats, window_and_align, align, axes, epsilon, rotary };
+enum class JsonAttributes {
+  none, transpose_b, factor, heads, repeats, window_and_align, align, axes, epsilon, rotary, value, to, axis
+};
 
 constexpr JsonAttributes json_attributes(Op op) {
   switch (op) {
@@ -32,7 +36,29 @@ constexpr JsonAttributes json_attributes(Op op) {
     case Op::repeat_heads: return JsonAttributes::repeats;
     case Op::sliding_window_mask: return JsonAttributes::window_and_align;
     case Op::causal_mask:
+    case Op::query_index:
     case Op::alibi: return JsonAttributes::align;
+    case Op::constant: return JsonAttributes::value;
+    case Op::cast: return JsonAttributes::to;
+    case Op::unsqueeze: return JsonAttributes::axis;
+    case Op::key_index:
+    case Op::head_index:
+    case Op::batch_index:
+    case Op::sub:
+    case Op::floor_div:
+    case Op::minimum:
+    case Op::maximum:
+    case Op::abs:
+    case Op::exp:
+    case Op::log:
+    case Op::less:
+    case Op::less_equal:
+    case Op::equal:
+    case Op::logical_and:
+    case Op::logical_or:
+    case Op::logical_not:
+    case Op::where:
+    case Op::gather:
     case Op::rotary_embedding:
     case Op::rotary_embedding_at: return JsonAttributes::rotary;
     case Op::permute: return JsonAttributes::axes;
@@ -63,7 +89,7 @@ constexpr JsonAttributes json_attributes(Op op) {
 }
 
 std::optional<DType> dtype_from_name(std::string_view name) {
-  for (DType d : {DType::f32, DType::f16, DType::i32})
+  for (DType d : {DType::f32, DType::f16, DType::i32, DType::boolean})
     if (dtype_name(d) == name) return d;
   return std::nullopt;
 }
@@ -179,7 +205,7 @@ class Reader {
     if (auto it = value.find("dtype"); it != value.end()) {
       std::string dtype = string_of(*it, field + ".dtype");
       auto parsed = dtype_from_name(dtype);
-      if (!parsed) fail(field + ".dtype", "unknown dtype \"" + dtype + "\" (expected f32, f16 or i32)");
+      if (!parsed) fail(field + ".dtype", "unknown dtype \"" + dtype + "\" (expected f32, f16, i32 or bool)");
       node.dtype = *parsed;
     }
     if (op_arity(node.op) == 0) {
@@ -239,6 +265,28 @@ class Reader {
         if (const json* offset = optional("offset")) a.position_offset = integer_of(*offset, field + ".offset");
         break;
       }
+      case JsonAttributes::value: {  // a number, or "inf", "-inf" or "nan" (which JSON numbers cannot hold)
+        const json& v = required("value");
+        if (v.is_string()) {
+          const std::string text = v.get<std::string>();
+          if (text == "inf") a.factor = std::numeric_limits<double>::infinity();
+          else if (text == "-inf") a.factor = -std::numeric_limits<double>::infinity();
+          else if (text == "nan") a.factor = std::numeric_limits<double>::quiet_NaN();
+          else fail(field + ".value", "expected a number, \"inf\", \"-inf\" or \"nan\", got \"" + text + "\"");
+        } else {
+          a.factor = number_of(v, field + ".value");
+        }
+        a.to = node.dtype;
+        break;
+      }
+      case JsonAttributes::to: {
+        std::string text = string_of(required("to"), field + ".to");
+        auto parsed = dtype_from_name(text);
+        if (!parsed) fail(field + ".to", "unknown dtype \"" + text + "\" (expected f32, f16 or i32)");
+        a.to = *parsed;
+        break;
+      }
+      case JsonAttributes::axis: a.count = integer_in(required("axis"), field + ".axis", 0, max_rank, "an axis"); break;
       case JsonAttributes::none: break;
     }
     return node;
@@ -284,6 +332,12 @@ std::string graph_to_json(const Graph& graph, int indent) {
         v["layout"] = std::string(rotary_layout_name(a.rotary_layout));
         v["offset"] = a.position_offset;
         break;
+      case JsonAttributes::value:
+        if (std::isfinite(a.factor)) v["value"] = a.factor;
+        else v["value"] = std::isnan(a.factor) ? "nan" : a.factor > 0 ? "inf" : "-inf";
+        break;
+      case JsonAttributes::to: v["to"] = std::string(dtype_name(a.to)); break;
+      case JsonAttributes::axis: v["axis"] = a.count; break;
       case JsonAttributes::none: break;
     }
     values.push_back(v);

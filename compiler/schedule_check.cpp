@@ -38,6 +38,7 @@ class Checker {
   void run() {
     if (s_.arena_bytes < 0 || s_.weight_bytes < 0) fail("memory", "a buffer size is negative");
     for (std::size_t i = 0; i < s_.slots.size(); ++i) slot(i);
+    for (std::size_t i = 0; i < s_.programs.size(); ++i) program(i);
     for (std::size_t i = 0; i < s_.dispatches.size(); ++i) dispatch(i);
   }
 
@@ -46,7 +47,7 @@ class Checker {
     const TensorSlot& t = s_.slots[i];
     const std::string where = "slot " + std::to_string(i) + " ('" + std::string(t.name.view()) + "')";
     const Wide n = elements(t.shape, where + " shape");
-    if ((t.dtype == DType::i32) != (t.element == DType::i32))
+    if (!is_float(t.dtype) != (t.element == DType::i32))
       fail(where, "holds " + std::string(dtype_name(t.dtype)) + " values as " + std::string(dtype_name(t.element)));
     // At least the shape's elements: a slot planned for the bounds of dynamic
     // dimensions holds more than a run at smaller sizes uses.
@@ -67,6 +68,71 @@ class Checker {
       Wide sum = 0;
       for (const PackedPart& part : t.parts) sum += elements(part.shape, where + " part");
       if (sum != n) fail(where + " packed_from", "parts hold " + text(sum) + " elements, the slot " + text(n));
+    }
+  }
+
+  // The shape of generated code: every operand before its user, every tensor and
+  // coordinate named exists, and only ops the renderer knows.
+  void program(std::size_t i) const {
+    const Expression& e = s_.programs[i];
+    const std::string where = "program " + std::to_string(i);
+    const int n = int(e.nodes.size());
+    for (int k = 0; k < n; ++k) {
+      const ExprNode& node = e.node(k);
+      const std::string at = where + " node " + std::to_string(k);
+      if (std::size_t(node.op) >= std::size_t(op_count)) fail(at, "has an unknown op");
+      for (int a = 0; a < 3; ++a) {
+        const int arg = node.args[std::size_t(a)];
+        if (arg < -1 || arg >= k) fail(at, "reads node " + std::to_string(arg) + ", which does not come before it");
+        if ((a < op_arity(node.op)) != (arg >= 0) && node.op != Op::gather && node.op != Op::input &&
+            op_group(node.op) != OpGroup::index && node.op != Op::matmul)
+          fail(at, std::string(op_name(node.op)) + " has the wrong number of operands");
+      }
+      const bool reads_tensor = node.op == Op::input || node.op == Op::gather;
+      if (reads_tensor && (node.tensor < 0 || node.tensor >= int(e.tensors.size())))
+        fail(at, "reads tensor " + std::to_string(node.tensor) + ", which the program does not have");
+      if (node.op == Op::gather && (node.args[0] < 0 || !e.tensors[std::size_t(node.tensor)].table))
+        fail(at, "gathers without an index or from a tensor that is no table");
+      const bool known = node.op == Op::matmul || reads_tensor || op_group(node.op) == OpGroup::index ||
+                         op_group(node.op) == OpGroup::pointwise || op_group(node.op) == OpGroup::activation ||
+                         node.op == Op::add || node.op == Op::mul || node.op == Op::scale;
+      if (!known) fail(at, std::string(op_name(node.op)) + " cannot be generated code");
+      if (op_group(node.op) == OpGroup::index && node.op != Op::constant && (node.axis < 0 || node.axis >= max_rank))
+        fail(at, "indexes coordinate " + std::to_string(node.axis));
+    }
+    for (std::size_t t = 0; t < e.tensors.size(); ++t)
+      if (e.tensors[t].binding < 1 || e.tensors[t].binding >= max_bindings)
+        fail(where + " tensor " + std::to_string(t), "is at binding " + std::to_string(e.tensors[t].binding));
+    if (e.value < -1 || e.value >= n || e.visible < -1 || e.visible >= n) fail(where, "names a result node it does not have");
+    if (e.visible >= 0 && e.node(e.visible).dtype != DType::boolean) fail(where, "hides keys by a value that is not bool");
+  }
+
+  // Tensors a dispatch's program reads lie inside their bindings, for coordinates of
+  // sizes `sizes` and the pointwise kernel's push-constant extents.
+  void program_reads(const Dispatch& d, const std::array<Wide, max_rank>& sizes, const std::uint32_t* push_extents,
+                     const std::string& where) const {
+    if (d.program < 0) return;
+    if (d.program >= int(s_.programs.size())) fail(where + " program", "is " + std::to_string(d.program) + ", which does not exist");
+    const Expression& e = s_.programs[std::size_t(d.program)];
+    for (std::size_t t = 0; t < e.tensors.size(); ++t) {
+      const ExprTensor& tensor = e.tensors[t];
+      Wide count = 1;
+      for (int a = 0; a < max_rank; ++a) {
+        const ExprExtent& x = tensor.extents[std::size_t(a)];
+        switch (x.kind) {
+          case ExprExtent::Kind::one: break;
+          case ExprExtent::Kind::coordinate: count *= sizes[std::size_t(a)]; break;
+          case ExprExtent::Kind::fixed:
+            if (x.size < 1 || x.size > (std::int64_t(1) << 40)) fail(where + " program tensor", "has a bad size");
+            count *= x.size;
+            break;
+          case ExprExtent::Kind::push:
+            if (push_extents == nullptr || x.size < 0 || x.size >= 4) fail(where + " program tensor", "has a size no push constant gives");
+            count *= push_extents[x.size];
+            break;
+        }
+      }
+      if (count > 0) inside(d, tensor.binding, count, where, "a tensor of the generated code");
     }
   }
 
@@ -168,6 +234,7 @@ class Checker {
         const bool split = d.shader == Shader::flash_attention_tiled
                                ? c.SPLIT == 1
                                : constants_of<Shader::flash_attention_texel>(spec).SPLIT == 1;
+        program_reads(d, {batch, p.heads, p.sq, p.sk}, nullptr, where);
         if (split) {
           if (p.keys_per_split == 0) fail(where + " keys_per_split", "is 0 in the split form");
           const Wide splits = (Wide(p.sk) + p.keys_per_split - 1) / p.keys_per_split;
@@ -175,6 +242,16 @@ class Checker {
         } else {
           inside(d, 0, extent(p.o_offset, p.o_batch, p.o_head, p.o_row, p.heads, p.sq, c.VALUE_DIM), where, "O");
         }
+        return;
+      }
+      case Shader::pointwise: {
+        const auto p = push_of<Shader::pointwise>(push);
+        if (d.program < 0) fail(where, "is a pointwise kernel without a program");
+        const Wide total = Wide(p.dims[0]) * p.dims[1] * p.dims[2] * p.dims[3];
+        if (Wide(p.total) != total) fail(where + " total", "is " + text(p.total) + ", not the product of dims " + text(total));
+        if (invocations < total) fail(where + " workgroups", "cover fewer elements than the output");
+        inside(d, 0, total, where, "the output");
+        program_reads(d, {p.dims[0], p.dims[1], p.dims[2], p.dims[3]}, p.extents, where);
         return;
       }
       case Shader::attention_combine: {

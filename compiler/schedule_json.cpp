@@ -1,5 +1,8 @@
 // A Schedule as JSON, format "vkattn.schedule" (docs/schedule-json.md).
+#include <cmath>
 #include <nlohmann/json.hpp>
+
+#include "vkattn/codegen/render.hpp"
 
 #include "vkattn/schedule_text.hpp"
 
@@ -60,6 +63,40 @@ std::string target_to_json(const Target& t) {
                    {"max_texel_buffer_elements", t.max_texel_buffer_elements},
                    {"max_storage_buffer_range", t.max_storage_buffer_range}};
   return j.dump();
+}
+
+// Generated code: each expression's nodes and tensors as data (what the runtime renders),
+// with its text for people.
+nlohmann::json programs_json(const Schedule& s) {
+  nlohmann::json programs = nlohmann::json::array();
+  for (const Expression& e : s.programs) {
+    nlohmann::json nodes = nlohmann::json::array(), tensors = nlohmann::json::array();
+    for (const ExprNode& n : e.nodes) {
+      nlohmann::json node{{"op", std::string(op_name(n.op))},
+                          {"dtype", std::string(dtype_name(n.dtype))},
+                          {"args", {n.args[0], n.args[1], n.args[2]}}};
+      if (n.tensor >= 0) node["tensor"] = n.tensor;
+      if (n.axis >= 0) node["axis"] = n.axis, node["align"] = std::string(align_name(n.align));
+      if (n.op == Op::constant || n.op == Op::scale) {  // JSON numbers hold no infinity: "-inf" as text
+        if (std::isfinite(n.value)) node["value"] = n.value;
+        else node["value"] = std::isnan(n.value) ? "nan" : n.value > 0 ? "inf" : "-inf";
+      }
+      if (n.op == Op::cast) node["to"] = std::string(dtype_name(n.to));
+      nodes.push_back(node);
+    }
+    static constexpr const char* kinds[] = {"one", "coordinate", "fixed", "push"};
+    for (const ExprTensor& t : e.tensors) {
+      nlohmann::json extents = nlohmann::json::array();
+      for (const ExprExtent& x : t.extents) extents.push_back({kinds[std::size_t(x.kind)], x.size});
+      tensors.push_back({{"binding", t.binding}, {"dtype", std::string(dtype_name(t.dtype))}, {"table", t.table},
+                         {"extents", extents}});
+    }
+    nlohmann::json program{{"nodes", nodes}, {"tensors", tensors}, {"visible", e.visible}, {"value", e.value}};
+    if (e.visible >= 0) program["visible_text"] = expression_text(e, e.visible);
+    if (e.value >= 0) program["value_text"] = expression_text(e, e.value);
+    programs.push_back(program);
+  }
+  return programs;
 }
 
 std::string schedule_to_json(const Schedule& s, const Graph* graph) {
@@ -132,8 +169,10 @@ std::string schedule_to_json(const Schedule& s, const Graph* graph) {
                           {"flops", count_json(d.flops)},
                           {"bytes", count_json(d.bytes)},
                           {"barrier_after", d.barrier_after}});
+    if (d.program >= 0) dispatches.back()["program"] = d.program;
   }
   doc["dispatches"] = dispatches;
+  if (!s.programs.empty()) doc["programs"] = programs_json(s);
   return doc.dump(2);
 }
 

@@ -1,4 +1,5 @@
 // Reads a "vkattn.schedule" JSON document back into a Schedule.
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <type_traits>
 #include <utility>
@@ -122,6 +123,81 @@ void fill(FixedVector<T, N>& out, const json& object, const std::string& key, co
   }
 }
 
+std::string_view op_text(Op op) { return op_name(op); }
+std::string_view align_text(CausalAlign a) { return align_name(a); }
+std::string_view extent_text(ExprExtent::Kind k) {
+  static constexpr std::string_view kinds[] = {"one", "coordinate", "fixed", "push"};
+  return kinds[std::size_t(k)];
+}
+
+// One expression of generated code; check_schedule then checks how its parts connect.
+Expression program_of(const json& j, const std::string& where) {
+  static constexpr DType dtypes[] = {DType::f32, DType::f16, DType::i32, DType::boolean};
+  static constexpr CausalAlign aligns[] = {CausalAlign::top_left, CausalAlign::bottom_right};
+  static constexpr ExprExtent::Kind kinds[] = {ExprExtent::Kind::one, ExprExtent::Kind::coordinate,
+                                               ExprExtent::Kind::fixed, ExprExtent::Kind::push};
+  Expression e;
+  const json& nodes = list(j, "nodes", where);
+  const json& tensors = list(j, "tensors", where);
+  if (nodes.size() > max_expression_nodes || tensors.size() > max_expression_tensors)
+    fail(where, "has more nodes or tensors than generated code holds");
+  const std::vector<Op> ops = every(Op(op_count - 1));
+  for (std::size_t k = 0; k < nodes.size(); ++k) {
+    const std::string at = where + "/nodes/" + std::to_string(k);
+    ExprNode n;
+    n.op = named(nodes[k], "op", at, ops, op_text);
+    n.dtype = named(nodes[k], "dtype", at, dtypes, dtype_text);
+    const json& args = list(nodes[k], "args", at);
+    if (args.size() != 3) fail(at + "/args", "is not three node indices");
+    for (std::size_t a = 0; a < 3; ++a) {
+      if (!args[a].is_number_integer() || args[a].get<std::int64_t>() < -1 || args[a].get<std::int64_t>() >= std::int64_t(k))
+        fail(at + "/args", "names a node that does not come before it");
+      n.args[a] = std::int8_t(args[a].get<int>());
+    }
+    if (nodes[k].contains("tensor")) n.tensor = number<std::int8_t>(nodes[k], "tensor", at);
+    if (nodes[k].contains("axis")) {
+      n.axis = number<std::int8_t>(nodes[k], "axis", at);
+      n.align = named(nodes[k], "align", at, aligns, align_text);
+    }
+    if (nodes[k].contains("value")) {
+      const json& v = nodes[k]["value"];
+      if (v.is_string()) {
+        const std::string t = v.get<std::string>();
+        if (t == "inf" || t == "-inf") n.value = (t == "inf" ? 1 : -1) * std::numeric_limits<double>::infinity();
+        else if (t == "nan") n.value = std::numeric_limits<double>::quiet_NaN();
+        else fail(at + "/value", "is not a number, \"inf\", \"-inf\" or \"nan\"");
+      } else {
+        n.value = number<double>(nodes[k], "value", at);
+      }
+    }
+    if (nodes[k].contains("to")) n.to = named(nodes[k], "to", at, dtypes, dtype_text);
+    e.nodes.push_back(n);
+  }
+  for (std::size_t k = 0; k < tensors.size(); ++k) {
+    const std::string at = where + "/tensors/" + std::to_string(k);
+    ExprTensor t;
+    t.binding = number<int>(tensors[k], "binding", at);
+    t.dtype = named(tensors[k], "dtype", at, dtypes, dtype_text);
+    t.table = flag(tensors[k], "table", at);
+    const json& extents = list(tensors[k], "extents", at);
+    if (extents.size() != std::size_t(max_rank)) fail(at + "/extents", "is not four extents");
+    for (std::size_t a = 0; a < extents.size(); ++a) {
+      const json& x = extents[a];
+      if (!x.is_array() || x.size() != 2 || !x[0].is_string() || !x[1].is_number_integer())
+        fail(at + "/extents", "holds an extent that is not [kind, size]");
+      bool found = false;
+      for (ExprExtent::Kind kind : kinds)
+        if (extent_text(kind) == x[0].get<std::string>()) t.extents[a].kind = kind, found = true;
+      if (!found) fail(at + "/extents", "holds an unknown kind of extent");
+      t.extents[a].size = x[1].get<std::int64_t>();
+    }
+    e.tensors.push_back(t);
+  }
+  e.visible = number<int>(j, "visible", where);
+  e.value = number<int>(j, "value", where);
+  return e;
+}
+
 Schedule parse_schedule(const std::string& document) {
   json doc;
   try {
@@ -136,12 +212,12 @@ Schedule parse_schedule(const std::string& document) {
   static constexpr Storage storages[] = {Storage::arena, Storage::weights};
   static constexpr SlotRole roles[] = {SlotRole::input, SlotRole::weight, SlotRole::intermediate, SlotRole::output,
                                        SlotRole::state};
-  const std::vector<Kernel> kernels = every(Kernel::cache_write);
-  const std::vector<Shader> shaders = every(Shader::cache_write);
-  static_assert(kernel_count == std::size_t(Kernel::cache_write) + 1 &&
-                shader_count == std::size_t(Shader::cache_write) + 1);
+  const std::vector<Kernel> kernels = every(Kernel::pointwise);
+  const std::vector<Shader> shaders = every(Shader::pointwise);
+  static_assert(kernel_count == std::size_t(Kernel::pointwise) + 1 &&
+                shader_count == std::size_t(Shader::pointwise) + 1);
   static constexpr Access accesses[] = {Access::unused, Access::storage, Access::texel_vec4, Access::texel_scalar};
-  static constexpr DType dtypes[] = {DType::f32, DType::f16, DType::i32};
+  static constexpr DType dtypes[] = {DType::f32, DType::f16, DType::i32, DType::boolean};
 
   Schedule s;
   s.graph_name = Name{text(doc, "graph", "")};
@@ -238,7 +314,12 @@ Schedule parse_schedule(const std::string& document) {
     d.flops = number<double>(j, "flops", where);
     d.bytes = number<double>(j, "bytes", where);
     d.barrier_after = flag(j, "barrier_after", where);
+    if (j.contains("program")) d.program = number<int>(j, "program", where);
     s.dispatches.push_back(d);
+  }
+  if (doc.contains("programs")) {
+    const json& programs = list(doc, "programs", "");
+    for (std::size_t i = 0; i < programs.size(); ++i) s.programs.push_back(program_of(programs[i], "programs/" + std::to_string(i)));
   }
   return s;
 }

@@ -142,6 +142,63 @@ Tensor data_movement(const Node& node, const Tensor& x) {
   }
 }
 
+// The index values of a score element: out[.., i, ..] = i along the node's one
+// non-unit axis (from the back: 2 for queries, 1 keys, 3 heads, 4 batch).
+Tensor score_index(const Node& node, const Tensor& scores) {
+  Tensor out = Tensor::zeros(node.shape, node.dtype);
+  const int from_back = node.op == Op::query_index ? 2 : node.op == Op::key_index ? 1 : node.op == Op::head_index ? 3 : 4;
+  const int axis = node.shape.rank - from_back;
+  const std::int64_t shift = node.op == Op::query_index && node.attributes.align == CausalAlign::bottom_right
+                                 ? scores.shape.last() - scores.shape.from_back(2)
+                                 : 0;
+  for_each_index(node.shape, [&](const Index& index, std::int64_t flat) {
+    out.values[std::size_t(flat)] = double(index[std::size_t(axis)] + shift);
+  });
+  return out;
+}
+
+// " (file:line)" of the DSL call that made `node`, when known.
+std::string written_at(const Node& node) {
+  if (!node.where.known()) return "";
+  return " (" + std::string(node.where.file) + ":" + std::to_string(node.where.line) + ")";
+}
+
+// numpy's take_along_axis(table, index, axis=-1) with the table's leading axes broadcast.
+Tensor gather_along_last(const Node& node, const Tensor& table, const Tensor& index) {
+  Tensor out = Tensor::zeros(node.shape, node.dtype);
+  Shape leading = table.shape;
+  const std::int64_t entries = table.shape.last();
+  leading.dims[std::size_t(leading.rank - 1)] = 1;
+  for_each_index(node.shape, [&](const Index& at, std::int64_t flat) {
+    const double i = index.values[std::size_t(broadcast_offset(index.shape, at, node.shape.rank))];
+    if (!(i >= 0 && i < double(entries)))
+      throw BindingError("gather '" + std::string(node.name.view()) + "'" + written_at(node) + ": index " + std::to_string(std::int64_t(i)) +
+                         " is outside the table's last axis of " + std::to_string(entries) +
+                         " entries; clamp the index (minimum / maximum) or give a larger table");
+    const std::int64_t row = broadcast_offset(leading, at, node.shape.rank);
+    out.values[std::size_t(flat)] = table.values[std::size_t(row * entries + std::int64_t(i))];
+  });
+  return out;
+}
+
+// cond ? a : b, all three broadcast.
+Tensor select(const Node& node, const Tensor& cond, const Tensor& a, const Tensor& b) {
+  Tensor out = Tensor::zeros(node.shape, node.dtype);
+  const int rank = node.shape.rank;
+  for_each_index(node.shape, [&](const Index& at, std::int64_t flat) {
+    const bool take_a = cond.values[std::size_t(broadcast_offset(cond.shape, at, rank))] != 0;
+    out.values[std::size_t(flat)] = take_a ? a.values[std::size_t(broadcast_offset(a.shape, at, rank))]
+                                           : b.values[std::size_t(broadcast_offset(b.shape, at, rank))];
+  });
+  return out;
+}
+
+double floor_divide(const Node& node, double a, double b) {
+  if (node.dtype == DType::i32 && b == 0)
+    throw BindingError("floor_div '" + std::string(node.name.view()) + "'" + written_at(node) + ": integer division by zero");
+  return std::floor(a / b);
+}
+
 // Where query i of `queries` sits among `keys` key positions.
 std::int64_t aligned_query(std::int64_t i, std::int64_t queries, std::int64_t keys, CausalAlign align) {
   return align == CausalAlign::top_left ? i : i + keys - queries;
@@ -369,6 +426,47 @@ ReferenceResult run_reference(const Graph& graph, const TensorMap& bindings) {
       case Op::rotary_embedding: value = rotary_embedding(node, operand(0)); break;
       case Op::rotary_embedding_at: value = rotary_embedding(node, operand(0), &operand(1)); break;
       case Op::rms_norm: value = rms_norm(node, operand(0), operand(1)); break;
+      case Op::constant:
+        value = Tensor::zeros(node.shape, node.dtype);
+        value.values[0] = node.attributes.factor;
+        break;
+      case Op::query_index:
+      case Op::key_index:
+      case Op::head_index:
+      case Op::batch_index: value = score_index(node, operand(0)); break;
+      case Op::sub: value = broadcast(node, operand(0), operand(1), [](double a, double b) { return a - b; }); break;
+      case Op::floor_div:
+        value = broadcast(node, operand(0), operand(1), [&node](double a, double b) { return floor_divide(node, a, b); });
+        break;
+      case Op::minimum: value = broadcast(node, operand(0), operand(1), [](double a, double b) { return std::min(a, b); }); break;
+      case Op::maximum: value = broadcast(node, operand(0), operand(1), [](double a, double b) { return std::max(a, b); }); break;
+      case Op::less: value = broadcast(node, operand(0), operand(1), [](double a, double b) { return a < b ? 1.0 : 0.0; }); break;
+      case Op::less_equal:
+        value = broadcast(node, operand(0), operand(1), [](double a, double b) { return a <= b ? 1.0 : 0.0; });
+        break;
+      case Op::equal: value = broadcast(node, operand(0), operand(1), [](double a, double b) { return a == b ? 1.0 : 0.0; }); break;
+      case Op::logical_and:
+        value = broadcast(node, operand(0), operand(1), [](double a, double b) { return a != 0 && b != 0 ? 1.0 : 0.0; });
+        break;
+      case Op::logical_or:
+        value = broadcast(node, operand(0), operand(1), [](double a, double b) { return a != 0 || b != 0 ? 1.0 : 0.0; });
+        break;
+      case Op::abs: value = elementwise(node, operand(0), [](double v, const Attributes&) { return std::fabs(v); }); break;
+      case Op::exp: value = elementwise(node, operand(0), [](double v, const Attributes&) { return std::exp(v); }); break;
+      case Op::log: value = elementwise(node, operand(0), [](double v, const Attributes&) { return std::log(v); }); break;
+      case Op::logical_not:
+        value = elementwise(node, operand(0), [](double v, const Attributes&) { return v != 0 ? 0.0 : 1.0; });
+        break;
+      case Op::cast:
+        value = elementwise(node, operand(0), [](double v, const Attributes& a) { return a.to == DType::i32 ? std::trunc(v) : v; });
+        break;
+      case Op::where: value = select(node, operand(0), operand(1), operand(2)); break;
+      case Op::gather: value = gather_along_last(node, operand(0), operand(1)); break;
+      case Op::unsqueeze:
+        value = operand(0);
+        value.shape = node.shape;
+        value.dtype = node.dtype;
+        break;
     }
     value.shape = plain(value.shape);  // a tensor holds sizes; the graph keeps the names
     result.values.push_back(std::move(value));
@@ -418,6 +516,15 @@ TensorMap random_bindings(const Graph& graph, std::uint64_t seed) {
         if (user.op == Op::cache_write && user.inputs[2] == ValueId(index - 1)) {
           keys = user.shape[2] - graph.node(user.inputs[1]).shape[2];
           low = 0;
+        }
+        // A gather's index (directly or through unsqueeze): within its table.
+        if (user.op == Op::gather) {
+          ValueId from = user.inputs[1];
+          while (graph.node(from).op == Op::unsqueeze) from = graph.node(from).inputs[0];
+          if (from == ValueId(index - 1)) {
+            keys = graph.node(user.inputs[0]).shape.last() - 1;
+            low = 0;
+          }
         }
       }
       Tensor t = Tensor::random(node.shape, tensor_seed, double(low), double(keys) + 1.0, DType::i32);

@@ -21,6 +21,8 @@
 #include "device_memory.hpp"
 #include "pipeline_cache.hpp"
 #include "pipeline_objects.hpp"
+#include "shader_compiler.hpp"
+#include "vkattn/codegen/render.hpp"
 
 namespace vkattn {
 
@@ -63,8 +65,10 @@ struct Executable::State {
   DeviceBuffer arena, weights;
   // One descriptor set layout and pipeline layout per shader (its bindings differ).
   std::map<Shader, ShaderLayout> layouts;
-  std::map<std::pair<Shader, DType>, VkShaderModule> modules;  // the f32 and f16 builds
-  std::map<std::tuple<Shader, DType, std::vector<std::uint32_t>>, VkPipeline> pipelines;
+  // The f32 and f16 builds, and the generated kernels by their generated source ("" for
+  // the embedded builds).
+  std::map<std::tuple<Shader, DType, std::string>, VkShaderModule> modules;
+  std::map<std::tuple<Shader, DType, std::string, std::vector<std::uint32_t>>, VkPipeline> pipelines;
   std::map<std::tuple<std::int64_t, std::int64_t, VkFormat>, VkBufferView> views;  // by offset, range, format
   VkCommandPool command_pool = VK_NULL_HANDLE;
   VkFence fence = VK_NULL_HANDLE;
@@ -149,12 +153,15 @@ struct Executable::State {
       if (!layouts.count(d.shader)) layouts[d.shader] = create_shader_layout(context.device, d.shader);
   }
 
-  VkPipeline pipeline_for(const Dispatch& d) {
+  VkPipeline pipeline_for(const Schedule& sized, const Dispatch& d) {
     std::vector<std::uint32_t> constants(d.specialization.begin(), d.specialization.end());
-    auto key = std::make_tuple(d.shader, d.element, constants);
+    const std::string generated = generated_source(sized, d);
+    auto key = std::make_tuple(d.shader, d.element, generated, constants);
     if (auto it = pipelines.find(key); it != pipelines.end()) return it->second;
-    VkShaderModule& module = modules[{d.shader, d.element}];
-    if (!module) module = create_shader_module(context.device, d.shader, d.element);
+    VkShaderModule& module = modules[{d.shader, d.element, generated}];
+    if (!module)
+      module = generated.empty() ? create_shader_module(context.device, d.shader, d.element)
+                                 : create_shader_module(context.device, generated_spirv(d.shader, d.element, generated));
     VkPipeline pipeline =
         create_compute_pipeline(context.device, cache.handle(), module, layouts.at(d.shader).pipeline, constants);
     pipelines[key] = pipeline;
@@ -271,7 +278,7 @@ struct Executable::State {
     for (std::size_t i = 0; i < schedule.dispatches.size(); ++i) {
       const Dispatch& d = schedule.dispatches[i];
       if (queries) vkCmdWriteTimestamp(commands, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, queries, std::uint32_t(2 * i));
-      vkCmdBindPipeline(commands, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline_for(d));
+      vkCmdBindPipeline(commands, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline_for(schedule, d));
       vkCmdBindDescriptorSets(commands, VK_PIPELINE_BIND_POINT_COMPUTE, layouts.at(d.shader).pipeline, 0, 1, &r.sets[i],
                               0, nullptr);
       if (!d.push_constants.empty())

@@ -24,6 +24,8 @@
 #include "rotary_f32.spv.h"
 #include "cache_write_f16.spv.h"
 #include "cache_write_f32.spv.h"
+#include "pointwise_f16.spv.h"
+#include "pointwise_f32.spv.h"
 #include "softmax_f16.spv.h"
 #include "softmax_f32.spv.h"
 
@@ -43,6 +45,8 @@ std::span<const std::uint32_t> shader_spirv(Shader shader, bool f16) {
     case Shader::softmax: return f16 ? std::span<const std::uint32_t>(softmax_f16_spirv) : std::span<const std::uint32_t>(softmax_f32_spirv);
     case Shader::layer_norm: return f16 ? std::span<const std::uint32_t>(layer_norm_f16_spirv) : std::span<const std::uint32_t>(layer_norm_f32_spirv);
     case Shader::rotary: return f16 ? std::span<const std::uint32_t>(rotary_f16_spirv) : std::span<const std::uint32_t>(rotary_f32_spirv);
+    case Shader::pointwise:  // the template with a stand-in; executables use generated_spirv
+      return f16 ? std::span<const std::uint32_t>(pointwise_f16_spirv) : std::span<const std::uint32_t>(pointwise_f32_spirv);
     case Shader::cache_write:
       return f16 ? std::span<const std::uint32_t>(cache_write_f16_spirv) : std::span<const std::uint32_t>(cache_write_f32_spirv);
   }

@@ -1,8 +1,11 @@
 #include "pipeline_objects.hpp"
 
+#include <stdexcept>
 #include <vector>
 
 #include "kernel_binaries.hpp"
+#include "vkattn/codegen/render.hpp"
+#include "vkattn/schedule.hpp"
 
 namespace vkattn {
 
@@ -44,7 +47,21 @@ void destroy_shader_layout(VkDevice device, ShaderLayout& layout) {
 }
 
 VkShaderModule create_shader_module(VkDevice device, Shader shader, DType element) {
-  std::span<const std::uint32_t> code = shader_spirv(shader, element == DType::f16);
+  return create_shader_module(device, shader_spirv(shader, element == DType::f16));
+}
+
+std::string generated_source(const Schedule& schedule, const Dispatch& d) {
+  if (d.program < 0) {
+    if (shader_info(d.shader).generated)
+      throw std::runtime_error("vkattn: dispatch '" + std::string(d.label.view()) + "' runs " +
+                               std::string(shader_info(d.shader).name) + " without the code that completes it");
+    return {};
+  }
+  const Expression& program = schedule.programs.at(std::size_t(d.program));
+  return d.kernel == Kernel::flash_attention ? render_score_program(program) : render_pointwise(program);
+}
+
+VkShaderModule create_shader_module(VkDevice device, std::span<const std::uint32_t> code) {
   auto info = make_info<VkShaderModuleCreateInfo>(VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO);
   info.codeSize = code.size_bytes();
   info.pCode = code.data();

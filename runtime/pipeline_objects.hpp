@@ -5,6 +5,7 @@
 // the embedded SPIR-V as a module, and the pipeline with its specialization constants.
 #include <cstdint>
 #include <span>
+#include <string>
 
 #include "vkattn/kernels/registry.hpp"
 #include "vkattn/tensor.hpp"
@@ -24,6 +25,13 @@ void destroy_shader_layout(VkDevice device, ShaderLayout& layout);
 
 // The f32 or f16 build of the shader (kernel_binaries.hpp).
 VkShaderModule create_shader_module(VkDevice device, Shader shader, DType element);
+// A module of SPIR-V made at run time (a generated kernel).
+VkShaderModule create_shader_module(VkDevice device, std::span<const std::uint32_t> code);
+
+struct Schedule;
+struct Dispatch;
+// The generated code completing a dispatch's shader (codegen/render.hpp), "" for none.
+std::string generated_source(const Schedule& schedule, const Dispatch& dispatch);
 
 // constants[i] is specialization constant i.
 VkPipeline create_compute_pipeline(VkDevice device, VkPipelineCache cache, VkShaderModule module,

@@ -41,6 +41,18 @@ VKATTN_ATTENTION_TEXEL_CONSTANTS(VKATTN_CONSTANT_DECLARE)
 #include "common.glsl"
 #include "activation.glsl"
 #include "rotary.glsl"
+// A score program (VKATTN_SCORE_PROGRAM, codegen/render.hpp): generated functions that
+// hide keys (score_visible, and score_block_visible to skip whole blocks) and transform
+// each score (score_value, given s = scale * q.k in natural units), with their tensors
+// at bindings 9.. . The template is compiled with them when an executable is made.
+#ifdef VKATTN_SCORE_PROGRAM
+#include "vkattn_generated.glsl"
+#endif
+#ifdef VKATTN_SCORE_VALUE
+const bool SCORE_NATURAL = true;  // the program sees scores in natural units; log2(e) after it
+#else
+const bool SCORE_NATURAL = false;
+#endif
 
 layout(std430, binding = 0) writeonly buffer Result { STORE o_out[]; };
 layout(std430, binding = 0) writeonly buffer Partials { float partials[]; };  // SPLIT: the workspace
@@ -107,7 +119,7 @@ void main() {
   vec4 q[ROWS * D4];
   // With a softcap the scale goes inside the tanh and log2(e) after it.
   const float softcap = uintBitsToFloat(SOFTCAP);
-  const float q_scale = SOFTCAP != 0u ? p.scale / softcap : p.scale * LOG2E;
+  const float q_scale = SOFTCAP != 0u ? p.scale / softcap : SCORE_NATURAL ? p.scale : p.scale * LOG2E;
   const bool rotate_q = (ROTARY & VKATTN_ATTENTION_ROTARY_Q) != 0u, rotate_k = (ROTARY & VKATTN_ATTENTION_ROTARY_K) != 0u;
   [[unroll]] for (uint r = 0; r < ROWS; ++r) {
     uint row = min(row0 + r, p.sq - 1u);
@@ -161,9 +173,18 @@ void main() {
 
   const uint k_base = p.k_offset + b * p.k_batch + kv_head * p.k_head;
   const uint v_base = p.v_offset + b * p.v_batch + kv_head * p.v_head;
+#ifdef VKATTN_SCORE_PROGRAM
+  const ivec4 extents = ivec4(gl_NumWorkGroups.z, p.heads, p.sq, p.sk);
+  const ivec2 sqk = ivec2(p.sq, p.sk);
+#endif
   for (int c0 = KEY_CHUNK == 0u ? key_begin : group_keys.x; c0 < (KEY_CHUNK == 0u ? key_end : group_keys.y); c0 += chunk) {
   const int chunk_end = min(key_end, c0 + chunk);
   for (int j0 = max(key_begin, c0); j0 < chunk_end; j0 += int(KEYS)) {
+#ifdef VKATTN_SCORE_VISIBLE
+    if (!score_block_visible(ivec4(b, h, first_row, j0), ivec4(b, h, last_row, min(j0 + int(KEYS), chunk_end) - 1),
+                             extents, sqk))
+      continue;
+#endif
     float s[ROWS * KEYS];
     vec4 k_cos[D4], k_sin[D4];  // of key j0 + jj's angles
     if (rotate_k)
@@ -206,6 +227,15 @@ void main() {
         float v = s[r * KEYS + jj];
         if ((MASKS & VKATTN_MASK_ADDITIVE) != 0u) v += LOG2E * float(additive_mask[b * p.am_batch + h * p.am_head + row * p.am_row + key * p.am_key]);
         if ((MASKS & VKATTN_MASK_ALIBI) != 0u) v += slope * float(j - i - shift);
+#ifdef VKATTN_SCORE_PROGRAM
+        const ivec4 c = ivec4(b, h, row, key);
+#ifdef VKATTN_SCORE_VISIBLE
+        keep = keep && score_visible(c, extents, sqk);
+#endif
+#ifdef VKATTN_SCORE_VALUE
+        v = LOG2E * score_value(v, c, extents, sqk);
+#endif
+#endif
         v = keep ? v : neg_inf;
         s[r * KEYS + jj] = v;
         block_max = max(block_max, v);

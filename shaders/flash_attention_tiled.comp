@@ -45,6 +45,18 @@ VKATTN_ATTENTION_TILED_CONSTANTS(VKATTN_CONSTANT_DECLARE)
 #include "common.glsl"
 #include "activation.glsl"
 #include "rotary.glsl"
+// A score program (VKATTN_SCORE_PROGRAM, codegen/render.hpp): generated functions that
+// hide keys (score_visible, and score_block_visible to skip whole blocks) and transform
+// each score (score_value, given s = scale * q.k in natural units), with their tensors
+// at bindings 9.. . The template is compiled with them when an executable is made.
+#ifdef VKATTN_SCORE_PROGRAM
+#include "vkattn_generated.glsl"
+#endif
+#ifdef VKATTN_SCORE_VALUE
+const bool SCORE_NATURAL = true;  // the program sees scores in natural units; log2(e) after it
+#else
+const bool SCORE_NATURAL = false;
+#endif
 
 layout(std430, binding = 0) writeonly buffer Result { STORE o_out[]; };
 layout(std430, binding = 0) writeonly buffer Partials { float partials[]; };  // SPLIT: f32 whatever the storage
@@ -130,7 +142,7 @@ void main() {
   vec4 q[QV];
   // With a softcap the scale goes inside the tanh and log2(e) after it.
   const float softcap = uintBitsToFloat(SOFTCAP);
-  const float q_scale = SOFTCAP != 0u ? p.scale / softcap : p.scale * LOG2E;
+  const float q_scale = SOFTCAP != 0u ? p.scale / softcap : SCORE_NATURAL ? p.scale : p.scale * LOG2E;
   const uint q_base = p.q_offset + b * p.q_batch + h * p.q_head + row * p.q_row;
   const bool rotate_q = (ROTARY & VKATTN_ATTENTION_ROTARY_Q) != 0u, rotate_k = (ROTARY & VKATTN_ATTENTION_ROTARY_K) != 0u;
   [[unroll]] for (uint t = 0; t < QV; ++t) {
@@ -165,7 +177,17 @@ void main() {
 
   const uint k_base = p.k_offset + b * p.k_batch + kv_head * p.k_head;
   const uint v_base = p.v_offset + b * p.v_batch + kv_head * p.v_head;
+#ifdef VKATTN_SCORE_PROGRAM
+  const ivec4 extents = ivec4(gl_NumWorkGroups.z, p.heads, p.sq, p.sk);
+  const ivec2 sqk = ivec2(p.sq, p.sk);
+#endif
   for (int j0 = key_begin; j0 < key_end; j0 += int(KEYS)) {
+#ifdef VKATTN_SCORE_VISIBLE
+    // Uniform over the workgroup: skipping a block skips its barriers for every invocation.
+    if (!score_block_visible(ivec4(b, h, first_row, j0), ivec4(b, h, last_row, min(j0 + int(KEYS), key_end) - 1),
+                             extents, sqk))
+      continue;
+#endif
     barrier();  // every invocation is done with the previous block
     for (uint e = gl_LocalInvocationID.x; e < KEYS * D4; e += INVOCATIONS) {
       uint key = uint(j0) + e / D4, d4 = e % D4;
@@ -206,6 +228,15 @@ void main() {
       if ((MASKS & VKATTN_MASK_ADDITIVE) != 0u)
         v += LOG2E * float(additive_mask[b * p.am_batch + h * p.am_head + row * p.am_row + key * p.am_key]);
       if ((MASKS & VKATTN_MASK_ALIBI) != 0u) v += slope * float(j - int(row) - shift);
+#ifdef VKATTN_SCORE_PROGRAM
+      const ivec4 c = ivec4(b, h, row, key);
+#ifdef VKATTN_SCORE_VISIBLE
+      keep = keep && score_visible(c, extents, sqk);
+#endif
+#ifdef VKATTN_SCORE_VALUE
+      v = LOG2E * score_value(v, c, extents, sqk);
+#endif
+#endif
       v = keep ? v : neg_inf;
       s[jj] = v;
       block_max = max(block_max, v);

@@ -43,6 +43,23 @@ va::Graph every_op_graph() {
   auto cached = va::cache_write(g.state("cache", {2, 3, 8, 4}), keys, positions);
   auto scores = va::cache_causal_mask(va::matmul(keys, cached, va::Transpose::b), positions);
   g.output("cached", va::merge_heads(va::matmul(va::softmax(scores), cached)));
+  // A score program written from index values and pointwise ops.
+  auto documents = g.input("documents", {2, 5}, va::DType::i32);
+  auto table = g.input("table", {3, 4});
+  auto modded = va::matmul(q, k, va::Transpose::b);
+  auto qi = va::query_index(modded, va::CausalAlign::bottom_right), ki = va::key_index(modded);
+  auto per_seq = va::unsqueeze(va::unsqueeze(documents, 1), 1);  // [2, 1, 1, 5]
+  auto same_document = va::equal(va::gather(per_seq, va::minimum(qi, va::index_constant(modded, 4))),
+                                 va::gather(per_seq, va::maximum(va::minimum(ki, va::index_constant(modded, 4)),
+                                                                 va::index_constant(modded, 0))));
+  auto near = va::less_equal(va::abs(va::sub(ki, qi)), va::index_constant(modded, 3)) &&
+              !va::less(va::floor_div(ki, va::index_constant(modded, 2)), va::head_index(modded));
+  auto visible = va::logical_or(same_document && near, va::equal(va::batch_index(modded), va::index_constant(modded, 1)));
+  auto bucket = va::minimum(va::abs(va::sub(ki, qi)), va::index_constant(modded, 3));
+  auto relative_bias = va::gather(va::unsqueeze(va::unsqueeze(table, 1), 0), bucket);  // [1, 3, 1, 4] by [.., 5, 7]
+  modded = va::where(visible, va::add(modded, va::log(va::exp(relative_bias))), va::minus_infinity(modded));
+  modded = va::add(modded, va::cast(va::cast(ki, va::DType::f32), va::DType::f32));
+  g.output("modded", va::merge_heads(va::matmul(va::softmax(modded), va::repeat_heads(v, 3))));
   return g;
 }
 

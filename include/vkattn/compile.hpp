@@ -128,18 +128,19 @@ consteval auto compile() {
     // second, less readable error.
     return FrozenSchedule<0, 0>{};
   } else {
-    constexpr std::array<std::size_t, 2> counts = [] {
+    constexpr std::array<std::size_t, 3> counts = [] {
       Schedule s = detail::compile_graph_fn<GraphFn, TargetRef, Fuse>();
-      return std::array<std::size_t, 2>{s.slots.size(), s.dispatches.size()};
+      return std::array<std::size_t, 3>{s.slots.size(), s.dispatches.size(), s.programs.size()};
     }();
-    constexpr std::size_t slot_count = counts[0], dispatch_count = counts[1];
+    constexpr std::size_t slot_count = counts[0], dispatch_count = counts[1], program_count = counts[2];
     Schedule s = detail::compile_graph_fn<GraphFn, TargetRef, Fuse>();
-    FrozenSchedule<slot_count, dispatch_count> frozen;
+    FrozenSchedule<slot_count, dispatch_count, program_count> frozen;
     frozen.graph_name = s.graph_name;
     frozen.fused = s.fused;
     frozen.target = s.target;
     for (std::size_t i = 0; i < slot_count; ++i) frozen.slots[i] = s.slots[i];
     for (std::size_t i = 0; i < dispatch_count; ++i) frozen.dispatches[i] = s.dispatches[i];
+    for (std::size_t i = 0; i < program_count; ++i) frozen.programs[i] = s.programs[i];
     frozen.arena_bytes = s.arena_bytes;
     frozen.weight_bytes = s.weight_bytes;
     frozen.memory = s.memory;

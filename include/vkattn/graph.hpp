@@ -76,6 +76,14 @@ class Graph {
                          SourceLocation where = SourceLocation::current()) {
     return leaf(Op::weight, name, shape, dtype, where);
   }
+  // A scalar (shape [1]) of dtype f32 or i32; it broadcasts against anything.
+  constexpr Value constant(double value, DType dtype = DType::f32, SourceLocation where = SourceLocation::current()) {
+    Node node;
+    node.op = Op::constant;
+    node.attributes.factor = value;
+    node.attributes.to = dtype;
+    return append(node, where);
+  }
   // A tensor that lives on the device from run to run (a KV cache), zero until written;
   // cache_write (ops.hpp) updates it. Its shape is fixed.
   constexpr Value state(std::string_view name, Shape shape, DType dtype = DType::f32,

@@ -114,6 +114,11 @@ constexpr Inferred infer_leaf(const Shape& shape, DType dtype, bool is_weight, b
       return failure(m);
     }
   }
+  if (dtype == DType::boolean) {
+    Message m;
+    m << "no input, weight or state is bool: pass 0 and 1 as i32 or f32 and compare them";
+    return failure(m);
+  }
   if (is_weight && !is_float(dtype)) {
     Message m;
     m << "weights must be f32 or f16, not " << dtype_name(dtype);
@@ -156,8 +161,54 @@ constexpr Inferred infer_matmul(const TensorType& a, const TensorType& b, bool t
   return success(out, a.dtype);
 }
 
+// Two operands of one numeric dtype (f32, f16 or i32): integer arithmetic is for index
+// values, float arithmetic for scores and activations; a bool is neither.
+constexpr Inferred check_same_numeric(const TensorType& a, const TensorType& b) {
+  for (const TensorType* t : {&a, &b})
+    if (t->dtype == DType::boolean) {
+      Message m;
+      m << (t == &a ? "a" : "b") << " is bool; arithmetic and comparisons need f32, f16 or i32 (cast it first)";
+      return failure(m);
+    }
+  if (a.dtype != b.dtype) {
+    Message m;
+    m << "a is " << dtype_name(a.dtype) << " but b is " << dtype_name(b.dtype)
+      << "; cast one so both have the same dtype";
+    return failure(m);
+  }
+  return success(a.shape, a.dtype);
+}
+
+constexpr Inferred broadcast_result(const Shape& a, const Shape& b, DType dtype) {
+  Shape out;
+  int bad_axis = 0;
+  if (!broadcast_shapes(a, b, out, bad_axis)) {
+    Message m;
+    m << "shapes " << a << " and " << b << " do not broadcast (they differ in dimension " << bad_axis
+      << " of the result, and neither is 1)";
+    return failure(m);
+  }
+  return success(out, dtype);
+}
+
+// a (op) b of one numeric dtype, broadcast; comparisons give bool.
+constexpr Inferred infer_arithmetic(const TensorType& a, const TensorType& b, bool comparison) {
+  if (auto r = check_same_numeric(a, b); !r.ok) return r;
+  return broadcast_result(a.shape, b.shape, comparison ? DType::boolean : a.dtype);
+}
+
+constexpr Inferred check_dtype(const TensorType& t, DType dtype, std::string_view role) {
+  if (t.dtype != dtype) {
+    Message m;
+    m << role << " is " << dtype_name(t.dtype) << " but must be " << dtype_name(dtype);
+    if (dtype == DType::boolean) m << " (a comparison such as less or equal makes one)";
+    return failure(m);
+  }
+  return success(t.shape, t.dtype);
+}
+
 constexpr Inferred infer_add(const TensorType& a, const TensorType& b) {
-  if (auto r = check_same_float(a, b, "a", "b"); !r.ok) return r;
+  if (auto r = check_same_numeric(a, b); !r.ok) return r;
   Shape out;
   int bad_axis = 0;
   if (!broadcast_shapes(a.shape, b.shape, out, bad_axis)) {
@@ -216,6 +267,41 @@ constexpr Inferred need_rank(const TensorType& x, int minimum, int maximum, std:
     return failure(m);
   }
   return success(x.shape, x.dtype);
+}
+
+// The index of one axis of a score tensor [..., Sq, Sk]: size 1 everywhere but `axis`
+// (counted from the back), whose size and name it keeps.
+constexpr Inferred infer_score_index(const TensorType& scores, int from_back, int minimum_rank) {
+  if (auto r = need_rank(scores, minimum_rank, max_rank, "the scores it indexes"); !r.ok) return r;
+  Shape out = scores.shape;
+  for (int axis = 0; axis < out.rank; ++axis) {
+    out.dims[std::size_t(axis)] = 1;
+    out.symbols[std::size_t(axis)] = SymbolName{};
+    out.bounds[std::size_t(axis)] = 0;
+  }
+  const int axis = scores.shape.rank - from_back;
+  out.copy_dim(axis, scores.shape, axis);
+  return success(out, DType::i32);
+}
+
+// numpy take_along_axis(table, index, axis=-1) with broadcasting: the table's leading
+// axes broadcast against the index's axes.
+constexpr Inferred infer_gather(const TensorType& table, const TensorType& index) {
+  if (table.dtype == DType::boolean) return failure(Message{"the table is bool; gather reads f32, f16 or i32 tables"});
+  if (auto r = check_dtype(index, DType::i32, "the index"); !r.ok) return r;
+  if (auto r = need_rank(table, 1, max_rank, "the table"); !r.ok) return r;
+  Shape leading = table.shape;
+  leading.dims[std::size_t(leading.rank - 1)] = 1;
+  leading.symbols[std::size_t(leading.rank - 1)] = SymbolName{};
+  leading.bounds[std::size_t(leading.rank - 1)] = 0;
+  auto r = broadcast_result(leading, index.shape, table.dtype);
+  if (!r.ok) {
+    Message m;
+    m << "the table " << table.shape << " (its last axis gathered) and the index " << index.shape
+      << " do not broadcast: each leading table dimension must equal the index's or be 1";
+    return failure(m);
+  }
+  return r;
 }
 
 // A normalisation's per-feature parameter (gamma, beta, weight): [n] of x's float type.
@@ -441,6 +527,79 @@ constexpr Inferred infer(Op op, const Attributes& attributes, const std::array<T
       if (auto r = need_rank(x, 1, max_rank, "the operand"); !r.ok) return r;
       if (auto r = check_norm_parameter(x, operands[1], "weight"); !r.ok) return r;
       return check_epsilon(x, attributes.epsilon);
+    }
+    case Op::constant: {
+      if (attributes.to == DType::f16 || attributes.to == DType::boolean)
+        return failure(Message{"a constant is f32 or i32 (compare constants to make a bool)"});
+      if (attributes.to == DType::i32 && !(attributes.factor == double(std::int64_t(attributes.factor)) &&
+                                           attributes.factor >= -2147483648.0 && attributes.factor <= 2147483647.0)) {
+        Message m;
+        m << "an i32 constant must be a whole number within 32 bits";
+        return failure(m);
+      }
+      return success(Shape{1}, attributes.to);
+    }
+    case Op::query_index: return infer_score_index(x, 2, 2);
+    case Op::key_index: return infer_score_index(x, 1, 2);
+    case Op::head_index: return infer_score_index(x, 3, 3);
+    case Op::batch_index: return infer_score_index(x, 4, 4);
+    case Op::sub:
+    case Op::floor_div:
+    case Op::minimum:
+    case Op::maximum: return infer_arithmetic(operands[0], operands[1], false);
+    case Op::less:
+    case Op::less_equal:
+    case Op::equal: return infer_arithmetic(operands[0], operands[1], true);
+    case Op::abs: {
+      if (x.dtype == DType::boolean) return failure(Message{"the operand is bool; abs needs f32, f16 or i32"});
+      return success(x.shape, x.dtype);
+    }
+    case Op::exp:
+    case Op::log: return check_float(x, "the operand");
+    case Op::logical_and:
+    case Op::logical_or: {
+      if (auto r = check_dtype(operands[0], DType::boolean, "a"); !r.ok) return r;
+      if (auto r = check_dtype(operands[1], DType::boolean, "b"); !r.ok) return r;
+      return broadcast_result(operands[0].shape, operands[1].shape, DType::boolean);
+    }
+    case Op::logical_not: return check_dtype(x, DType::boolean, "the operand");
+    case Op::where: {
+      if (auto r = check_dtype(operands[0], DType::boolean, "the condition"); !r.ok) return r;
+      if (operands[1].dtype != operands[2].dtype) {
+        Message m;
+        m << "the two choices are " << dtype_name(operands[1].dtype) << " and " << dtype_name(operands[2].dtype)
+          << "; cast one so both have the same dtype";
+        return failure(m);
+      }
+      auto ab = broadcast_result(operands[1].shape, operands[2].shape, operands[1].dtype);
+      if (!ab.ok) return ab;
+      return broadcast_result(operands[0].shape, ab.type.shape, operands[1].dtype);
+    }
+    case Op::cast: {
+      if (attributes.to == DType::boolean)
+        return failure(Message{"cast makes f32, f16 or i32; compare with a value to make a bool"});
+      return success(x.shape, attributes.to);
+    }
+    case Op::gather: return infer_gather(operands[0], operands[1]);
+    case Op::unsqueeze: {
+      if (x.shape.rank >= max_rank || attributes.count < 0 || attributes.count > x.shape.rank) {
+        Message m;
+        m << "cannot insert an axis at position " << attributes.count << " of " << x.shape << " (positions 0.."
+          << x.shape.rank << ", at most " << max_rank << " dimensions)";
+        return failure(m);
+      }
+      Shape out;
+      out.rank = x.shape.rank + 1;
+      const int at = int(attributes.count);
+      for (int axis = 0, from = 0; axis < out.rank; ++axis) {
+        if (axis == at) {
+          out.dims[std::size_t(axis)] = 1;
+          out.bounds[std::size_t(axis)] = 0;
+          continue;
+        }
+        out.copy_dim(axis, x.shape, from++);
+      }
+      return success(out, x.dtype);
     }
   }
   return failure(Message{"unknown op"});

@@ -48,7 +48,29 @@ namespace vkattn {
   X(tanh, 1, activation, "tanh(x); cap * tanh(s / cap) is the logit softcap")                             \
   X(rotary_embedding, 1, position, "rotates pairs of the last axis by (offset + s) * theta^(-2i / dims)") \
   X(rotary_embedding_at, 2, position, "rotary_embedding with row s of sequence b at positions[b] + offset + s") \
-  X(cache_write, 3, state, "cache[b, h, positions[b] + s, :] = update[b, h, s, :]; the result is the cache")
+  X(cache_write, 3, state, "cache[b, h, positions[b] + s, :] = update[b, h, s, :]; the result is the cache") \
+  X(constant, 0, index, "a scalar of the given dtype (shape [1]); -inf hides a score in where(visible, s, -inf)") \
+  X(query_index, 1, index, "i of scores[..., i, j]: [1, .., Sq, 1] (+ Sk - Sq when aligned bottom-right)") \
+  X(key_index, 1, index, "j of scores[..., i, j]: [1, .., 1, Sk]")                                         \
+  X(head_index, 1, index, "h of scores[..., h, i, j]: [1, H, 1, 1] (the third axis from the back)")       \
+  X(batch_index, 1, index, "b of scores[b, h, i, j]: [B, 1, 1, 1] (rank-4 scores)")                        \
+  X(sub, 2, pointwise, "a - b with numpy broadcasting (integers or floats)")                              \
+  X(floor_div, 2, pointwise, "floor(a / b) with numpy broadcasting; integer b must not be 0")            \
+  X(minimum, 2, pointwise, "min(a, b) with numpy broadcasting")                                           \
+  X(maximum, 2, pointwise, "max(a, b) with numpy broadcasting")                                           \
+  X(abs, 1, pointwise, "|x|")                                                                             \
+  X(exp, 1, pointwise, "e^x")                                                                             \
+  X(log, 1, pointwise, "the natural logarithm; log(0) = -inf")                                           \
+  X(less, 2, pointwise, "a < b, a bool tensor")                                                           \
+  X(less_equal, 2, pointwise, "a <= b, a bool tensor")                                                    \
+  X(equal, 2, pointwise, "a == b, a bool tensor")                                                         \
+  X(logical_and, 2, pointwise, "a and b of bool tensors")                                                 \
+  X(logical_or, 2, pointwise, "a or b of bool tensors")                                                   \
+  X(logical_not, 1, pointwise, "not x of a bool tensor")                                                  \
+  X(where, 3, pointwise, "cond ? a : b with numpy broadcasting of all three")                             \
+  X(cast, 1, pointwise, "x converted to the dtype `to`: float to i32 rounds toward zero, bool gives 0 or 1") \
+  X(gather, 2, pointwise, "table[..., index[...]] along the table's last axis (numpy take_along_axis, broadcast)") \
+  X(unsqueeze, 1, layout, "inserts an axis of size 1 at position `count`")
 
 // Named groups of ops, used by the passes instead of retyped case lists.
 enum class OpGroup : std::uint8_t {
@@ -62,6 +84,10 @@ enum class OpGroup : std::uint8_t {
   activation,     // elementwise nonlinearity: gelu, relu, silu, gelu_tanh, tanh
   position,       // position-dependent rewrites of Q and K: rotary_embedding, rotary_embedding_at
   state,          // writes into a state tensor: cache_write
+  index,          // constants and the indices of a score element: leaves of generated code, never
+                  // materialised inside a fused kernel
+  pointwise,      // integer and float arithmetic, comparisons, logic, where, cast and gather: rendered
+                  // as generated code (codegen/), inside a fused kernel or as a kernel of their own
 };
 
 enum class Op : std::uint8_t {
@@ -139,11 +165,11 @@ constexpr std::string_view rotary_layout_name(RotaryLayout layout) {
 
 struct Attributes {
   bool transpose_b = false;                        // matmul
-  double factor = 1.0;                             // scale
+  double factor = 1.0;                             // scale; constant: the value
   std::int64_t count = 0;                          // split_heads: heads; repeat_heads: repeats;
-                                                   // sliding_window_mask: window
+                                                   // sliding_window_mask: window; unsqueeze: axis
   std::array<std::int8_t, max_rank> permutation{};  // permute
-  CausalAlign align = CausalAlign::top_left;       // causal_mask, sliding_window_mask, alibi
+  CausalAlign align = CausalAlign::top_left;       // causal_mask, sliding_window_mask, alibi, query_index
   double epsilon = 1e-5;                           // layer_norm, layer_norm_no_bias, rms_norm
   // rotary_embedding: leading elements of the last axis rotated (even, at least 2),
   // the base of the frequencies, the pairing, and the position of sequence index 0.
@@ -151,6 +177,8 @@ struct Attributes {
   double theta = 10000.0;
   RotaryLayout rotary_layout = RotaryLayout::half_split;
   std::int64_t position_offset = 0;
+  // constant: its value (`factor` holds it) and dtype; cast: the dtype converted to.
+  DType to = DType::f32;
 
   constexpr bool operator==(const Attributes&) const = default;
 };

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "vkattn/codegen/expression.hpp"
 #include "vkattn/fixed_vector.hpp"
 #include "vkattn/graph.hpp"
 #include "vkattn/kernels/registry.hpp"
@@ -96,13 +97,20 @@ struct Dispatch {
   ConfigText config;                            // the variant's configuration: "128x128x16 8x8 wg256"
   ReasonText reason;                            // why the target got it: "nvidia: subgroup 32, 48 KiB shared"
   Name label;                                   // e.g. "gemm self_attn.q_proj+k_proj+v_proj"
-  std::array<int, max_bindings> slots{-1, -1, -1, -1, -1, -1, -1, -1, -1};
+  std::array<int, max_bindings> slots = [] {
+    std::array<int, max_bindings> none{};
+    for (int& slot : none) slot = -1;
+    return none;
+  }();
   std::array<Access, max_bindings> access{};
   FixedVector<std::uint32_t, max_push_words> push_constants;
   // constant_id i = specialization[i]; [0] is the local size (local_size_x_id = 0).
   FixedVector<std::uint32_t, max_specialization> specialization;
   std::array<std::uint32_t, 3> workgroups{1, 1, 1};
   FixedVector<ValueId, max_covers> covers;      // the graph ops this dispatch computes
+  // Generated code completing the shader: Schedule::programs[program] (a score program
+  // of an attention kernel, the expression of a pointwise kernel); -1 for none.
+  int program = -1;
   double flops = 0;
   double bytes = 0;                             // bytes read and written
   // A memory barrier after this dispatch: a later dispatch reads or overwrites what
@@ -128,11 +136,19 @@ struct Schedule {
   Target target;  // what the kernel variants were chosen for
   std::vector<TensorSlot> slots;
   std::vector<Dispatch> dispatches;
+  std::vector<Expression> programs;  // generated code, shared by the dispatches that name it
   std::int64_t arena_bytes = 0;
   std::int64_t weight_bytes = 0;
   MemoryPlan memory;
 
   constexpr std::size_t dispatch_count() const { return dispatches.size(); }
+  // The index of `e` in programs, added when new.
+  constexpr int add_program(const Expression& e) {
+    for (std::size_t i = 0; i < programs.size(); ++i)
+      if (programs[i] == e) return int(i);
+    programs.push_back(e);
+    return int(programs.size()) - 1;
+  }
   constexpr double total_flops() const {
     double sum = 0;
     for (const Dispatch& d : dispatches) sum += d.flops;
@@ -148,13 +164,14 @@ struct Schedule {
 };
 
 // A schedule frozen into fixed-size arrays (the result of vkattn::compile<fn>()).
-template <std::size_t SlotCount, std::size_t DispatchCount>
+template <std::size_t SlotCount, std::size_t DispatchCount, std::size_t ProgramCount = 0>
 struct FrozenSchedule {
   Name graph_name;
   bool fused = true;
   Target target;
   std::array<TensorSlot, SlotCount> slots{};
   std::array<Dispatch, DispatchCount> dispatches{};
+  std::array<Expression, ProgramCount> programs{};
   std::int64_t arena_bytes = 0;
   std::int64_t weight_bytes = 0;
   MemoryPlan memory;
@@ -168,6 +185,7 @@ struct FrozenSchedule {
     s.target = target;
     s.slots.assign(slots.begin(), slots.end());
     s.dispatches.assign(dispatches.begin(), dispatches.end());
+    s.programs.assign(programs.begin(), programs.end());
     s.arena_bytes = arena_bytes;
     s.weight_bytes = weight_bytes;
     s.memory = memory;

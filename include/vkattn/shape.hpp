@@ -17,13 +17,16 @@ namespace vkattn {
 
 inline constexpr int max_rank = 4;
 
-enum class DType : std::uint8_t { f32, f16, i32 };
+// boolean: the result of a comparison or of logic (stored on a device as 0 or 1 in
+// 32-bit integers); no input or weight has it.
+enum class DType : std::uint8_t { f32, f16, i32, boolean };
 
 constexpr std::string_view dtype_name(DType type) {
   switch (type) {
     case DType::f32: return "f32";
     case DType::f16: return "f16";
     case DType::i32: return "i32";
+    case DType::boolean: return "bool";
   }
   return "?";
 }

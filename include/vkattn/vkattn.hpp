@@ -7,3 +7,5 @@
 #include "vkattn/graph.hpp"
 #include "vkattn/layers.hpp"
 #include "vkattn/ops.hpp"
+#include "vkattn/pointwise_ops.hpp"
+#include "vkattn/score_mods.hpp"

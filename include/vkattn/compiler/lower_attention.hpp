@@ -98,6 +98,14 @@ constexpr void lower_attention(ScheduleBuilder& b, const Step& step) {
     b.require_contiguous(step, sinks);
     b.bind(d, 8, sinks);
   }
+  if (step.program >= 0) {  // the score program's tensors, at the bindings it reads them from
+    const StepProgram& attached = b.program().programs[std::size_t(step.program)];
+    for (std::size_t t = 0; t < attached.values.size(); ++t) {
+      b.require_contiguous(step, attached.values[t]);
+      b.bind(d, attached.expression.tensors[t].binding, attached.values[t]);
+    }
+    d.program = b.schedule().add_program(attached.expression);
+  }
   auto common = [&](auto& constants) {
     constants.VEC4 = vec4 ? 1u : 0u;
     constants.MASKS = step.masks;
@@ -125,6 +133,7 @@ constexpr void lower_attention(ScheduleBuilder& b, const Step& step) {
     config.append(rotary.rotary_dims).append(" dims, ");
   }
   if (step.softcap > 0) config.append("softcap, ");
+  if (step.program >= 0) config.append("score program, ");
   if (step.masks & mask_alibi) config.append("alibi, ");
   if (step.operands[operand::attention_sinks] >= 0) config.append("sinks, ");
   // The form follows the tuned sizes: a run with fewer keys keeps it, even with 1 split.

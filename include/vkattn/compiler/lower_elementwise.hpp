@@ -53,6 +53,12 @@ constexpr void lower_gather(ScheduleBuilder& b, const Step& step) {
         dims = {is[0], is[1], step.attributes.count, is[2], is[3]};
         strides = {s[0], s[1], 0, s[2], s[3]};
         break;
+      case Op::unsqueeze:  // the new axis has size 1; the others keep their strides
+        for (int k = 0, from = 0; k < out.rank; ++k) {
+          dims.push_back(out[k]);
+          strides.push_back(k == step.attributes.count ? 0 : s[std::size_t(from++)]);
+        }
+        break;
       case Op::permute:
         for (int k = 0; k < out.rank; ++k) {
           dims.push_back(out[k]);

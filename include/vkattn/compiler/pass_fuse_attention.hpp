@@ -11,6 +11,7 @@
 // Every intermediate must have that chain as its only use; one that is also a graph
 // output (the probabilities, say) stays materialised and the pattern is left unfused.
 #include "vkattn/compiler/program.hpp"
+#include "vkattn/compiler/score_program.hpp"
 
 namespace vkattn::passes {
 
@@ -26,6 +27,58 @@ constexpr int sole_producer(const Program& p, int value, Op op) {
   return step.kind == StepKind::primitive && step.op == op ? s : -1;
 }
 
+// The fixed kernel features from the chain of scales and masks: scales, the softcap
+// and masks in graph order (the chain was collected last first). The kernel computes
+// cap * tanh(scale / cap * q·k), then adds the additive mask and ALiBi, then hides
+// keys: scales before a tanh multiply `scale`; those after it are the cap (and multiply
+// `scale` too); no mask may come before the tanh. False when the chain needs more than
+// the features (then it may still be a score program).
+constexpr bool menu_chain(const Program& p, const FixedVector<int, 12>& chain, Step& fused) {
+  bool additive_seen = false, tanh_seen = false;
+  double cap = 1.0;
+  for (std::size_t i = chain.size(); i-- > 0;) {
+    const Step& step = p.steps[std::size_t(chain[i])];
+    if (step.op == Op::scale) {
+      // A positive scale commutes with setting -inf; it cannot move past an additive mask.
+      if (!(step.attributes.factor > 0) || additive_seen) return false;
+      fused.scale *= step.attributes.factor;
+      if (tanh_seen) cap *= step.attributes.factor;
+      continue;
+    }
+    if (step.op == Op::tanh) {
+      if (tanh_seen || fused.masks != 0) return false;
+      tanh_seen = true;
+      continue;
+    }
+    std::uint32_t bit = mask_bit(step.op);
+    if (fused.masks & bit) return false;  // the same mask kind twice
+    if (bit & (mask_causal | mask_window | mask_alibi)) {
+      if (fused.masks & (mask_causal | mask_window) && step.attributes.align != fused.align) return false;
+      fused.align = step.attributes.align;
+    }
+    if (bit == mask_window) fused.window = step.attributes.count;
+    // The cache mask places each sequence's queries by its own position and reads the
+    // positions where padding reads lengths: neither the top-left / bottom-right masks
+    // nor padding combine with it in one kernel.
+    if ((bit == mask_cache && (fused.masks & (mask_causal | mask_window | mask_alibi | mask_padding))) ||
+        (fused.masks & mask_cache && (bit & (mask_causal | mask_window | mask_alibi | mask_padding))))
+      return false;
+    if (bit == mask_padding || bit == mask_cache) fused.operands[operand::attention_lengths] = step.operands[1];
+    if (bit == mask_boolean) fused.operands[operand::attention_boolean] = step.operands[1];
+    if (bit == mask_additive) {
+      fused.operands[operand::attention_additive] = step.operands[1];
+      additive_seen = true;
+    }
+    if (bit == mask_alibi) {
+      fused.operands[operand::attention_slopes] = step.operands[1];
+      additive_seen = true;
+    }
+    fused.masks |= bit;
+  }
+  if (tanh_seen) fused.softcap = cap;
+  return true;
+}
+
 // Tries to fuse the attention that ends in the matmul at step `pv`.
 constexpr bool fuse_attention_at(Program& p, std::size_t pv) {
   const Step& out = p.steps[pv];
@@ -34,21 +87,27 @@ constexpr bool fuse_attention_at(Program& p, std::size_t pv) {
   if (softmax < 0) softmax = sole_producer(p, out.operands[0], Op::softmax_with_sinks);
   if (softmax < 0) return false;
 
-  // Walk back from the softmax through scales and masks to the score matmul.
+  // Walk back from the softmax through scales and masks to the score matmul: the fixed
+  // kernel features. Anything else between them becomes a score program.
   FixedVector<int, 12> chain;  // step indices, last first
   int value = p.steps[std::size_t(softmax)].operands[0];
   int scores = -1;
+  bool menu = true;
   while (true) {
     int s = p.producer(value);
-    if (s < 0 || p.sole_consumer(value) < 0 || chain.size() == chain.capacity()) return false;
+    if (s < 0 || p.sole_consumer(value) < 0 || chain.size() == chain.capacity()) {
+      menu = false;
+      break;
+    }
     const Step& step = p.steps[std::size_t(s)];
-    if (step.kind != StepKind::primitive) return false;
-    if (step.op == Op::matmul) {
-      if (!step.attributes.transpose_b) return false;
+    if (step.kind == StepKind::primitive && step.op == Op::matmul && step.attributes.transpose_b) {
       scores = s;
       break;
     }
-    if (step.op != Op::scale && step.op != Op::tanh && mask_bit(step.op) == 0) return false;
+    if (step.kind != StepKind::primitive || (step.op != Op::scale && step.op != Op::tanh && mask_bit(step.op) == 0)) {
+      menu = false;
+      break;
+    }
     chain.push_back(s);
     value = step.operands[0];
   }
@@ -56,6 +115,17 @@ constexpr bool fuse_attention_at(Program& p, std::size_t pv) {
   Step fused;
   fused.kind = StepKind::flash_attention;
   fused.result = out.result;
+  ScoreRegion region;
+  if (!menu || !menu_chain(p, chain, fused)) {
+    region = score_region(p, p.steps[std::size_t(softmax)].operands[0]);
+    if (!region.ok) return false;
+    fused = Step{};
+    fused.kind = StepKind::flash_attention;
+    fused.result = out.result;
+    fused.scale = region.scale;
+    scores = region.scores;
+    chain.clear();
+  }
   const Step& qk = p.steps[std::size_t(scores)];
   int q = qk.operands[0], k = qk.operands[1], v = out.operands[1];
   // Rotary embeddings of k after its head repeat, and of q.
@@ -101,52 +171,6 @@ constexpr bool fuse_attention_at(Program& p, std::size_t pv) {
   }
   if (ks.from_back(2) != vs.from_back(2)) return false;
 
-  // Scales, the softcap and masks in graph order (the chain was collected last first).
-  // The kernel computes cap * tanh(scale / cap * q·k), then adds the additive mask and
-  // ALiBi, then hides keys: scales before a tanh multiply `scale`; those after it are
-  // the cap (and multiply `scale` too); no mask may come before the tanh.
-  bool additive_seen = false, tanh_seen = false;
-  double cap = 1.0;
-  for (std::size_t i = chain.size(); i-- > 0;) {
-    const Step& step = p.steps[std::size_t(chain[i])];
-    if (step.op == Op::scale) {
-      // A positive scale commutes with setting -inf; it cannot move past an additive mask.
-      if (!(step.attributes.factor > 0) || additive_seen) return false;
-      fused.scale *= step.attributes.factor;
-      if (tanh_seen) cap *= step.attributes.factor;
-      continue;
-    }
-    if (step.op == Op::tanh) {
-      if (tanh_seen || fused.masks != 0) return false;
-      tanh_seen = true;
-      continue;
-    }
-    std::uint32_t bit = mask_bit(step.op);
-    if (fused.masks & bit) return false;  // the same mask kind twice
-    if (bit & (mask_causal | mask_window | mask_alibi)) {
-      if (fused.masks & (mask_causal | mask_window) && step.attributes.align != fused.align) return false;
-      fused.align = step.attributes.align;
-    }
-    if (bit == mask_window) fused.window = step.attributes.count;
-    // The cache mask places each sequence's queries by its own position and reads the
-    // positions where padding reads lengths: neither the top-left / bottom-right masks
-    // nor padding combine with it in one kernel.
-    if ((bit == mask_cache && (fused.masks & (mask_causal | mask_window | mask_alibi | mask_padding))) ||
-        (fused.masks & mask_cache && (bit & (mask_causal | mask_window | mask_alibi | mask_padding))))
-      return false;
-    if (bit == mask_padding || bit == mask_cache) fused.operands[operand::attention_lengths] = step.operands[1];
-    if (bit == mask_boolean) fused.operands[operand::attention_boolean] = step.operands[1];
-    if (bit == mask_additive) {
-      fused.operands[operand::attention_additive] = step.operands[1];
-      additive_seen = true;
-    }
-    if (bit == mask_alibi) {
-      fused.operands[operand::attention_slopes] = step.operands[1];
-      additive_seen = true;
-    }
-    fused.masks |= bit;
-  }
-  if (tanh_seen) fused.softcap = cap;
   if (p.steps[std::size_t(softmax)].op == Op::softmax_with_sinks)
     fused.operands[operand::attention_sinks] = p.steps[std::size_t(softmax)].operands[1];
   fused.operands[operand::attention_q] = q;
@@ -172,6 +196,18 @@ constexpr bool fuse_attention_at(Program& p, std::size_t pv) {
     absorb_covers(fused, p.steps[std::size_t(chain[i])]);
     p.steps[std::size_t(chain[i])].kind = StepKind::removed;
   }
+  if (region.ok) {  // the score program's steps, in program order
+    for (std::size_t s = 0; s < p.steps.size(); ++s)
+      if (region.steps.contains(int(s))) {
+        absorb_covers(fused, p.steps[s]);
+        p.steps[s].kind = StepKind::removed;
+      }
+    StepProgram attached;
+    attached.expression = region.program;
+    for (int v : region.tensor_values) attached.values.push_back(v);
+    p.programs.push_back(attached);
+    fused.program = int(p.programs.size()) - 1;
+  }
   absorb_covers(fused, p.steps[std::size_t(softmax)]);
   p.steps[std::size_t(softmax)].kind = StepKind::removed;
   absorb_covers(fused, p.steps[pv]);
@@ -184,6 +220,13 @@ constexpr bool fuse_attention_at(Program& p, std::size_t pv) {
 constexpr void fuse_attention(Program& p) {
   if (!p.fused) return;
   for (std::size_t s = 0; s < p.steps.size(); ++s) detail::fuse_attention_at(p, s);
+  // A score program reads an unsqueezed operand through its source: the unsqueeze
+  // steps it leaves unread go (last first, so a chain of them goes whole).
+  for (std::size_t s = p.steps.size(); s-- > 0;) {
+    Step& step = p.steps[s];
+    if (step.kind == StepKind::primitive && step.op == Op::unsqueeze && p.use_count(step.result) == 0)
+      step.kind = StepKind::removed;
+  }
 }
 
 }  // namespace vkattn::passes

@@ -63,8 +63,9 @@ constexpr void plan_memory(Program& p) {
     slot.value = value.node;
     slot.shape = value.shape;
     slot.dtype = value.dtype;
-    // i32 stays i32; f16 values, and every float value under f16 storage, hold f16.
-    slot.element = value.dtype == DType::i32 ? DType::i32
+    // i32 stays i32 (and bool is 0 or 1 in i32); f16 values, and every float value
+    // under f16 storage, hold f16.
+    slot.element = !is_float(value.dtype) ? DType::i32
                    : value.dtype == DType::f16 || p.f16_storage ? DType::f16 : DType::f32;
     // Planned for the bounds of dynamic dimensions, so one plan serves every size.
     slot.bytes = value.shape.at_bounds().elements() * storage_bytes(slot.element);

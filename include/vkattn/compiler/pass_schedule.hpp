@@ -8,6 +8,7 @@
 #include "vkattn/compiler/lower_attention.hpp"
 #include "vkattn/compiler/lower_elementwise.hpp"
 #include "vkattn/compiler/lower_gemm.hpp"
+#include "vkattn/compiler/lower_pointwise.hpp"
 #include "vkattn/compiler/lower_rows.hpp"
 
 namespace vkattn::passes {
@@ -23,7 +24,10 @@ constexpr void lower_primitive(ScheduleBuilder& b, const Step& step) {
   for (int o : step.operands)
     if (o >= 0) b.require_contiguous(step, o);
   switch (group) {
+    case OpGroup::index:
+    case OpGroup::pointwise: return lower_pointwise(b, step);
     case OpGroup::elementwise:  // binary (add, mul) through add.comp, unary (scale) through elementwise.comp
+      if (!is_float(b.value(step.result).dtype)) return lower_pointwise(b, step);  // integer arithmetic
       return op_arity(step.op) == 2 ? lower_add(b, step) : lower_elementwise(b, step);
     case OpGroup::activation: return lower_elementwise(b, step);
     case OpGroup::mask: return lower_mask(b, step);

@@ -122,6 +122,7 @@ struct Step {
   std::int64_t kv_group = 1;  // query heads per key/value head
   std::uint32_t rotary = 0;   // VKATTN_ATTENTION_ROTARY_Q / _K: rotated as loaded
   double softcap = 0;         // cap of cap * tanh(s / cap); 0: none
+  int program = -1;           // Program::programs: the score program (generated code)
   FixedVector<ValueId, max_covers> covers;  // graph ops this step computes
 
   constexpr int operand_count() const {
@@ -130,6 +131,12 @@ struct Step {
       if (o >= 0) ++n;
     return n;
   }
+};
+
+// Generated code of a step, and the program values its tensors are (by tensor index).
+struct StepProgram {
+  Expression expression;
+  FixedVector<int, max_expression_tensors> values;
 };
 
 struct ProgramOutput {
@@ -143,6 +150,7 @@ struct Program {
   std::vector<ProgramValue> values;
   std::vector<Step> steps;   // in execution order
   std::vector<ProgramOutput> outputs;
+  std::vector<StepProgram> programs;  // of steps with generated code (Step::program)
   const Graph* graph = nullptr;
   bool fused = true;
   bool f16_storage = false;  // every float value held in f16 on the device (CompileOptions)

@@ -60,6 +60,7 @@ class ScheduleBuilder {
   constexpr ScheduleBuilder(Program& p, const Target& target) : p_(p), s_(p.schedule), target_(target) {}
 
   constexpr const Target& target() const { return target_; }
+  constexpr const Program& program() const { return p_; }
   constexpr Schedule& schedule() { return s_; }
   constexpr const ProgramValue& value(int v) const { return p_.value(v); }
   // A dimension as kernel choices see it (Program::tuned).

@@ -22,6 +22,7 @@
 #include "vkattn/kernels/gemm.h"
 #include "vkattn/kernels/layer_norm.h"
 #include "vkattn/kernels/mask.h"
+#include "vkattn/kernels/pointwise.h"
 #include "vkattn/kernels/rotary.h"
 #include "vkattn/kernels/softmax.h"
 
@@ -29,9 +30,10 @@ namespace vkattn {
 
 // What a dispatch computes; a Shader is one way of computing it.
 enum class Kernel : std::uint8_t {
-  gemm, add, elementwise, gather, mask, softmax, layer_norm, flash_attention, attention_combine, rotary, cache_write
+  gemm, add, elementwise, gather, mask, softmax, layer_norm, flash_attention, attention_combine, rotary, cache_write,
+  pointwise
 };
-inline constexpr std::size_t kernel_count = std::size_t(Kernel::cache_write) + 1;
+inline constexpr std::size_t kernel_count = std::size_t(Kernel::pointwise) + 1;
 
 constexpr std::string_view kernel_name(Kernel kernel) {
   switch (kernel) {
@@ -46,21 +48,23 @@ constexpr std::string_view kernel_name(Kernel kernel) {
     case Kernel::attention_combine: return "attention_combine";
     case Kernel::rotary: return "rotary";
     case Kernel::cache_write: return "cache_write";
+    case Kernel::pointwise: return "pointwise";
   }
   return "?";
 }
 
 enum class Shader : std::uint8_t {
   gemm_texel, gemm_tiled, flash_attention_texel, flash_attention_tiled, attention_combine,
-  add, elementwise, gather, mask, softmax, layer_norm, rotary, cache_write
+  add, elementwise, gather, mask, softmax, layer_norm, rotary, cache_write, pointwise
 };
-inline constexpr std::size_t shader_count = std::size_t(Shader::cache_write) + 1;
+inline constexpr std::size_t shader_count = std::size_t(Shader::pointwise) + 1;
 
 // How a shader declares one binding: a storage buffer (read or written through an
 // SSBO) or a uniform texel buffer (read with texelFetch; the fast load path on CPUs).
 enum class Descriptor : std::uint8_t { storage, texel };
 
-inline constexpr int max_bindings = 9;
+// Bindings 0..8 are the hand-written kernels'; a score program's tensors take 9..15.
+inline constexpr int max_bindings = 16;
 inline constexpr std::size_t max_push_words = 32;
 inline constexpr std::size_t max_specialization = 16;
 inline constexpr std::uint32_t max_push_bytes = 128;  // what every Vulkan device guarantees
@@ -86,6 +90,7 @@ VKATTN_SHADER_INTERFACE(softmax, SoftmaxPush, SoftmaxConstants)
 VKATTN_SHADER_INTERFACE(layer_norm, LayerNormPush, LayerNormConstants)
 VKATTN_SHADER_INTERFACE(rotary, RotaryPush, RotaryConstants)
 VKATTN_SHADER_INTERFACE(cache_write, CacheWritePush, CacheWriteConstants)
+VKATTN_SHADER_INTERFACE(pointwise, PointwisePush, PointwiseConstants)
 #undef VKATTN_SHADER_INTERFACE
 
 // Subgroup operations a shader's SPIR-V declares (the device must support them in
@@ -100,10 +105,13 @@ struct ShaderInfo {
   Kernel kernel = Kernel::gemm;
   std::string_view name;    // "gemm.tiled": kernel.variant
   std::string_view source;  // the file in shaders/
+  // Generated: the shader is a template completed by generated code (codegen/) when an
+  // executable is made; with a program, the attention kernels are too.
   std::array<Descriptor, max_bindings> descriptors{};
   std::size_t push_bytes = 0;
   std::span<const char* const> constant_names;  // by constant_id; [0] is LOCAL_SIZE
   SubgroupNeeds subgroup;
+  bool generated = false;
 };
 
 namespace detail {
@@ -117,33 +125,39 @@ constexpr bool ids_in_order() {
 
 template <Shader S>
 constexpr ShaderInfo shader_entry(Kernel kernel, std::string_view name, std::string_view source,
-                                  std::array<Descriptor, max_bindings> descriptors, SubgroupNeeds subgroup = {}) {
+                                  std::array<Descriptor, max_bindings> descriptors, SubgroupNeeds subgroup = {},
+                                  bool generated = false) {
   using Interface = ShaderInterface<S>;
   using Constants = typename Interface::Constants;
   static_assert(ids_in_order<Constants>(), "specialization constant ids must count up from 1 in the order listed");
   static_assert(sizeof(Constants) == 4 * std::size(Constants::ids), "one 32-bit word per specialization constant");
   static_assert(std::size(Constants::ids) <= max_specialization);
   static_assert(sizeof(typename Interface::Push) <= max_push_bytes && sizeof(typename Interface::Push) % 4 == 0);
-  return {S, kernel, name, source, descriptors, sizeof(typename Interface::Push), Constants::names, subgroup};
+  return {S, kernel, name, source, descriptors, sizeof(typename Interface::Push), Constants::names, subgroup, generated};
 }
 
 }  // namespace detail
 
-inline constexpr std::array<Descriptor, max_bindings> all_storage{
-    Descriptor::storage, Descriptor::storage, Descriptor::storage, Descriptor::storage, Descriptor::storage,
-    Descriptor::storage, Descriptor::storage, Descriptor::storage, Descriptor::storage};
+inline constexpr std::array<Descriptor, max_bindings> all_storage = [] {
+  std::array<Descriptor, max_bindings> all{};
+  for (Descriptor& d : all) d = Descriptor::storage;
+  return all;
+}();
+// Texel buffers at `texel` (a bit per binding), storage buffers elsewhere.
+constexpr std::array<Descriptor, max_bindings> texel_at(std::uint32_t texel) {
+  std::array<Descriptor, max_bindings> all = all_storage;
+  for (int b = 0; b < max_bindings; ++b)
+    if (texel & (1u << b)) all[std::size_t(b)] = Descriptor::texel;
+  return all;
+}
 
 // Indexed by Shader.
 inline constexpr std::array<ShaderInfo, shader_count> shader_table{
     detail::shader_entry<Shader::gemm_texel>(
-        Kernel::gemm, "gemm.texel", "gemm_texel.comp",
-        {Descriptor::storage, Descriptor::texel, Descriptor::texel, Descriptor::storage, Descriptor::storage,
-         Descriptor::storage, Descriptor::storage, Descriptor::storage, Descriptor::storage}),
+        Kernel::gemm, "gemm.texel", "gemm_texel.comp", texel_at(0b110)),
     detail::shader_entry<Shader::gemm_tiled>(Kernel::gemm, "gemm.tiled", "gemm_tiled.comp", all_storage),
     detail::shader_entry<Shader::flash_attention_texel>(
-        Kernel::flash_attention, "flash_attention.texel", "flash_attention_texel.comp",
-        {Descriptor::storage, Descriptor::texel, Descriptor::texel, Descriptor::texel, Descriptor::storage,
-         Descriptor::storage, Descriptor::storage, Descriptor::storage, Descriptor::storage}),
+        Kernel::flash_attention, "flash_attention.texel", "flash_attention_texel.comp", texel_at(0b1110)),
     detail::shader_entry<Shader::flash_attention_tiled>(Kernel::flash_attention, "flash_attention.tiled",
                                                         "flash_attention_tiled.comp", all_storage,
                                                         {.shuffle = true}),
@@ -159,6 +173,7 @@ inline constexpr std::array<ShaderInfo, shader_count> shader_table{
                                              {.arithmetic = true}),
     detail::shader_entry<Shader::rotary>(Kernel::rotary, "rotary", "rotary.comp", all_storage),
     detail::shader_entry<Shader::cache_write>(Kernel::cache_write, "cache_write", "cache_write.comp", all_storage),
+    detail::shader_entry<Shader::pointwise>(Kernel::pointwise, "pointwise", "pointwise.comp", all_storage, {}, true),
 };
 
 constexpr bool table_in_order() {
@@ -208,6 +223,7 @@ constexpr std::uint32_t shared_memory_bytes(Shader shader, std::span<const std::
     case Shader::gather:
     case Shader::mask:
     case Shader::rotary:
+    case Shader::pointwise:
     case Shader::cache_write: return 0;
   }
   return 0;

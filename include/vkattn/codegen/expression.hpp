@@ -1,0 +1,88 @@
+#pragma once
+// Generated code as plain data: an expression over the coordinates of one element,
+// kept in the Schedule (so JSON, the listing and static_assert see it) and rendered to
+// GLSL by codegen/render_glsl.cpp, a pure function of it.
+//
+// Coordinates are four axes, aligned from the back like numpy broadcasting: in a fused
+// attention kernel (b, h, i, j) of the scores [B, H, Sq, Sk]; in a pointwise kernel
+// the element of its result. Nodes are graph ops (one table renders them):
+//   Op::matmul      the score being modified (score programs only)
+//   Op::input       a read of tensor `tensor` at the coordinates (broadcast)
+//   Op::gather      tensor `tensor` read along its last axis at args[0]
+//   Op::constant    `value` of dtype `dtype`
+//   the index ops   coordinate `axis` (query_index aligned bottom-right adds Sk - Sq)
+//   anything else   the op of that name over args
+#include <cstdint>
+
+#include "vkattn/fixed_vector.hpp"
+#include "vkattn/ir.hpp"
+
+namespace vkattn {
+
+inline constexpr std::size_t max_expression_nodes = 64;
+inline constexpr std::size_t max_expression_tensors = 7;
+
+// The size of one axis of a tensor a program reads.
+struct ExprExtent {
+  enum class Kind : std::uint8_t {
+    one,         // size 1: broadcast along the coordinate
+    coordinate,  // the coordinate space's size along the same axis
+    fixed,       // `size` (a gathered axis)
+    push,        // a gathered axis of dynamic size, push constant `size` of a pointwise kernel
+  };
+  Kind kind = Kind::one;
+  std::int64_t size = 0;
+  constexpr bool operator==(const ExprExtent&) const = default;
+};
+
+// A tensor a program reads, at binding `binding` of its dispatch, contiguous.
+struct ExprTensor {
+  int binding = -1;
+  DType dtype = DType::f32;  // the graph's: float ones are read as the dispatch's storage type
+  bool table = false;        // read by gather along its last axis (extents[3] is that axis)
+  std::array<ExprExtent, max_rank> extents{};  // aligned from the back
+  constexpr bool operator==(const ExprTensor&) const = default;
+};
+
+struct ExprNode {
+  Op op = Op::constant;
+  DType dtype = DType::f32;  // of the result
+  std::array<std::int8_t, 3> args{-1, -1, -1};
+  std::int8_t tensor = -1;   // Op::input, Op::gather
+  std::int8_t axis = -1;     // the index ops: the coordinate (0..3)
+  CausalAlign align = CausalAlign::top_left;
+  double value = 0;          // Op::constant; Op::scale's factor
+  DType to = DType::f32;     // Op::cast
+  constexpr bool operator==(const ExprNode&) const = default;
+};
+
+struct Expression {
+  FixedVector<ExprNode, max_expression_nodes> nodes;  // operands before their users
+  FixedVector<ExprTensor, max_expression_tensors> tensors;
+  // Score programs: `visible` (bool) hides the key where false, -1 when nothing is
+  // hidden; `value` (float) is the score as softmax sees it, -1 for the score itself.
+  // Pointwise kernels: `value` is the result.
+  int visible = -1;
+  int value = -1;
+  constexpr bool operator==(const Expression&) const = default;
+
+  constexpr int add(const ExprNode& node) {
+    if (nodes.size() == nodes.capacity()) return -1;
+    nodes.push_back(node);
+    return int(nodes.size()) - 1;
+  }
+  constexpr const ExprNode& node(int i) const { return nodes[std::size_t(i)]; }
+  // Whether node `root` reads the score (Op::matmul) or depends on it.
+  constexpr bool reads_score(int root) const {
+    std::array<bool, max_expression_nodes> reads{};
+    for (int i = 0; i <= root && i < int(nodes.size()); ++i) {
+      const ExprNode& n = node(i);
+      reads[std::size_t(i)] = n.op == Op::matmul;
+      for (std::int8_t a : n.args)
+        if (a >= 0 && reads[std::size_t(a)]) reads[std::size_t(i)] = true;
+    }
+    return root >= 0 && reads[std::size_t(root)];
+  }
+};
+
+}  // namespace vkattn

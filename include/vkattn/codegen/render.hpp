@@ -1,0 +1,29 @@
+#pragma once
+// Rendering generated code (codegen/render_glsl.cpp): an Expression to GLSL functions
+// that a kernel template includes as "vkattn_generated.glsl", and to the readable text
+// the listing shows. Rendering is a pure function of the expression: the same
+// expression always gives the same source, which keys the SPIR-V cache.
+#include <string>
+
+#include "vkattn/codegen/expression.hpp"
+
+namespace vkattn {
+
+// For the attention kernels (flash_attention_*.comp with VKATTN_SCORE_PROGRAM): the
+// program's buffers (bindings 9..), and
+//   bool  score_visible(ivec4 c, ivec4 e, ivec2 sqk)       VKATTN_SCORE_VISIBLE
+//   float score_value(float s, ivec4 c, ivec4 e, ivec2 sqk) VKATTN_SCORE_VALUE
+//   bool  score_block_visible(ivec4 lo, ivec4 hi, ivec4 e, ivec2 sqk): false only when
+//         no element with lo <= c <= hi is visible (interval arithmetic over the
+//         predicate), so the kernel may skip the block.
+// c: the coordinates (b, h, i, j); e: their extents; sqk: the score's (Sq, Sk).
+std::string render_score_program(const Expression& program);
+
+// For shaders/pointwise.comp: the result buffer (binding 0), the tensors (1..), and
+//   vkattn_pointwise(ivec4 c, ivec4 e, ivec2 sqk) and vkattn_store(uint at, value).
+std::string render_pointwise(const Expression& expression);
+
+// "where(j <= i, s, -inf)": node `root` as text, for listings and remarks.
+std::string expression_text(const Expression& expression, int root);
+
+}  // namespace vkattn

@@ -1,0 +1,179 @@
+#include "shader_compiler.hpp"
+
+#include <glslang/Public/ResourceLimits.h>
+#include <glslang/Public/ShaderLang.h>
+#include <glslang/SPIRV/GlslangToSpv.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <stdexcept>
+#include <string_view>
+#include <utility>
+
+namespace vkattn {
+
+const std::vector<std::pair<std::string_view, std::string_view>>& embedded_shader_sources();
+
+namespace {
+
+constexpr std::string_view generated_name = "vkattn_generated.glsl";
+
+std::uint64_t fnv1a(std::uint64_t hash, std::string_view text) {
+  for (unsigned char c : text) hash = (hash ^ c) * 1099511628211ull;
+  return hash;
+}
+
+std::string_view source_of(std::string_view name) {
+  for (const auto& [file, text] : embedded_shader_sources())
+    if (file == name) return text;
+  return {};
+}
+
+// Every embedded source, hashed once: a changed template never meets an old cache entry.
+std::uint64_t sources_hash() {
+  static const std::uint64_t hash = [] {
+    std::uint64_t h = 14695981039346656037ull;
+    for (const auto& [file, text] : embedded_shader_sources()) h = fnv1a(fnv1a(h, file), text);
+    return h;
+  }();
+  return hash;
+}
+
+std::filesystem::path cache_directory() {
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return std::filesystem::path(xdg) / "vkattn" / "spirv";
+  if (const char* home = std::getenv("HOME"); home && *home)
+    return std::filesystem::path(home) / ".cache" / "vkattn" / "spirv";
+  return {};
+}
+
+// Resolves #include "name" from the embedded sources; the generated code is one of them.
+class EmbeddedIncludes : public glslang::TShader::Includer {
+ public:
+  explicit EmbeddedIncludes(std::string_view generated) : generated_(generated) {}
+  IncludeResult* includeLocal(const char* name, const char*, size_t) override { return find(name); }
+  IncludeResult* includeSystem(const char* name, const char*, size_t) override { return find(name); }
+  void releaseInclude(IncludeResult* result) override { delete result; }
+
+ private:
+  IncludeResult* find(const char* name) {
+    const std::string_view text = name == generated_name ? generated_ : source_of(name);
+    if (text.empty() && name != generated_name) return nullptr;  // glslang reports the missing file
+    return new IncludeResult(name, text.data(), text.size(), nullptr);
+  }
+  std::string_view generated_;
+};
+
+std::vector<std::uint32_t> compile(Shader shader, DType element, const std::string& generated) {
+  static std::once_flag initialised;
+  std::call_once(initialised, [] { glslang::InitializeProcess(); });
+  const ShaderInfo& info = shader_info(shader);
+  const std::string_view source = source_of(info.source);
+  if (source.empty()) throw std::runtime_error("vkattn: no embedded source for " + std::string(info.source));
+  const std::string preamble = std::string("#define VKATTN_F16 ") + (element == DType::f16 ? "1" : "0") + "\n#define " +
+                               (info.kernel == Kernel::flash_attention ? "VKATTN_SCORE_PROGRAM" : "VKATTN_GENERATED") +
+                               " 1\n";
+  glslang::TShader unit(EShLangCompute);
+  const char* text = source.data();
+  const int length = int(source.size());
+  const std::string file(info.source);
+  const char* name = file.c_str();
+  unit.setStringsWithLengthsAndNames(&text, &length, &name, 1);
+  unit.setPreamble(preamble.c_str());
+  unit.setEnvInput(glslang::EShSourceGlsl, EShLangCompute, glslang::EShClientVulkan, 100);
+  unit.setEnvClient(glslang::EShClientVulkan, glslang::EShTargetVulkan_1_1);
+  unit.setEnvTarget(glslang::EShTargetSpv, glslang::EShTargetSpv_1_3);
+  const EShMessages messages = EShMessages(EShMsgSpvRules | EShMsgVulkanRules);
+  EmbeddedIncludes includes(generated);
+  std::string error;
+  glslang::TProgram program;
+  if (!unit.parse(GetDefaultResources(), 450, false, messages, includes)) {
+    error = unit.getInfoLog();
+  } else {
+    program.addShader(&unit);
+    if (!program.link(messages)) error = program.getInfoLog();
+  }
+  if (!error.empty())
+    throw std::runtime_error("vkattn: the generated kernel " + std::string(info.name) + " does not compile:\n" + error +
+                             "\ngenerated source:\n" + generated);
+  std::vector<unsigned int> spirv;
+  glslang::SpvOptions options;
+  glslang::GlslangToSpv(*program.getIntermediate(EShLangCompute), spirv, &options);
+  return std::vector<std::uint32_t>(spirv.begin(), spirv.end());
+}
+
+std::vector<std::uint32_t> read_spirv(const std::filesystem::path& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return {};
+  std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  if (bytes.size() < 20 || bytes.size() % 4 != 0) return {};
+  std::vector<std::uint32_t> code(bytes.size() / 4);
+  std::memcpy(code.data(), bytes.data(), bytes.size());
+  return code[0] == 0x07230203u ? code : std::vector<std::uint32_t>{};
+}
+
+// Atomically (a temporary file, then a rename); a cache that cannot be written is no error.
+void write_spirv(const std::filesystem::path& path, const std::vector<std::uint32_t>& code) {
+  std::error_code ignored;
+  std::filesystem::create_directories(path.parent_path(), ignored);
+  const std::filesystem::path temporary = path.string() + ".tmp" + std::to_string(std::rand());
+  {
+    std::ofstream file(temporary, std::ios::binary);
+    if (!file) return;
+    file.write(reinterpret_cast<const char*>(code.data()), std::streamsize(code.size() * 4));
+    if (!file) {
+      file.close();
+      std::filesystem::remove(temporary, ignored);
+      return;
+    }
+  }
+  std::filesystem::rename(temporary, path, ignored);
+  if (ignored) std::filesystem::remove(temporary, ignored);
+}
+
+std::mutex cache_mutex;
+std::map<std::uint64_t, std::vector<std::uint32_t>> memory_cache;
+ShaderCacheStats stats;
+
+}  // namespace
+
+std::vector<std::uint32_t> generated_spirv(Shader shader, DType element, const std::string& generated) {
+  std::uint64_t key = fnv1a(sources_hash(), shader_info(shader).name);
+  key = fnv1a(key, element == DType::f16 ? "f16" : "f32");
+  key = fnv1a(key, generated);
+  std::lock_guard lock(cache_mutex);
+  if (auto it = memory_cache.find(key); it != memory_cache.end()) {
+    ++stats.from_memory;
+    return it->second;
+  }
+  char name[32];
+  std::snprintf(name, sizeof name, "%016llx.spv", static_cast<unsigned long long>(key));
+  const std::filesystem::path directory = cache_directory();
+  std::vector<std::uint32_t> code;
+  if (!directory.empty()) code = read_spirv(directory / name);
+  if (!code.empty()) {
+    ++stats.from_disk;
+  } else {
+    const auto start = std::chrono::steady_clock::now();
+    code = compile(shader, element, generated);
+    stats.compile_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    ++stats.compiled;
+    if (!directory.empty()) write_spirv(directory / name, code);
+  }
+  memory_cache[key] = code;
+  return code;
+}
+
+ShaderCacheStats shader_cache_stats() {
+  std::lock_guard lock(cache_mutex);
+  return stats;
+}
+
+}  // namespace vkattn

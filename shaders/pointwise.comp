@@ -1,0 +1,38 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#include "storage.glsl"
+// One element of a generated expression per invocation:
+//   result[c] = f(c) for every coordinate c of the result (aligned from the back to four
+//   axes), where f is rendered from the dispatch's Expression (codegen/render_glsl.cpp)
+//   and reads its tensors, broadcast, at c (or a gathered table along its last axis).
+// The template is completed when an executable is made: the generated functions
+// arrive as "vkattn_generated.glsl" (vkattn_pointwise, vkattn_store, the buffers).
+// Built only with them (VKATTN_GENERATED); the build's own compile of this file checks
+// the template against a stand-in.
+layout(local_size_x_id = 0) in;
+#include "vkattn/kernels/pointwise.h"
+VKATTN_POINTWISE_CONSTANTS(VKATTN_CONSTANT_DECLARE)
+#include "common.glsl"
+#include "activation.glsl"
+#ifdef VKATTN_GENERATED
+#include "vkattn_generated.glsl"
+#else
+layout(std430, binding = 0) writeonly buffer Result { STORE result_values[]; };
+float vkattn_pointwise(ivec4 c, ivec4 e, ivec2 sqk) { return float(c.x + c.y + c.z + c.w); }
+void vkattn_store(uint at, float v) { result_values[at] = STORE(v); }
+#endif
+
+void main() {
+  const uint at = gl_GlobalInvocationID.x + gl_GlobalInvocationID.y * gl_NumWorkGroups.x * gl_WorkGroupSize.x;
+  if (at >= p.total) return;
+  const ivec4 e = ivec4(p.dims[0], p.dims[1], p.dims[2], p.dims[3]);
+  ivec4 c;
+  uint rest = at;
+  c.w = int(rest % p.dims[3]);
+  rest /= p.dims[3];
+  c.z = int(rest % p.dims[2]);
+  rest /= p.dims[2];
+  c.y = int(rest % p.dims[1]);
+  c.x = int(rest / p.dims[1]);
+  vkattn_store(at, vkattn_pointwise(c, e, ivec2(p.score_q, p.score_k)));
+}
