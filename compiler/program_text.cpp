@@ -55,6 +55,10 @@ std::string to_text(const Program& p) {
       first = false;
     }
     out << ")";
+    if (step.program >= 0) {
+      out << " score program";
+      for (int o : step.program_reads) out << " %" << o;
+    }
     if (step.slice) out << " columns from " << step.slice_offset;
     if (step.kind == StepKind::gemm) {
       out << (step.transpose_b ? " b transposed" : "");

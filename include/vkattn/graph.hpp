@@ -134,7 +134,8 @@ class Graph {
              "a state has no other reader";
         return fail(where, op_name(node.op), m, node.name.view(), node.op);
       }
-      operands[std::size_t(i)] = {nodes_[std::size_t(id)].shape, nodes_[std::size_t(id)].dtype};
+      operands[std::size_t(i)] = {nodes_[std::size_t(id)].shape, nodes_[std::size_t(id)].dtype,
+                                  nodes_[std::size_t(id)].range};
     }
     for (int i = arity; i < max_inputs; ++i) node.inputs[std::size_t(i)] = no_value;
     Inferred inferred = infer(node.op, node.attributes, operands);
@@ -162,6 +163,7 @@ class Graph {
     }
     node.shape = inferred.type.shape;
     node.dtype = inferred.type.dtype;
+    node.range = inferred.type.range;
     node.where = where;
     if (node.name.empty()) {
       node.name.append(op_name(node.op)).append("_").append(std::int64_t(nodes_.size()));

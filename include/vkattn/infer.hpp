@@ -1,6 +1,7 @@
 #pragma once
 // Shape and dtype inference for every primitive op: the one place where the rules of
 // the IR are written down. The DSL and the JSON loader both go through it.
+#include <limits>
 #include <array>
 
 #include "vkattn/ir.hpp"
@@ -159,6 +160,23 @@ constexpr Inferred infer_matmul(const TensorType& a, const TensorType& b, bool t
   out.copy_dim(out.rank + 1, b.shape, n_axis_b);
   out.rank += 2;
   return success(out, a.dtype);
+}
+
+// Whether f16 holds `value` exactly (infinities and NaN included).
+constexpr bool exactly_f16(double value) {
+  if (value != value || value == std::numeric_limits<double>::infinity() ||
+      value == -std::numeric_limits<double>::infinity() || value == 0)
+    return true;
+  double a = value < 0 ? -value : value;
+  if (a > 65504.0) return false;
+  int exponent = 0;  // 2^exponent <= a < 2^(exponent + 1)
+  while (a >= 2) a /= 2, ++exponent;
+  while (a < 1) a *= 2, --exponent;
+  // 11 significant bits in the normal range; below 2^-14, multiples of 2^-24.
+  const int bits = exponent >= -14 ? 10 : 10 - (-14 - exponent);
+  if (bits < 0) return false;
+  for (int i = 0; i < bits; ++i) a *= 2;
+  return a == double(std::int64_t(a));
 }
 
 // Two operands of one numeric dtype (f32, f16 or i32): integer arithmetic is for index
@@ -397,9 +415,9 @@ constexpr Inferred infer_cache_write(const TensorType& cache, const TensorType& 
 
 }  // namespace detail
 
-// Infers the type of `op` applied to `operands` (op_arity(op) of them). Inputs and
-// weights take their declared type in operands[0].
-constexpr Inferred infer(Op op, const Attributes& attributes, const std::array<TensorType, max_inputs>& operands) {
+// Infers the type of `op` applied to `operands` (op_arity(op) of them), without the
+// range of its values. Inputs and weights take their declared type in operands[0].
+constexpr Inferred infer_type(Op op, const Attributes& attributes, const std::array<TensorType, max_inputs>& operands) {
   using namespace detail;
   const TensorType& x = operands[0];
   switch (op) {
@@ -529,8 +547,13 @@ constexpr Inferred infer(Op op, const Attributes& attributes, const std::array<T
       return check_epsilon(x, attributes.epsilon);
     }
     case Op::constant: {
-      if (attributes.to == DType::f16 || attributes.to == DType::boolean)
-        return failure(Message{"a constant is f32 or i32 (compare constants to make a bool)"});
+      if (attributes.to == DType::boolean)
+        return failure(Message{"a constant is f32, f16 or i32 (compare constants to make a bool)"});
+      if (attributes.to == DType::f16 && !exactly_f16(attributes.factor)) {
+        Message m;
+        m << "the constant is not exactly an f16 value; make it f32, or a value f16 holds";
+        return failure(m);
+      }
       if (attributes.to == DType::i32 && !(attributes.factor == double(std::int64_t(attributes.factor)) &&
                                            attributes.factor >= -2147483648.0 && attributes.factor <= 2147483647.0)) {
         Message m;
@@ -603,6 +626,101 @@ constexpr Inferred infer(Op op, const Attributes& attributes, const std::array<T
     }
   }
   return failure(Message{"unknown op"});
+}
+
+namespace detail {
+
+constexpr IntRange known_range(std::int64_t low, std::int64_t high) {
+  constexpr std::int64_t limit = std::int64_t(1) << 31;  // beyond i32: unknown
+  if (low < -limit || high >= limit) return {};
+  return {true, low, high};
+}
+
+constexpr std::int64_t floor_divide(std::int64_t a, std::int64_t b) {
+  const std::int64_t q = a / b;
+  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+// The range of an i32 result from its operands' (IntRange): exact for index values and
+// constants, an enclosing interval through arithmetic.
+constexpr IntRange range_of(Op op, const Attributes& attributes, const std::array<TensorType, max_inputs>& operands,
+                            const Shape& scores) {
+  const IntRange a = operands[0].range, b = operands[1].range;
+  auto low_high = [](std::int64_t p0, std::int64_t p1, std::int64_t p2, std::int64_t p3) {
+    std::int64_t lo = p0, hi = p0;
+    for (std::int64_t v : {p1, p2, p3}) lo = v < lo ? v : lo, hi = v > hi ? v : hi;
+    return known_range(lo, hi);
+  };
+  auto index_range = [&](int from_back) -> IntRange {
+    const int axis = scores.rank - from_back;
+    const Shape largest = scores.at_bounds();
+    return known_range(0, largest[axis] - 1);
+  };
+  switch (op) {
+    case Op::constant: return known_range(std::int64_t(attributes.factor), std::int64_t(attributes.factor));
+    case Op::query_index: {
+      if (attributes.align == CausalAlign::top_left) return index_range(2);
+      if (scores.dynamic(scores.rank - 1) || scores.dynamic(scores.rank - 2)) return {};
+      return known_range(scores.last() - scores[scores.rank - 2], scores.last() - 1);
+    }
+    case Op::key_index: return index_range(1);
+    case Op::head_index: return index_range(3);
+    case Op::batch_index: return index_range(4);
+    case Op::unsqueeze: return a;
+    case Op::cast:
+      if (operands[0].dtype == DType::boolean) return known_range(0, 1);
+      return operands[0].dtype == DType::i32 ? a : IntRange{};
+    default: break;
+  }
+  if (!a.known || (op_arity(op) > 1 && op != Op::where && !b.known)) return {};
+  switch (op) {
+    case Op::add: return known_range(a.low + b.low, a.high + b.high);
+    case Op::sub: return known_range(a.low - b.high, a.high - b.low);
+    case Op::mul: return low_high(a.low * b.low, a.low * b.high, a.high * b.low, a.high * b.high);
+    case Op::minimum: return known_range(a.low < b.low ? a.low : b.low, a.high < b.high ? a.high : b.high);
+    case Op::maximum: return known_range(a.low > b.low ? a.low : b.low, a.high > b.high ? a.high : b.high);
+    case Op::abs:
+      if (a.low >= 0) return a;
+      if (a.high <= 0) return known_range(-a.high, -a.low);
+      return known_range(0, -a.low > a.high ? -a.low : a.high);
+    case Op::floor_div:
+      if (b.low <= 0 && b.high >= 0) return {};
+      return low_high(floor_divide(a.low, b.low), floor_divide(a.low, b.high), floor_divide(a.high, b.low),
+                      floor_divide(a.high, b.high));
+    case Op::where: {
+      const IntRange x = operands[1].range, y = operands[2].range;
+      if (!x.known || !y.known) return {};
+      return known_range(x.low < y.low ? x.low : y.low, x.high > y.high ? x.high : y.high);
+    }
+    default: return {};
+  }
+}
+
+// A gather's index must stay within the table's last axis wherever the graph decides it.
+constexpr Inferred check_gather_range(const TensorType& table, const TensorType& index) {
+  if (!index.range.known || table.shape.dynamic(table.shape.rank - 1)) return success(index.shape, index.dtype);
+  const std::int64_t entries = table.shape.last();
+  if (index.range.low >= 0 && index.range.high < entries) return success(index.shape, index.dtype);
+  Message m;
+  m << "the index reaches " << index.range.low << ".." << index.range.high << " but the table " << table.shape
+    << " has " << entries << " entries along its last axis (0.." << entries - 1
+    << "); clamp the index with minimum and maximum, or give the table more entries";
+  return failure(m);
+}
+
+}  // namespace detail
+
+// Infers the type of `op` applied to `operands`, with the range of an i32 result's
+// values where the graph decides them (IntRange).
+constexpr Inferred infer(Op op, const Attributes& attributes, const std::array<TensorType, max_inputs>& operands) {
+  Inferred result = infer_type(op, attributes, operands);
+  if (!result.ok) return result;
+  if (op == Op::gather) {
+    if (auto r = detail::check_gather_range(operands[0], operands[1]); !r.ok) return r;
+  }
+  if (result.type.dtype == DType::i32 && op != Op::input && op != Op::gather)
+    result.type.range = detail::range_of(op, attributes, operands, operands[0].shape);
+  return result;
 }
 
 }  // namespace vkattn

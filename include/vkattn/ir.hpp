@@ -186,9 +186,19 @@ struct Attributes {
 using ValueId = std::int32_t;
 inline constexpr ValueId no_value = -1;
 
+// The values an i32 value can hold where the graph alone decides them (index values,
+// constants and arithmetic on them), so a gather's index is checked as the graph is
+// built; unknown where they come from data.
+struct IntRange {
+  bool known = false;
+  std::int64_t low = 0, high = 0;
+  constexpr bool operator==(const IntRange&) const = default;
+};
+
 struct TensorType {
   Shape shape;
   DType dtype = DType::f32;
+  IntRange range{};  // i32 values only
 };
 
 struct Node {
@@ -199,6 +209,7 @@ struct Node {
   std::array<ValueId, max_inputs> inputs{no_value, no_value, no_value};
   Attributes attributes;
   SourceLocation where;  // the DSL call that made it; not part of equality
+  IntRange range;        // derived from the op and its operands; not part of equality
 
   constexpr int input_count() const { return op_arity(op); }
   constexpr bool operator==(const Node& other) const {

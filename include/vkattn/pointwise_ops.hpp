@@ -8,8 +8,8 @@
 //
 // Index values are ordinary values to the DSL and the reference; the compiler never
 // materialises them inside a fused attention kernel (it renders them as code).
-// Arithmetic needs one dtype on both sides (i32 with i32, f32 with f32); a plain
-// number next to a Value becomes a constant of the Value's dtype.
+// Arithmetic needs one dtype on both sides (i32 with i32, f32 with f32, f16 with f16);
+// a plain number next to a Value becomes a constant of the Value's dtype.
 #include <limits>
 
 #include "vkattn/ops.hpp"
@@ -27,9 +27,9 @@ constexpr Graph& graph_of(Value v, std::string_view op, SourceLocation where) {
   return *v.graph();
 }
 
-// A constant of x's dtype (f32 for f16 values: constants are promoted where they are used).
+// A constant of x's dtype (f16 ones must be exact f16 values).
 constexpr Value constant_like(Value x, double value, SourceLocation where) {
-  return graph_of(x, "constant", where).constant(value, x.dtype() == DType::i32 ? DType::i32 : DType::f32, where);
+  return graph_of(x, "constant", where).constant(value, x.dtype() == DType::boolean ? DType::f32 : x.dtype(), where);
 }
 
 constexpr Value binary(Op op, Value a, Value b, SourceLocation where) { return apply(op, {a, b}, {}, where); }
@@ -80,9 +80,10 @@ constexpr Value cast(Value x, DType dtype, SourceLocation where = SourceLocation
   return detail::apply(Op::cast, {x}, attributes, where);
 }
 
-// -inf as a constant of the graph of x: where(visible, scores, minus_infinity(scores)).
+// -inf as a constant of x's float dtype: where(visible, scores, minus_infinity(scores)).
 constexpr Value minus_infinity(Value x, SourceLocation where = SourceLocation::current()) {
-  return detail::graph_of(x, "constant", where).constant(-std::numeric_limits<double>::infinity(), DType::f32, where);
+  return detail::graph_of(x, "constant", where)
+      .constant(-std::numeric_limits<double>::infinity(), x.dtype() == DType::f16 ? DType::f16 : DType::f32, where);
 }
 
 constexpr Value sub(Value a, Value b, SourceLocation where = SourceLocation::current()) {

@@ -85,7 +85,8 @@ struct TensorSlot {
 inline constexpr std::int64_t slot_alignment = 256;
 // Bytes of one element on the device: f16 storage holds 2, f32 and i32 hold 4.
 constexpr std::int64_t storage_bytes(DType storage) { return storage == DType::f16 ? 2 : 4; }
-inline constexpr std::size_t max_covers = 32;
+// A fused attention covers its score program's ops too (up to max_expression_nodes).
+inline constexpr std::size_t max_covers = 128;
 
 using ConfigText = FixedText<112>;
 using ReasonText = FixedText<96>;

@@ -4,13 +4,15 @@
 // an ordinary helper over primitives: the compiler fuses whatever it builds into one
 // attention kernel as a score program, and derives block skipping from its predicate.
 //
-//   auto s = scaled_scores(q, k);                       // q·kᵀ / sqrt(d)
+//   auto s = matmul(q, k, Transpose::b) * (1 / sqrt(d));
 //   s = hide_unless(s, causal_visible(s) && window_visible(s, 256));
 //   auto o = matmul(softmax(s), v);
 //
-// *_visible(scores, ...) give a bool that broadcasts to the scores (true: the key is
-// seen); hide_unless makes the hidden scores -inf. *_bias / softcap transform the
-// scores. Per-sequence tensors are i32 [batch] (prefix lengths) or [batch, sequence]
+// *_visible(at, ...) give a bool that broadcasts to the scores (true: the key is seen);
+// hide_unless makes the hidden scores -inf. *_bias (and softcap, layers.hpp) transform
+// the scores. `at` is the scores' ScorePositions: the scores themselves (top-left),
+// ScorePositions(s, CausalAlign::bottom_right), or cache_positions(s, positions).
+// Per-sequence tensors are i32 [batch] (prefix lengths) or [batch, positions]
 // (document ids); the scores are [batch, heads, queries, keys].
 #include "vkattn/pointwise_ops.hpp"
 
@@ -21,6 +23,10 @@ namespace detail {
 // [B] -> [B, 1, 1, 1]: one value per sequence, against scores [B, H, Sq, Sk].
 constexpr Value per_sequence(Value v, SourceLocation where) {
   return unsqueeze(unsqueeze(unsqueeze(v, 1, where), 1, where), 1, where);
+}
+// [B, N] -> [B, 1, 1, N]: one row per sequence, gathered along N.
+constexpr Value per_sequence_row(Value v, SourceLocation where) {
+  return unsqueeze(unsqueeze(v, 1, where), 1, where);
 }
 
 // Natural logarithm and exponential for constant evaluation (std::log is not constexpr).
@@ -44,89 +50,129 @@ constexpr double exp_constexpr(double x) {
 
 }  // namespace detail
 
+// The positions a score element compares: the query's i and the key's j, as i32 values
+// that broadcast to the scores [batch, heads, queries, keys] (FlexAttention's q_idx and
+// kv_idx). Made from the scores themselves (implicitly, aligned top-left), aligned
+// bottom-right (the last query at the last key: a few queries over earlier keys), or
+// in a KV cache, where the queries of sequence b start at its cache position.
+struct ScorePositions {
+  Value scores;
+  Value query;  // [1, 1, Sq, 1] or, in a cache, [B, 1, Sq, 1]
+  Value key;    // [1, 1, 1, Sk]
+  constexpr ScorePositions(Value s, CausalAlign align = CausalAlign::top_left,  // NOLINT: implicit by design
+                           SourceLocation where = SourceLocation::current())
+      : scores(s), query(query_index(s, align, where)), key(key_index(s, where)) {}
+  constexpr ScorePositions(Value s, Value q, Value k) : scores(s), query(q), key(k) {}
+};
+
+// Positions of `scores` over a KV cache [.., capacity] written at `positions` (i32
+// [batch], the tokens each sequence held before this run): query i of sequence b sits
+// at positions[b] + i, as cache_write put its key.
+constexpr ScorePositions cache_positions(Value scores, Value positions, SourceLocation where = SourceLocation::current()) {
+  return {scores, add(query_index(scores, CausalAlign::top_left, where), detail::per_sequence(positions, where), where),
+          key_index(scores, where)};
+}
+
 // -inf wherever `visible` is false.
 constexpr Value hide_unless(Value scores, Value visible, SourceLocation where = SourceLocation::current()) {
   return vkattn::where(visible, scores, minus_infinity(scores, where), where);
 }
 
-// Key j is seen by query i when j <= i' (i' = i, or i + Sk - Sq aligned bottom-right).
-constexpr Value causal_visible(Value scores, CausalAlign align = CausalAlign::top_left,
-                               SourceLocation where = SourceLocation::current()) {
-  return less_equal(key_index(scores, where), query_index(scores, align, where), where);
+// Key j is seen by query i when j <= i.
+constexpr Value causal_visible(ScorePositions at, SourceLocation where = SourceLocation::current()) {
+  return less_equal(at.key, at.query, where);
 }
 
-// The `window` keys up to the query (i' - window < j <= i'): Mistral's sliding window.
-constexpr Value window_visible(Value scores, std::int64_t window, CausalAlign align = CausalAlign::top_left,
-                               SourceLocation where = SourceLocation::current()) {
-  const Value i = query_index(scores, align, where), j = key_index(scores, where);
-  const Value ahead = sub(i, j, where);
-  return logical_and(less_equal(index_constant(scores, 0, where), ahead, where),
-                     less(ahead, index_constant(scores, double(window), where), where), where);
+// The `window` keys up to the query (i - window < j <= i): Mistral's sliding window.
+constexpr Value window_visible(ScorePositions at, std::int64_t window, SourceLocation where = SourceLocation::current()) {
+  const Value ahead = sub(at.query, at.key, where);
+  return logical_and(less_equal(index_constant(at.scores, 0, where), ahead, where),
+                     less(ahead, index_constant(at.scores, double(window), where), where), where);
 }
 
-// Both sides: |i' - j| < window (the two-sided sliding_window_mask).
-constexpr Value band_visible(Value scores, std::int64_t window, CausalAlign align = CausalAlign::top_left,
-                             SourceLocation where = SourceLocation::current()) {
-  const Value distance = abs(sub(query_index(scores, align, where), key_index(scores, where), where), where);
-  return less(distance, index_constant(scores, double(window), where), where);
+// Both sides: |i - j| < window (the two-sided sliding_window_mask).
+constexpr Value band_visible(ScorePositions at, std::int64_t window, SourceLocation where = SourceLocation::current()) {
+  return less(abs(sub(at.query, at.key, where), where), index_constant(at.scores, double(window), where), where);
 }
 
-// Prefix-LM: keys of the prefix (j < prefix[b]) are seen by every query, the rest causally.
-// prefix: i32 [batch].
-constexpr Value prefix_lm_visible(Value scores, Value prefix, SourceLocation where = SourceLocation::current()) {
-  return logical_or(less(key_index(scores, where), detail::per_sequence(prefix, where), where),
-                    causal_visible(scores, CausalAlign::top_left, where), where);
+// Prefix-LM: keys of the prefix (j < prefix[b]) are seen by every query, the rest
+// causally. prefix: i32 [batch].
+constexpr Value prefix_lm_visible(ScorePositions at, Value prefix, SourceLocation where = SourceLocation::current()) {
+  return logical_or(less(at.key, detail::per_sequence(prefix, where), where), causal_visible(at, where), where);
 }
 
 // Packed sequences: a query sees only keys of its own document. document: i32
-// [batch, sequence] (the document of each token, the same sequence for queries and keys);
-// with `causal`, only keys up to the query too.
-constexpr Value document_visible(Value scores, Value document, bool causal = true,
+// [batch, positions], the document of each position (queries and keys index the same
+// row); with `causal`, only keys up to the query too.
+constexpr Value document_visible(ScorePositions at, Value document, bool causal = true,
                                  SourceLocation where = SourceLocation::current()) {
   const Value table = unsqueeze(unsqueeze(document, 1, where), 1, where);  // [B, 1, 1, S]
-  const Value same = equal(gather(table, query_index(scores, CausalAlign::top_left, where), where),
-                           gather(table, key_index(scores, where), where), where);
-  return causal ? logical_and(same, causal_visible(scores, CausalAlign::top_left, where), where) : same;
+  const Value same = equal(gather(table, at.query, where), gather(table, at.key, where), where);
+  return causal ? logical_and(same, causal_visible(at, where), where) : same;
+}
+
+// The document of `position` in packed sequences given by their cumulative lengths
+// (FlashAttention's cu_seqlens): starts i32 [batch, documents + 1], starts[b][0] = 0,
+// ascending; document d holds [starts[d], starts[d + 1]). The id is the last d with
+// starts[d] <= position, found by a binary search of log2(documents + 1) gathers, so
+// positions past the last start share its id.
+constexpr Value document_of(Value position, Value starts, SourceLocation where = SourceLocation::current()) {
+  const std::int64_t last = starts.shape().last() - 1;
+  const Value rows = detail::per_sequence_row(starts, where);  // [B, 1, 1, documents + 1]
+  std::int64_t step = 1;
+  while (step * 2 <= last) step *= 2;
+  Value found = index_constant(position, 0, where);
+  for (; step >= 1 && last > 0; step /= 2) {
+    const Value candidate = minimum(add(found, index_constant(position, double(step), where), where),
+                                    index_constant(position, double(last), where), where);
+    found = vkattn::where(less_equal(gather(rows, candidate, where), position, where), candidate, found, where);
+  }
+  return found;
+}
+
+// document_visible from cumulative lengths (see document_of).
+constexpr Value document_visible_from_starts(ScorePositions at, Value starts, bool causal = true,
+                                             SourceLocation where = SourceLocation::current()) {
+  const Value same = equal(document_of(at.query, starts, where), document_of(at.key, starts, where), where);
+  return causal ? logical_and(same, causal_visible(at, where), where) : same;
 }
 
 // Dilated window: causal keys at distances 0, d, 2d, ... below window * d.
-constexpr Value dilated_visible(Value scores, std::int64_t window, std::int64_t dilation,
+constexpr Value dilated_visible(ScorePositions at, std::int64_t window, std::int64_t dilation,
                                 SourceLocation where = SourceLocation::current()) {
-  const Value ahead = sub(query_index(scores, CausalAlign::top_left, where), key_index(scores, where), where);
-  const Value step = index_constant(scores, double(dilation), where);
+  const Value ahead = sub(at.query, at.key, where);
+  const Value step = index_constant(at.scores, double(dilation), where);
   const Value on_grid = equal(sub(ahead, mul(floor_div(ahead, step, where), step, where), where),
-                              index_constant(scores, 0, where), where);
-  return logical_and(logical_and(less_equal(index_constant(scores, 0, where), ahead, where),
-                                 less(ahead, index_constant(scores, double(window * dilation), where), where), where),
+                              index_constant(at.scores, 0, where), where);
+  return logical_and(logical_and(less_equal(index_constant(at.scores, 0, where), ahead, where),
+                                 less(ahead, index_constant(at.scores, double(window * dilation), where), where), where),
                      on_grid, where);
 }
 
-// Global plus local (Longformer, BigBird): the first `globals` tokens see and are seen
-// by every token; the others see the keys within `window` on either side.
-constexpr Value global_local_visible(Value scores, std::int64_t globals, std::int64_t window,
+// Global plus local (Longformer, BigBird): the first `globals` positions see and are
+// seen by every position; the others see the keys within `window` on either side.
+constexpr Value global_local_visible(ScorePositions at, std::int64_t globals, std::int64_t window,
                                      SourceLocation where = SourceLocation::current()) {
-  const Value g = index_constant(scores, double(globals), where);
-  const Value global = logical_or(less(query_index(scores, CausalAlign::top_left, where), g, where),
-                                  less(key_index(scores, where), g, where), where);
-  return logical_or(global, band_visible(scores, window, CausalAlign::top_left, where), where);
+  const Value g = index_constant(at.scores, double(globals), where);
+  const Value global = logical_or(less(at.query, g, where), less(at.key, g, where), where);
+  return logical_or(global, band_visible(at, window, where), where);
 }
 
-// ALiBi: scores + slopes[h] * (j - i'); slopes: [heads] of the scores' dtype.
-constexpr Value alibi_bias(Value scores, Value slopes, CausalAlign align = CausalAlign::top_left,
-                           SourceLocation where = SourceLocation::current()) {
-  const Value distance = cast(sub(key_index(scores, where), query_index(scores, align, where), where), DType::f32, where);
+// ALiBi: scores + slopes[h] * (j - i); slopes: [heads] of the scores' dtype.
+constexpr Value alibi_bias(ScorePositions at, Value slopes, SourceLocation where = SourceLocation::current()) {
+  const Value distance = cast(sub(at.key, at.query, where), at.scores.dtype(), where);
   const Value per_head = unsqueeze(unsqueeze(slopes, 1, where), 1, where);  // [H, 1, 1]
-  return add(scores, mul(per_head, distance, where), where);
+  return add(at.scores, mul(per_head, distance, where), where);
 }
 
 // T5's relative-position bucket of key j for query i (Hugging Face's
 // _relative_position_bucket): exact below half the buckets, then logarithmic up to
 // max_distance. The logarithmic part is written as comparisons with its integer
 // thresholds, found here once, so the device and the reference agree exactly.
-constexpr Value t5_bucket(Value scores, std::int64_t buckets = 32, std::int64_t max_distance = 128,
+constexpr Value t5_bucket(ScorePositions at, std::int64_t buckets = 32, std::int64_t max_distance = 128,
                           bool bidirectional = true, SourceLocation where = SourceLocation::current()) {
-  const Value relative = sub(key_index(scores, where), query_index(scores, CausalAlign::top_left, where), where);
-  auto c = [&](double v) { return index_constant(scores, v, where); };
+  const Value relative = sub(at.key, at.query, where);
+  auto c = [&](double v) { return index_constant(at.scores, v, where); };
   Value base = c(0), distance = relative;
   std::int64_t n = buckets;
   if (bidirectional) {
@@ -146,16 +192,19 @@ constexpr Value t5_bucket(Value scores, std::int64_t buckets = 32, std::int64_t 
     const double threshold = (x - nearest < 1e-9 && nearest - x < 1e-9) ? nearest : double(std::int64_t(x) + 1);
     large = add(large, cast(less_equal(c(threshold), distance, where), DType::i32, where), where);
   }
-  return add(base, vkattn::where(less(distance, c(double(exact)), where), distance, large, where), where);
+  // Below `exact`, large is exact and the distance smaller; from there, each threshold
+  // is at least one past the last, so large <= distance: the bucket is their minimum
+  // (which also bounds it for gather's range check).
+  return add(base, minimum(distance, large, where), where);
 }
 
 // T5's relative attention bias: scores + table[h, bucket(i, j)]; table: [heads, buckets]
 // (Hugging Face's relative_attention_bias.weight, transposed).
-constexpr Value t5_bias(Value scores, Value table, std::int64_t max_distance = 128, bool bidirectional = true,
+constexpr Value t5_bias(ScorePositions at, Value table, std::int64_t max_distance = 128, bool bidirectional = true,
                         SourceLocation where = SourceLocation::current()) {
   const std::int64_t buckets = table.shape().last();
   const Value per_head = unsqueeze(table, 1, where);  // [H, 1, buckets]
-  return add(scores, gather(per_head, t5_bucket(scores, buckets, max_distance, bidirectional, where), where), where);
+  return add(at.scores, gather(per_head, t5_bucket(at, buckets, max_distance, bidirectional, where), where), where);
 }
 
 }  // namespace vkattn

@@ -6,7 +6,7 @@
 namespace vkattn {
 
 struct ShaderCacheStats {
-  std::uint64_t compiled = 0;     // compiled by shaderc
+  std::uint64_t compiled = 0;     // compiled by glslang
   std::uint64_t from_disk = 0;    // read from the on-disk cache
   std::uint64_t from_memory = 0;  // already made in this process
   double compile_ms = 0;          // host time spent compiling

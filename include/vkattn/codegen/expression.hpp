@@ -19,7 +19,7 @@
 
 namespace vkattn {
 
-inline constexpr std::size_t max_expression_nodes = 64;
+inline constexpr std::size_t max_expression_nodes = 96;
 inline constexpr std::size_t max_expression_tensors = 7;
 
 // The size of one axis of a tensor a program reads.
@@ -66,7 +66,11 @@ struct Expression {
   int value = -1;
   constexpr bool operator==(const Expression&) const = default;
 
+  // The index of `node`: an equal node already present is reused (nodes are pure), so
+  // repeated constants and index values cost nothing.
   constexpr int add(const ExprNode& node) {
+    for (std::size_t i = 0; i < nodes.size(); ++i)
+      if (nodes[i] == node) return int(i);
     if (nodes.size() == nodes.capacity()) return -1;
     nodes.push_back(node);
     return int(nodes.size()) - 1;

@@ -100,9 +100,9 @@ constexpr void lower_attention(ScheduleBuilder& b, const Step& step) {
   }
   if (step.program >= 0) {  // the score program's tensors, at the bindings it reads them from
     const StepProgram& attached = b.program().programs[std::size_t(step.program)];
-    for (std::size_t t = 0; t < attached.values.size(); ++t) {
-      b.require_contiguous(step, attached.values[t]);
-      b.bind(d, attached.expression.tensors[t].binding, attached.values[t]);
+    for (std::size_t t = 0; t < step.program_reads.size(); ++t) {
+      b.require_contiguous(step, step.program_reads[t]);
+      b.bind(d, attached.expression.tensors[t].binding, step.program_reads[t]);
     }
     d.program = b.schedule().add_program(attached.expression);
   }

@@ -62,6 +62,7 @@ constexpr void remove_dead_steps(Program& p) {
     }
     for (int o : step.operands)
       if (o >= 0) needed[std::size_t(o)] = true;
+    for (int o : step.program_reads) needed[std::size_t(o)] = true;
   }
 }
 

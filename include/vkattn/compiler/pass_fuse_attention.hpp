@@ -10,6 +10,7 @@
 //   the masks include alibi (slopes by head), and softmax_with_sinks the sinks.
 // Every intermediate must have that chain as its only use; one that is also a graph
 // output (the probabilities, say) stays materialised and the pattern is left unfused.
+#include <algorithm>
 #include "vkattn/compiler/program.hpp"
 #include "vkattn/compiler/score_program.hpp"
 
@@ -198,13 +199,13 @@ constexpr bool fuse_attention_at(Program& p, std::size_t pv) {
   }
   if (region.ok) {  // the score program's steps, in program order
     for (std::size_t s = 0; s < p.steps.size(); ++s)
-      if (region.steps.contains(int(s))) {
+      if (std::find(region.steps.begin(), region.steps.end(), int(s)) != region.steps.end()) {
         absorb_covers(fused, p.steps[s]);
         p.steps[s].kind = StepKind::removed;
       }
     StepProgram attached;
     attached.expression = region.program;
-    for (int v : region.tensor_values) attached.values.push_back(v);
+    fused.program_reads = region.tensor_values;
     p.programs.push_back(attached);
     fused.program = int(p.programs.size()) - 1;
   }

@@ -40,12 +40,14 @@ constexpr void plan_memory(Program& p) {
     int root = p.value(step.result).layout.root;
     used[std::size_t(root)] = true;
     first_write[std::size_t(root)] = std::min(first_write[std::size_t(root)], dispatch);
-    for (int o : step.operands) {
-      if (o < 0) continue;
+    auto read = [&](int o) {
+      if (o < 0) return;
       int r = p.value(o).layout.root;
       used[std::size_t(r)] = true;
       last_read[std::size_t(r)] = std::max(last_read[std::size_t(r)], dispatch);
-    }
+    };
+    for (int o : step.operands) read(o);
+    for (int o : step.program_reads) read(o);
     ++dispatch;
   }
   const int dispatch_count = dispatch;

@@ -26,7 +26,7 @@ constexpr Program verify(const Graph& graph) {
           << " from value " << std::int64_t(id) << ", which is not defined before it (a dangling value or a cycle)";
         compile_failure(m.view());
       }
-      operands[std::size_t(k)] = {nodes[std::size_t(id)].shape, nodes[std::size_t(id)].dtype};
+      operands[std::size_t(k)] = {nodes[std::size_t(id)].shape, nodes[std::size_t(id)].dtype, nodes[std::size_t(id)].range};
     }
     Inferred inferred = infer(node.op, node.attributes, operands);
     if (!inferred.ok || !(inferred.type.shape == node.shape) || inferred.type.dtype != node.dtype) {

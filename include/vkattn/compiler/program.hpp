@@ -123,6 +123,7 @@ struct Step {
   std::uint32_t rotary = 0;   // VKATTN_ATTENTION_ROTARY_Q / _K: rotated as loaded
   double softcap = 0;         // cap of cap * tanh(s / cap); 0: none
   int program = -1;           // Program::programs: the score program (generated code)
+  FixedVector<int, max_expression_tensors> program_reads;  // the values its tensors are, by tensor index
   FixedVector<ValueId, max_covers> covers;  // graph ops this step computes
 
   constexpr int operand_count() const {
@@ -133,10 +134,9 @@ struct Step {
   }
 };
 
-// Generated code of a step, and the program values its tensors are (by tensor index).
+// Generated code of a step (the values its tensors are: Step::program_reads).
 struct StepProgram {
   Expression expression;
-  FixedVector<int, max_expression_tensors> values;
 };
 
 struct ProgramOutput {
@@ -175,8 +175,12 @@ struct Program {
     int n = 0;
     for (const Step& step : steps)
       if (step.kind != StepKind::removed)
+      {
         for (int o : step.operands)
           if (o == value) ++n;
+        for (int o : step.program_reads)
+          if (o == value) ++n;
+      }
     for (const ProgramOutput& out : outputs)
       if (out.value == value) ++n;
     return n;
@@ -190,15 +194,22 @@ struct Program {
   constexpr int sole_consumer(int value) const {
     if (use_count(value) != 1 || is_output(value)) return -1;
     for (std::size_t s = 0; s < steps.size(); ++s)
-      if (steps[s].kind != StepKind::removed)
+      if (steps[s].kind != StepKind::removed) {
         for (int o : steps[s].operands)
           if (o == value) return int(s);
+        for (int o : steps[s].program_reads)
+          if (o == value) return int(s);
+      }
     return -1;
   }
   constexpr void replace_uses(int from, int to) {
     for (Step& step : steps)
+    {
       for (int& o : step.operands)
         if (o == from) o = to;
+      for (int& o : step.program_reads)
+        if (o == from) o = to;
+    }
     for (ProgramOutput& out : outputs)
       if (out.value == from) out.value = to;
   }

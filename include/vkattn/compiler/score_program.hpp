@@ -6,6 +6,7 @@
 // the kernel can also test whole blocks; what remains transforms the score value.
 // Mask ops and scales become nodes too, so one mechanism serves every variant.
 #include <limits>
+#include <vector>
 
 #include "vkattn/compiler/pointwise_expression.hpp"
 
@@ -16,7 +17,7 @@ struct ScoreRegion {
   Message why;                       // when !ok: why the region is no score program
   Expression program;
   int scores = -1;                   // the step of the score matmul q·kᵀ
-  FixedVector<int, max_expression_nodes> steps;  // the steps the program computes
+  std::vector<int> steps;            // the steps the program computes
   double scale = 1.0;                // a positive scale of the raw score, applied to q
   FixedVector<int, max_expression_tensors> tensor_values;  // the program value of each tensor
 };
@@ -65,7 +66,7 @@ class ScoreRegionBuilder {
   }
   constexpr int add(const ExprNode& n) {
     const int i = result_.program.add(n);
-    if (i < 0) fail_with("the score program has more than 64 operations");
+    if (i < 0) fail_with("the score program has more than 96 distinct operations");
     return i < 0 ? 0 : i;
   }
   constexpr bool minus_infinity(int n) const {
@@ -305,7 +306,7 @@ class ScoreRegionBuilder {
         if (r == s) return true;
       return false;
     };
-    FixedVector<int, max_expression_nodes + 1> made;
+    std::vector<int> made;
     made.push_back(result_.scores);
     for (int r : result_.steps) made.push_back(r);
     for (int s : made) {
