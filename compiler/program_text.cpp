@@ -84,6 +84,7 @@ std::string to_text(const Program& p) {
     out << "\n";
   }
   for (const ProgramOutput& output : p.outputs) out << "  output '" << output.name.view() << "' = %" << output.value << "\n";
+  for (const Remark& r : p.remarks) out << "  remark " << r.value.view() << ": " << r.text.view() << "\n";
   return out.str();
 }
 

@@ -173,6 +173,11 @@ std::string schedule_to_json(const Schedule& s, const Graph* graph) {
   }
   doc["dispatches"] = dispatches;
   if (!s.programs.empty()) doc["programs"] = programs_json(s);
+  if (!s.remarks.empty()) {
+    nlohmann::json remarks = nlohmann::json::array();
+    for (const Remark& r : s.remarks) remarks.push_back({{"value", std::string(r.value.view())}, {"text", std::string(r.text.view())}});
+    doc["remarks"] = remarks;
+  }
   return doc.dump(2);
 }
 

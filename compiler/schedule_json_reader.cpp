@@ -321,6 +321,19 @@ Schedule parse_schedule(const std::string& document) {
     const json& programs = list(doc, "programs", "");
     for (std::size_t i = 0; i < programs.size(); ++i) s.programs.push_back(program_of(programs[i], "programs/" + std::to_string(i)));
   }
+  if (doc.contains("remarks")) {
+    const json& remarks = list(doc, "remarks", "");
+    for (std::size_t i = 0; i < remarks.size(); ++i) {
+      const std::string where = "remarks/" + std::to_string(i);
+      const std::string value = text(remarks[i], "value", where), said = text(remarks[i], "text", where);
+      if (value.size() > Name::capacity() || said.size() > RemarkText::capacity())
+        fail(where, "is longer than a remark holds");
+      Remark r;
+      r.value = Name{value};
+      r.text.append(said);
+      s.remarks.push_back(r);
+    }
+  }
   return s;
 }
 

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "vkattn/codegen/render.hpp"
 #include "vkattn/tensor.hpp"
 #include "vkattn/schedule_text.hpp"
 
@@ -168,7 +169,20 @@ std::string schedule_listing(const Schedule& s, const Graph* graph, const Listin
                   d.barrier_after ? "yes" : "-");
     out << line << covered_ops(d, graph) << "\n";
     out << "      variant: " << variant_text(d) << "\n";
+    if (d.program >= 0 && std::size_t(d.program) < s.programs.size()) {
+      const Expression& e = s.programs[std::size_t(d.program)];
+      if (d.kernel == Kernel::flash_attention) {
+        out << "      score program: visible " << (e.visible >= 0 ? expression_text(e, e.visible) : std::string("always"))
+            << "; score " << expression_text(e, e.value) << "\n";
+      } else {
+        out << "      generated: " << expression_text(e, e.value) << "\n";
+      }
+    }
     if (options.constants) out << "      constants: " << specialization_text(d) << "\n";
+  }
+  if (!s.remarks.empty()) {
+    out << "remarks (fusions declined):\n";
+    for (const Remark& r : s.remarks) out << "  " << r.value.view() << ": " << r.text.view() << "\n";
   }
   return out.str();
 }

@@ -7,6 +7,7 @@
 #include <functional>
 #include <random>
 
+#include "vkattn/schedule_text.hpp"
 #include "vulkan_harness.hpp"
 
 namespace va = vkattn;
@@ -284,4 +285,40 @@ TEST_CASE("bad score programs are refused naming the op and the reason", "[vulka
   va::TensorMap bindings = va::random_bindings(h, 3);
   bindings["where_from"].values = {0, 1, 2, 3, 4, 9};
   CHECK_THROWS_WITH(va::run_reference(h, bindings), Contains("gather"));
+}
+
+TEST_CASE("declined fusions are remarked in the schedule, its listing and its JSON; programs are listed", "[vulkan]") {
+  va::Graph g{"remarks"};
+  auto q = g.input("q", {1, 2, 9, 8});
+  auto k = g.input("k", {1, 2, 9, 8});
+  auto v = g.input("v", {1, 2, 9, 8});
+  auto scores = va::matmul(q, k, va::Transpose::b);
+  auto probs = va::softmax(va::hide_unless(scores, va::causal_visible(scores))).named("probs");
+  g.output("y", va::matmul(probs, v));
+  g.output("probs", probs);
+  const va::Schedule kept = va::compile(g);
+  REQUIRE(kept.remarks.size() == 1);
+  CHECK(kept.remarks[0].value.view() == "probs");
+  CHECK_THAT(std::string(kept.remarks[0].text.view()), Contains("are a graph output"));
+  CHECK_THAT(va::schedule_listing(kept, &g), Contains("probs: attention not fused: the probabilities 'probs' are a graph output"));
+  const va::Schedule loaded = va::schedule_from_json(va::schedule_to_json(kept, &g));
+  CHECK(loaded.remarks == kept.remarks);
+
+  // The scores read elsewhere: the region is declined, naming the reader.
+  va::Graph h{"shared_scores"};
+  auto x = h.input("x", {1, 2, 9, 8});
+  auto s = va::matmul(x, x, va::Transpose::b).named("scores");
+  auto masked = va::hide_unless(s, va::causal_visible(s));
+  h.output("y", va::matmul(va::softmax(masked), x));
+  h.output("z", va::tanh(s));
+  const va::Schedule shared = va::compile(h);
+  REQUIRE(shared.remarks.size() == 1);
+  CHECK_THAT(std::string(shared.remarks[0].text.view()), Contains("'scores' is also read by"));
+
+  // A fused program is listed as an expression.
+  va::Graph f{"listed"};
+  auto a = f.input("a", {1, 2, 9, 8});
+  auto sa = va::matmul(a, a, va::Transpose::b);
+  f.output("y", va::matmul(va::softmax(va::hide_unless(sa, va::window_visible(sa, 4))), a));
+  CHECK_THAT(va::schedule_listing(va::compile(f), &f), Contains("score program: visible"));
 }

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iostream>
 
+#include <vkattn/codegen/render.hpp>
 #include <vkattn/graph_json.hpp>
 #include <vkattn/reference.hpp>
 #include <vkattn/runtime.hpp>
@@ -18,14 +19,16 @@
 namespace vkattn::cli {
 
 const char* compile_help =
-    "usage: vkattn compile GRAPH [--emit listing|json|dot|graph] [--dump-passes DIR] [--unfused]\n"
+    "usage: vkattn compile GRAPH [--emit listing|json|dot|graph|glsl] [--dump-passes DIR] [--unfused]\n"
     "                      [--target NAME] [--device SEL] [--storage f16|f32] [--constants] [sizes]\n"
     "Compiles GRAPH and prints its schedule: the target, dispatches, the ops each covers,\n"
     "FLOPs, bytes, barriers, the memory plan, and each dispatch's kernel variant and why.\n"
-    "  --emit listing|json|dot|graph\n"
+    "  --emit listing|json|dot|graph|glsl\n"
     "                            the output form (listing); json is the schedule\n"
     "                            (docs/schedule-json.md), dot renders with `dot -Tsvg`,\n"
-    "                            graph is the graph itself as graph JSON (docs/graph-json.md)\n"
+    "                            graph is the graph itself as graph JSON (docs/graph-json.md),\n"
+    "                            glsl the generated source of each dispatch that has some\n"
+    "                            (score programs, pointwise kernels)\n"
     "  --dump-passes DIR         write the program after each pass to DIR/NN-PASS.txt\n"
     "  --unfused                 one dispatch per primitive op (no fusion, no views)\n"
     "  --target NAME             compile for a named target: llvmpipe, nvidia, amd, intel,\n"
@@ -38,6 +41,23 @@ const char* compile_help =
     "  --storage f16|f32         f16: every float tensor held in f16 on the device\n";
 
 namespace {
+
+// Each dispatch's generated GLSL, as the kernel template includes it.
+std::string generated_sources(const Schedule& schedule) {
+  std::string text;
+  for (std::size_t i = 0; i < schedule.dispatches.size(); ++i) {
+    const Dispatch& d = schedule.dispatches[i];
+    if (d.program < 0) continue;
+    const Expression& program = schedule.programs.at(std::size_t(d.program));
+    const ShaderInfo& shader = shader_info(d.shader);
+    text += "// ---- dispatch " + std::to_string(i) + " (" + std::string(d.label.view()) + "): " +
+            std::string(shader.name) + ", included by shaders/" + std::string(shader.source) +
+            " as vkattn_generated.glsl\n";
+    text += d.kernel == Kernel::flash_attention ? render_score_program(program) : render_pointwise(program);
+  }
+  if (text.empty()) text = "// no dispatch of this schedule has generated code\n";
+  return text;
+}
 
 // Writes the program after each pass, numbered in pass order: 01-verify.txt, ...
 class PassDumper : public PassObserver {
@@ -66,8 +86,8 @@ int run_compile(const std::vector<std::string>& raw) {
                  with_graph_switches({"--unfused", "--constants"}));
   Graph graph = load_graph(args);
   std::string emit = args.text("--emit", "listing");
-  if (emit != "listing" && emit != "json" && emit != "dot" && emit != "graph")
-    throw UsageError("--emit is listing, json, dot or graph, not '" + emit + "'");
+  if (emit != "listing" && emit != "json" && emit != "dot" && emit != "graph" && emit != "glsl")
+    throw UsageError("--emit is listing, json, dot, graph or glsl, not '" + emit + "'");
   if (emit == "graph") {  // the graph itself, as graph JSON: a preset as the start of one's own graph
     std::cout << graph_to_json(graph) << "\n";
     return 0;
@@ -109,6 +129,8 @@ int run_compile(const std::vector<std::string>& raw) {
     std::cout << schedule_to_json(schedule, &graph) << "\n";
   else if (emit == "dot")
     std::cout << schedule_to_dot(schedule, graph);
+  else if (emit == "glsl")
+    std::cout << generated_sources(schedule);
   else
     std::cout << schedule_listing(schedule, &graph, listing);
   if (dumper)

@@ -125,6 +125,15 @@ struct Dispatch {
   constexpr bool operator==(const Dispatch&) const = default;
 };
 
+// Why the compiler left an op outside a fused dispatch: `value` is the op's value, `text`
+// the reason in plain words (the listing, the schedule JSON and the pass dumps show it).
+using RemarkText = FixedText<200>;
+struct Remark {
+  Name value;
+  RemarkText text;
+  constexpr bool operator==(const Remark&) const = default;
+};
+
 struct MemoryPlan {
   std::int64_t peak_bytes = 0;   // the arena: every planned slot at its offset
   std::int64_t naive_bytes = 0;  // every arena value in its own allocation
@@ -138,6 +147,7 @@ struct Schedule {
   std::vector<TensorSlot> slots;
   std::vector<Dispatch> dispatches;
   std::vector<Expression> programs;  // generated code, shared by the dispatches that name it
+  std::vector<Remark> remarks;       // fusions declined, and why
   std::int64_t arena_bytes = 0;
   std::int64_t weight_bytes = 0;
   MemoryPlan memory;

@@ -86,7 +86,23 @@ constexpr bool fuse_attention_at(Program& p, std::size_t pv) {
   if (out.kind != StepKind::primitive || out.op != Op::matmul || out.attributes.transpose_b) return false;
   int softmax = sole_producer(p, out.operands[0], Op::softmax);
   if (softmax < 0) softmax = sole_producer(p, out.operands[0], Op::softmax_with_sinks);
-  if (softmax < 0) return false;
+  if (softmax < 0) {
+    const int probs = out.operands[0], maker = p.producer(probs);
+    if (maker >= 0 && p.steps[std::size_t(maker)].kind == StepKind::primitive &&
+        (p.steps[std::size_t(maker)].op == Op::softmax || p.steps[std::size_t(maker)].op == Op::softmax_with_sinks)) {
+      Message m;
+      m << "attention not fused: the probabilities '" << p.value(probs).name.view() << "' "
+        << (p.is_output(probs) ? "are a graph output, so they are kept in memory" : "are read by another op too");
+      p.remark(probs, m.view());
+    }
+    return false;
+  }
+  auto decline = [&](std::string_view why) {
+    Message m;
+    m << "attention not fused: " << why;
+    p.remark(p.steps[std::size_t(softmax)].result, m.view());
+    return false;
+  };
 
   // Walk back from the softmax through scales and masks to the score matmul: the fixed
   // kernel features. Anything else between them becomes a score program.
@@ -119,7 +135,7 @@ constexpr bool fuse_attention_at(Program& p, std::size_t pv) {
   ScoreRegion region;
   if (!menu || !menu_chain(p, chain, fused)) {
     region = score_region(p, p.steps[std::size_t(softmax)].operands[0]);
-    if (!region.ok) return false;
+    if (!region.ok) return decline(region.why.view());
     fused = Step{};
     fused.kind = StepKind::flash_attention;
     fused.result = out.result;
@@ -135,10 +151,11 @@ constexpr bool fuse_attention_at(Program& p, std::size_t pv) {
   int q_rotary = sole_producer(p, q, Op::rotary_embedding);
   // Grouped-query attention: read the shared key/value heads directly.
   int k_repeat = sole_producer(p, k, Op::repeat_heads), v_repeat = sole_producer(p, v, Op::repeat_heads);
-  if ((k_repeat >= 0) != (v_repeat >= 0)) return false;
+  if ((k_repeat >= 0) != (v_repeat >= 0)) return decline("the keys and values are not repeated over the same heads");
   if (k_repeat >= 0) {
     std::int64_t group = p.steps[std::size_t(k_repeat)].attributes.count;
-    if (p.steps[std::size_t(v_repeat)].attributes.count != group) return false;
+    if (p.steps[std::size_t(v_repeat)].attributes.count != group)
+      return decline("the keys and values are repeated over different head groups");
     fused.kv_group = group;
     k = p.steps[std::size_t(k_repeat)].operands[0];
     v = p.steps[std::size_t(v_repeat)].operands[0];
@@ -164,13 +181,15 @@ constexpr bool fuse_attention_at(Program& p, std::size_t pv) {
   const Shape& qs = p.value(q).shape;
   const Shape& ks = p.value(k).shape;
   const Shape& vs = p.value(v).shape;
-  if (qs.rank < 3 || qs.rank > 4 || ks.rank != qs.rank || vs.rank != qs.rank) return false;
+  if (qs.rank < 3 || qs.rank > 4 || ks.rank != qs.rank || vs.rank != qs.rank)
+    return decline("q, k and v are not all [heads, seq, dim] or [batch, heads, seq, dim]");
   // Batch and heads must match exactly (no broadcasting inside the fused kernel).
   for (int axis = 0; axis < qs.rank - 2; ++axis) {
     std::int64_t heads_factor = axis == qs.rank - 3 ? fused.kv_group : 1;
-    if (ks[axis] * heads_factor != qs[axis] || vs[axis] * heads_factor != qs[axis]) return false;
+    if (ks[axis] * heads_factor != qs[axis] || vs[axis] * heads_factor != qs[axis])
+      return decline("q, k and v differ in batch or heads (the kernel does not broadcast them)");
   }
-  if (ks.from_back(2) != vs.from_back(2)) return false;
+  if (ks.from_back(2) != vs.from_back(2)) return decline("k and v have different numbers of keys");
 
   if (p.steps[std::size_t(softmax)].op == Op::softmax_with_sinks)
     fused.operands[operand::attention_sinks] = p.steps[std::size_t(softmax)].operands[1];

@@ -117,6 +117,7 @@ constexpr void schedule(Program& p, const Target& target) {
     else if (slot.live_to >= 0 && slot.live_to < steps) slot.live_to = last_dispatch[std::size_t(slot.live_to)];
   }
   detail::place_barriers(s);
+  s.remarks = p.remarks;
 }
 
 }  // namespace vkattn::passes

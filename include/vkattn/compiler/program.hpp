@@ -151,6 +151,7 @@ struct Program {
   std::vector<Step> steps;   // in execution order
   std::vector<ProgramOutput> outputs;
   std::vector<StepProgram> programs;  // of steps with generated code (Step::program)
+  std::vector<Remark> remarks;        // fusions declined, and why (copied to the Schedule)
   const Graph* graph = nullptr;
   bool fused = true;
   bool f16_storage = false;  // every float value held in f16 on the device (CompileOptions)
@@ -220,6 +221,15 @@ struct Program {
     if (!shape.dynamic(axis)) return shape[axis];
     const std::int64_t size = size_of(tune_for, shape.symbols[std::size_t(axis)]);
     return size > 0 ? size : shape.bounds[std::size_t(axis)];
+  }
+  // Records why the op of `value` stays outside a fused dispatch (once per value).
+  constexpr void remark(int value, std::string_view text) {
+    Remark r;
+    r.value = values[std::size_t(value)].name;
+    r.text.append(text);
+    for (const Remark& other : remarks)
+      if (other.value == r.value) return;
+    remarks.push_back(r);
   }
   constexpr const ProgramValue& value(int id) const { return values[std::size_t(id)]; }
   constexpr ProgramValue& value(int id) { return values[std::size_t(id)]; }

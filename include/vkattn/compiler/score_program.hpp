@@ -167,8 +167,11 @@ class ScoreRegionBuilder {
         // A table whose last axis is the keys' length has the key extent.
       }
     }
-    for (std::size_t i = 0; i < e.tensors.size(); ++i)
-      if (tensor_values_[i] == source && e.tensors[i] == t) return int(i);
+    for (std::size_t i = 0; i < e.tensors.size(); ++i) {
+      ExprTensor same = t;  // the same value read the same way: one binding
+      same.binding = e.tensors[i].binding;
+      if (tensor_values_[i] == source && e.tensors[i] == same) return int(i);
+    }
     if (e.tensors.size() == e.tensors.capacity()) {
       fail_with("the score program reads more than 7 tensors");
       return 0;
