@@ -1,4 +1,5 @@
 // vkattn bench: device time of a compiled graph, per dispatch and in total.
+#include <sstream>
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include "cli_options.hpp"
 #include "device_context.hpp"
 #include "commands.hpp"
+#include "graph_bindings.hpp"
 #include "statistics.hpp"
 #include "text_output.hpp"
 
@@ -20,8 +22,8 @@ namespace vkattn::cli {
 
 const char* bench_help =
     "usage: vkattn bench GRAPH [--unfused] [--runs N] [--json] [--trace FILE.json] [--device SEL]\n"
-    "                    [--target NAME] [--storage f16|f32] [sizes]\n"
-    "Runs GRAPH on a Vulkan device with random weights and inputs and reports the median\n"
+    "                    [--target NAME] [--storage f16|f32] [--input NAME=FILE.npy]... [sizes]\n"
+    "Runs GRAPH on a Vulkan device with random weights and inputs (or those given) and reports the median\n"
     "device time (timestamp queries) of the whole run and of each dispatch, with GFLOP/s\n"
     "counted from the fused schedule's FLOPs (the same count for --unfused).\n"
     "  --unfused      run the one-dispatch-per-op schedule\n"
@@ -32,11 +34,14 @@ const char* bench_help =
     "  --device SEL   a device index or part of its name (VKATTN_DEVICE; the preferred one)\n"
     "  --target NAME  compile for a named target within the device's limits (llvmpipe, nvidia,\n"
     "                 amd, intel, apple, generic; VKATTN_TARGET); default: the device's own\n"
-    "  --storage f16  hold every float tensor in f16 on the device (f32: as declared)\n";
+    "  --storage f16  hold every float tensor in f16 on the device (f32: as declared)\n"
+    "Inputs and weights (e.g. the document ids of packed sequences, whose values decide\n"
+    "which key blocks an attention skips):\n";
 
 int run_bench(const std::vector<std::string>& raw) {
-  Arguments args(raw, with_graph_flags({"--runs", "--device", "--trace", "--target", "--storage"}),
-                 with_graph_switches({"--unfused", "--json"}));
+  std::vector<std::string> flags{"--runs", "--device", "--trace", "--target", "--storage"};
+  flags.insert(flags.end(), binding_flags.begin(), binding_flags.end());
+  Arguments args(raw, with_graph_flags(flags), with_graph_switches({"--unfused", "--json"}));
   Graph graph = load_graph(args);
   const std::int64_t runs = args.integer("--runs", 5, 1, 100000);
   std::unique_ptr<Context> opened = open_context(args);
@@ -49,7 +54,8 @@ int run_bench(const std::vector<std::string>& raw) {
   if (!context.device().timestamps)
     throw std::runtime_error(context.device().name + " has no timestamp queries on its compute queue; cannot bench");
   context.check_fits(schedule);  // before host memory goes to inputs and weights
-  TensorMap bindings = random_bindings(graph, 1);
+  std::ostringstream notes;  // which tensors were random: not part of a benchmark's report
+  TensorMap bindings = graph_bindings(graph, args, notes);
   Executable executable(context, schedule, bindings);
   executable.run(bindings);  // warm-up
   std::vector<double> totals;

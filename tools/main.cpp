@@ -36,7 +36,7 @@ struct Command {
 const Command commands[] = {{"devices", &vkattn::cli::devices_help, vkattn::cli::run_devices, false, false},
                             {"compile", &vkattn::cli::compile_help, vkattn::cli::run_compile, true, false},
                             {"run", &vkattn::cli::run_help, vkattn::cli::run_run, true, true},
-                            {"bench", &vkattn::cli::bench_help, vkattn::cli::run_bench, true, false},
+                            {"bench", &vkattn::cli::bench_help, vkattn::cli::run_bench, true, true},
                             {"heatmap", &vkattn::cli::heatmap_help, vkattn::cli::run_heatmap, true, true},
                             {"decode", &vkattn::cli::decode_help, vkattn::cli::run_decode, true, false},
                             {"pipeline-stats", &vkattn::cli::pipeline_stats_help, vkattn::cli::run_pipeline_stats,
