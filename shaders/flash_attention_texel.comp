@@ -84,6 +84,26 @@ ivec2 visible_keys(int first_row, int last_row, int shift, uint b) {
   return ivec2(key_begin, key_end);
 }
 
+#ifdef VKATTN_SCORE_VISIBLE
+// keys narrowed, in whole blocks of KEYS from keys.x, to the first and last block the
+// score program may show to rows first_row..last_row. A CPU device runs a skipped
+// block's masked lanes through it anyway, so bounds, not branches, save the work; a
+// split then shares only these keys.
+ivec2 program_keys(ivec2 keys, uint b, uint h, int first_row, int last_row, ivec4 extents, ivec2 sqk) {
+  int begin = keys.x, end = keys.y;
+  while (begin < end && !score_block_visible(ivec4(int(b), int(h), first_row, begin),
+                                             ivec4(int(b), int(h), last_row, min(begin + int(KEYS), end) - 1), extents, sqk))
+    begin += int(KEYS);
+  while (end > begin) {
+    const int last = begin + (end - begin - 1) / int(KEYS) * int(KEYS);
+    if (score_block_visible(ivec4(int(b), int(h), first_row, last), ivec4(int(b), int(h), last_row, end - 1), extents, sqk))
+      break;
+    end = last;
+  }
+  return ivec2(begin, end);
+}
+#endif
+
 // The partners of elements d .. d + 3 (x) of the row of `texels` at `base`. The vec4
 // view needs each partner group 4-aligned (the lowering checks: interleaved, or
 // ROTARY_DIMS / 2 a multiple of 4).
@@ -159,7 +179,15 @@ void main() {
   // query of the workgroup can see.
   const int shift = (MASKS & VKATTN_MASK_CACHE) != 0u ? lengths[b] : ALIGN == 1u ? int(p.sk) - int(p.sq) : 0;
   const int first_row = int(row0), last_row = int(row0 + rows_here) - 1;
+#ifdef VKATTN_SCORE_PROGRAM
+  const ivec4 extents = ivec4(gl_NumWorkGroups.z, p.heads, p.sq, p.sk);
+  const ivec2 sqk = ivec2(p.sq, p.sk);
+#endif
+#ifdef VKATTN_SCORE_VISIBLE
+  const ivec2 keys = program_keys(visible_keys(first_row, last_row, shift, b), b, h, first_row, last_row, extents, sqk);
+#else
   const ivec2 keys = visible_keys(first_row, last_row, shift, b);
+#endif
   // Split: the splits share the keys these queries see evenly (whole blocks of KEYS), so
   // every split has work however short the context is.
   const int visible = max(keys.y - keys.x, 0);
@@ -167,16 +195,17 @@ void main() {
   const int key_begin = SPLIT == 1u ? keys.x + int(split) * per_split : keys.x;
   const int key_end = rows_here == 0u ? key_begin : SPLIT == 1u ? min(keys.y, key_begin + per_split) : keys.y;
   const int group_row0 = int(gl_WorkGroupID.x * gl_WorkGroupSize.x * ROWS);
-  const ivec2 group_keys = visible_keys(group_row0, min(group_row0 + int(gl_WorkGroupSize.x * ROWS), int(p.sq)) - 1,
-                                        shift, b);
+  const int group_last_row = min(group_row0 + int(gl_WorkGroupSize.x * ROWS), int(p.sq)) - 1;
+#ifdef VKATTN_SCORE_VISIBLE
+  const ivec2 group_keys = program_keys(visible_keys(group_row0, group_last_row, shift, b), b, h, group_row0,
+                                        group_last_row, extents, sqk);
+#else
+  const ivec2 group_keys = visible_keys(group_row0, group_last_row, shift, b);
+#endif
   const int chunk = KEY_CHUNK == 0u ? max(int(p.sk), 1) : int(KEY_CHUNK);
 
   const uint k_base = p.k_offset + b * p.k_batch + kv_head * p.k_head;
   const uint v_base = p.v_offset + b * p.v_batch + kv_head * p.v_head;
-#ifdef VKATTN_SCORE_PROGRAM
-  const ivec4 extents = ivec4(gl_NumWorkGroups.z, p.heads, p.sq, p.sk);
-  const ivec2 sqk = ivec2(p.sq, p.sk);
-#endif
   for (int c0 = KEY_CHUNK == 0u ? key_begin : group_keys.x; c0 < (KEY_CHUNK == 0u ? key_end : group_keys.y); c0 += chunk) {
   const int chunk_end = min(key_end, c0 + chunk);
   for (int j0 = max(key_begin, c0); j0 < chunk_end; j0 += int(KEYS)) {
