@@ -4,6 +4,7 @@
 // form may split the keys over several workgroups and merge them in a second dispatch
 // (shaders/attention_combine.comp) through a workspace at the end of the arena.
 #include "vkattn/compiler/schedule_builder.hpp"
+#include "vkattn/compiler/visible_fraction.hpp"
 
 namespace vkattn::passes {
 
@@ -122,6 +123,10 @@ constexpr void lower_attention(ScheduleBuilder& b, const Step& step) {
     constants.SINKS = step.operands[operand::attention_sinks] >= 0 ? 1u : 0u;
   };
   d.flops = 2.0 * double(batch * heads * sq * sk) * double(head_dim + value_dim);
+  // A score program's predicate over index values rules out blocks: count those that run.
+  const double visible = d.program >= 0 ? passes::detail::visible_fraction(b.schedule().programs[std::size_t(d.program)], sq, sk, heads, batch)
+                                        : 1.0;
+  d.flops *= visible;
   ConfigText config;
   // The fused score modifiers, ahead of the kernel's own configuration.
   if (step.rotary != 0) {
@@ -133,7 +138,11 @@ constexpr void lower_attention(ScheduleBuilder& b, const Step& step) {
     config.append(rotary.rotary_dims).append(" dims, ");
   }
   if (step.softcap > 0) config.append("softcap, ");
-  if (step.program >= 0) config.append("score program, ");
+  if (step.program >= 0) {
+    config.append("score program");
+    if (visible < 1.0) config.append(" (").append(std::int64_t(visible * 100.0 + 0.5)).append("% of blocks)");
+    config.append(", ");
+  }
   if (step.masks & mask_alibi) config.append("alibi, ");
   if (step.operands[operand::attention_sinks] >= 0) config.append("sinks, ");
   // The form follows the tuned sizes: a run with fewer keys keeps it, even with 1 split.
