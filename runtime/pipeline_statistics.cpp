@@ -7,6 +7,7 @@
 
 #include "context_state.hpp"
 #include "pipeline_objects.hpp"
+#include "shader_compiler.hpp"
 
 namespace vkattn {
 
@@ -75,14 +76,15 @@ std::vector<PipelineStatistics> pipeline_statistics(Context& context, const std:
   Context::State& s = context.state();
   if (!s.pipeline_statistics_enabled)
     throw VulkanError("pipeline_statistics needs a context made with ContextOptions::pipeline_statistics = true");
-  using Key = std::tuple<Shader, DType, std::vector<std::uint32_t>>;
+  using Key = std::tuple<Shader, DType, std::vector<std::uint32_t>, std::string>;
   std::map<Key, std::size_t> index;
   std::vector<PipelineStatistics> out;
   for (std::size_t k = 0; k < schedules.size(); ++k) {
     const Schedule& schedule = schedules[k];
     for (std::size_t i = 0; i < schedule.dispatches.size(); ++i) {
       const Dispatch& d = schedule.dispatches[i];
-      Key key{d.shader, d.element, std::vector<std::uint32_t>(d.specialization.begin(), d.specialization.end())};
+      Key key{d.shader, d.element, std::vector<std::uint32_t>(d.specialization.begin(), d.specialization.end()),
+              generated_source(schedule, d)};
       auto [it, fresh] = index.try_emplace(key, out.size());
       const std::string target(schedule.target.name.view());
       if (!fresh) {
@@ -96,6 +98,7 @@ std::vector<PipelineStatistics> pipeline_statistics(Context& context, const std:
       p.shader = d.shader;
       p.element = d.element;
       p.specialization = std::get<2>(key);
+      p.generated = std::get<3>(key);
       p.invocations = d.local_size();
       p.declared_shared_bytes = d.shared_bytes();
       p.config = std::string(d.config.view());
@@ -108,7 +111,7 @@ std::vector<PipelineStatistics> pipeline_statistics(Context& context, const std:
     }
   }
   std::map<Shader, ShaderLayout> layouts;
-  std::map<std::pair<Shader, DType>, VkShaderModule> modules;
+  std::map<std::tuple<Shader, DType, std::string>, VkShaderModule> modules;
   auto release = [&] {
     for (auto& [key, module] : modules) vkDestroyShaderModule(s.device, module, nullptr);
     for (auto& [key, layout] : layouts) destroy_shader_layout(s.device, layout);
@@ -116,8 +119,10 @@ std::vector<PipelineStatistics> pipeline_statistics(Context& context, const std:
   try {
     for (PipelineStatistics& p : out) {
       if (!layouts.count(p.shader)) layouts[p.shader] = create_shader_layout(s.device, p.shader);
-      VkShaderModule& module = modules[{p.shader, p.element}];
-      if (!module) module = create_shader_module(s.device, p.shader, p.element);
+      VkShaderModule& module = modules[{p.shader, p.element, p.generated}];
+      if (!module)
+        module = p.generated.empty() ? create_shader_module(s.device, p.shader, p.element)
+                                     : create_shader_module(s.device, generated_spirv(p.shader, p.element, p.generated));
       VkPipeline pipeline = VK_NULL_HANDLE;
       try {
         pipeline = create_compute_pipeline(s.device, VK_NULL_HANDLE, module, layouts.at(p.shader).pipeline,

@@ -2,6 +2,7 @@
 
 #include <vkattn/compile.hpp>
 #include <vkattn/presets.hpp>
+#include <vkattn/vkattn.hpp>
 
 #include "cli_options.hpp"
 
@@ -56,6 +57,38 @@ std::vector<CoveredSchedule> coverage_schedules(const std::vector<std::string>& 
                                  (f16 ? " f16" : " f32") + (fuse ? " fused" : " unfused"),
                              compile(graph, options)});
             }
+        }
+      }
+    }
+  }
+  // Score programs: generated code inside the attention kernels (a window, packed
+  // documents with ALiBi, T5's buckets), prefill and decode-shaped, at each head size.
+  const char* const programs[] = {"window", "documents", "t5"};
+  for (std::int64_t head_dim : head_dims) {
+    for (const Shape& shape : shapes) {
+      for (const char* program : programs) {
+        const std::int64_t queries = shape.cache > 0 ? 1 : shape.seq, keys = shape.cache > 0 ? shape.cache : shape.seq;
+        Graph graph{program};
+        auto q = graph.input("q", {1, heads, queries, head_dim});
+        auto k = graph.input("k", {1, heads, keys, head_dim});
+        auto v = graph.input("v", {1, heads, keys, head_dim});
+        auto s = matmul(q, k, Transpose::b) * 0.125;
+        const ScorePositions at(s, CausalAlign::bottom_right);
+        const std::string_view name = program;
+        if (name == "window") s = hide_unless(s, window_visible(at, 256));
+        if (name == "documents")
+          s = hide_unless(alibi_bias(at, graph.input("slopes", {heads})),
+                          document_visible(at, graph.input("documents", {1, keys}, DType::i32)));
+        if (name == "t5") s = t5_bias(at, graph.input("t5_table", {heads, 32}));
+        graph.output("y", matmul(softmax(s), v));
+        for (const std::string& target_name : target_names) {
+          const Target* target = targets::find(target_name);
+          if (target == nullptr)
+            throw UsageError("unknown target '" + target_name + "'; the targets are " + std::string(targets::names_text));
+          for (bool f16 : {false, true})
+            out.push_back({"score program " + std::string(program) + " d" + std::to_string(head_dim) + " " +
+                               shape.name + " " + target_name + (f16 ? " f16" : " f32"),
+                           compile(graph, CompileOptions{.target = *target, .f16_storage = f16})});
         }
       }
     }

@@ -28,6 +28,7 @@ struct PipelineStatistics {
   Shader shader = Shader::gemm_texel;
   DType element = DType::f32;
   std::vector<std::uint32_t> specialization;
+  std::string generated;                  // the generated code it includes ("" for a prebuilt shader)
   std::uint32_t invocations = 0;          // the workgroup (LOCAL_SIZE)
   std::uint32_t declared_shared_bytes = 0;  // what the registry computes from the constants
   std::string config, reason;             // of the first dispatch that uses it

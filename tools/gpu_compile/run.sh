@@ -63,7 +63,9 @@ What this is and is not:
   (\`vkattn pipeline-stats --coverage\`: every preset at head dims 64, 96, 128 and 256; prefill
   at seq 1024, a short batch at seq 16, and one decoding token over a 4096-position cache,
   which takes the split-over-keys attention; targets amd, nvidia, intel and generic; f32 and
-  f16 storage; fused and unfused): registers, spills, scratch, LDS and code size, as the
+  f16 storage; fused and unfused; and three score programs, a window, packed documents
+  with ALiBi and T5's buckets, generated into the attention kernels): registers, spills,
+  scratch, LDS and code size, as the
   driver reports them through \`VK_KHR_pipeline_executable_properties\`.
 - It is not a run. No speed follows from it. The NVIDIA, Intel and Apple variants are
   compiled here by AMD's compiler, which says nothing of what their own compilers do:
