@@ -170,17 +170,37 @@ void main() {
     key_end = min(key_end, last_row + shift + int(p.window));
   }
   if ((MASKS & VKATTN_MASK_PADDING) != 0u) key_end = min(key_end, lengths[b]);
-  if (SPLIT == 1u) {
-    key_begin = max(key_begin, int(split * p.keys_per_split));
-    key_end = min(key_end, int((split + 1u) * p.keys_per_split));
-  }
-
-  const uint k_base = p.k_offset + b * p.k_batch + kv_head * p.k_head;
-  const uint v_base = p.v_offset + b * p.v_batch + kv_head * p.v_head;
 #ifdef VKATTN_SCORE_PROGRAM
   const ivec4 extents = ivec4(gl_NumWorkGroups.z, p.heads, p.sq, p.sk);
   const ivec2 sqk = ivec2(p.sq, p.sk);
 #endif
+#ifdef VKATTN_SCORE_VISIBLE
+  // The first and last key block the score program may show this workgroup's queries
+  // (uniform over it); the splits then share only those keys.
+  while (key_begin < key_end &&
+         !score_block_visible(ivec4(int(b), int(h), first_row, key_begin),
+                              ivec4(int(b), int(h), last_row, min(key_begin + int(KEYS), key_end) - 1), extents, sqk))
+    key_begin += int(KEYS);
+  while (key_end > key_begin) {
+    const int last = key_begin + (key_end - key_begin - 1) / int(KEYS) * int(KEYS);
+    if (score_block_visible(ivec4(int(b), int(h), first_row, last), ivec4(int(b), int(h), last_row, key_end - 1), extents, sqk))
+      break;
+    key_end = last;
+  }
+  if (SPLIT == 1u) {
+    const int share = (key_end - key_begin + int(splits * KEYS) - 1) / int(splits * KEYS) * int(KEYS);
+    key_begin = min(key_end, key_begin + int(split) * share);
+    key_end = min(key_end, key_begin + share);
+  }
+#else
+  if (SPLIT == 1u) {
+    key_begin = max(key_begin, int(split * p.keys_per_split));
+    key_end = min(key_end, int((split + 1u) * p.keys_per_split));
+  }
+#endif
+
+  const uint k_base = p.k_offset + b * p.k_batch + kv_head * p.k_head;
+  const uint v_base = p.v_offset + b * p.v_batch + kv_head * p.v_head;
   for (int j0 = key_begin; j0 < key_end; j0 += int(KEYS)) {
 #ifdef VKATTN_SCORE_VISIBLE
     // Uniform over the workgroup: skipping a block skips its barriers for every invocation.
