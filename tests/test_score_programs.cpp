@@ -156,9 +156,17 @@ TEST_CASE("every catalog variant compiles to one attention dispatch with a score
 
 namespace {
 
+// Under the sanitizers (memory errors, not numerics) the sweep keeps two sizes: one
+// block and several.
+#ifdef VKATTN_UNDER_SANITIZERS
+constexpr std::int64_t catalog_sizes[] = {7, 129};
+#else
+constexpr std::int64_t catalog_sizes[] = {1, 7, 33, 129, 1000};
+#endif
+
 void check_catalog_at_sizes(bool f16) {
   for (const Variant& variant : catalog()) {
-    for (std::int64_t size : {1, 7, 33, 129, 1000}) {
+    for (std::int64_t size : catalog_sizes) {
       INFO(variant.name << ", size " << size << (f16 ? ", f16" : ", f32"));
       const va::Graph g = variant_graph(variant, size, size, f16 ? va::DType::f16 : va::DType::f32);
       const std::uint64_t seed = std::uint64_t(size) * 31 + (f16 ? 1 : 0);
