@@ -628,29 +628,60 @@ constexpr Inferred infer_type(Op op, const Attributes& attributes, const std::ar
   return failure(Message{"unknown op"});
 }
 
-namespace detail {
-
+// Interval arithmetic on IntRange: the ranges of the graph's i32 values (range_of,
+// below) and the compiler's block tests of score programs (visible_fraction.hpp).
 constexpr IntRange known_range(std::int64_t low, std::int64_t high) {
   constexpr std::int64_t limit = std::int64_t(1) << 31;  // beyond i32: unknown
   if (low < -limit || high >= limit) return {};
   return {true, low, high};
 }
 
+constexpr IntRange range_union(IntRange x, IntRange y) {
+  if (!x.known || !y.known) return {};
+  return known_range(x.low < y.low ? x.low : y.low, x.high > y.high ? x.high : y.high);
+}
+
+namespace detail {
 constexpr std::int64_t floor_divide(std::int64_t a, std::int64_t b) {
   const std::int64_t q = a / b;
   return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
+}  // namespace detail
+
+// The range of `op` (add, sub, mul, minimum, maximum, abs, floor_div) over operands in
+// ranges a and b; unknown for other ops or unknown operands.
+constexpr IntRange range_arithmetic(Op op, IntRange a, IntRange b) {
+  auto low_high = [](std::int64_t p0, std::int64_t p1, std::int64_t p2, std::int64_t p3) {
+    std::int64_t lo = p0, hi = p0;
+    for (std::int64_t v : {p1, p2, p3}) lo = v < lo ? v : lo, hi = v > hi ? v : hi;
+    return known_range(lo, hi);
+  };
+  if (!a.known || (op_arity(op) > 1 && !b.known)) return {};
+  switch (op) {
+    case Op::add: return known_range(a.low + b.low, a.high + b.high);
+    case Op::sub: return known_range(a.low - b.high, a.high - b.low);
+    case Op::mul: return low_high(a.low * b.low, a.low * b.high, a.high * b.low, a.high * b.high);
+    case Op::minimum: return known_range(a.low < b.low ? a.low : b.low, a.high < b.high ? a.high : b.high);
+    case Op::maximum: return known_range(a.low > b.low ? a.low : b.low, a.high > b.high ? a.high : b.high);
+    case Op::abs:
+      if (a.low >= 0) return a;
+      if (a.high <= 0) return known_range(-a.high, -a.low);
+      return known_range(0, -a.low > a.high ? -a.low : a.high);
+    case Op::floor_div:
+      if (b.low <= 0 && b.high >= 0) return {};
+      return low_high(detail::floor_divide(a.low, b.low), detail::floor_divide(a.low, b.high),
+                      detail::floor_divide(a.high, b.low), detail::floor_divide(a.high, b.high));
+    default: return {};
+  }
+}
+
+namespace detail {
 
 // The range of an i32 result from its operands' (IntRange): exact for index values and
 // constants, an enclosing interval through arithmetic.
 constexpr IntRange range_of(Op op, const Attributes& attributes, const std::array<TensorType, max_inputs>& operands,
                             const Shape& scores) {
   const IntRange a = operands[0].range, b = operands[1].range;
-  auto low_high = [](std::int64_t p0, std::int64_t p1, std::int64_t p2, std::int64_t p3) {
-    std::int64_t lo = p0, hi = p0;
-    for (std::int64_t v : {p1, p2, p3}) lo = v < lo ? v : lo, hi = v > hi ? v : hi;
-    return known_range(lo, hi);
-  };
   auto index_range = [&](int from_back) -> IntRange {
     const int axis = scores.rank - from_back;
     const Shape largest = scores.at_bounds();
@@ -672,28 +703,8 @@ constexpr IntRange range_of(Op op, const Attributes& attributes, const std::arra
       return operands[0].dtype == DType::i32 ? a : IntRange{};
     default: break;
   }
-  if (!a.known || (op_arity(op) > 1 && op != Op::where && !b.known)) return {};
-  switch (op) {
-    case Op::add: return known_range(a.low + b.low, a.high + b.high);
-    case Op::sub: return known_range(a.low - b.high, a.high - b.low);
-    case Op::mul: return low_high(a.low * b.low, a.low * b.high, a.high * b.low, a.high * b.high);
-    case Op::minimum: return known_range(a.low < b.low ? a.low : b.low, a.high < b.high ? a.high : b.high);
-    case Op::maximum: return known_range(a.low > b.low ? a.low : b.low, a.high > b.high ? a.high : b.high);
-    case Op::abs:
-      if (a.low >= 0) return a;
-      if (a.high <= 0) return known_range(-a.high, -a.low);
-      return known_range(0, -a.low > a.high ? -a.low : a.high);
-    case Op::floor_div:
-      if (b.low <= 0 && b.high >= 0) return {};
-      return low_high(floor_divide(a.low, b.low), floor_divide(a.low, b.high), floor_divide(a.high, b.low),
-                      floor_divide(a.high, b.high));
-    case Op::where: {
-      const IntRange x = operands[1].range, y = operands[2].range;
-      if (!x.known || !y.known) return {};
-      return known_range(x.low < y.low ? x.low : y.low, x.high > y.high ? x.high : y.high);
-    }
-    default: return {};
-  }
+  if (op == Op::where) return range_union(operands[1].range, operands[2].range);
+  return range_arithmetic(op, a, b);
 }
 
 // A gather's index must stay within the table's last axis wherever the graph decides it.

@@ -8,13 +8,10 @@
 #include <array>
 
 #include "vkattn/codegen/expression.hpp"
+#include "vkattn/infer.hpp"
 
 namespace vkattn::passes::detail {
 
-struct IndexInterval {
-  bool known = false;
-  std::int64_t low = 0, high = 0;
-};
 struct BoolInterval {
   bool can_be_false = true, can_be_true = true;
 };
@@ -24,16 +21,16 @@ struct BoolInterval {
 constexpr bool block_may_be_visible(const Expression& e, std::int64_t sq, std::int64_t sk, std::int64_t heads,
                                     std::int64_t batch, std::int64_t r0, std::int64_t r1, std::int64_t k0,
                                     std::int64_t k1) {
-  std::array<IndexInterval, max_expression_nodes> ints{};
+  std::array<IntRange, max_expression_nodes> ints{};
   std::array<BoolInterval, max_expression_nodes> bools{};
-  auto known = [](std::int64_t lo, std::int64_t hi) { return IndexInterval{true, lo, hi}; };
+  auto known = [](std::int64_t lo, std::int64_t hi) { return known_range(lo, hi); };
   for (int n = 0; n <= e.visible; ++n) {
     const ExprNode& node = e.node(n);
-    const IndexInterval a = node.args[0] >= 0 ? ints[std::size_t(node.args[0])] : IndexInterval{};
-    const IndexInterval b = node.args[1] >= 0 ? ints[std::size_t(node.args[1])] : IndexInterval{};
+    const IntRange a = node.args[0] >= 0 ? ints[std::size_t(node.args[0])] : IntRange{};
+    const IntRange b = node.args[1] >= 0 ? ints[std::size_t(node.args[1])] : IntRange{};
     const BoolInterval p = node.args[0] >= 0 ? bools[std::size_t(node.args[0])] : BoolInterval{};
     const BoolInterval q = node.args[1] >= 0 ? bools[std::size_t(node.args[1])] : BoolInterval{};
-    IndexInterval& out = ints[std::size_t(n)];
+    IntRange& out = ints[std::size_t(n)];
     BoolInterval& truth = bools[std::size_t(n)];
     const bool both = a.known && b.known;
     switch (node.op) {
@@ -47,24 +44,12 @@ constexpr bool block_may_be_visible(const Expression& e, std::int64_t sq, std::i
       case Op::head_index: out = known(0, heads - 1); break;
       case Op::batch_index: out = known(0, batch - 1); break;
       case Op::add:
-        if (both) out = known(a.low + b.low, a.high + b.high);
-        break;
       case Op::sub:
-        if (both) out = known(a.low - b.high, a.high - b.low);
-        break;
+      case Op::mul:
       case Op::minimum:
-        if (both) out = known(a.low < b.low ? a.low : b.low, a.high < b.high ? a.high : b.high);
-        break;
       case Op::maximum:
-        if (both) out = known(a.low > b.low ? a.low : b.low, a.high > b.high ? a.high : b.high);
-        break;
       case Op::abs:
-        if (a.known) {
-          if (a.low >= 0) out = a;
-          else if (a.high <= 0) out = known(-a.high, -a.low);
-          else out = known(0, -a.low > a.high ? -a.low : a.high);
-        }
-        break;
+      case Op::floor_div: out = range_arithmetic(node.op, a, b); break;
       case Op::cast:
         if (node.dtype == DType::i32 && node.args[0] >= 0 && e.node(node.args[0]).dtype == DType::boolean)
           out = known(p.can_be_false ? 0 : 1, p.can_be_true ? 1 : 0);
@@ -83,12 +68,12 @@ constexpr bool block_may_be_visible(const Expression& e, std::int64_t sq, std::i
       case Op::logical_or: truth = {p.can_be_false && q.can_be_false, p.can_be_true || q.can_be_true}; break;
       case Op::logical_not: truth = {p.can_be_true, p.can_be_false}; break;
       case Op::where: {
-        const IndexInterval x = ints[std::size_t(node.args[1])], y = ints[std::size_t(node.args[2])];
+        const IntRange x = ints[std::size_t(node.args[1])], y = ints[std::size_t(node.args[2])];
         const BoolInterval u = bools[std::size_t(node.args[1])], v = bools[std::size_t(node.args[2])];
         if (!p.can_be_false) out = x, truth = u;
         else if (!p.can_be_true) out = y, truth = v;
         else {
-          if (x.known && y.known) out = known(x.low < y.low ? x.low : y.low, x.high > y.high ? x.high : y.high);
+          out = range_union(x, y);
           truth = {u.can_be_false || v.can_be_false, u.can_be_true || v.can_be_true};
         }
         break;
