@@ -32,7 +32,6 @@ class ScoreRegionBuilder {
     if (result_.scores < 0) return fail_with("the softmax's input does not come from a score matmul q·kᵀ");
     const int root = value_node(top_);
     if (failed_) return result_;
-    if (result_.scores < 0) return fail_with("the softmax's input does not come from a score matmul q·kᵀ");
     if (!uses_inside()) return result_;
     Expression& e = result_.program;
     // Peel the predicates: where(c, x, -inf) and where(c, -inf, x) with c free of the score.
@@ -162,9 +161,6 @@ class ScoreRegionBuilder {
           fail_with("an operand of the scores does not broadcast to them");
           return 0;
         }
-      }
-      if (table && t.extents[max_rank - 1].kind == ExprExtent::Kind::coordinate) {
-        // A table whose last axis is the keys' length has the key extent.
       }
     }
     for (std::size_t i = 0; i < e.tensors.size(); ++i) {
