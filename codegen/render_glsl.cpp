@@ -51,14 +51,14 @@ std::string extent_text(const ExprExtent& x, int axis) {
 }
 
 // Element index of tensor t at coordinates `c` (Horner form over its non-broadcast
-// axes; a table's last axis is left out: the gather adds it).
-std::string element_index(const ExprTensor& t, const char* c) {
+// axes); a gathered axis takes `gathered_at` instead of its coordinate.
+std::string element_index(const ExprTensor& t, const char* c, const std::string& gathered_at = "") {
   std::string index;
-  const int axes = t.table ? max_rank - 1 : max_rank;
-  for (int axis = 0; axis < axes; ++axis) {
+  for (int axis = 0; axis < max_rank; ++axis) {
     const ExprExtent& x = t.extents[std::size_t(axis)];
     if (x.kind == ExprExtent::Kind::one) continue;
-    index = index.empty() ? coordinate(c, axis) : "(" + index + ") * " + extent_text(x, axis) + " + " + coordinate(c, axis);
+    const std::string at = axis == t.gathered ? gathered_at : coordinate(c, axis);
+    index = index.empty() ? at : "(" + index + ") * " + extent_text(x, axis) + " + " + at;
   }
   return index.empty() ? "0" : index;
 }
@@ -83,9 +83,8 @@ std::string glsl_form(const Expression& e, int n) {
     }
     case Op::gather: {
       const ExprTensor& t = e.tensors[std::size_t(node.tensor)];
-      const std::string entries = extent_text(t.extents[max_rank - 1], max_rank - 1);
-      const std::string row = element_index(t, "c");
-      return read_tensor(t, node.tensor, "(" + row + ") * " + entries + " + clamp(" + a(0) + ", 0, " + entries + " - 1)");
+      const std::string entries = extent_text(t.extents[std::size_t(t.gathered)], t.gathered);
+      return read_tensor(t, node.tensor, element_index(t, "c", "clamp(" + a(0) + ", 0, " + entries + " - 1)"));
     }
     case Op::constant: return node.dtype == DType::i32 ? int_literal(node.value) : float_literal(node.value);
     case Op::query_index:
@@ -169,9 +168,10 @@ std::string interval_form(const Expression& e, int n) {
     }
     case Op::gather: {
       const ExprTensor& t = e.tensors[std::size_t(node.tensor)];
-      if (!integer || t.extents[2].kind != ExprExtent::Kind::one) return unknown;
+      if (!integer || t.gathered != max_rank - 1 || t.extents[2].kind != ExprExtent::Kind::one) return unknown;
       const std::string entries = extent_text(t.extents[max_rank - 1], max_rank - 1);
-      return "iv_gather_" + std::to_string(node.tensor) + "(" + element_index(t, "lo") + ", " + r(0) + ", " + entries + ")";
+      return "iv_gather_" + std::to_string(node.tensor) + "(" + element_index(t, "lo", "0") + ", " +
+             r(0) + ", " + entries + ")";
     }
     case Op::add: return integer ? "iv_add(" + r(0) + ", " + r(1) + ")" : unknown;
     case Op::sub: return integer ? "iv_sub(" + r(0) + ", " + r(1) + ")" : unknown;
@@ -260,21 +260,21 @@ std::string buffers(const Expression& e, int first_binding) {
   return text;
 }
 
-// min and max of an integer table's entries row * n + [range.x, range.y] (clamped), for
+// min and max of an integer table's entries base + [range.x, range.y] (clamped), for
 // the interval form of a gather; unknown past 256 entries.
 std::string gather_bounds(const Expression& e) {
   std::string text;
   for (std::size_t t = 0; t < e.tensors.size(); ++t) {
     const ExprTensor& tensor = e.tensors[t];
-    if (!tensor.table || tensor.dtype != DType::i32) continue;
+    if (tensor.gathered != max_rank - 1 || tensor.dtype != DType::i32) continue;
     const std::string name = "g" + std::to_string(t);
-    text += "ivec2 iv_gather_" + std::to_string(t) + "(int row, ivec2 range, int n) {\n"
+    text += "ivec2 iv_gather_" + std::to_string(t) + "(int base, ivec2 range, int n) {\n"
             "  if (!iv_known(range)) return IV_UNKNOWN;\n"
             "  int first = clamp(range.x, 0, n - 1), last = clamp(range.y, 0, n - 1);\n"
             "  if (last - first > 256) return IV_UNKNOWN;\n"
-            "  ivec2 r = ivec2(" + name + "[row * n + first]);\n"
+            "  ivec2 r = ivec2(" + name + "[base + first]);\n"
             "  for (int k = first + 1; k <= last; ++k) {\n"
-            "    int v = " + name + "[row * n + k];\n"
+            "    int v = " + name + "[base + k];\n"
             "    r = ivec2(min(r.x, v), max(r.y, v));\n"
             "  }\n"
             "  return r;\n}\n";

@@ -25,7 +25,8 @@ std::optional<Op> op_from_name(std::string_view name) {
 // Which attributes an op's graph JSON form carries: every op listed, no default, so a
 // new op fails the build here until its JSON form is decided.
 enum class JsonAttributes {
-  none, transpose_b, factor, heads, repeats, window_and_align, align, axes, epsilon, rotary, value, to, axis
+  none, transpose_b, factor, heads, repeats, window_and_align, align, axes, epsilon, rotary, value, to, axis,
+  gather_axis
 };
 
 constexpr JsonAttributes json_attributes(Op op) {
@@ -57,8 +58,8 @@ constexpr JsonAttributes json_attributes(Op op) {
     case Op::logical_and:
     case Op::logical_or:
     case Op::logical_not:
-    case Op::where:
-    case Op::gather:
+    case Op::where: return JsonAttributes::none;
+    case Op::gather: return JsonAttributes::gather_axis;
     case Op::rotary_embedding:
     case Op::rotary_embedding_at: return JsonAttributes::rotary;
     case Op::permute: return JsonAttributes::axes;
@@ -287,6 +288,10 @@ class Reader {
         break;
       }
       case JsonAttributes::axis: a.count = integer_in(required("axis"), field + ".axis", 0, max_rank, "an axis"); break;
+      case JsonAttributes::gather_axis:
+        if (const json* axis = optional("axis"))
+          a.axis = std::int8_t(integer_in(*axis, field + ".axis", -max_rank, -1, "an axis counted from the back"));
+        break;
       case JsonAttributes::none: break;
     }
     return node;
@@ -338,6 +343,7 @@ std::string graph_to_json(const Graph& graph, int indent) {
         break;
       case JsonAttributes::to: v["to"] = std::string(dtype_name(a.to)); break;
       case JsonAttributes::axis: v["axis"] = a.count; break;
+      case JsonAttributes::gather_axis: v["axis"] = a.axis; break;
       case JsonAttributes::none: break;
     }
     values.push_back(v);

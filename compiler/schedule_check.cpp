@@ -91,7 +91,7 @@ class Checker {
       const bool reads_tensor = node.op == Op::input || node.op == Op::gather;
       if (reads_tensor && (node.tensor < 0 || node.tensor >= int(e.tensors.size())))
         fail(at, "reads tensor " + std::to_string(node.tensor) + ", which the program does not have");
-      if (node.op == Op::gather && (node.args[0] < 0 || !e.tensors[std::size_t(node.tensor)].table))
+      if (node.op == Op::gather && (node.args[0] < 0 || e.tensors[std::size_t(node.tensor)].gathered < 0))
         fail(at, "gathers without an index or from a tensor that is no table");
       const bool known = node.op == Op::matmul || reads_tensor || op_group(node.op) == OpGroup::index ||
                          op_group(node.op) == OpGroup::pointwise || op_group(node.op) == OpGroup::activation ||

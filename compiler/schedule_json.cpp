@@ -88,7 +88,7 @@ nlohmann::json programs_json(const Schedule& s) {
     for (const ExprTensor& t : e.tensors) {
       nlohmann::json extents = nlohmann::json::array();
       for (const ExprExtent& x : t.extents) extents.push_back({kinds[std::size_t(x.kind)], x.size});
-      tensors.push_back({{"binding", t.binding}, {"dtype", std::string(dtype_name(t.dtype))}, {"table", t.table},
+      tensors.push_back({{"binding", t.binding}, {"dtype", std::string(dtype_name(t.dtype))}, {"gathered", t.gathered},
                          {"extents", extents}});
     }
     nlohmann::json program{{"nodes", nodes}, {"tensors", tensors}, {"visible", e.visible}, {"value", e.value}};

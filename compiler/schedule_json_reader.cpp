@@ -178,7 +178,8 @@ Expression program_of(const json& j, const std::string& where) {
     ExprTensor t;
     t.binding = number<int>(tensors[k], "binding", at);
     t.dtype = named(tensors[k], "dtype", at, dtypes, dtype_text);
-    t.table = flag(tensors[k], "table", at);
+    t.gathered = std::int8_t(number<int>(tensors[k], "gathered", at));
+    if (t.gathered < -1 || t.gathered >= max_rank) fail(at + "/gathered", "is not an axis 0..3 or -1 (none)");
     const json& extents = list(tensors[k], "extents", at);
     if (extents.size() != std::size_t(max_rank)) fail(at + "/extents", "is not four extents");
     for (std::size_t a = 0; a < extents.size(); ++a) {

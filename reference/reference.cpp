@@ -163,20 +163,23 @@ std::string written_at(const Node& node) {
   return " (" + std::string(node.where.file) + ":" + std::to_string(node.where.line) + ")";
 }
 
-// numpy's take_along_axis(table, index, axis=-1) with the table's leading axes broadcast.
-Tensor gather_along_last(const Node& node, const Tensor& table, const Tensor& index) {
+// numpy's take_along_axis(table, index, axis) with the table's other axes broadcast.
+Tensor gather_along(const Node& node, const Tensor& table, const Tensor& index) {
   Tensor out = Tensor::zeros(node.shape, node.dtype);
-  Shape leading = table.shape;
-  const std::int64_t entries = table.shape.last();
-  leading.dims[std::size_t(leading.rank - 1)] = 1;
+  const int gathered = table.shape.rank + node.attributes.axis;
+  const std::int64_t entries = table.shape[gathered];
+  // The result's coordinate that lines up with the gathered axis (aligned from the back).
+  const int result_axis = node.shape.rank + node.attributes.axis;
   for_each_index(node.shape, [&](const Index& at, std::int64_t flat) {
     const double i = index.values[std::size_t(broadcast_offset(index.shape, at, node.shape.rank))];
     if (!(i >= 0 && i < double(entries)))
-      throw BindingError("gather '" + std::string(node.name.view()) + "'" + written_at(node) + ": index " + std::to_string(std::int64_t(i)) +
-                         " is outside the table's last axis of " + std::to_string(entries) +
+      throw BindingError("gather '" + std::string(node.name.view()) + "'" + written_at(node) + ": index " +
+                         std::to_string(std::int64_t(i)) + " is outside the table's axis " +
+                         std::to_string(node.attributes.axis) + " of " + std::to_string(entries) +
                          " entries; clamp the index (minimum / maximum) or give a larger table");
-    const std::int64_t row = broadcast_offset(leading, at, node.shape.rank);
-    out.values[std::size_t(flat)] = table.values[std::size_t(row * entries + std::int64_t(i))];
+    Index in = at;
+    in[std::size_t(result_axis)] = std::int64_t(i);
+    out.values[std::size_t(flat)] = table.values[std::size_t(broadcast_offset(table.shape, in, node.shape.rank))];
   });
   return out;
 }
@@ -461,7 +464,7 @@ ReferenceResult run_reference(const Graph& graph, const TensorMap& bindings) {
         value = elementwise(node, operand(0), [](double v, const Attributes& a) { return a.to == DType::i32 ? std::trunc(v) : v; });
         break;
       case Op::where: value = select(node, operand(0), operand(1), operand(2)); break;
-      case Op::gather: value = gather_along_last(node, operand(0), operand(1)); break;
+      case Op::gather: value = gather_along(node, operand(0), operand(1)); break;
       case Op::unsqueeze:
         value = operand(0);
         value.shape = node.shape;
@@ -522,7 +525,8 @@ TensorMap random_bindings(const Graph& graph, std::uint64_t seed) {
           ValueId from = user.inputs[1];
           while (graph.node(from).op == Op::unsqueeze) from = graph.node(from).inputs[0];
           if (from == ValueId(index - 1)) {
-            keys = graph.node(user.inputs[0]).shape.last() - 1;
+            const Shape& table = graph.node(user.inputs[0]).shape;
+            keys = table[table.rank + user.attributes.axis] - 1;
             low = 0;
           }
         }

@@ -341,8 +341,11 @@ struct Executable::State {
   // padding lengths count keys that exist (0 to the keys of every dispatch that reads
   // them: flash attention's lengths, the unfused padding mask); positions put a
   // sequence's queries where keys exist (a cache write's rows fit the cache, a cache
-  // mask's last query is at most the last key) and keep rotary angles exact in f32.
+  // mask's last query is at most the last key) and keep rotary angles exact in f32; a
+  // gather's index read straight from an input (token ids into an embedding, document
+  // ids) lies within its table.
   void check_input_ranges(const Schedule& sized, const TensorMap& inputs) const {
+    check_gather_indices(sized, inputs);
     // A float's integers are exact to 2^24: beyond, RoPE would turn by the wrong angle.
     constexpr std::int64_t exact_positions = std::int64_t(1) << 24;
     enum class Use { padding, cache_write, cache_mask, rotary };
@@ -407,6 +410,49 @@ struct Executable::State {
             throw BindingError(where + ", beyond the positions whose rotary angles f32 holds exactly ('" +
                                std::string(d.label.view()) + "'): a position is 0 to " + std::to_string(high) +
                                " for this run");
+        }
+      }
+    }
+  }
+
+  // Generated code clamps a gather's index; an input that would need the clamp is refused
+  // instead, naming the input, the element and the table.
+  void check_gather_indices(const Schedule& sized, const TensorMap& inputs) const {
+    for (const Dispatch& d : sized.dispatches) {
+      if (d.program < 0) continue;
+      const Expression& e = sized.programs[std::size_t(d.program)];
+      for (const ExprNode& node : e.nodes) {
+        if (node.op != Op::gather || node.args[0] < 0) continue;
+        const ExprNode& index = e.node(node.args[0]);
+        if (index.op != Op::input) continue;
+        const ExprTensor& table = e.tensors[std::size_t(node.tensor)];
+        const ExprTensor& source = e.tensors[std::size_t(index.tensor)];
+        const int index_slot = d.slots[std::size_t(source.binding)], table_slot = d.slots[std::size_t(table.binding)];
+        if (index_slot < 0 || table_slot < 0) continue;
+        const TensorSlot& slot = sized.slots[std::size_t(index_slot)];
+        if (slot.role != SlotRole::input) continue;
+        // A fixed table size, or a dynamic one a pointwise kernel is pushed (a score
+        // program's table along the keys is as long as the keys: the kernel's own range).
+        const ExprExtent& extent = table.extents[std::size_t(table.gathered)];
+        std::int64_t entries = extent.size;
+        if (extent.kind == ExprExtent::Kind::push && d.shader == Shader::pointwise)
+          entries = push_of<Shader::pointwise>({d.push_constants.data(), d.push_constants.size()})
+                        .extents[std::size_t(extent.size)];
+        else if (extent.kind != ExprExtent::Kind::fixed)
+          continue;
+        auto found = inputs.find(std::string(slot.name.view()));
+        if (found == inputs.end()) continue;  // upload_all names the missing input
+        const std::vector<double>& values = found->second.values;
+        for (std::size_t i = 0; i < values.size(); ++i) {
+          if (values[i] >= 0.0 && values[i] < double(entries)) continue;
+          const std::string value = std::isfinite(values[i]) && std::abs(values[i]) < 1e18
+                                        ? std::to_string(std::int64_t(values[i]))
+                                        : std::to_string(values[i]);
+          throw BindingError("input '" + std::string(slot.name.view()) + "' holds " + value + " at element " +
+                             std::to_string(i) + ", an index into '" +
+                             std::string(sized.slots[std::size_t(table_slot)].name.view()) + "', which has " +
+                             std::to_string(entries) + " entries there ('" + std::string(d.label.view()) +
+                             "'): an index is 0 to " + std::to_string(entries - 1) + " (nothing was run)");
         }
       }
     }

@@ -133,21 +133,43 @@ TEST_CASE("canonicalize removes dead code and common subexpressions and folds sc
   CHECK(std::bit_cast<float>(s.dispatches[0].push_constants[1]) == 6.0f);
 }
 
-TEST_CASE("silu and gelu_tanh ride on the GEMM; rms_norm takes its residual") {
-  va::Graph g{"modern"};
-  auto x = g.input("x", {9, 16});
-  auto h = va::gelu_tanh(va::linear(x, g.weight("w1", {32, 16}), g.weight("b1", {32})));
-  auto y = va::silu(va::linear(h, g.weight("w2", {16, 32})));
-  g.output("y", va::rms_norm(y + x, g.weight("norm.weight", {16})));
-  va::Schedule s = va::compile(g);
+TEST_CASE("silu and gelu_tanh ride on the GEMM, and rms_norm takes its residual") {
   using K = va::Kernel;
-  REQUIRE(kernels(s) == std::vector<K>{K::gemm, K::gemm, K::layer_norm});
-  const auto& spec = s.dispatches[2].specialization;
-  const auto norm = va::constants_of<va::Shader::layer_norm>({spec.data(), spec.size()});
-  CHECK(norm.RMS == 1);
-  CHECK(norm.HAS_RESIDUAL == 1);
-  va::Schedule unfused = va::compile(g, va::CompileOptions{.fuse = false});
-  CHECK(unfused.dispatch_count() == 6);  // two gemms, two activations, the add, the norm
+  {
+    va::Graph g{"modern"};
+    auto x = g.input("x", {9, 16});
+    auto h = va::gelu_tanh(va::linear(x, g.weight("w1", {32, 16}), g.weight("b1", {32})));
+    auto y = va::silu(va::linear(h, g.weight("w2", {16, 32})));
+    g.output("y", va::rms_norm(y + x, g.weight("norm.weight", {16})));
+    va::Schedule s = va::compile(g);
+    REQUIRE(kernels(s) == std::vector<K>{K::gemm, K::gemm, K::layer_norm});
+    // The residual rides the second GEMM's epilogue, after its activation.
+    const auto& gemm_spec = s.dispatches[1].specialization;
+    REQUIRE(s.dispatches[1].shader == va::Shader::gemm_tiled);
+    const auto gemm = va::constants_of<va::Shader::gemm_tiled>({gemm_spec.data(), gemm_spec.size()});
+    CHECK(gemm.ACTIVATION == std::uint32_t(va::Activation::silu));
+    CHECK(gemm.HAS_RESIDUAL == 1);
+    const auto& spec = s.dispatches[2].specialization;
+    const auto norm = va::constants_of<va::Shader::layer_norm>({spec.data(), spec.size()});
+    CHECK(norm.RMS == 1);
+    CHECK(norm.HAS_RESIDUAL == 0);
+    va::Schedule unfused = va::compile(g, va::CompileOptions{.fuse = false});
+    CHECK(unfused.dispatch_count() == 7);  // two gemms, the bias, two activations, the add, the norm
+  }
+  {
+    // A sum no GEMM produces: the norm reads both terms.
+    va::Graph g{"norm_residual"};
+    auto x = g.input("x", {9, 16});
+    auto r = g.input("r", {9, 16});
+    g.output("y", va::rms_norm(va::mul(x, x) + r, g.weight("norm.weight", {16})));
+    va::Schedule s = va::compile(g);
+    REQUIRE(kernels(s).back() == K::layer_norm);
+    const auto& spec = s.dispatches.back().specialization;
+    const auto norm = va::constants_of<va::Shader::layer_norm>({spec.data(), spec.size()});
+    CHECK(norm.RMS == 1);
+    CHECK(norm.HAS_RESIDUAL == 1);
+    CHECK(s.dispatch_count() == 2);
+  }
 }
 
 TEST_CASE("barriers only between dependent dispatches") {

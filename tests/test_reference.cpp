@@ -94,7 +94,7 @@ TEST_CASE("add broadcasts, scale multiplies, relu and gelu") {
                {-2 * (1 - 0.97725), -0.5 * (1 - 0.69146), 0.5 * 0.69146, 2 * 0.97725}, 1e-4);
 }
 
-TEST_CASE("mul broadcasts; silu, gelu_tanh and rms_norm by their formulas") {
+TEST_CASE("mul broadcasts, and silu, gelu_tanh and rms_norm by their formulas") {
   auto product = evaluate([](va::Graph& g) { return va::mul(g.input("x", {2, 3}), g.input("b", {2, 1})); },
                           {{"x", tensor({2, 3}, {1, 2, 3, 4, 5, 6})}, {"b", tensor({2, 1}, {10, -1})}});
   check_values(product, {10, 20, 30, -4, -5, -6}, 1e-12);
@@ -162,7 +162,7 @@ TEST_CASE("padding mask hides keys past each sequence's length") {
                                        1, 0, 0, 0, 1, 0, 0, 0});
 }
 
-TEST_CASE("boolean masks attend where nonzero; additive masks add") {
+TEST_CASE("boolean masks attend where nonzero, and additive masks add") {
   va::TensorMap bindings{{"s", tensor({2, 2}, {1, 2, 3, 4})}, {"m", tensor({2}, {0, 1})}};
   auto boolean = evaluate([](va::Graph& g) { return va::boolean_mask(g.input("s", {2, 2}), g.input("m", {2})); }, bindings);
   check_values(boolean, {-inf, 2, -inf, 4}, 0);

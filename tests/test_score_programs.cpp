@@ -295,7 +295,7 @@ TEST_CASE("bad score programs are refused naming the op and the reason", "[vulka
   CHECK_THROWS_WITH(va::run_reference(h, bindings), Contains("gather"));
 }
 
-TEST_CASE("declined fusions are remarked in the schedule, its listing and its JSON; programs are listed", "[vulkan]") {
+TEST_CASE("declined fusions are remarked in the schedule, its listing and its JSON, and programs are listed", "[vulkan]") {
   va::Graph g{"remarks"};
   auto q = g.input("q", {1, 2, 9, 8});
   auto k = g.input("k", {1, 2, 9, 8});

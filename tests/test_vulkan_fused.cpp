@@ -105,7 +105,7 @@ TEST_CASE("GEMM epilogues: bias, activation, residual, scale, at sizes off the t
   }
 }
 
-TEST_CASE("GEMM epilogues with silu and gelu_tanh; rms_norm with its residual; a SwiGLU MLP", "[vulkan]") {
+TEST_CASE("GEMM epilogues with silu and gelu_tanh, rms_norm with its residual, a SwiGLU MLP", "[vulkan]") {
   for (std::int64_t rows : {1, 33, 130}) {
     for (std::int64_t inner : {5, 37}) {
       INFO("rows " << rows << ", inner " << inner);

@@ -302,21 +302,29 @@ constexpr Inferred infer_score_index(const TensorType& scores, int from_back, in
   return success(out, DType::i32);
 }
 
-// numpy take_along_axis(table, index, axis=-1) with broadcasting: the table's leading
-// axes broadcast against the index's axes.
-constexpr Inferred infer_gather(const TensorType& table, const TensorType& index) {
+// numpy take_along_axis(table, index, axis) with broadcasting: the table's other axes
+// broadcast against the index's, aligned from the back; `axis` counts from the back
+// (-1 the last).
+constexpr Inferred infer_gather(const TensorType& table, const TensorType& index, int axis) {
   if (table.dtype == DType::boolean) return failure(Message{"the table is bool; gather reads f32, f16 or i32 tables"});
   if (auto r = check_dtype(index, DType::i32, "the index"); !r.ok) return r;
   if (auto r = need_rank(table, 1, max_rank, "the table"); !r.ok) return r;
-  Shape leading = table.shape;
-  leading.dims[std::size_t(leading.rank - 1)] = 1;
-  leading.symbols[std::size_t(leading.rank - 1)] = SymbolName{};
-  leading.bounds[std::size_t(leading.rank - 1)] = 0;
-  auto r = broadcast_result(leading, index.shape, table.dtype);
+  if (axis > -1 || axis < -table.shape.rank) {
+    Message m;
+    m << "the gathered axis " << axis << " is not an axis of the table " << table.shape << " (-1 to -"
+      << table.shape.rank << ", counted from the back)";
+    return failure(m);
+  }
+  const std::size_t gathered = std::size_t(table.shape.rank + axis);
+  Shape other = table.shape;
+  other.dims[gathered] = 1;
+  other.symbols[gathered] = SymbolName{};
+  other.bounds[gathered] = 0;
+  auto r = broadcast_result(other, index.shape, table.dtype);
   if (!r.ok) {
     Message m;
-    m << "the table " << table.shape << " (its last axis gathered) and the index " << index.shape
-      << " do not broadcast: each leading table dimension must equal the index's or be 1";
+    m << "the table " << table.shape << " (its axis " << axis << " gathered) and the index " << index.shape
+      << " do not broadcast: each other table dimension must equal the index's or be 1";
     return failure(m);
   }
   return r;
@@ -603,7 +611,7 @@ constexpr Inferred infer_type(Op op, const Attributes& attributes, const std::ar
         return failure(Message{"cast makes f32, f16 or i32; compare with a value to make a bool"});
       return success(x.shape, attributes.to);
     }
-    case Op::gather: return infer_gather(operands[0], operands[1]);
+    case Op::gather: return infer_gather(operands[0], operands[1], attributes.axis);
     case Op::unsqueeze: {
       if (x.shape.rank >= max_rank || attributes.count < 0 || attributes.count > x.shape.rank) {
         Message m;
@@ -707,14 +715,15 @@ constexpr IntRange range_of(Op op, const Attributes& attributes, const std::arra
   return range_arithmetic(op, a, b);
 }
 
-// A gather's index must stay within the table's last axis wherever the graph decides it.
-constexpr Inferred check_gather_range(const TensorType& table, const TensorType& index) {
-  if (!index.range.known || table.shape.dynamic(table.shape.rank - 1)) return success(index.shape, index.dtype);
-  const std::int64_t entries = table.shape.last();
+// A gather's index must stay within the table's gathered axis wherever the graph decides it.
+constexpr Inferred check_gather_range(const TensorType& table, const TensorType& index, int axis) {
+  const int gathered = table.shape.rank + axis;
+  if (!index.range.known || table.shape.dynamic(gathered)) return success(index.shape, index.dtype);
+  const std::int64_t entries = table.shape[gathered];
   if (index.range.low >= 0 && index.range.high < entries) return success(index.shape, index.dtype);
   Message m;
   m << "the index reaches " << index.range.low << ".." << index.range.high << " but the table " << table.shape
-    << " has " << entries << " entries along its last axis (0.." << entries - 1
+    << " has " << entries << " entries along its axis " << axis << " (0.." << entries - 1
     << "); clamp the index with minimum and maximum, or give the table more entries";
   return failure(m);
 }
@@ -727,7 +736,7 @@ constexpr Inferred infer(Op op, const Attributes& attributes, const std::array<T
   Inferred result = infer_type(op, attributes, operands);
   if (!result.ok) return result;
   if (op == Op::gather) {
-    if (auto r = detail::check_gather_range(operands[0], operands[1]); !r.ok) return r;
+    if (auto r = detail::check_gather_range(operands[0], operands[1], attributes.axis); !r.ok) return r;
   }
   if (result.type.dtype == DType::i32 && op != Op::input && op != Op::gather)
     result.type.range = detail::range_of(op, attributes, operands, operands[0].shape);

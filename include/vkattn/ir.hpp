@@ -69,7 +69,7 @@ namespace vkattn {
   X(logical_not, 1, pointwise, "not x of a bool tensor")                                                  \
   X(where, 3, pointwise, "cond ? a : b with numpy broadcasting of all three")                             \
   X(cast, 1, pointwise, "x converted to the dtype `to`: float to i32 rounds toward zero, bool gives 0 or 1") \
-  X(gather, 2, pointwise, "table[..., index[...]] along the table's last axis (numpy take_along_axis, broadcast)") \
+  X(gather, 2, pointwise, "table[..., index[...], ...] along the table's axis `axis` (numpy take_along_axis, broadcast)") \
   X(unsqueeze, 1, layout, "inserts an axis of size 1 at position `count`")
 
 // Named groups of ops, used by the passes instead of retyped case lists.
@@ -179,6 +179,10 @@ struct Attributes {
   std::int64_t position_offset = 0;
   // constant: its value (`factor` holds it) and dtype; cast: the dtype converted to.
   DType to = DType::f32;
+  // gather: the table's axis the index selects along, counted from the back like numpy's
+  // negative axes (-1 the last: a lookup in each row; -2 with a [rows, features] table:
+  // an embedding lookup of whole rows).
+  std::int8_t axis = -1;
 
   constexpr bool operator==(const Attributes&) const = default;
 };

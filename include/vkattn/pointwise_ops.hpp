@@ -133,9 +133,18 @@ constexpr Value where(Value cond, Value a, Value b, SourceLocation where_ = Sour
 }
 // table[..., index[...]]: numpy's take_along_axis(table, index, axis=-1), the table's
 // leading axes broadcast against the index. An index outside the table's last axis is
-// an error in the reference and reads the nearest entry on a device.
+// an error in the reference and reads the nearest entry on a device (and an index read
+// straight from an input is refused before a run).
 constexpr Value gather(Value table, Value index, SourceLocation where = SourceLocation::current()) {
   return detail::apply(Op::gather, {table, index}, {}, where);
+}
+// The same along the table's axis `axis`, counted from the back (-1 the last): with a
+// [rows, features] table and an index [..., 1], axis -2 reads whole rows, the
+// embedding lookup table[index[...], :].
+constexpr Value gather(Value table, Value index, int axis, SourceLocation where = SourceLocation::current()) {
+  Attributes attributes;
+  attributes.axis = std::int8_t(axis < -128 || axis > 0 ? 0 : axis);  // 0 and beyond: refused by infer
+  return detail::apply(Op::gather, {table, index}, attributes, where);
 }
 
 // Operators. Each records the line it is written on; a number beside a Value becomes a

@@ -8,7 +8,8 @@
 // the element of its result. Nodes are graph ops (one table renders them):
 //   Op::matmul      the score being modified (score programs only)
 //   Op::input       a read of tensor `tensor` at the coordinates (broadcast)
-//   Op::gather      tensor `tensor` read along its last axis at args[0]
+//   Op::gather      tensor `tensor` read at the coordinates, but at args[0] along its
+//                   gathered axis
 //   Op::constant    `value` of dtype `dtype`
 //   the index ops   coordinate `axis` (query_index aligned bottom-right adds Sk - Sq)
 //   anything else   the op of that name over args
@@ -39,7 +40,9 @@ struct ExprExtent {
 struct ExprTensor {
   int binding = -1;
   DType dtype = DType::f32;  // the graph's: float ones are read as the dispatch's storage type
-  bool table = false;        // read by gather along its last axis (extents[3] is that axis)
+  // Read by a gather along this axis (0..3, aligned from the back; its extent is the
+  // table's); -1: read at the coordinates.
+  std::int8_t gathered = -1;
   std::array<ExprExtent, max_rank> extents{};  // aligned from the back
   constexpr bool operator==(const ExprTensor&) const = default;
 };

@@ -31,12 +31,13 @@ constexpr void lower_pointwise(ScheduleBuilder& b, const Step& step) {
     read.op = Op::input;
     read.dtype = operand.dtype == DType::f16 ? DType::f32 : operand.dtype;
     read.tensor = std::int8_t(e.tensors.size());
-    if (step.op == Op::gather && i == 0) {  // the table: its last axis is gathered
-      t.table = true;
-      t.extents[max_rank - 1] = operand.shape.dynamic(operand.shape.rank - 1)
-                                    ? ExprExtent{ExprExtent::Kind::push, 0}
-                                    : ExprExtent{ExprExtent::Kind::fixed, operand.shape.last()};
-      push.extents[0] = u32(operand.shape.last());
+    if (step.op == Op::gather && i == 0) {  // the table: one axis is gathered
+      const int axis = operand.shape.rank + step.attributes.axis;
+      t.gathered = std::int8_t(max_rank + step.attributes.axis);
+      t.extents[std::size_t(t.gathered)] = operand.shape.dynamic(axis)
+                                               ? ExprExtent{ExprExtent::Kind::push, 0}
+                                               : ExprExtent{ExprExtent::Kind::fixed, operand.shape[axis]};
+      push.extents[0] = u32(operand.shape[axis]);
       e.tensors.push_back(t);
       b.bind(d, t.binding, v);
       continue;  // read by the gather node itself

@@ -133,7 +133,7 @@ class ScoreRegionBuilder {
     const ProgramValue& v = p_.value(value);
     ExprTensor t;
     t.dtype = v.dtype;
-    t.table = table;
+    t.gathered = std::int8_t(table ? max_rank - 1 : -1);
     if (axis >= 0) {
       t.extents[std::size_t(axis)].kind = ExprExtent::Kind::coordinate;
     } else {
@@ -288,6 +288,10 @@ class ScoreRegionBuilder {
     }
     std::array<std::int8_t, 3> args{-1, -1, -1};
     if (step.op == Op::gather) {
+      if (step.attributes.axis != -1) {
+        fail_with("a gather along another axis than the table's last reads rows, not entries of a score's key");
+        return 0;
+      }
       const int index_node = value_node(o[1]);
       ExprNode n = op_node(Op::gather, step.attributes, dtype, {std::int8_t(index_node), -1, -1});
       n.tensor = std::int8_t(tensor(o[0], -1, true));
