@@ -335,7 +335,12 @@ std::string expression_text(const Expression& e, int root) {
   switch (node.op) {
     case Op::matmul: return "s";
     case Op::input: return "t" + std::to_string(node.tensor);
-    case Op::gather: return "t" + std::to_string(node.tensor) + "[" + a(0) + "]";
+    case Op::gather: {  // t[index] along the last axis; t[index, :] a row along the one before it
+      const ExprTensor& t = e.tensors[std::size_t(node.tensor)];
+      std::string text = "t" + std::to_string(node.tensor) + "[" + a(0);
+      for (int axis = t.gathered + 1; axis < max_rank; ++axis) text += ", :";
+      return text + "]";
+    }
     case Op::constant: {
       if (std::isinf(node.value)) return node.value < 0 ? "-inf" : "inf";
       char text[32];

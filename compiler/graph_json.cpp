@@ -26,7 +26,7 @@ std::optional<Op> op_from_name(std::string_view name) {
 // new op fails the build here until its JSON form is decided.
 enum class JsonAttributes {
   none, transpose_b, factor, heads, repeats, window_and_align, align, axes, epsilon, rotary, value, to, axis,
-  gather_axis
+  gather_axis, slice
 };
 
 constexpr JsonAttributes json_attributes(Op op) {
@@ -42,6 +42,7 @@ constexpr JsonAttributes json_attributes(Op op) {
     case Op::constant: return JsonAttributes::value;
     case Op::cast: return JsonAttributes::to;
     case Op::unsqueeze: return JsonAttributes::axis;
+    case Op::slice: return JsonAttributes::slice;
     case Op::key_index:
     case Op::head_index:
     case Op::batch_index:
@@ -292,6 +293,11 @@ class Reader {
         if (const json* axis = optional("axis"))
           a.axis = std::int8_t(integer_in(*axis, field + ".axis", -max_rank, -1, "an axis counted from the back"));
         break;
+      case JsonAttributes::slice:
+        a.axis = std::int8_t(integer_in(required("axis"), field + ".axis", -max_rank, -1, "an axis counted from the back"));
+        a.start = integer_of(required("start"), field + ".start");
+        a.count = integer_of(required("count"), field + ".count");
+        break;
       case JsonAttributes::none: break;
     }
     return node;
@@ -344,6 +350,11 @@ std::string graph_to_json(const Graph& graph, int indent) {
       case JsonAttributes::to: v["to"] = std::string(dtype_name(a.to)); break;
       case JsonAttributes::axis: v["axis"] = a.count; break;
       case JsonAttributes::gather_axis: v["axis"] = a.axis; break;
+      case JsonAttributes::slice:
+        v["axis"] = a.axis;
+        v["start"] = a.start;
+        v["count"] = a.count;
+        break;
       case JsonAttributes::none: break;
     }
     values.push_back(v);

@@ -104,4 +104,19 @@ Graph build_preset(const PresetOptions& o) {
   return g;
 }
 
+Graph build_llama_model(const LlamaModelOptions& model, const ModelGraphOptions& o) {
+  if (o.batch < 1 || o.seq < 1) throw std::invalid_argument("a model runs at least one sequence of one token");
+  if (o.cache < 0 || o.cache > (std::int64_t(1) << 24))
+    throw std::invalid_argument("the cache capacity must be 0 (none) to 2^24 positions");
+  Graph g{"llama_model"};
+  const bool decoding = o.cache > 0;
+  Value ids = g.input("ids", {o.batch, dyn("seq", decoding ? o.cache : o.seq)}, DType::i32);
+  LlamaModelOptions m = model;
+  m.dtype = o.f16 ? DType::f16 : DType::f32;
+  m.last_position_only = o.last_position_only;
+  if (decoding) m.layer.cache = KvCache{.capacity = o.cache, .positions = g.input("positions", {o.batch}, DType::i32)};
+  g.output("logits", llama_model(g, ids, m));
+  return g;
+}
+
 }  // namespace vkattn

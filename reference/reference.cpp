@@ -184,6 +184,19 @@ Tensor gather_along(const Node& node, const Tensor& table, const Tensor& index) 
   return out;
 }
 
+// x[..., first:first+count, ...] along the node's axis.
+Tensor slice_along(const Node& node, const Tensor& x) {
+  Tensor out = Tensor::zeros(node.shape, node.dtype);
+  const int axis = x.shape.rank + node.attributes.axis;
+  const std::int64_t first = slice_first(node.attributes, x.shape);
+  for_each_index(node.shape, [&](const Index& at, std::int64_t flat) {
+    Index in = at;
+    in[std::size_t(axis)] += first;
+    out.values[std::size_t(flat)] = x.values[std::size_t(broadcast_offset(x.shape, in, x.shape.rank))];
+  });
+  return out;
+}
+
 // cond ? a : b, all three broadcast.
 Tensor select(const Node& node, const Tensor& cond, const Tensor& a, const Tensor& b) {
   Tensor out = Tensor::zeros(node.shape, node.dtype);
@@ -465,6 +478,7 @@ ReferenceResult run_reference(const Graph& graph, const TensorMap& bindings) {
         break;
       case Op::where: value = select(node, operand(0), operand(1), operand(2)); break;
       case Op::gather: value = gather_along(node, operand(0), operand(1)); break;
+      case Op::slice: value = slice_along(node, operand(0)); break;
       case Op::unsqueeze:
         value = operand(0);
         value.shape = node.shape;

@@ -415,6 +415,30 @@ struct Executable::State {
     }
   }
 
+  // The slot `slot` holds a copy of, element for element (an unfused unsqueeze copies its
+  // operand unchanged): followed back to the first that is no such copy.
+  static int copied_from(const Schedule& sized, int slot) {
+    for (bool found = slot >= 0; found;) {
+      found = false;
+      for (const Dispatch& d : sized.dispatches) {
+        if (d.shader != Shader::gather || d.slots[0] != slot || d.slots[1] < 0) continue;
+        const auto p = push_of<Shader::gather>({d.push_constants.data(), d.push_constants.size()});
+        bool plain = p.offset == 0;
+        std::uint32_t stride = 1;
+        for (std::uint32_t k = p.rank; k-- > 0 && plain;) {
+          if (p.dims[k] == 1) continue;
+          plain = p.strides[k] == stride;
+          stride *= p.dims[k];
+        }
+        if (!plain || p.total != stride) continue;
+        slot = d.slots[1];
+        found = true;
+        break;
+      }
+    }
+    return slot;
+  }
+
   // Generated code clamps a gather's index; an input that would need the clamp is refused
   // instead, naming the input, the element and the table.
   void check_gather_indices(const Schedule& sized, const TensorMap& inputs) const {
@@ -427,7 +451,8 @@ struct Executable::State {
         if (index.op != Op::input) continue;
         const ExprTensor& table = e.tensors[std::size_t(node.tensor)];
         const ExprTensor& source = e.tensors[std::size_t(index.tensor)];
-        const int index_slot = d.slots[std::size_t(source.binding)], table_slot = d.slots[std::size_t(table.binding)];
+        const int index_slot = copied_from(sized, d.slots[std::size_t(source.binding)]);
+        const int table_slot = d.slots[std::size_t(table.binding)];
         if (index_slot < 0 || table_slot < 0) continue;
         const TensorSlot& slot = sized.slots[std::size_t(index_slot)];
         if (slot.role != SlotRole::input) continue;

@@ -223,7 +223,12 @@ TEST_CASE("KV caches: state tensors written once, at positions the run supplies"
                                                        .cache = {.capacity = 32, .positions = at}}));
   CHECK(h.find("self_attn.k_cache").shape() == va::Shape{1, 2, 32, 4});
   CHECK(h.find("self_attn.v_cached").node().op == va::Op::cache_write);
-  REQUIRE_GRAPH_ERROR(va::multi_head_attention(h, y, y, y, {.heads = 4, .mask = va::Mask::sliding_window, .window = 4, .prefix = "b", .cache = {.capacity = 32, .positions = at}}), "with a KV cache, attention is causal in the cache");
+  REQUIRE_GRAPH_ERROR(va::multi_head_attention(h, y, y, y, {.heads = 4, .mask = va::Mask::causal | va::Mask::padding, .lengths = at, .prefix = "b", .cache = {.capacity = 32, .positions = at}}), "with a KV cache, attention is causal in the cache");
+  // A sliding window over a cache is a predicate on the cache positions (a score program).
+  h.output("windowed", va::multi_head_attention(h, y, y, y, {.heads = 4, .mask = va::Mask::sliding_window, .window = 4,
+                                                             .prefix = "w", .cache = {.capacity = 32, .positions = at}}));
+  CHECK(h.find("w.k_cache").shape() == va::Shape{1, 4, 32, 4});
+  CHECK_FALSE(h.failed());
 }
 
 TEST_CASE("one name, one value: a second op of the same name is refused, naming the first") {

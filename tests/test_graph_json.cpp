@@ -60,6 +60,9 @@ va::Graph every_op_graph() {
   modded = va::where(visible, va::add(modded, va::log(va::exp(relative_bias))), va::minus_infinity(modded));
   modded = va::add(modded, va::cast(va::cast(ki, va::DType::f32), va::DType::f32));
   g.output("modded", va::merge_heads(va::matmul(va::softmax(modded), va::repeat_heads(v, 3))));
+  // Rows of an embedding by token ids (a gather along the table's rows), and a slice.
+  auto ids = g.input("ids", {2, 3}, va::DType::i32);
+  g.output("last_embedded", va::slice(va::embedding(g.weight("embedding", {7, 4}), ids), -2, -1, 1));
   return g;
 }
 

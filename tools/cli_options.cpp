@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include <vkattn/graph_json.hpp>
+#include <vkattn/model_config.hpp>
 
 namespace vkattn::cli {
 
@@ -116,10 +117,58 @@ bool is_graph_file(const std::string& graph) {
   return graph.size() > 5 && graph.substr(graph.size() - 5) == ".json";
 }
 
+std::optional<std::string> model_folder(const Arguments& args) {
+  if (args.positional().empty() || !is_model_folder(args.positional()[0])) return std::nullopt;
+  return args.positional()[0];
+}
+
+namespace {
+
+// A model folder's graph: its config.json, sized by the model flags.
+Graph load_model(const Arguments& args, const std::string& folder) {
+  for (const std::string& flag : graph_flags)
+    if (args.has(flag) && std::find(model_flags.begin(), model_flags.end(), flag) == model_flags.end())
+      throw UsageError(flag + " sizes a preset; a model folder's config.json gives its own sizes");
+  for (const std::string& flag : graph_switches)
+    if (args.has(flag) && std::find(model_flags.begin(), model_flags.end(), flag) == model_flags.end())
+      throw UsageError(flag + " shapes a preset; a model folder's config.json gives its own graph");
+  const LlamaConfig config = read_llama_config(folder);
+  ModelGraphOptions o;
+  o.batch = args.integer("--batch", 1);
+  o.cache = args.integer("--cache", 0, 0, std::int64_t(1) << 24);
+  o.seq = args.integer("--seq", o.cache > 0 ? o.cache : 128);
+  o.f16 = args.has("--f16");
+  const std::string logits = args.text("--logits", "all");
+  if (logits != "all" && logits != "last") throw UsageError("--logits is all or last, not '" + logits + "'");
+  o.last_position_only = logits == "last";
+  if (o.cache > 0 && o.seq > o.cache)
+    throw UsageError("--seq " + std::to_string(o.seq) + " is more than --cache " + std::to_string(o.cache) +
+                     ": a run appends at most the cache's positions");
+  if (config.max_positions > 0 && std::max(o.seq, o.cache) > config.max_positions)
+    throw UsageError(folder + "/config.json: max_position_embeddings is " + std::to_string(config.max_positions) +
+                     ", fewer than the " + std::to_string(std::max(o.seq, o.cache)) +
+                     " positions asked for (--seq / --cache)");
+  Graph graph;
+  try {
+    graph = build_llama_model(config.model, o);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  if (o.cache > 0 && args.has("--seq")) {
+    DimSizes sizes;
+    sizes.push_back({"seq", o.seq});
+    graph = with_sizes(graph, sizes);
+  }
+  return graph;
+}
+
+}  // namespace
+
 Graph load_graph(const Arguments& args) {
   if (args.positional().empty()) throw UsageError("missing GRAPH");
   if (args.positional().size() > 1) throw UsageError("unexpected argument '" + args.positional()[1] + "'");
   const std::string& name = args.positional()[0];
+  if (is_model_folder(name)) return load_model(args, name);
   if (is_graph_file(name)) {
     for (const std::string& flag : graph_flags)
       if (args.has(flag)) throw UsageError(flag + " sizes a preset; a graph JSON file has its own sizes");
@@ -127,6 +176,7 @@ Graph load_graph(const Arguments& args) {
       if (args.has(flag)) throw UsageError(flag + " shapes a preset; a graph JSON file declares its own graph");
     return load_graph_json(name);
   }
+  if (args.has("--logits")) throw UsageError("--logits applies to a model folder");
   PresetOptions o;
   o.name = name;
   o.batch = args.integer("--batch", o.batch);

@@ -2,6 +2,7 @@
 // Command-line parsing shared by the vkattn subcommands: flags, the GRAPH argument
 // (a preset or a graph JSON file) and its sizing flags.
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -41,11 +42,18 @@ class Arguments {
 // The sizing flags every GRAPH takes: valued ones and switches.
 inline const std::vector<std::string> graph_flags{"--batch", "--seq",    "--kv-seq", "--model",      "--heads", "--kv-heads",
                                                   "--mask",  "--ffn",    "--layers", "--activation", "--rope-theta",
-                                                  "--cache", "--rms-eps", "--self-mask"};
+                                                  "--cache", "--rms-eps", "--self-mask", "--logits"};
 inline const std::vector<std::string> graph_switches{"--f16", "--norm-first"};
+// The sizing flags a model folder takes (its config.json gives the rest).
+inline const std::vector<std::string> model_flags{"--batch", "--seq", "--cache", "--logits", "--f16"};
 inline constexpr const char* graph_help =
-    "GRAPH is a preset (mha, cross_attention, gqa, encoder_layer, decoder_layer, llama_block) or a graph\n"
-    "JSON file.\n"
+    "GRAPH is a preset (mha, cross_attention, gqa, encoder_layer, decoder_layer, llama_block), a graph\n"
+    "JSON file, or a model folder as Hugging Face ships it (config.json of a Llama, Mistral or\n"
+    "Qwen2 model beside model.safetensors or its sharded index): token ids \"ids\" [batch, seq] in,\n"
+    "\"logits\" [batch, seq, vocab] out, the folder's checkpoint bound.\n"
+    "Model folder sizes: --batch N (1) --seq N (tokens per run at most; 128) --cache N (decoding:\n"
+    "              a KV cache of N positions, ids are up to N new tokens placed by \"positions\")\n"
+    "              --logits all|last (last: each sequence's last position only) --f16\n"
     "Preset sizes: --batch N (1) --seq N (128) --kv-seq N (memory length; seq) --model N (512)\n"
     "              --heads N (8) --kv-heads N (gqa; heads/4) --mask causal|padding|none (none)\n"
     "              --f16 (f16 inputs and weights)\n"
@@ -62,6 +70,9 @@ inline constexpr const char* graph_help =
     "              per sequence, causal in the cache: x becomes [batch, seq<=N, model] and the\n"
     "              i32 input positions [batch] says where each sequence's tokens start; --seq\n"
     "              is then the tokens of one run (1 to N; N when not given)\n";
+
+// GRAPH when it is a model folder (config.json beside its checkpoint), else nothing.
+std::optional<std::string> model_folder(const Arguments& args);
 
 // "NAME=FILE" of --input and --output.
 struct Assignment {

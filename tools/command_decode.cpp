@@ -15,6 +15,7 @@
 #include "cli_options.hpp"
 #include "commands.hpp"
 #include "device_context.hpp"
+#include "graph_bindings.hpp"
 #include "statistics.hpp"
 
 namespace vkattn::cli {
@@ -23,7 +24,8 @@ const char* decode_help =
     "usage: vkattn decode GRAPH --cache N [--prompt N] [--steps N] [--step-tokens N]\n"
     "                     [--at N,N,...] [--runs N] [--json] [--device SEL] [--target NAME]\n"
     "                     [--storage f16|f32] [sizes]\n"
-    "Decodes with a KV cache on a Vulkan device, random weights and inputs: one prefill\n"
+    "Decodes with a KV cache on a Vulkan device, random inputs, and random weights unless\n"
+    "--weights or a model folder gives them: one prefill\n"
     "of a prompt, then steps of a few tokens, each run appending to the cache on the\n"
     "device. Reports the prefill's device time (time to first token), the device time of\n"
     "each step against the context length it attends over, and the time to read the\n"
@@ -31,7 +33,10 @@ const char* decode_help =
     "the context is long. Each size runs once untimed first (pipelines compile lazily on\n"
     "some drivers).\n"
     "  --cache N        positions each sequence's KV cache holds (presets mha, gqa,\n"
-    "                   decoder_layer, llama_block; a graph JSON file declares its own)\n"
+    "                   decoder_layer, llama_block, and model folders; a graph JSON file\n"
+    "                   declares its own)\n"
+    "  --weights FILE   weights by name (a safetensors file, a sharded index or its folder);\n"
+    "                   a model folder as GRAPH binds its own\n"
     "  --prompt N       tokens of the prefill (128, at most the cache)\n"
     "  --steps N        steps run after the prefill (16)\n"
     "  --step-tokens N  tokens per step (1)\n"
@@ -65,16 +70,16 @@ std::vector<std::int64_t> lengths_list(const std::string& text) {
   return lengths;
 }
 
-// Random inputs for `tokens` new tokens: every input but the positions, whose dynamic
-// dimension takes that size.
-TensorMap step_inputs(const Graph& graph, std::int64_t tokens, std::uint64_t seed) {
+// Random inputs for `tokens` new tokens, whose dynamic dimension takes that size: every
+// input but the positions (the decoder's to fill); token ids lie within the vocabulary.
+TensorMap step_inputs(const Graph& graph, std::int64_t tokens, std::uint64_t seed, const std::string& positions) {
   DimSizes sizes;
   for (const DimSize& d : dynamic_dims(graph)) sizes.push_back({d.name, std::min(tokens, d.size)});
   TensorMap inputs = random_bindings(with_sizes(graph, sizes), seed);
   for (auto it = inputs.begin(); it != inputs.end();) {
     bool keep = false;
     for (const Node& node : graph.nodes())
-      keep = keep || (node.op == Op::input && node.name.view() == it->first && node.dtype != DType::i32);
+      keep = keep || (node.op == Op::input && node.name.view() == it->first && it->first != positions);
     it = keep ? std::next(it) : inputs.erase(it);
   }
   return inputs;
@@ -121,7 +126,7 @@ double host_read_bandwidth(double bytes) {
 int run_decode(const std::vector<std::string>& raw) {
   Arguments args(raw,
                  with_graph_flags({"--prompt", "--steps", "--step-tokens", "--at", "--runs", "--device", "--target",
-                                   "--storage", "--bandwidth"}),
+                                   "--storage", "--bandwidth", "--weights", "--weights-prefix", "--seed"}),
                  with_graph_switches({"--json"}));
   if (args.has("--unfused")) throw UsageError("decode runs the fused schedule");
   Graph graph = load_graph(args);
@@ -143,7 +148,7 @@ int run_decode(const std::vector<std::string>& raw) {
     throw std::runtime_error(context.device().name + " has no timestamp queries on its compute queue; cannot time");
   DecodeOptions options{.compile = compile_options(args), .step_tokens = step_tokens};
   options.compile.target = target_for(args, context);
-  const TensorMap weights = random_bindings(graph, 1);
+  const TensorMap weights = graph_weights(graph, args, std::cerr);
   Decoder decoder(context, graph, weights, options);
   const std::int64_t capacity = decoder.capacity();
   const std::int64_t prompt = args.integer("--prompt", std::min<std::int64_t>(128, capacity));
@@ -159,10 +164,10 @@ int run_decode(const std::vector<std::string>& raw) {
                        std::to_string(step_tokens) + " in the cache of " + std::to_string(capacity) + " positions");
 
   // Warm-up: the prefill's and a step's sizes once, untimed.
-  decoder.prefill(step_inputs(graph, prompt, 2));
-  if (prompt + step_tokens <= capacity) decoder.step(step_inputs(graph, step_tokens, 3));
+  decoder.prefill(step_inputs(graph, prompt, 2, options.positions));
+  if (prompt + step_tokens <= capacity) decoder.step(step_inputs(graph, step_tokens, 3, options.positions));
   // Prefill, then steps from the end of the prompt.
-  decoder.prefill(step_inputs(graph, prompt, 2));
+  decoder.prefill(step_inputs(graph, prompt, 2, options.positions));
   const double prefill_ms = decoder.executable().last_run_ms();
   struct Point {
     std::int64_t context;
@@ -181,12 +186,12 @@ int run_decode(const std::vector<std::string>& raw) {
   std::vector<Point> stepped;
   for (std::int64_t s = 0; s < steps && decoder.lengths()[0] + step_tokens <= capacity; ++s) {
     const std::int64_t before = decoder.lengths()[0];
-    decoder.step(step_inputs(graph, step_tokens, 3 + std::uint64_t(s)));
+    decoder.step(step_inputs(graph, step_tokens, 3 + std::uint64_t(s), options.positions));
     stepped.push_back({before + step_tokens, decoder.executable().last_run_ms()});
   }
   // Steps at chosen context lengths: the sequences jump there.
   std::vector<Point> measured;
-  const TensorMap inputs = step_inputs(graph, step_tokens, 99);
+  const TensorMap inputs = step_inputs(graph, step_tokens, 99, options.positions);
   for (std::int64_t length : at) {
     std::vector<double> ms, attention;
     for (std::int64_t r = 0; r <= runs; ++r) {  // one warm-up

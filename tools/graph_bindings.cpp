@@ -34,11 +34,18 @@ bool fits(const Shape& tensor, const Shape& declared) {
 
 }  // namespace
 
-TensorMap graph_bindings(const Graph& graph, const Arguments& args, std::ostream& notes) {
+TensorMap graph_weights(const Graph& graph, const Arguments& args, std::ostream& notes) {
   const auto seed = std::uint64_t(args.integer("--seed", 1, 0));
   TensorMap bindings = random_bindings(graph, seed);
-  if (args.has("--weights")) {
-    const std::string file = args.text("--weights", "");
+  for (auto it = bindings.begin(); it != bindings.end();) {
+    bool weight = false;
+    for (const Node& n : graph.nodes()) weight = weight || (n.op == Op::weight && n.name.view() == it->first);
+    it = weight ? std::next(it) : bindings.erase(it);
+  }
+  // A model folder brings its own checkpoint; --weights names another.
+  const std::optional<std::string> folder = model_folder(args);
+  if (args.has("--weights") || folder) {
+    const std::string file = args.has("--weights") ? args.text("--weights", "") : *folder;
     TensorMap state = read_checkpoint(file);
     if (args.has("--weights-prefix")) {
       const std::string prefix = args.text("--weights-prefix", "");
@@ -55,6 +62,13 @@ TensorMap graph_bindings(const Graph& graph, const Arguments& args, std::ostream
     for (const Node& n : graph.nodes()) any = any || n.op == Op::weight;
     if (any) notes << "note: random weights (seed " << seed << "); --weights FILE.safetensors binds real ones\n";
   }
+  return bindings;
+}
+
+TensorMap graph_bindings(const Graph& graph, const Arguments& args, std::ostream& notes) {
+  const auto seed = std::uint64_t(args.integer("--seed", 1, 0));
+  TensorMap bindings = random_bindings(graph, seed);
+  for (auto& [name, tensor] : graph_weights(graph, args, notes)) bindings[name] = std::move(tensor);
   std::vector<std::string> named;  // before any file is read
   for (const std::string& text : args.all("--input")) {
     const std::string name = parse_assignment("--input", text).name;

@@ -14,6 +14,13 @@ struct Inferred {
   Message problem;  // the plain-words reason when !ok
 };
 
+// The first position a slice keeps along its axis of `x` (a negative start counts from
+// the end of the axis at its current size).
+constexpr std::int64_t slice_first(const Attributes& attributes, const Shape& x) {
+  const std::int64_t size = x[x.rank + attributes.axis];
+  return attributes.start < 0 ? size + attributes.start : attributes.start;
+}
+
 namespace detail {
 
 constexpr Inferred failure(Message problem) {
@@ -612,6 +619,27 @@ constexpr Inferred infer_type(Op op, const Attributes& attributes, const std::ar
       return success(x.shape, attributes.to);
     }
     case Op::gather: return infer_gather(operands[0], operands[1], attributes.axis);
+    case Op::slice: {
+      if (attributes.axis > -1 || attributes.axis < -x.shape.rank) {
+        Message m;
+        m << "the sliced axis " << int(attributes.axis) << " is not an axis of " << x.shape << " (-1 to -"
+          << x.shape.rank << ", counted from the back)";
+        return failure(m);
+      }
+      const int axis = x.shape.rank + attributes.axis;
+      const std::int64_t size = x.shape[axis];  // a dynamic axis: its current size (the bound until sized)
+      const std::int64_t first = slice_first(attributes, x.shape);
+      if (attributes.count < 1 || first < 0 || first > size - attributes.count) {
+        Message m;
+        m << "positions " << attributes.start << " to " << attributes.start << " + " << attributes.count
+          << " are not within axis " << int(attributes.axis) << " of " << x.shape << " (" << size
+          << " positions); keep at least one position inside the axis";
+        return failure(m);
+      }
+      Shape out = x.shape;
+      out.set_fixed(axis, attributes.count);
+      return success(out, x.dtype);
+    }
     case Op::unsqueeze: {
       if (x.shape.rank >= max_rank || attributes.count < 0 || attributes.count > x.shape.rank) {
         Message m;
@@ -705,7 +733,8 @@ constexpr IntRange range_of(Op op, const Attributes& attributes, const std::arra
     case Op::key_index: return index_range(1);
     case Op::head_index: return index_range(3);
     case Op::batch_index: return index_range(4);
-    case Op::unsqueeze: return a;
+    case Op::unsqueeze:
+    case Op::slice: return a;
     case Op::cast:
       if (operands[0].dtype == DType::boolean) return known_range(0, 1);
       return operands[0].dtype == DType::i32 ? a : IntRange{};

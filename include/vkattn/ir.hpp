@@ -70,7 +70,8 @@ namespace vkattn {
   X(where, 3, pointwise, "cond ? a : b with numpy broadcasting of all three")                             \
   X(cast, 1, pointwise, "x converted to the dtype `to`: float to i32 rounds toward zero, bool gives 0 or 1") \
   X(gather, 2, pointwise, "table[..., index[...], ...] along the table's axis `axis` (numpy take_along_axis, broadcast)") \
-  X(unsqueeze, 1, layout, "inserts an axis of size 1 at position `count`")
+  X(unsqueeze, 1, layout, "inserts an axis of size 1 at position `count`")                                  \
+  X(slice, 1, layout, "x[..., start:start+count, ...] along the axis `axis` (from the back); start < 0 counts from the end")
 
 // Named groups of ops, used by the passes instead of retyped case lists.
 enum class OpGroup : std::uint8_t {
@@ -183,6 +184,9 @@ struct Attributes {
   // negative axes (-1 the last: a lookup in each row; -2 with a [rows, features] table:
   // an embedding lookup of whole rows).
   std::int8_t axis = -1;
+  // slice: the first position kept along `axis` (< 0: counted from the end, so -1 keeps
+  // the last position of a sequence of any length); `count` positions are kept.
+  std::int64_t start = 0;
 
   constexpr bool operator==(const Attributes&) const = default;
 };

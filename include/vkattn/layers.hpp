@@ -15,6 +15,7 @@
 
 #include "vkattn/kernels/encodings.h"
 #include "vkattn/ops.hpp"
+#include "vkattn/score_mods.hpp"
 
 namespace vkattn {
 
@@ -43,7 +44,8 @@ struct AttentionOptions {
   Value lengths{};                            // Mask::padding: i32 [batch], keys per sequence
   Value mask_values{};                        // Mask::boolean / Mask::additive
   std::int64_t window = 0;                    // Mask::sliding_window
-  bool bias = true;
+  bool bias = true;           // biases of the projections
+  bool out_proj_bias = true;  // with `bias`: the output projection's too (Qwen 2 has q, k, v biases only)
   std::string_view prefix = "self_attn";
   std::string_view out_proj = "out_proj";  // the output projection's name (Llama: "o_proj")
   // Rotary position embedding of the queries and keys (after the head split, before
@@ -53,7 +55,8 @@ struct AttentionOptions {
   double softcap = 0;     // > 0: scores become softcap * tanh(scores / softcap) before the masks
   Value sinks{};          // [heads] sink logits joining each softmax's denominator
   // Decoding with a KV cache (capacity > 0): masks are then the cache's causal order
-  // (Mask::none or Mask::causal).
+  // (Mask::none or Mask::causal), or a sliding window over it (Mask::sliding_window,
+  // causal by itself: the window keys up to each query's position).
   KvCache cache{};
 };
 
@@ -74,8 +77,23 @@ struct LlamaOptions {
   double epsilon = 1e-6;        // rms_norm_eps
   Mask mask = Mask::causal;     // with Mask::padding: lengths
   Value lengths{};
+  std::int64_t window = 0;      // sliding_window (Mistral): > 0 sees the `window` keys up to each query
+  bool qkv_bias = false;        // biases on q_proj, k_proj, v_proj (Qwen 2; Llama's attention_bias)
+  bool o_proj_bias = false;     // a bias on o_proj (Llama's attention_bias)
   std::string_view prefix = "";  // "model.layers.N" for a layer of a whole model
   KvCache cache{};  // decoding: keys (rotated at their positions) and values kept across runs
+};
+
+// Hugging Face's LlamaForCausalLM (MistralForCausalLM and Qwen2ForCausalLM share it):
+// token ids to logits through `layers` LlamaDecoderLayers.
+struct LlamaModelOptions {
+  std::int64_t vocab = 32000;   // vocab_size
+  std::int64_t model = 4096;    // hidden_size
+  std::int64_t layers = 32;     // num_hidden_layers
+  LlamaOptions layer{};         // each layer's heads, sizes, norm, RoPE, window and cache (prefix set per layer)
+  bool tie_embeddings = false;  // tie_word_embeddings: the output head reads model.embed_tokens.weight
+  bool last_position_only = false;  // logits of each sequence's last position only: [batch, 1, vocab]
+  DType dtype = DType::f32;     // of the weights and activations
 };
 
 struct EncoderOptions {
@@ -231,14 +249,20 @@ constexpr Value scaled_dot_product_attention(Value q, Value k, Value v, const At
     return g->fail(where, "scaled_dot_product_attention",
                    Message{"Mask::sliding_window needs AttentionOptions::window of at least 1"});
   if (options.cache.capacity > 0) {
-    if (mask != Mask::none && mask != Mask::causal)
+    const Mask windowed = Mask::causal | Mask::sliding_window;
+    if (mask != Mask::none && mask != Mask::causal && mask != Mask::sliding_window && mask != windowed)
       return g->fail(where, "scaled_dot_product_attention",
-                     Message{"with a KV cache, attention is causal in the cache (cache_causal_mask); use Mask::causal "
-                             "or Mask::none"});
+                     Message{"with a KV cache, attention is causal in the cache (cache_causal_mask), or a sliding "
+                             "window over it; use Mask::causal, Mask::sliding_window or Mask::none"});
     if (!options.cache.positions.valid())
       return g->fail(where, "scaled_dot_product_attention",
                      Message{"a KV cache needs KvCache::positions, an i32 [batch] input"});
-    scores = cache_causal_mask(scores, options.cache.positions, where);
+    if (has(mask, Mask::sliding_window))  // the window keys up to each query's place in the cache
+      scores = hide_unless(scores, window_visible(cache_positions(scores, options.cache.positions, where),
+                                                  options.window, where),
+                           where);
+    else
+      scores = cache_causal_mask(scores, options.cache.positions, where);
     mask = Mask::none;
   }
   if (has(mask, Mask::causal)) scores = causal_mask(scores, options.align, where);
@@ -322,7 +346,8 @@ constexpr Value multi_head_attention(Graph& g, Value query, Value key, Value val
   }
   Value context = scaled_dot_product_attention(qh, kh, vh, core, where);
   Value merged = merge_heads(context, where).named(detail::join(prefix, "merged").view(), where);
-  return linear(g, merged, detail::join(prefix, options.out_proj).view(), model, options.bias, where);
+  return linear(g, merged, detail::join(prefix, options.out_proj).view(), model, options.bias && options.out_proj_bias,
+                where);
 }
 
 // linear2(activation(linear1(x))).
@@ -365,9 +390,11 @@ constexpr Value llama_block(Graph& g, Value x, const LlamaOptions& options = {},
   Name norm1 = detail::join(prefix, "input_layernorm"), norm2 = detail::join(prefix, "post_attention_layernorm");
   AttentionOptions attention{.heads = options.heads,
                              .kv_heads = options.kv_heads,
-                             .mask = options.mask,
+                             .mask = options.window > 0 ? options.mask | Mask::sliding_window : options.mask,
                              .lengths = options.lengths,
-                             .bias = false,
+                             .window = options.window,
+                             .bias = options.qkv_bias,
+                             .out_proj_bias = options.o_proj_bias,
                              .prefix = attention_prefix.view(),
                              .out_proj = "o_proj",
                              .rotary = RotaryOptions{.theta = options.rope_theta, .offset = options.position_offset},
@@ -381,6 +408,57 @@ constexpr Value llama_block(Graph& g, Value x, const LlamaOptions& options = {},
   Value h = add(x, multi_head_attention(g, n1, n1, n1, attention, where), where);
   Value n2 = rms_norm(g, h, norm2.view(), options.epsilon, where);
   return add(h, gated_feed_forward(g, n2, hidden, mlp_prefix.view(), Activation::silu, where), where);
+}
+
+// nn.Embedding: rows of `table` [vocab, dims] picked by the i32 `ids` [...] ->
+// [..., dims]. An id outside 0..vocab-1 read straight from an input is refused before
+// a run.
+constexpr Value embedding(Value table, Value ids, SourceLocation where = SourceLocation::current()) {
+  if (!ids.valid()) return gather(table, ids, -2, where);
+  return gather(table, unsqueeze(ids, ids.shape().rank, where), -2, where);
+}
+
+// The same with its weight "<prefix>.weight" [vocab, dims].
+constexpr Value embedding(Graph& g, Value ids, std::string_view prefix, std::int64_t vocab, std::int64_t dims,
+                          DType dtype = DType::f32, SourceLocation where = SourceLocation::current()) {
+  Value table = g.weight(detail::join(prefix, "weight").view(), {vocab, dims}, dtype, where);
+  return embedding(table, ids, where).named(prefix, where);
+}
+
+// Hugging Face's LlamaForCausalLM on i32 ids [batch, sequence]:
+//   h = embed_tokens(ids); h = layer_i(h) for i < layers; logits = lm_head(norm(h))
+// with weights "model.embed_tokens.weight" [vocab, model], "model.layers.N.*"
+// (llama_block), "model.norm.weight" and "lm_head.weight" [vocab, model] (the embedding's
+// when tied). Logits [batch, sequence, vocab], or [batch, 1, vocab] of each sequence's
+// last position (the norm and head then read that position only).
+constexpr Value llama_model(Graph& g, Value ids, const LlamaModelOptions& options = {},
+                            SourceLocation where = SourceLocation::current()) {
+  constexpr std::string_view op = "llama_model";
+  if (!ids.valid()) {
+    if (g.failed()) return g.failed_value();
+    return g.fail(where, op, Message{"the token ids are an empty Value"});
+  }
+  if (options.layers < 1 || options.vocab < 1 || options.model < 1) {
+    Message m;
+    m << "a model needs at least one layer, token and feature; got " << options.layers << " layers, vocabulary "
+      << options.vocab << ", width " << options.model;
+    return g.fail(where, op, m);
+  }
+  Value table = g.weight("model.embed_tokens.weight", {options.vocab, options.model}, options.dtype, where);
+  Value h = embedding(table, ids, where).named("model.embed_tokens", where);
+  for (std::int64_t i = 0; i < options.layers; ++i) {
+    Name prefix{"model.layers."};
+    prefix.append(i);
+    LlamaOptions layer = options.layer;
+    layer.prefix = prefix.view();
+    h = llama_block(g, h, layer, where);
+  }
+  if (options.last_position_only) h = slice(h, -2, -1, 1, where).named("model.last_position", where);
+  Value normed = rms_norm(g, h, "model.norm", options.layer.epsilon, where);
+  Value head = options.tie_embeddings
+                   ? table
+                   : g.weight("lm_head.weight", {options.vocab, options.model}, options.dtype, where);
+  return matmul(normed, head, Transpose::b, where).named("lm_head", where);
 }
 
 // PyTorch's nn.TransformerEncoderLayer (without dropout):

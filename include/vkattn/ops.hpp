@@ -116,6 +116,18 @@ constexpr Value permute(Value x, std::initializer_list<int> axes, SourceLocation
   return detail::apply(Op::permute, {x}, attributes, where);
 }
 
+// x[..., start:start+count, ...] along `axis` (counted from the back: -2 is the
+// sequence of [batch, seq, model]); a negative start counts from the end, so
+// slice(x, -2, -1, 1) keeps each sequence's last position whatever its length.
+constexpr Value slice(Value x, int axis, std::int64_t start, std::int64_t count,
+                      SourceLocation where = SourceLocation::current()) {
+  Attributes attributes;
+  attributes.axis = std::int8_t(axis < -128 || axis > 0 ? 0 : axis);  // 0 and beyond: refused by infer
+  attributes.start = start;
+  attributes.count = count;
+  return detail::apply(Op::slice, {x}, attributes, where);
+}
+
 // Swaps two dimensions.
 constexpr Value transpose(Value x, int first, int second, SourceLocation where = SourceLocation::current()) {
   Attributes attributes;

@@ -44,6 +44,19 @@ struct PresetOptions {
 
 const std::vector<std::string_view>& preset_names();
 
+// A whole model's graph (llama_model): i32 token ids "ids" [batch, dyn("seq", seq)] in,
+// "logits" [batch, seq, vocab] out (or [batch, 1, vocab] with last_position_only).
+// With a cache (> 0 positions per sequence), ids are up to `cache` new tokens placed by
+// the i32 input "positions" [batch], as the presets' --cache.
+struct ModelGraphOptions {
+  std::int64_t batch = 1;
+  std::int64_t seq = 128;   // tokens per run at most (without a cache)
+  std::int64_t cache = 0;   // KV cache positions per sequence; 0: none
+  bool last_position_only = false;
+  bool f16 = false;         // f16 weights and activations
+};
+Graph build_llama_model(const LlamaModelOptions& model, const ModelGraphOptions& options);
+
 // Throws std::invalid_argument naming the problem (an unknown preset, say) and
 // GraphError for sizes the graph rejects.
 Graph build_preset(const PresetOptions& options);

@@ -65,6 +65,13 @@ constexpr void lower_gather(ScheduleBuilder& b, const Step& step) {
           strides.push_back(s[std::size_t(step.attributes.permutation[std::size_t(k)])]);
         }
         break;
+      case Op::slice:
+        for (int k = 0; k < out.rank; ++k) {
+          dims.push_back(out[k]);
+          strides.push_back(s[std::size_t(k)]);
+        }
+        offset += slice_first(step.attributes, is) * s[std::size_t(is.rank + step.attributes.axis)];
+        break;
       default:  // a copy (an output of an input or weight)
         for (int k = 0; k < out.rank; ++k) {
           dims.push_back(out[k]);

@@ -40,6 +40,10 @@ constexpr void lower_pointwise(ScheduleBuilder& b, const Step& step) {
       push.extents[0] = u32(operand.shape[axis]);
       e.tensors.push_back(t);
       b.bind(d, t.binding, v);
+      // A gather reads one entry per result element at most, not the whole table (the
+      // rows of an embedding a run's tokens pick).
+      const std::int64_t entry = storage_bytes(b.slot_of(v).element);
+      d.bytes -= double((operand.shape.elements() - std::min(operand.shape.elements(), total)) * entry);
       continue;  // read by the gather node itself
     }
     e.tensors.push_back(t);

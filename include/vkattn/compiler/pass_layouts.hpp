@@ -16,7 +16,8 @@ namespace detail {
 constexpr bool is_layout_op(const Step& step) {
   if (step.kind == StepKind::view) return true;
   return step.kind == StepKind::primitive &&
-         (step.op == Op::split_heads || step.op == Op::merge_heads || step.op == Op::permute);
+         (step.op == Op::split_heads || step.op == Op::merge_heads || step.op == Op::permute || step.op == Op::slice ||
+          step.op == Op::unsqueeze);
 }
 
 // Whether `consumer` can read its operand `position` through `layout` (of `shape`).
@@ -43,6 +44,16 @@ constexpr bool every_use_reads_strided(const Program& p, int value, const Layout
   return true;
 }
 
+// Whether every reader of `value` can read it through `layout`: strided readers
+// anything, others a plain layout of storage that holds just these elements (not a
+// column slice of a wider one); an output needs storage of its own.
+constexpr bool every_use_reads(const Program& p, int value, const Layout& layout) {
+  if (p.is_output(value)) return false;
+  const Shape& shape = p.value(value).shape;
+  const bool plain = plain_layout(layout, shape) && p.value(layout.root).shape.elements() == shape.elements();
+  return plain || every_use_reads_strided(p, value, layout);
+}
+
 // The layout of `step`'s result as a view of its operand; false when it has none.
 constexpr bool view_layout(const Program& p, const Step& step, Layout& out) {
   const ProgramValue& in = p.value(step.operands[0]);
@@ -66,6 +77,14 @@ constexpr bool view_layout(const Program& p, const Step& step, Layout& out) {
     case Op::permute:
       for (int k = 0; k < result.rank; ++k)
         out.strides[std::size_t(k)] = s[std::size_t(step.attributes.permutation[std::size_t(k)])];
+      return true;
+    case Op::unsqueeze:  // the new axis repeats nothing; the others keep their strides
+      for (int k = 0, from = 0; k < result.rank; ++k)
+        out.strides[std::size_t(k)] = k == step.attributes.count ? 0 : s[std::size_t(from++)];
+      return true;
+    case Op::slice:  // the same strides, from the first position kept
+      out.strides = s;
+      out.offset += slice_first(step.attributes, in.shape) * s[std::size_t(in.shape.rank + step.attributes.axis)];
       return true;
     default: return false;
   }
@@ -94,7 +113,7 @@ constexpr void assign_layouts(Program& p) {
     if (!detail::is_layout_op(step)) continue;
     if (step.kind == StepKind::view && !step.slice) continue;  // written in place by its producer
     Layout layout;
-    if (detail::view_layout(p, step, layout) && detail::every_use_reads_strided(p, step.result, layout)) {
+    if (detail::view_layout(p, step, layout) && detail::every_use_reads(p, step.result, layout)) {
       p.value(step.result).layout = layout;
       step.kind = StepKind::view;
     } else {

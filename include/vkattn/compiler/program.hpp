@@ -35,6 +35,19 @@ struct Layout {
   constexpr bool operator==(const Layout&) const = default;
 };
 
+constexpr std::array<std::int64_t, max_rank> row_major(const Shape& shape);
+
+// Whether `layout` is the row-major layout of `shape` from the start of its storage: the
+// same elements in the same order (a size-1 axis, such as one unsqueeze inserts, takes
+// any stride), so any reader, strided or not, can read it.
+constexpr bool plain_layout(const Layout& layout, const Shape& shape) {
+  if (layout.offset != 0) return false;
+  const auto plain = row_major(shape);
+  for (int axis = 0; axis < shape.rank; ++axis)
+    if (shape[axis] != 1 && layout.strides[std::size_t(axis)] != plain[std::size_t(axis)]) return false;
+  return true;
+}
+
 constexpr std::array<std::int64_t, max_rank> row_major(const Shape& shape) {
   std::array<std::int64_t, max_rank> strides{};
   std::int64_t stride = 1;
@@ -235,11 +248,12 @@ struct Program {
   constexpr ProgramValue& value(int id) { return values[std::size_t(id)]; }
   // True when `v` is stored row-major in storage of its own (or, for a written cache,
   // in all of its state's storage).
+  // Whether v's elements lie row-major from the start of its storage: its own, or a
+  // value's of as many elements viewed plainly (an unsqueeze, a cache write's state).
   constexpr bool contiguous(int v) const {
     const ProgramValue& pv = value(v);
-    const bool own = pv.layout.root == v || (value(pv.layout.root).kind == ValueKind::state &&
-                                             value(pv.layout.root).shape == pv.shape);
-    return own && pv.layout.offset == 0 && pv.layout.strides == row_major(pv.shape);
+    if (!plain_layout(pv.layout, pv.shape)) return false;
+    return pv.layout.root == v || value(pv.layout.root).shape.elements() == pv.shape.elements();
   }
 };
 
