@@ -53,7 +53,14 @@ TensorMap graph_weights(const Graph& graph, const Arguments& args, std::ostream&
       for (auto& [name, tensor] : state) prefixed[prefix + name] = std::move(tensor);
       state = std::move(prefixed);
     }
-    StateDictBinding bound = bind_state_dict(graph, state, file);
+    StateDictBinding bound;
+    try {
+      bound = bind_state_dict(graph, state, file);
+    } catch (const BindingError& e) {
+      if (!folder) throw;
+      throw BindingError(std::string(e.what()) + "; the model's shapes come from " + *folder +
+                         "/config.json: it and the checkpoint must describe the same model");
+    }
     for (auto& [name, tensor] : bound.weights) bindings[name] = std::move(tensor);
     for (const std::string& name : bound.unused) notes << "note: " << file << ": tensor '" << name << "' is not used\n";
   } else {

@@ -19,6 +19,7 @@ const char* usage =
     "  bench GRAPH     per-dispatch device times, GFLOP/s, GB/s; a Perfetto trace\n"
     "  heatmap GRAPH   draw one head's attention weights as an SVG heatmap\n"
     "  decode GRAPH    prefill, then step over a KV cache: time to first token, time per step\n"
+    "  generate MODEL  greedy decoding of a Hugging Face model folder from a prompt's token ids\n"
     "  pipeline-stats  what the device's shader compiler makes of each pipeline: registers,\n"
     "                  spills, shared memory, occupancy (AMD's ACO without a GPU: RADV)\n"
     "  help [COMMAND]  this list, or a command's options (as 'vkattn COMMAND --help')\n"
@@ -39,6 +40,7 @@ const Command commands[] = {{"devices", &vkattn::cli::devices_help, vkattn::cli:
                             {"bench", &vkattn::cli::bench_help, vkattn::cli::run_bench, true, true},
                             {"heatmap", &vkattn::cli::heatmap_help, vkattn::cli::run_heatmap, true, true},
                             {"decode", &vkattn::cli::decode_help, vkattn::cli::run_decode, true, false},
+                            {"generate", &vkattn::cli::generate_help, vkattn::cli::run_generate, false, false},
                             {"pipeline-stats", &vkattn::cli::pipeline_stats_help, vkattn::cli::run_pipeline_stats,
                              false, false}};
 
