@@ -14,6 +14,7 @@ configure_package_config_file(cmake/vkattnConfig.cmake.in ${CMAKE_CURRENT_BINARY
 write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/vkattnConfigVersion.cmake
                                  COMPATIBILITY SameMinorVersion)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/vkattnConfig.cmake ${CMAKE_CURRENT_BINARY_DIR}/vkattnConfigVersion.cmake
+              cmake/vkattn_precompile.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/vkattn)
 # Relocatable: the prefix is found from where the .pc file lies (pkg-config's pcfiledir).
 file(RELATIVE_PATH VKATTN_PC_TO_PREFIX ${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig ${CMAKE_INSTALL_PREFIX})

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <stdexcept>
 #include <string_view>
@@ -138,20 +139,52 @@ void write_spirv(const std::filesystem::path& path, const std::vector<std::uint3
   if (ignored) std::filesystem::remove(temporary, ignored);
 }
 
-std::mutex cache_mutex;
-std::map<std::uint64_t, std::vector<std::uint32_t>> memory_cache;
-ShaderCacheStats stats;
+// Made on first use: precompiled kernels register during static initialisation, which
+// may come before this file's own.
+struct CacheState {
+  std::mutex mutex;
+  std::map<std::uint64_t, std::vector<std::uint32_t>> memory;
+  std::map<std::uint64_t, std::span<const std::uint32_t>> precompiled;
+  ShaderCacheStats stats;
+};
+
+CacheState& cache_state() {
+  static CacheState state;
+  return state;
+}
 
 }  // namespace
 
-std::vector<std::uint32_t> generated_spirv(Shader shader, DType element, const std::string& generated) {
+std::uint64_t generated_kernel_key(Shader shader, DType element, const std::string& generated) {
   std::uint64_t key = fnv1a(sources_hash(), shader_info(shader).name);
   key = fnv1a(key, element == DType::f16 ? "f16" : "f32");
-  key = fnv1a(key, generated);
-  std::lock_guard lock(cache_mutex);
+  return fnv1a(key, generated);
+}
+
+void register_precompiled_kernels(std::span<const PrecompiledKernel> kernels) {
+  CacheState& c = cache_state();
+  std::lock_guard lock(c.mutex);
+  for (const PrecompiledKernel& k : kernels)
+    if (k.size >= 5 && k.words[0] == 0x07230203u) c.precompiled[k.key] = {k.words, k.size};
+}
+
+std::vector<std::uint32_t> generated_spirv(Shader shader, DType element, const std::string& generated) {
+  const std::uint64_t key = generated_kernel_key(shader, element, generated);
+  CacheState& c = cache_state();
+  std::lock_guard lock(c.mutex);
+  auto& memory_cache = c.memory;
+  auto& stats = c.stats;
   if (auto it = memory_cache.find(key); it != memory_cache.end()) {
     ++stats.from_memory;
     return it->second;
+  }
+  // Made while the application built (a key covers the templates too, so SPIR-V of
+  // another vkattn version is never found).
+  if (auto it = c.precompiled.find(key); it != c.precompiled.end()) {
+    ++stats.precompiled;
+    std::vector<std::uint32_t> code(it->second.begin(), it->second.end());
+    memory_cache[key] = code;
+    return code;
   }
   char name[32];
   std::snprintf(name, sizeof name, "%016llx.spv", static_cast<unsigned long long>(key));
@@ -172,8 +205,9 @@ std::vector<std::uint32_t> generated_spirv(Shader shader, DType element, const s
 }
 
 ShaderCacheStats shader_cache_stats() {
-  std::lock_guard lock(cache_mutex);
-  return stats;
+  CacheState& c = cache_state();
+  std::lock_guard lock(c.mutex);
+  return c.stats;
 }
 
 }  // namespace vkattn

@@ -11,6 +11,7 @@
 
 #include "vkattn/kernels/registry.hpp"
 #include "vkattn/shape.hpp"
+#include "vkattn/precompiled_kernels.hpp"
 #include "vkattn/shader_cache.hpp"
 
 namespace vkattn {
@@ -19,5 +20,9 @@ namespace vkattn {
 // Throws std::runtime_error with the compiler's message (and the generated source) when
 // it does not compile.
 std::vector<std::uint32_t> generated_spirv(Shader shader, DType element, const std::string& generated);
+
+// The key of that SPIR-V in every cache: a hash of the embedded sources, the shader, the
+// element type and the generated text.
+std::uint64_t generated_kernel_key(Shader shader, DType element, const std::string& generated);
 
 }  // namespace vkattn

@@ -9,6 +9,7 @@ struct ShaderCacheStats {
   std::uint64_t compiled = 0;     // compiled by glslang
   std::uint64_t from_disk = 0;    // read from the on-disk cache
   std::uint64_t from_memory = 0;  // already made in this process
+  std::uint64_t precompiled = 0;  // SPIR-V made while the application built (precompiled_kernels.hpp)
   double compile_ms = 0;          // host time spent compiling
 };
 

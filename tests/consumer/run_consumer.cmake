@@ -31,6 +31,7 @@ run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/cmake -DCMAKE_PREFIX_PATH=$
     -DCMAKE_CXX_COMPILER=${CXX} "-DCMAKE_CXX_FLAGS=${extra_flags}" "-DCMAKE_EXE_LINKER_FLAGS=${extra_flags}")
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/cmake)
 run(${WORK_DIR}/cmake/consumer)
+run(${WORK_DIR}/cmake/consumer_precompiled)
 # pkg-config, with the .pc file found in the prefix (it is relocatable).
 file(GLOB_RECURSE pc_files ${PREFIX}/*/vkattn.pc)
 list(GET pc_files 0 pc_file)
