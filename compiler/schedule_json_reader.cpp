@@ -178,7 +178,11 @@ Expression program_of(const json& j, const std::string& where) {
     ExprTensor t;
     t.binding = number<int>(tensors[k], "binding", at);
     t.dtype = named(tensors[k], "dtype", at, dtypes, dtype_text);
-    t.gathered = std::int8_t(number<int>(tensors[k], "gathered", at));
+    // Files from before gathers took an axis say "table": true for the last one.
+    if (!tensors[k].contains("gathered") && tensors[k].contains("table"))
+      t.gathered = std::int8_t(flag(tensors[k], "table", at) ? max_rank - 1 : -1);
+    else
+      t.gathered = std::int8_t(number<int>(tensors[k], "gathered", at));
     if (t.gathered < -1 || t.gathered >= max_rank) fail(at + "/gathered", "is not an axis 0..3 or -1 (none)");
     const json& extents = list(tensors[k], "extents", at);
     if (extents.size() != std::size_t(max_rank)) fail(at + "/extents", "is not four extents");

@@ -7,6 +7,8 @@
 #include <functional>
 #include <random>
 
+#include <nlohmann/json.hpp>
+
 #include "vkattn/schedule_text.hpp"
 #include "vulkan_harness.hpp"
 
@@ -329,4 +331,29 @@ TEST_CASE("declined fusions are remarked in the schedule, its listing and its JS
   auto sa = va::matmul(a, a, va::Transpose::b);
   f.output("y", va::matmul(va::softmax(va::hide_unless(sa, va::window_visible(sa, 4))), a));
   CHECK_THAT(va::schedule_listing(va::compile(f), &f), Contains("score program: visible"));
+}
+
+TEST_CASE("schedule JSON carries a program's gathered tables, and reads the older table flag") {
+  va::Graph g{"documents"};
+  auto q = g.input("q", {1, 2, 9, 8});
+  auto k = g.input("k", {1, 2, 9, 8});
+  auto v = g.input("v", {1, 2, 9, 8});
+  auto documents = g.input("documents", {1, 9}, va::DType::i32);
+  auto s = va::matmul(q, k, va::Transpose::b);
+  g.output("y", va::matmul(va::softmax(va::hide_unless(s, va::document_visible(s, documents))), v));
+  const va::Schedule schedule = va::compile(g);
+  REQUIRE(schedule.programs.size() == 1);
+  const std::string json = va::schedule_to_json(schedule, &g);
+  CHECK(va::schedule_to_json(va::schedule_from_json(json), &g) == json);
+  nlohmann::json older = nlohmann::json::parse(json);
+  int tables = 0;
+  for (auto& program : older["programs"])
+    for (auto& tensor : program["tensors"]) {
+      const bool table = tensor["gathered"] == 3;
+      tables += table;
+      tensor.erase("gathered");
+      tensor["table"] = table;
+    }
+  CHECK(tables >= 1);
+  CHECK(va::schedule_to_json(va::schedule_from_json(older.dump()), &g) == json);
 }
