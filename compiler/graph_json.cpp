@@ -26,7 +26,7 @@ std::optional<Op> op_from_name(std::string_view name) {
 // new op fails the build here until its JSON form is decided.
 enum class JsonAttributes {
   none, transpose_b, factor, heads, repeats, window_and_align, align, axes, epsilon, rotary, value, to, axis,
-  gather_axis, slice
+  gather_axis, slice, rolling
 };
 
 constexpr JsonAttributes json_attributes(Op op) {
@@ -43,6 +43,7 @@ constexpr JsonAttributes json_attributes(Op op) {
     case Op::cast: return JsonAttributes::to;
     case Op::unsqueeze: return JsonAttributes::axis;
     case Op::slice: return JsonAttributes::slice;
+    case Op::cache_write: return JsonAttributes::rolling;
     case Op::key_index:
     case Op::head_index:
     case Op::batch_index:
@@ -70,7 +71,6 @@ constexpr JsonAttributes json_attributes(Op op) {
     case Op::input:
     case Op::weight:
     case Op::state:
-    case Op::cache_write:
     case Op::cache_causal_mask:
     case Op::output:
     case Op::add:
@@ -298,6 +298,12 @@ class Reader {
         a.start = integer_of(required("start"), field + ".start");
         a.count = integer_of(required("count"), field + ".count");
         break;
+      case JsonAttributes::rolling:
+        if (const json* rolling = optional("rolling")) {
+          if (!rolling->is_boolean()) fail(field + ".rolling", "expected true or false");
+          a.rolling = rolling->get<bool>();
+        }
+        break;
       case JsonAttributes::none: break;
     }
     return node;
@@ -350,6 +356,9 @@ std::string graph_to_json(const Graph& graph, int indent) {
       case JsonAttributes::to: v["to"] = std::string(dtype_name(a.to)); break;
       case JsonAttributes::axis: v["axis"] = a.count; break;
       case JsonAttributes::gather_axis: v["axis"] = a.axis; break;
+      case JsonAttributes::rolling:
+        if (a.rolling) v["rolling"] = true;
+        break;
       case JsonAttributes::slice:
         v["axis"] = a.axis;
         v["start"] = a.start;

@@ -32,6 +32,12 @@ Graph build_preset(const PresetOptions& o) {
                                 "llama_block, not '" + o.name + "'");
   if (!llama && o.rope_theta != 10000.0)
     throw std::invalid_argument("the rotary base applies to llama_block, not '" + o.name + "'");
+  if (!llama && o.window != 0)
+    throw std::invalid_argument("the sliding window applies to llama_block, not '" + o.name + "'");
+  if (o.window < 0) throw std::invalid_argument("the sliding window must be at least 1 key");
+  if (o.window > 0 && o.cache > 0 && o.cache < o.window)
+    throw std::invalid_argument("a rolling cache of " + std::to_string(o.cache) + " rows cannot hold a window of " +
+                                std::to_string(o.window) + " keys; give a cache of at least the window");
   if (!llama && o.rms_eps != 1e-6)
     throw std::invalid_argument("the RMSNorm epsilon applies to llama_block, not '" + o.name + "'");
   if (!(o.rms_eps > 0 && o.rms_eps < 1)) throw std::invalid_argument("the RMSNorm epsilon must be above 0 and below 1");
@@ -54,11 +60,14 @@ Graph build_preset(const PresetOptions& o) {
   const std::int64_t kv_seq = o.kv_seq > 0 ? o.kv_seq : o.seq;
   Graph g{o.name};
   // Decoding: any number of new tokens up to the capacity, placed by "positions".
-  Value x = decoding ? g.input("x", {o.batch, dyn("seq", o.cache), o.model}, dtype)
+  // A rolling cache takes runs of up to cache - window + 1 tokens.
+  const bool rolling = decoding && o.window > 0;
+  Value x = decoding ? g.input("x", {o.batch, dyn("seq", rolling ? o.cache - o.window + 1 : o.cache), o.model}, dtype)
                      : g.input("x", {o.batch, o.seq, o.model}, dtype);
   Value lengths = o.mask == Mask::padding ? g.input("lengths", {o.batch}, DType::i32) : Value{};
   const KvCache cache{.capacity = o.cache,
-                      .positions = decoding ? g.input("positions", {o.batch}, DType::i32) : Value{}};
+                      .positions = decoding ? g.input("positions", {o.batch}, DType::i32) : Value{},
+                      .rolling = rolling};
   AttentionOptions attention{.heads = o.heads, .mask = decoding ? Mask::causal : o.mask, .lengths = lengths};
   attention.cache = cache;
   const std::int64_t ffn = o.ffn_hidden > 0 ? o.ffn_hidden : 4 * o.model;
@@ -85,7 +94,7 @@ Graph build_preset(const PresetOptions& o) {
       const std::string prefix = "model.layers." + std::to_string(i);
       h = llama_block(g, h, {.heads = o.heads, .kv_heads = o.kv_heads, .ffn_hidden = ffn, .rope_theta = o.rope_theta,
                              .epsilon = o.rms_eps, .mask = o.mask == Mask::padding ? Mask::causal | Mask::padding : Mask::causal,
-                             .lengths = lengths, .prefix = prefix, .cache = cache});
+                             .lengths = lengths, .window = o.window, .prefix = prefix, .cache = cache});
     }
     g.output("y", h);
   } else {  // decoder_layer: causal self-attention (causal, padding); padding masks the memory

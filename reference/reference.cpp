@@ -270,15 +270,18 @@ Tensor cache_write(const Node& node, const Tensor& cache, const Tensor& update, 
   const std::int64_t rows = update.shape[2];
   for (std::int64_t b = 0; b < batch; ++b) {
     const double at = positions.values[std::size_t(b)];
-    if (!(at >= 0 && at + double(rows) <= double(capacity)))
+    const bool rolling = node.attributes.rolling;
+    if (!(at >= 0 && (rolling || at + double(rows) <= double(capacity))))
       throw BindingError("cache_write '" + std::string(node.name.view()) + "': sequence " + std::to_string(b) +
                          " is at position " + std::to_string(at) + "; " + std::to_string(rows) +
                          " more rows do not fit the capacity of " + std::to_string(capacity));
     for (std::int64_t h = 0; h < heads; ++h)
-      for (std::int64_t s = 0; s < rows; ++s)
+      for (std::int64_t s = 0; s < rows; ++s) {
+        const std::int64_t row = rolling ? (std::int64_t(at) + s) % capacity : std::int64_t(at) + s;
         for (std::int64_t d = 0; d < dim; ++d)
-          out.values[std::size_t(((b * heads + h) * capacity + std::int64_t(at) + s) * dim + d)] =
+          out.values[std::size_t(((b * heads + h) * capacity + row) * dim + d)] =
               update.values[std::size_t(((b * heads + h) * rows + s) * dim + d)];
+      }
   }
   return out;
 }

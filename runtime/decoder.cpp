@@ -21,11 +21,15 @@ const Node& positions_input(const Graph& graph, const std::string& name) {
                    "' of cache positions (DecodeOptions::positions names it)");
 }
 
+// The positions a sequence can reach: the smallest cache's capacity; a rolling cache
+// reuses its rows, so only exact rotary angles in f32 (2^24 positions) bound it.
 std::int64_t cache_capacity(const Graph& graph) {
   std::int64_t capacity = 0;
   for (const Node& node : graph.nodes())
-    if (node.op == Op::cache_write)
-      capacity = capacity == 0 ? node.shape[2] : std::min(capacity, node.shape[2]);
+    if (node.op == Op::cache_write) {
+      const std::int64_t reach = node.attributes.rolling ? std::int64_t(1) << 24 : node.shape[2];
+      capacity = capacity == 0 ? reach : std::min(capacity, reach);
+    }
   if (capacity == 0)
     throw GraphError("vkattn: graph '" + std::string(graph.name()) +
                      "' writes no KV cache (cache_write, or AttentionOptions::cache), so it cannot decode");

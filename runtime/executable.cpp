@@ -370,7 +370,9 @@ struct Executable::State {
           binding = 2, use = Use::cache_mask, high = std::int64_t(p.keys) - std::int64_t(p.queries);
       } else if (d.shader == Shader::cache_write) {
         const auto p = push_of<Shader::cache_write>(push);
-        binding = 2, use = Use::cache_write, high = std::int64_t(p.capacity) - std::int64_t(p.rows);
+        // A rolling cache takes any position (rotary angles bound them where they matter).
+        binding = 2, use = Use::cache_write,
+        high = p.rolling != 0 ? exact_positions - std::int64_t(p.rows) : std::int64_t(p.capacity) - std::int64_t(p.rows);
       } else if (d.shader == Shader::rotary && constants_of<Shader::rotary>(spec).POSITIONS != 0) {
         const auto p = push_of<Shader::rotary>(push);
         binding = 2, use = Use::rotary, high = exact_positions - std::int64_t(p.position_offset) - std::int64_t(p.sequence);

@@ -5,6 +5,7 @@
 
 #include "vkattn/decoder.hpp"
 #include "vkattn/presets.hpp"
+#include "graph_error_matchers.hpp"
 #include "vulkan_harness.hpp"
 
 namespace va = vkattn;
@@ -239,4 +240,65 @@ TEST_CASE("sequences of one batch keep their own lengths", "[vulkan]") {
   CHECK_THROWS_WITH(decoder.step({{"x", rows(x, {0, 0}, 1)}, {"positions", va::Tensor::zeros({2}, va::DType::i32)}}),
                     Catch::Matchers::Contains("is the decoder's to fill"));
   require_no_validation_messages();
+}
+
+TEST_CASE("a rolling window cache equals full attention under the window mask, for three times the window",
+          "[vulkan]") {
+  // Grouped heads with RoPE, a window of 6 held in 6 + 3 - 1 rows, runs of up to 3 tokens:
+  // 20 tokens wrap the cache twice.
+  const std::int64_t batch = 2, window = 6, run = 3, total = 20, model = 24;
+  for (bool f16 : {false, true}) {
+    INFO((f16 ? "f16" : "f32"));
+    const va::DType dtype = f16 ? va::DType::f16 : va::DType::f32;
+    va::Graph whole{"whole"};
+    {
+      auto x = whole.input("x", {batch, total, model}, dtype);
+      whole.output("y", va::multi_head_attention(whole, x, x, x,
+                                                 {.heads = 4, .kv_heads = 2, .mask = va::Mask::causal | va::Mask::sliding_window,
+                                                  .window = window, .rotary = va::RotaryOptions{}}));
+    }
+    va::Graph rolling{"rolling"};
+    {
+      auto x = rolling.input("x", {batch, va::dyn("seq", run), model}, dtype);
+      auto positions = rolling.input("positions", {batch}, va::DType::i32);
+      rolling.output("y", va::multi_head_attention(
+                              rolling, x, x, x,
+                              {.heads = 4, .kv_heads = 2, .mask = va::Mask::sliding_window, .window = window,
+                               .rotary = va::RotaryOptions{},
+                               .cache = {.capacity = window + run - 1, .positions = positions, .rolling = true}}));
+    }
+    REQUIRE_FALSE(rolling.failed());
+    va::TensorMap bindings = va::random_bindings(whole, 23);
+    if (f16) bindings = va::testing::rounded_to_f16(bindings);
+    const va::Tensor y = va::run_reference(whole, bindings).outputs.at("y");
+    for (const va::Target& target : va::testing::targets_to_prove()) {
+      INFO(target.name.view());
+      va::Decoder decoder(validated_context(), rolling, bindings, {.compile = {.target = target, .f16_storage = f16}});
+      CHECK(decoder.capacity() == std::int64_t(1) << 24);
+      // One attention kernel whose score program finds each row's position.
+      const va::Schedule& schedule = decoder.executable().schedule();
+      CHECK(std::count_if(schedule.dispatches.begin(), schedule.dispatches.end(), [](const va::Dispatch& d) {
+              return d.kernel == va::Kernel::flash_attention && d.program >= 0;
+            }) == 1);
+      decoder.executable().poison_arena(std::numeric_limits<float>::quiet_NaN());
+      for (std::int64_t done = 0; done < total;) {
+        const std::int64_t count = std::min<std::int64_t>(done == 0 ? run : 1 + done % run, total - done);
+        INFO("tokens " << done << " to " << done + count - 1);
+        va::TensorMap inputs{{"x", rows_of(bindings.at("x"), done, count)}};
+        const va::TensorMap out = done == 0 ? decoder.prefill(inputs) : decoder.step(inputs);
+        const auto cmp = compare(out.at("y"), rows_of(y, done, count));
+        CHECK(cmp.nan_count == 0);
+        CHECK(cmp.normalised_error <= (f16 ? 2e-2 : 1e-5));
+        done += count;
+      }
+    }
+  }
+  // A rolling cache too small for a window and a run is refused, naming both.
+  va::Graph small{"small"};
+  auto x = small.input("x", {1, va::dyn("seq", 4), 8});
+  auto positions = small.input("positions", {1}, va::DType::i32);
+  const va::AttentionOptions too_small{.heads = 2, .mask = va::Mask::sliding_window, .window = 6,
+                                       .cache = {.capacity = 8, .positions = positions, .rolling = true}};
+  REQUIRE_GRAPH_ERROR(va::multi_head_attention(small, x, x, x, too_small), "a capacity of at least window + the tokens of one run - 1 (6 + 4 - 1), not 8");
+  va::testing::require_no_validation_messages();
 }

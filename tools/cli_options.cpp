@@ -192,6 +192,7 @@ Graph load_graph(const Arguments& args) {
   o.rope_theta = args.number("--rope-theta", o.rope_theta, 1.0 + 1e-9, 1e12);
   o.cache = args.integer("--cache", 0, 0, std::int64_t(1) << 24);
   o.rms_eps = args.number("--rms-eps", o.rms_eps, 1e-12, 0.5);
+  o.window = args.integer("--window", 0, 1, std::int64_t(1) << 24);
   if (args.has("--self-mask")) {
     const std::string self = args.text("--self-mask", "");
     if (self != "none" && self != "causal") throw UsageError("--self-mask is none or causal, not '" + self + "'");
@@ -222,9 +223,12 @@ Graph load_graph(const Arguments& args) {
   }
   // Under --cache, x is [batch, seq<=cache, model]: --seq is the tokens of one run.
   if (o.cache > 0 && args.has("--seq")) {
-    if (o.seq > o.cache)
-      throw UsageError("--seq " + std::to_string(o.seq) + " is more than --cache " + std::to_string(o.cache) +
-                       ": a run appends at most the cache's positions");
+    const std::int64_t most = o.window > 0 ? o.cache - o.window + 1 : o.cache;
+    if (o.seq > most)
+      throw UsageError("--seq " + std::to_string(o.seq) + " is more than " +
+                       (o.window > 0 ? "--cache - --window + 1 = " + std::to_string(most) +
+                                           ": a run appends at most that many tokens to a rolling cache"
+                                     : "--cache " + std::to_string(o.cache) + ": a run appends at most the cache's positions"));
     DimSizes sizes;
     sizes.push_back({"seq", o.seq});
     graph = with_sizes(graph, sizes);

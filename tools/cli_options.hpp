@@ -42,7 +42,7 @@ class Arguments {
 // The sizing flags every GRAPH takes: valued ones and switches.
 inline const std::vector<std::string> graph_flags{"--batch", "--seq",    "--kv-seq", "--model",      "--heads", "--kv-heads",
                                                   "--mask",  "--ffn",    "--layers", "--activation", "--rope-theta",
-                                                  "--cache", "--rms-eps", "--self-mask", "--logits"};
+                                                  "--cache", "--rms-eps", "--self-mask", "--logits", "--window"};
 inline const std::vector<std::string> graph_switches{"--f16", "--norm-first"};
 // The sizing flags a model folder takes (its config.json gives the rest).
 inline const std::vector<std::string> model_flags{"--batch", "--seq", "--cache", "--logits", "--f16"};
@@ -63,7 +63,9 @@ inline constexpr const char* graph_help =
     "              causal with --mask causal or padding; padding masks its memory\n"
     "  llama_block (Hugging Face's LlamaDecoderLayer, always causal): --kv-heads N (heads)\n"
     "              --ffn N (4 x model) --rope-theta X (10000) --rms-eps X (1e-6, rms_norm_eps)\n"
-    "              --layers N (1; model.layers.N.*)\n"
+    "              --layers N (1; model.layers.N.*) --window N (a sliding window of N keys, Mistral's;\n"
+    "              with --cache, the cache rolls: --cache rows reused modulo, runs of at most\n"
+    "              cache - window + 1 tokens, sequences of any length)\n"
     "  decoder_layer: --self-mask none|causal its self-attention's mask whatever --mask says\n"
     "              (--mask padding --self-mask none: padded memory, full self-attention)\n"
     "  mha, gqa, decoder_layer, llama_block: --cache N gives the self-attention a KV cache of N positions\n"

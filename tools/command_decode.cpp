@@ -85,12 +85,13 @@ TensorMap step_inputs(const Graph& graph, std::int64_t tokens, std::uint64_t see
   return inputs;
 }
 
-// Bytes of every state tensor (the caches) that a step reads up to `context` positions.
+// Bytes of every state tensor (the caches) that a step reads up to `context` positions
+// (a rolling cache holds at most its capacity).
 double cache_bytes(const Schedule& schedule, std::int64_t context) {
   double bytes = 0;
   for (const TensorSlot& slot : schedule.slots)
     if (slot.role == SlotRole::state && slot.shape.rank == 4)
-      bytes += double(slot.bytes) * double(context) / double(slot.shape[2]);
+      bytes += double(slot.bytes) * double(std::min(context, slot.shape[2])) / double(slot.shape[2]);
   return bytes;
 }
 

@@ -44,6 +44,8 @@ class Decoder {
   void set_length(std::int64_t sequence, std::int64_t length);
 
   const std::vector<std::int64_t>& lengths() const { return lengths_; }
+  // The tokens a sequence can hold: the smallest KV cache's capacity, or 2^24 when every
+  // cache is rolling (rolling_cache_write: it keeps a sliding window of any sequence).
   std::int64_t capacity() const { return capacity_; }
   std::int64_t batch() const { return std::int64_t(lengths_.size()); }
   Executable& executable() { return executable_; }

@@ -48,7 +48,7 @@ namespace vkattn {
   X(tanh, 1, activation, "tanh(x); cap * tanh(s / cap) is the logit softcap")                             \
   X(rotary_embedding, 1, position, "rotates pairs of the last axis by (offset + s) * theta^(-2i / dims)") \
   X(rotary_embedding_at, 2, position, "rotary_embedding with row s of sequence b at positions[b] + offset + s") \
-  X(cache_write, 3, state, "cache[b, h, positions[b] + s, :] = update[b, h, s, :]; the result is the cache") \
+  X(cache_write, 3, state, "cache[b, h, positions[b] + s (mod capacity if rolling), :] = update[b, h, s, :]; the result is the cache") \
   X(constant, 0, index, "a scalar of the given dtype (shape [1]); -inf hides a score in where(visible, s, -inf)") \
   X(query_index, 1, index, "i of scores[..., i, j]: [1, .., Sq, 1] (+ Sk - Sq when aligned bottom-right)") \
   X(key_index, 1, index, "j of scores[..., i, j]: [1, .., 1, Sk]")                                         \
@@ -187,6 +187,9 @@ struct Attributes {
   // slice: the first position kept along `axis` (< 0: counted from the end, so -1 keeps
   // the last position of a sequence of any length); `count` positions are kept.
   std::int64_t start = 0;
+  // cache_write: a rolling cache, row (positions[b] + s) mod capacity (a sliding window
+  // held in `capacity` positions however long the sequence grows).
+  bool rolling = false;
 
   constexpr bool operator==(const Attributes&) const = default;
 };

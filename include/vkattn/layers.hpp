@@ -34,6 +34,9 @@ namespace vkattn {
 struct KvCache {
   std::int64_t capacity = 0;  // positions per sequence; 0: no cache
   Value positions{};
+  // A rolling cache (with a sliding window): rows wrap around the capacity, which then
+  // needs to be at least window + the tokens of one run - 1, however long the sequence.
+  bool rolling = false;
 };
 
 struct AttentionOptions {
@@ -257,12 +260,25 @@ constexpr Value scaled_dot_product_attention(Value q, Value k, Value v, const At
     if (!options.cache.positions.valid())
       return g->fail(where, "scaled_dot_product_attention",
                      Message{"a KV cache needs KvCache::positions, an i32 [batch] input"});
-    if (has(mask, Mask::sliding_window))  // the window keys up to each query's place in the cache
+    if (options.cache.rolling) {
+      const std::int64_t run = q.valid() ? q.shape().at_bounds().from_back(2) : 1;  // queries of one run, at most
+      if (!has(mask, Mask::sliding_window) || options.cache.capacity < options.window + run - 1) {
+        Message m;
+        m << "a rolling KV cache holds a sliding window: it needs Mask::sliding_window and a capacity of at least "
+             "window + the tokens of one run - 1 ("
+          << options.window << " + " << run << " - 1), not " << options.cache.capacity;
+        return g->fail(where, "scaled_dot_product_attention", m);
+      }
+      const ScorePositions at = rolling_cache_positions(scores, options.cache.positions, options.cache.capacity, where);
+      scores = hide_unless(scores, logical_and(rolling_written(at, where), window_visible(at, options.window, where), where),
+                           where);
+    } else if (has(mask, Mask::sliding_window)) {  // the window keys up to each query's place in the cache
       scores = hide_unless(scores, window_visible(cache_positions(scores, options.cache.positions, where),
                                                   options.window, where),
                            where);
-    else
+    } else {
       scores = cache_causal_mask(scores, options.cache.positions, where);
+    }
     mask = Mask::none;
   }
   if (has(mask, Mask::causal)) scores = causal_mask(scores, options.align, where);
@@ -341,8 +357,9 @@ constexpr Value multi_head_attention(Graph& g, Value query, Value key, Value val
     const Shape cache_shape{qs[0], kv_heads, options.cache.capacity, head_dim};
     Value k_cache = g.state(detail::join(prefix, "k_cache").view(), cache_shape, query.dtype(), where);
     Value v_cache = g.state(detail::join(prefix, "v_cache").view(), cache_shape, query.dtype(), where);
-    kh = cache_write(k_cache, kh, options.cache.positions, where).named(detail::join(prefix, "k_cached").view(), where);
-    vh = cache_write(v_cache, vh, options.cache.positions, where).named(detail::join(prefix, "v_cached").view(), where);
+    auto write = options.cache.rolling ? rolling_cache_write : cache_write;
+    kh = write(k_cache, kh, options.cache.positions, where).named(detail::join(prefix, "k_cached").view(), where);
+    vh = write(v_cache, vh, options.cache.positions, where).named(detail::join(prefix, "v_cached").view(), where);
   }
   Value context = scaled_dot_product_attention(qh, kh, vh, core, where);
   Value merged = merge_heads(context, where).named(detail::join(prefix, "merged").view(), where);

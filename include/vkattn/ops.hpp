@@ -315,4 +315,14 @@ constexpr Value cache_write(Value cache, Value update, Value positions,
   return detail::apply(Op::cache_write, {cache, update, positions}, {}, where);
 }
 
+// The same into a rolling cache: row (positions[b] + s) mod capacity, so the cache
+// keeps the latest `capacity` positions of a sequence of any length (a sliding window's
+// keys: rolling_cache_positions in score_mods.hpp says which position each row holds).
+constexpr Value rolling_cache_write(Value cache, Value update, Value positions,
+                                    SourceLocation where = SourceLocation::current()) {
+  Attributes attributes;
+  attributes.rolling = true;
+  return detail::apply(Op::cache_write, {cache, update, positions}, attributes, where);
+}
+
 }  // namespace vkattn

@@ -40,6 +40,10 @@ struct PresetOptions {
   // i32 input "positions" [batch] says where each sequence's new tokens start. The
   // attention is causal in the cache.
   std::int64_t cache = 0;
+  // llama_block: a sliding window of this many keys (Mistral); with a cache, the cache
+  // rolls: it holds `cache` rows, reused modulo, and a run appends at most
+  // cache - window + 1 tokens to sequences of any length.
+  std::int64_t window = 0;
 };
 
 const std::vector<std::string_view>& preset_names();

@@ -73,6 +73,32 @@ constexpr ScorePositions cache_positions(Value scores, Value positions, SourceLo
           key_index(scores, where)};
 }
 
+// Positions of `scores` over a rolling KV cache of `capacity` rows
+// (rolling_cache_write): query i of sequence b sits at positions[b] + i, and row j holds
+// the latest position p ≡ j (mod capacity) written so far, p <= last = positions[b] +
+// Sq - 1; a row not yet written holds a negative position (rolling_written hides it).
+constexpr ScorePositions rolling_cache_positions(Value scores, Value positions, std::int64_t capacity,
+                                                 SourceLocation where = SourceLocation::current()) {
+  const Value start = detail::per_sequence(positions, where);
+  const Value i = query_index(scores, CausalAlign::top_left, where);
+  const Value query = add(i, start, where);
+  // Sq - 1 at the run's own size: the keys are the capacity, and bottom-right alignment
+  // moves i by Sk - Sq.
+  const Value keys = index_constant(scores, double(capacity), where);
+  const Value queries_less_one = sub(sub(add(keys, i, where), query_index(scores, CausalAlign::bottom_right, where), where),
+                                     index_constant(scores, 1, where), where);
+  const Value last = add(start, queries_less_one, where);
+  const Value behind = sub(last, key_index(scores, where), where);  // last - j
+  const Value size = index_constant(scores, double(capacity), where);
+  const Value wrapped = sub(behind, mul(floor_div(behind, size, where), size, where), where);  // (last - j) mod capacity
+  return {scores, query, sub(last, wrapped, where)};
+}
+
+// Keys a rolling cache holds: written at some point (position >= 0).
+constexpr Value rolling_written(ScorePositions at, SourceLocation where = SourceLocation::current()) {
+  return less_equal(index_constant(at.scores, 0, where), at.key, where);
+}
+
 // -inf wherever `visible` is false.
 constexpr Value hide_unless(Value scores, Value visible, SourceLocation where = SourceLocation::current()) {
   return vkattn::where(visible, scores, minus_infinity(scores, where), where);

@@ -213,6 +213,7 @@ constexpr void lower_cache_write(ScheduleBuilder& b, const Step& step) {
   push.capacity = u32(cache[2]);
   push.u_offset = u32(u.offset), push.u_batch = u32(u.strides[0]), push.u_head = u32(u.strides[1]);
   push.u_row = u32(u.strides[2]);
+  push.rolling = step.attributes.rolling ? 1 : 0;
   detail::launch_per_element<Shader::cache_write>(b, d, total, push, {});
 }
 
