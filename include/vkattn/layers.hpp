@@ -82,7 +82,7 @@ struct LlamaOptions {
   Value lengths{};
   std::int64_t window = 0;      // sliding_window (Mistral): > 0 sees the `window` keys up to each query
   bool qkv_bias = false;        // biases on q_proj, k_proj, v_proj (Qwen 2; Llama's attention_bias)
-  bool o_proj_bias = false;     // a bias on o_proj (Llama's attention_bias)
+  bool o_proj_bias = false;     // with qkv_bias, a bias on o_proj too (Llama's attention_bias)
   std::string_view prefix = "";  // "model.layers.N" for a layer of a whole model
   KvCache cache{};  // decoding: keys (rotated at their positions) and values kept across runs
 };
