@@ -11,22 +11,11 @@
 namespace va = vkattn;
 using va::testing::check_on_device;
 using va::testing::compare;
+using va::testing::rows_of;
 using va::testing::require_no_validation_messages;
 using va::testing::validated_context;
 
 namespace {
-
-// Rows [first, first + count) of a [batch, seq, model] tensor.
-va::Tensor rows_of(const va::Tensor& t, std::int64_t first, std::int64_t count) {
-  va::Tensor out;
-  out.dtype = t.dtype;
-  out.shape = va::Shape{t.shape[0], count, t.shape[2]};
-  for (std::int64_t b = 0; b < t.shape[0]; ++b)
-    for (std::int64_t s = first; s < first + count; ++s)
-      for (std::int64_t d = 0; d < t.shape[2]; ++d)
-        out.values.push_back(t.values[std::size_t((b * t.shape[1] + s) * t.shape[2] + d)]);
-  return out;
-}
 
 // One graph of attention over a KV cache, written with the primitives.
 va::Graph cached_attention(std::int64_t batch, std::int64_t seq, std::int64_t capacity, std::int64_t heads,

@@ -19,6 +19,7 @@ namespace va = vkattn;
 namespace fs = std::filesystem;
 using va::testing::check_on_device;
 using va::testing::compare;
+using va::testing::rows_of;
 using va::testing::validated_context;
 
 namespace {
@@ -48,18 +49,6 @@ va::Tensor tokens_of(const va::Tensor& ids, std::int64_t first, std::int64_t cou
   out.shape = va::Shape{ids.shape[0], count};
   for (std::int64_t b = 0; b < ids.shape[0]; ++b)
     for (std::int64_t s = first; s < first + count; ++s) out.values.push_back(ids.values[std::size_t(b * ids.shape[1] + s)]);
-  return out;
-}
-
-// Rows [first, first + count) of logits [batch, seq, vocab].
-va::Tensor rows_of(const va::Tensor& t, std::int64_t first, std::int64_t count) {
-  va::Tensor out;
-  out.dtype = t.dtype;
-  out.shape = va::Shape{t.shape[0], count, t.shape[2]};
-  for (std::int64_t b = 0; b < t.shape[0]; ++b)
-    for (std::int64_t s = first; s < first + count; ++s)
-      for (std::int64_t d = 0; d < t.shape[2]; ++d)
-        out.values.push_back(t.values[std::size_t((b * t.shape[1] + s) * t.shape[2] + d)]);
   return out;
 }
 

@@ -149,6 +149,19 @@ inline double check_on_device(const Graph& graph, std::uint64_t seed, double tol
   return check_on_device(graph, random_bindings(graph, seed), tolerance);
 }
 
+// Rows [first, first + count) of a [batch, seq, features] tensor (one run's tokens of a
+// whole sequence).
+inline Tensor rows_of(const Tensor& t, std::int64_t first, std::int64_t count) {
+  Tensor out;
+  out.dtype = t.dtype;
+  out.shape = Shape{t.shape[0], count, t.shape[2]};
+  for (std::int64_t b = 0; b < t.shape[0]; ++b)
+    for (std::int64_t s = first; s < first + count; ++s)
+      for (std::int64_t d = 0; d < t.shape[2]; ++d)
+        out.values.push_back(t.values[std::size_t((b * t.shape[1] + s) * t.shape[2] + d)]);
+  return out;
+}
+
 // The bindings with every float value rounded to f16, as a device holding them in f16
 // sees them: the reference is evaluated on exactly these.
 inline TensorMap rounded_to_f16(TensorMap bindings) {
