@@ -26,7 +26,7 @@ std::optional<Op> op_from_name(std::string_view name) {
 // new op fails the build here until its JSON form is decided.
 enum class JsonAttributes {
   none, transpose_b, factor, heads, repeats, window_and_align, align, axes, epsilon, rotary, value, to, axis,
-  gather_axis, slice, rolling
+  gather_axis, slice, rolling, iterations
 };
 
 constexpr JsonAttributes json_attributes(Op op) {
@@ -44,6 +44,8 @@ constexpr JsonAttributes json_attributes(Op op) {
     case Op::unsqueeze: return JsonAttributes::axis;
     case Op::slice: return JsonAttributes::slice;
     case Op::cache_write: return JsonAttributes::rolling;
+    case Op::repeat_begin: return JsonAttributes::iterations;
+    case Op::repeat_end: return JsonAttributes::none;
     case Op::key_index:
     case Op::head_index:
     case Op::batch_index:
@@ -236,6 +238,7 @@ class Reader {
       case JsonAttributes::factor: a.factor = number_of(required("factor"), field + ".factor"); break;
       case JsonAttributes::heads: a.count = integer_of(required("heads"), field + ".heads"); break;
       case JsonAttributes::repeats: a.count = integer_of(required("repeats"), field + ".repeats"); break;
+      case JsonAttributes::iterations: a.count = integer_of(required("iterations"), field + ".iterations"); break;
       case JsonAttributes::window_and_align: a.count = integer_of(required("window"), field + ".window"); [[fallthrough]];
       case JsonAttributes::align:
         if (const json* align = optional("align")) {
@@ -334,6 +337,7 @@ std::string graph_to_json(const Graph& graph, int indent) {
       case JsonAttributes::factor: v["factor"] = a.factor; break;
       case JsonAttributes::heads: v["heads"] = a.count; break;
       case JsonAttributes::repeats: v["repeats"] = a.count; break;
+      case JsonAttributes::iterations: v["iterations"] = a.count; break;
       case JsonAttributes::window_and_align: v["window"] = a.count; [[fallthrough]];
       case JsonAttributes::align: v["align"] = std::string(align_name(a.align)); break;
       case JsonAttributes::axes: {

@@ -17,8 +17,8 @@ bool ends_with(std::string_view text, std::string_view tail) {
 }
 
 const Node* find_weight(const Graph& graph, const std::string& name) {
-  for (const Node& node : graph.nodes())
-    if (node.op == Op::weight && node.name.view() == name) return &node;
+  for (const BoundTensor& weight : bound_tensors(graph))
+    if (weight.name == name) return weight.node;
   return nullptr;
 }
 
@@ -86,11 +86,10 @@ bool rename_layer_shard(const Graph& graph, const TensorMap& state, TensorMap& o
   std::set<std::string> file_layers, graph_layers;
   for (const auto& [name, tensor] : state) file_layers.insert(layer_prefix(name));
   bool any_weight = false;
-  for (const Node& node : graph.nodes())
-    if (node.op == Op::weight) {
-      graph_layers.insert(layer_prefix(node.name.view()));
-      any_weight = true;
-    }
+  for (const BoundTensor& weight : bound_tensors(graph)) {
+    graph_layers.insert(layer_prefix(weight.name));
+    any_weight = true;
+  }
   if (!any_weight || file_layers.size() != 1 || file_layers.begin()->empty() || graph_layers.size() != 1 ||
       *file_layers.begin() == *graph_layers.begin())
     return false;
@@ -137,9 +136,9 @@ StateDictBinding bind_state_dict(const Graph& graph, const TensorMap& file_state
       throw BindingError(source + ": tensor '" + tensor + "' holds integers but the weight '" + weight +
                          "' is floating point");
   };
-  for (const Node& node : graph.nodes()) {
-    if (node.op != Op::weight) continue;
-    const std::string name(node.name.view());
+  for (const BoundTensor& weight : bound_tensors(graph)) {
+    const Node& node = *weight.node;
+    const std::string& name = weight.name;
     if (auto exact = state.find(name); exact != state.end()) {
       if (!(exact->second.shape == node.shape)) shape_error(name, name, node.shape, exact->second.shape, "");
       require_float(name, name, exact->second);

@@ -394,18 +394,35 @@ ReferenceResult run_reference(const Graph& graph, const TensorMap& bindings) {
                      total);
   }
   ReferenceResult result;
-  result.values.reserve(graph.size());
-  for (const Node& node : graph.nodes()) {
+  result.values.resize(graph.size());
+  // A repeated body runs its nodes again for each iteration; its weights and states are
+  // the iteration's own (`{i}` in their names).
+  std::int64_t iteration = 0;
+  for (std::size_t n = 0; n < graph.size(); ++n) {
+    const Node& node = graph.node(ValueId(n));
     auto operand = [&](int i) -> const Tensor& { return result.values[std::size_t(node.inputs[std::size_t(i)])]; };
+    const std::string name = node.body != no_value ? expand_iteration(node.name.view(), iteration)
+                                                   : std::string(node.name.view());
     Tensor value;
     switch (node.op) {
       case Op::input:
-      case Op::weight: value = find_binding(bindings, op_name(node.op), node.name.view(), node.shape); break;
+      case Op::weight: value = find_binding(bindings, op_name(node.op), name, node.shape); break;
       case Op::state:  // its contents before the run: bound by name, else zero as on a fresh device
-        value = bindings.count(std::string(node.name.view()))
-                    ? find_binding(bindings, op_name(node.op), node.name.view(), node.shape)
-                    : Tensor::zeros(node.shape, node.dtype);
+        value = bindings.count(name) ? find_binding(bindings, op_name(node.op), name, node.shape)
+                                     : Tensor::zeros(node.shape, node.dtype);
         break;
+      case Op::repeat_begin: value = operand(0); break;  // later iterations skip it (repeat_end)
+      case Op::repeat_end: {
+        const Node& begin = graph.node(node.inputs[1]);
+        if (++iteration < begin.attributes.count) {
+          result.values[std::size_t(node.inputs[1])] = operand(0);
+          n = std::size_t(node.inputs[1]);  // the body again, from the node after its repeat_begin
+          continue;
+        }
+        iteration = 0;
+        value = operand(0);
+        break;
+      }
       case Op::cache_write: value = cache_write(node, operand(0), operand(1), operand(2)); break;
       case Op::output:
         value = operand(0);
@@ -489,7 +506,7 @@ ReferenceResult run_reference(const Graph& graph, const TensorMap& bindings) {
         break;
     }
     value.shape = plain(value.shape);  // a tensor holds sizes; the graph keeps the names
-    result.values.push_back(std::move(value));
+    result.values[n] = std::move(value);
   }
   return result;
 }
@@ -511,11 +528,16 @@ double normalised_error(const Tensor& device, const Tensor& reference) {
 }
 
 TensorMap random_bindings(const Graph& graph, std::uint64_t seed) {
+  // A weight of a repeated body with `{i}` in its name is one tensor per iteration.
+  auto copies = [&](const Node& node) -> std::int64_t {
+    if (node.body == no_value || !has_iteration_placeholder(node.name.view())) return 1;
+    return graph.node(node.body).attributes.count;
+  };
   // Values are held as double: 8 bytes each, checked before any is made.
   std::uint64_t total = 0;
   for (const Node& node : graph.nodes()) {
     if (node.op != Op::input && node.op != Op::weight) continue;
-    total += std::uint64_t(node.shape.elements()) * sizeof(double);
+    total += std::uint64_t(node.shape.elements() * copies(node)) * sizeof(double);
     check_host_bytes("the random inputs and weights, up to " + std::string(op_name(node.op)) + " '" +
                          std::string(node.name.view()) + "' " + to_string(node.shape) + ",",
                      total);
@@ -556,13 +578,17 @@ TensorMap random_bindings(const Graph& graph, std::uint64_t seed) {
     bool is_gamma = false;
     for (const Node& user : graph.nodes())
       if ((user.op == Op::layer_norm || user.op == Op::rms_norm) && user.inputs[1] == ValueId(index - 1)) is_gamma = true;
-    if (is_gamma)
-      bindings[name] = Tensor::random(node.shape, tensor_seed, 0.5, 1.5, node.dtype);
-    else if (node.op == Op::weight && node.shape.rank == 2)  // scaled like PyTorch's default init
-      bindings[name] = Tensor::random(node.shape, tensor_seed, -1.0 / std::sqrt(double(node.shape.last())),
-                                      1.0 / std::sqrt(double(node.shape.last())), node.dtype);
-    else
-      bindings[name] = Tensor::random(node.shape, tensor_seed, -1.0, 1.0, node.dtype);
+    for (std::int64_t k = 0; k < copies(node); ++k) {
+      const std::string named = copies(node) > 1 || node.body != no_value ? expand_iteration(name, k) : name;
+      const std::uint64_t seed_k = tensor_seed + std::uint64_t(k) * 7919u * 1000003ull;
+      if (is_gamma)
+        bindings[named] = Tensor::random(node.shape, seed_k, 0.5, 1.5, node.dtype);
+      else if (node.op == Op::weight && node.shape.rank == 2)  // scaled like PyTorch's default init
+        bindings[named] = Tensor::random(node.shape, seed_k, -1.0 / std::sqrt(double(node.shape.last())),
+                                         1.0 / std::sqrt(double(node.shape.last())), node.dtype);
+      else
+        bindings[named] = Tensor::random(node.shape, seed_k, -1.0, 1.0, node.dtype);
+    }
   }
   return bindings;
 }

@@ -15,6 +15,7 @@
 #include "vkattn/schedule_check.hpp"
 #include "vkattn/schedule_text.hpp"
 #include "vkattn/tensor_files.hpp"
+#include "vkattn/unroll_repeats.hpp"
 
 #include "context_state.hpp"
 #include "device_fit.hpp"
@@ -32,13 +33,14 @@ using namespace vk;
 // for a graph without any).
 using SizeKey = std::vector<std::int64_t>;
 
-// `graph` compiled at `key` (sizes in `dims` order) with its kernels chosen for `tune_for`.
+// `graph` compiled at `key` (sizes in `dims` order) with its kernels chosen for `tune_for`,
+// its repeated bodies written out as the device runs them.
 Schedule compile_sized(const Graph& graph, CompileOptions options, const DimSizes& dims, const SizeKey& key,
                        const DimSizes& tune_for) {
   DimSizes sizes;
   for (std::size_t k = 0; k < dims.size(); ++k) sizes.push_back({dims[k].name, key[k]});
   options.tune_for = tune_for;
-  return compile(with_sizes(graph, sizes), options);
+  return unroll_repeats(compile(with_sizes(graph, sizes), options));
 }
 
 struct Executable::State {
@@ -617,12 +619,14 @@ struct Executable::State {
 
 namespace {
 
-// The schedule may come from a file or another program: it is checked, and checked
-// against the device, before any buffer is allocated for it.
-Schedule checked(const Context::State& context, Schedule schedule) {
+// The schedule may come from a file or another program: it is checked, written out as
+// the device runs it (its repeated bodies once per iteration), and checked against the
+// device, before any buffer is allocated for it.
+Schedule checked(const Context::State& context, const Schedule& schedule) {
   check_schedule(schedule);
-  check_fits_device(context, schedule);
-  return schedule;
+  Schedule unrolled = unroll_repeats(schedule);
+  check_fits_device(context, unrolled);
+  return unrolled;
 }
 
 }  // namespace

@@ -63,6 +63,8 @@ va::Graph every_op_graph() {
   // Rows of an embedding by token ids (a gather along the table's rows), and a slice.
   auto ids = g.input("ids", {2, 3}, va::DType::i32);
   g.output("last_embedded", va::slice(va::embedding(g.weight("embedding", {7, 4}), ids), -2, -1, 1));
+  // A body repeated three times, with a weight of each iteration's own.
+  g.output("stacked", va::repeat(x, 3, [&](va::Value h) { return va::add(h, va::linear(g, h, "layers.{i}.proj", 12)); }));
   return g;
 }
 

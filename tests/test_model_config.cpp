@@ -67,13 +67,12 @@ TEST_CASE("a Llama config.json gives the model's sizes, norm, RoPE base and tied
   CHECK(c.max_positions == 256);
   // The graph it builds: one weight per tensor a checkpoint of it holds, no lm_head when tied.
   const va::Graph g = va::build_llama_model(c.model, {.batch = 1, .seq = 4});
-  int weights = 0;
   bool head = false;
-  for (const va::Node& n : g.nodes()) {
-    weights += n.op == va::Op::weight;
-    head = head || n.name.view() == "lm_head.weight";
-  }
-  CHECK(weights == 1 + 3 * 9 + 1);  // embedding, 9 per layer, the final norm
+  for (const va::BoundTensor& w : va::bound_tensors(g)) head = head || w.name == "lm_head.weight";
+  CHECK(va::bound_tensors(g).size() == 1 + 3 * 9 + 1);  // embedding, 9 per layer, the final norm
+  int declared = 0;  // the layers are one body repeated: its 9 weights are declared once
+  for (const va::Node& n : g.nodes()) declared += n.op == va::Op::weight;
+  CHECK(declared == 1 + 9 + 1);
   CHECK_FALSE(head);
   // Defaults: no num_key_value_heads means as many as heads; untied.
   const va::LlamaConfig d = va::parse_llama_config(with("tie_word_embeddings", "") , "config.json");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <ostream>
+#include <set>
 
 #include <vkattn/reference.hpp>
 #include <vkattn/state_dict.hpp>
@@ -37,11 +38,9 @@ bool fits(const Shape& tensor, const Shape& declared) {
 TensorMap graph_weights(const Graph& graph, const Arguments& args, std::ostream& notes) {
   const auto seed = std::uint64_t(args.integer("--seed", 1, 0));
   TensorMap bindings = random_bindings(graph, seed);
-  for (auto it = bindings.begin(); it != bindings.end();) {
-    bool weight = false;
-    for (const Node& n : graph.nodes()) weight = weight || (n.op == Op::weight && n.name.view() == it->first);
-    it = weight ? std::next(it) : bindings.erase(it);
-  }
+  std::set<std::string> weights;
+  for (const BoundTensor& weight : bound_tensors(graph)) weights.insert(weight.name);
+  for (auto it = bindings.begin(); it != bindings.end();) it = weights.count(it->first) ? std::next(it) : bindings.erase(it);
   // A model folder brings its own checkpoint; --weights names another.
   const std::optional<std::string> folder = model_folder(args);
   if (args.has("--weights") || folder) {

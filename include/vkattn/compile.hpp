@@ -144,6 +144,7 @@ consteval auto compile() {
     frozen.arena_bytes = s.arena_bytes;
     frozen.weight_bytes = s.weight_bytes;
     frozen.memory = s.memory;
+    frozen.repeats = s.repeats;
     return frozen;
   }
 }

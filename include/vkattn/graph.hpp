@@ -65,6 +65,8 @@ class Graph {
   constexpr std::size_t size() const { return nodes_.size(); }
 
   constexpr bool failed() const { return failed_; }
+  // The repeat_begin of a body not yet closed by its repeat_end, or no_value.
+  constexpr ValueId open_body() const { return open_body_; }
   // The first error met while building in constant evaluation ("" when none).
   constexpr std::string_view error() const { return error_.view(); }
 
@@ -134,9 +136,18 @@ class Graph {
              "a state has no other reader";
         return fail(where, op_name(node.op), m, node.name.view(), node.op);
       }
+      if (const Node& from = nodes_[std::size_t(id)]; from.body != no_value && from.body != open_body_) {
+        Message m;
+        m << "operand " << i << " is `" << from.name.view() << "`, a value of the repeated body opened";
+        if (nodes_[std::size_t(from.body)].where.known())
+          m << " at " << nodes_[std::size_t(from.body)].where.file << ":" << nodes_[std::size_t(from.body)].where.line;
+        m << ", which exists only inside it; read the value its repeat_end returns";
+        return fail(where, op_name(node.op), m);
+      }
       operands[std::size_t(i)] = {nodes_[std::size_t(id)].shape, nodes_[std::size_t(id)].dtype,
                                   nodes_[std::size_t(id)].range};
     }
+    if (Message m = repeat_problem(node); !m.empty()) return fail(where, op_name(node.op), m, node.name.view(), node.op);
     for (int i = arity; i < max_inputs; ++i) node.inputs[std::size_t(i)] = no_value;
     Inferred inferred = infer(node.op, node.attributes, operands);
     if (!inferred.ok) return fail(where, op_name(node.op), inferred.problem, node.name.view(), node.op);
@@ -165,6 +176,11 @@ class Graph {
     node.dtype = inferred.type.dtype;
     node.range = inferred.type.range;
     node.where = where;
+    // Membership of a repeated body follows the order of nodes: opened by repeat_begin,
+    // closed by repeat_end.
+    node.body = node.op == Op::repeat_begin ? ValueId(nodes_.size()) : node.op == Op::repeat_end ? no_value : open_body_;
+    if (node.op == Op::repeat_begin) open_body_ = ValueId(nodes_.size());
+    if (node.op == Op::repeat_end) open_body_ = no_value;
     if (node.name.empty()) {
       node.name.append(op_name(node.op)).append("_").append(std::int64_t(nodes_.size()));
     }
@@ -294,6 +310,63 @@ class Graph {
     return m;
   }
 
+  // The rules of repeated bodies: they do not nest; repeat_end closes the open body with
+  // a result computed in it; no graph output is inside one; `{i}` (a per-iteration
+  // tensor) names weights and states of a body only, and a state of a body has it (each
+  // iteration keeps its own). Reading a body's value from outside is refused in append.
+  constexpr Message repeat_problem(const Node& node) const {
+    Message m;
+    const bool open = open_body_ != no_value;
+    auto opened_at = [&](Message& to) {
+      const Node& begin = nodes_[std::size_t(open_body_)];
+      to << "the body opened";
+      if (begin.where.known()) to << " at " << begin.where.file << ":" << begin.where.line;
+    };
+    switch (node.op) {
+      case Op::repeat_begin:
+        if (open) {
+          m << "repeated bodies do not nest: ";
+          opened_at(m);
+          m << " is still open; close it with repeat_end first";
+        }
+        return m;
+      case Op::repeat_end:
+        if (!open || node.inputs[1] != open_body_) {
+          m << "operand 1 must be the repeat_begin of the open body";
+          if (!open) m << ", and no body is open";
+          return m;
+        }
+        if (node.inputs[0] == open_body_ || nodes_[std::size_t(node.inputs[0])].body != open_body_)
+          m << "an iteration's result must be computed inside the body (from the value repeat_begin returns)";
+        return m;
+      case Op::output:
+        if (open) {
+          m << "a graph output inside a repeated body would be overwritten by every iteration; close ";
+          opened_at(m);
+          m << " and output the value its repeat_end returns";
+        }
+        return m;
+      case Op::input:
+        if (has_iteration_placeholder(node.name.view()))
+          m << "an input is the same for every iteration: `{i}` belongs in names of weights and states of a repeated body";
+        return m;
+      case Op::weight:
+      case Op::state:
+        if (!open && has_iteration_placeholder(node.name.view()))
+          m << "`{i}` stands for the iteration of a repeated body, and no body is open here (repeat_begin opens one)";
+        else if (open && node.op == Op::state && !has_iteration_placeholder(node.name.view()))
+          m << "a state declared in a repeated body is one per iteration: put `{i}` in its name "
+               "(e.g. `layers.{i}.k_cache`)";
+        return m;
+      case Op::cache_write:
+        if (open && nodes_[std::size_t(node.inputs[0])].body != open_body_)
+          m << "a cache written in a repeated body is written by every iteration: declare its state in the body, "
+               "with `{i}` in its name";
+        return m;
+      default: return m;
+    }
+  }
+
   // cache_write updates a state tensor, once, at positions the run supplies.
   constexpr Message cache_write_problem(const Node& node) const {
     Message m;
@@ -332,6 +405,7 @@ class Graph {
   std::vector<Node> nodes_;
   Message error_;
   bool failed_ = false;
+  ValueId open_body_ = no_value;
 };
 
 // The size of one dynamic dimension for a run.
@@ -378,6 +452,27 @@ constexpr Graph with_sizes(const Graph& graph, const DimSizes& sizes) {
   Graph sized = graph;
   for (std::size_t n = 0; n < sized.size(); ++n) sized.resize_node(n, sizes);
   return sized;
+}
+
+// One tensor a run binds by name: a weight, or (with states) a state. A weight or state
+// of a repeated body with `{i}` in its name is one tensor per iteration, named with
+// `{i}` replaced by the iteration.
+struct BoundTensor {
+  std::string name;
+  const Node* node = nullptr;
+  std::int64_t iteration = 0;
+};
+
+inline std::vector<BoundTensor> bound_tensors(const Graph& graph, bool states = false) {
+  std::vector<BoundTensor> out;
+  for (const Node& node : graph.nodes()) {
+    if (node.op != Op::weight && !(states && node.op == Op::state)) continue;
+    const std::int64_t copies = node.body != no_value && has_iteration_placeholder(node.name.view())
+                                    ? graph.node(node.body).attributes.count
+                                    : 1;
+    for (std::int64_t k = 0; k < copies; ++k) out.push_back({expand_iteration(node.name.view(), k), &node, k});
+  }
+  return out;
 }
 
 constexpr const Node& Value::node() const { return valid() ? graph_->node(id_) : invalid_node; }

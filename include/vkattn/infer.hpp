@@ -450,6 +450,25 @@ constexpr Inferred infer_type(Op op, const Attributes& attributes, const std::ar
       return success(x.shape, x.dtype);
     }
     case Op::output: return success(x.shape, x.dtype);
+    case Op::repeat_begin: {
+      if (attributes.count < 1) {
+        Message m;
+        m << "a repeated body runs at least once, not " << attributes.count << " times";
+        return failure(m);
+      }
+      return success(x.shape, x.dtype);
+    }
+    case Op::repeat_end: {
+      const TensorType& start = operands[1];
+      if (!(x.shape == start.shape) || x.dtype != start.dtype) {
+        Message m;
+        m << "an iteration's result " << x.shape << " " << dtype_name(x.dtype)
+          << " must have the shape and dtype of the value the body starts from, " << start.shape << " "
+          << dtype_name(start.dtype) << ", because the next iteration starts from it";
+        return failure(m);
+      }
+      return success(x.shape, x.dtype);
+    }
     case Op::matmul: return infer_matmul(operands[0], operands[1], attributes.transpose_b);
     case Op::add:
     case Op::mul: return infer_add(operands[0], operands[1]);

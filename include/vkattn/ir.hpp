@@ -3,6 +3,7 @@
 // Every type here is a literal type so graphs can live in constant evaluation.
 #include <array>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "vkattn/shape.hpp"
@@ -71,7 +72,9 @@ namespace vkattn {
   X(cast, 1, pointwise, "x converted to the dtype `to`: float to i32 rounds toward zero, bool gives 0 or 1") \
   X(gather, 2, pointwise, "table[..., index[...], ...] along the table's axis `axis` (numpy take_along_axis, broadcast)") \
   X(unsqueeze, 1, layout, "inserts an axis of size 1 at position `count`")                                  \
-  X(slice, 1, layout, "x[..., start:start+count, ...] along the axis `axis` (from the back); start < 0 counts from the end")
+  X(slice, 1, layout, "x[..., start:start+count, ...] along the axis `axis` (from the back); start < 0 counts from the end") \
+  X(repeat_begin, 1, repeat, "opens a body run `count` times: its value is operand 0 in the first iteration, the previous iteration's result after") \
+  X(repeat_end, 2, repeat, "closes the body opened by operand 1 (its repeat_begin): operand 0 is an iteration's result; after the last, the value")
 
 // Named groups of ops, used by the passes instead of retyped case lists.
 enum class OpGroup : std::uint8_t {
@@ -89,6 +92,7 @@ enum class OpGroup : std::uint8_t {
                   // materialised inside a fused kernel
   pointwise,      // integer and float arithmetic, comparisons, logic, where, cast and gather: rendered
                   // as generated code (codegen/), inside a fused kernel or as a kernel of their own
+  repeat,         // repeat_begin, repeat_end: bracket a body of nodes run `count` times (a stack of layers)
 };
 
 enum class Op : std::uint8_t {
@@ -142,6 +146,26 @@ constexpr bool is_generated_name(std::string_view name) {
   return false;
 }
 
+// In the name of a weight or state of a repeated body, `{i}` stands for the iteration:
+// "model.layers.{i}.mlp.up_proj.weight" is a weight of each layer.
+inline constexpr std::string_view iteration_placeholder = "{i}";
+
+constexpr bool has_iteration_placeholder(std::string_view name) {
+  return name.find(iteration_placeholder) != std::string_view::npos;
+}
+
+// `name` with every `{i}` replaced by `iteration`.
+inline std::string expand_iteration(std::string_view name, std::int64_t iteration) {
+  std::string out;
+  for (std::size_t at = 0;;) {
+    const std::size_t found = name.find(iteration_placeholder, at);
+    out.append(name.substr(at, found == std::string_view::npos ? std::string_view::npos : found - at));
+    if (found == std::string_view::npos) return out;
+    out += std::to_string(iteration);
+    at = found + iteration_placeholder.size();
+  }
+}
+
 // How a causal or sliding-window mask lines up queries with keys when the query
 // length Sq differs from the key length Sk.
 //  top_left:     query i sits at key position i (PyTorch's is_causal).
@@ -168,7 +192,8 @@ struct Attributes {
   bool transpose_b = false;                        // matmul
   double factor = 1.0;                             // scale; constant: the value
   std::int64_t count = 0;                          // split_heads: heads; repeat_heads: repeats;
-                                                   // sliding_window_mask: window; unsqueeze: axis
+                                                   // sliding_window_mask: window; unsqueeze: axis;
+                                                   // repeat_begin: iterations
   std::array<std::int8_t, max_rank> permutation{};  // permute
   CausalAlign align = CausalAlign::top_left;       // causal_mask, sliding_window_mask, alibi, query_index
   double epsilon = 1e-5;                           // layer_norm, layer_norm_no_bias, rms_norm
@@ -221,6 +246,9 @@ struct Node {
   Attributes attributes;
   SourceLocation where;  // the DSL call that made it; not part of equality
   IntRange range;        // derived from the op and its operands; not part of equality
+  // The repeat_begin of the repeated body this node is in (itself for a repeat_begin),
+  // or no_value; derived from the order of nodes, so not part of equality.
+  ValueId body = no_value;
 
   constexpr int input_count() const { return op_arity(op); }
   constexpr bool operator==(const Node& other) const {

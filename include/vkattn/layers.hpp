@@ -97,6 +97,10 @@ struct LlamaModelOptions {
   bool tie_embeddings = false;  // tie_word_embeddings: the output head reads model.embed_tokens.weight
   bool last_position_only = false;  // logits of each sequence's last position only: [batch, 1, vocab]
   DType dtype = DType::f32;     // of the weights and activations
+  // false: one layer body, `model.layers.{i}`, repeated `layers` times (compiled once,
+  // run per layer with each layer's weights and caches); true: the layers written out
+  // one by one (the same computation, compiled once per layer).
+  bool unrolled = false;
 };
 
 struct EncoderOptions {
@@ -463,12 +467,19 @@ constexpr Value llama_model(Graph& g, Value ids, const LlamaModelOptions& option
   }
   Value table = g.weight("model.embed_tokens.weight", {options.vocab, options.model}, options.dtype, where);
   Value h = embedding(table, ids, where).named("model.embed_tokens", where);
-  for (std::int64_t i = 0; i < options.layers; ++i) {
-    Name prefix{"model.layers."};
-    prefix.append(i);
+  if (options.unrolled) {
+    for (std::int64_t i = 0; i < options.layers; ++i) {
+      Name prefix{"model.layers."};
+      prefix.append(i);
+      LlamaOptions layer = options.layer;
+      layer.prefix = prefix.view();
+      h = llama_block(g, h, layer, where);
+    }
+  } else {
     LlamaOptions layer = options.layer;
-    layer.prefix = prefix.view();
-    h = llama_block(g, h, layer, where);
+    layer.prefix = "model.layers.{i}";
+    h = repeat(h, options.layers, [&](Value x) { return llama_block(g, x, layer, where); }, where)
+            .named("model.layers", where);
   }
   if (options.last_position_only) h = slice(h, -2, -1, 1, where).named("model.last_position", where);
   Value normed = rms_norm(g, h, "model.norm", options.layer.epsilon, where);

@@ -325,4 +325,29 @@ constexpr Value rolling_cache_write(Value cache, Value update, Value positions,
   return detail::apply(Op::cache_write, {cache, update, positions}, attributes, where);
 }
 
+// Opens a body that runs `iterations` times (a stack of identical layers): the value
+// returned is `x` in the first iteration and the previous iteration's result after.
+// Weights and states declared in the body with `{i}` in their names are each
+// iteration's own ("model.layers.{i}.mlp.up_proj.weight"); others are shared. The
+// compiler compiles the body once and the runtime runs it `iterations` times.
+constexpr Value repeat_begin(Value x, std::int64_t iterations, SourceLocation where = SourceLocation::current()) {
+  Attributes attributes;
+  attributes.count = iterations;
+  return detail::apply(Op::repeat_begin, {x}, attributes, where);
+}
+
+// Closes the body `start` (repeat_begin's value) opened: `result` is what an iteration
+// computes, the next one's start; the value returned is the last iteration's result.
+constexpr Value repeat_end(Value result, Value start, SourceLocation where = SourceLocation::current()) {
+  return detail::apply(Op::repeat_end, {result, start}, {}, where);
+}
+
+// body(value) applied `iterations` times to `x`, compiled once:
+//   Value h = repeat(x, 32, [&](Value h) { return llama_block(g, h, "model.layers.{i}", o); });
+template <typename Body>
+constexpr Value repeat(Value x, std::int64_t iterations, Body&& body, SourceLocation where = SourceLocation::current()) {
+  const Value start = repeat_begin(x, iterations, where);
+  return repeat_end(body(start), start, where);
+}
+
 }  // namespace vkattn

@@ -134,6 +134,25 @@ struct Remark {
   constexpr bool operator==(const Remark&) const = default;
 };
 
+// A repeated body (a stack of identical layers): dispatches [first, first + count) run
+// `iterations` times in a row. Iteration k binds the k-th tensor of every weight and state
+// slot whose name holds `{i}` (the name with `{i}` = k), and swaps the two carried slots
+// when k is odd: even iterations read `carried_in` and write `carried_out`, odd ones the
+// reverse, so after the last iteration the result is in carried_out (odd count) or
+// carried_in (even count), and the dispatches after the body read it there. The memory
+// plan keeps both carried slots, and every value the body reads from before it, live
+// across the whole body. unroll_repeats (vkattn/unroll_repeats.hpp) writes the
+// iterations out for the device.
+struct RepeatRange {
+  int first = 0;
+  int count = 0;
+  int iterations = 1;
+  int carried_in = -1, carried_out = -1;  // slots
+  constexpr bool operator==(const RepeatRange&) const = default;
+};
+
+inline constexpr std::size_t max_repeats = 4;
+
 struct MemoryPlan {
   std::int64_t peak_bytes = 0;   // the arena: every planned slot at its offset
   std::int64_t naive_bytes = 0;  // every arena value in its own allocation
@@ -151,8 +170,15 @@ struct Schedule {
   std::int64_t arena_bytes = 0;
   std::int64_t weight_bytes = 0;
   MemoryPlan memory;
+  FixedVector<RepeatRange, max_repeats> repeats;  // repeated bodies, in dispatch order
 
   constexpr std::size_t dispatch_count() const { return dispatches.size(); }
+  // Dispatches a run executes: each repeated body once per iteration.
+  constexpr std::size_t executed_dispatch_count() const {
+    std::size_t n = dispatches.size();
+    for (const RepeatRange& r : repeats) n += std::size_t(r.count) * std::size_t(r.iterations - 1);
+    return n;
+  }
   // The index of `e` in programs, added when new.
   constexpr int add_program(const Expression& e) {
     for (std::size_t i = 0; i < programs.size(); ++i)
@@ -186,9 +212,15 @@ struct FrozenSchedule {
   std::int64_t arena_bytes = 0;
   std::int64_t weight_bytes = 0;
   MemoryPlan memory;
+  FixedVector<RepeatRange, max_repeats> repeats;
 
   static constexpr std::size_t dispatch_count() { return DispatchCount; }
   static constexpr std::size_t slot_count() { return SlotCount; }
+  constexpr std::size_t executed_dispatch_count() const {
+    std::size_t n = DispatchCount;
+    for (const RepeatRange& r : repeats) n += std::size_t(r.count) * std::size_t(r.iterations - 1);
+    return n;
+  }
   constexpr Schedule thaw() const {
     Schedule s;
     s.graph_name = graph_name;
@@ -200,6 +232,7 @@ struct FrozenSchedule {
     s.arena_bytes = arena_bytes;
     s.weight_bytes = weight_bytes;
     s.memory = memory;
+    s.repeats = repeats;
     return s;
   }
 };

@@ -15,8 +15,11 @@ constexpr void eliminate_common_subexpressions(Program& p) {
     if (b.kind != StepKind::primitive) continue;
     for (std::size_t earlier = 0; earlier < later; ++earlier) {
       const Step& a = p.steps[earlier];
+      // A repeated body's value exists only in the body; a value from before it is
+      // there for the body to reuse. Repeat markers are never merged.
       if (a.kind != StepKind::primitive || a.op != b.op || a.operands != b.operands ||
-          !(a.attributes == b.attributes))
+          !(a.attributes == b.attributes) || (a.body != no_value && a.body != b.body) ||
+          in_group(a.op, OpGroup::repeat))
         continue;
       p.replace_uses(b.result, a.result);
       b.kind = StepKind::removed;
@@ -32,7 +35,8 @@ constexpr void fold_scales(Program& p) {
     int producer = p.producer(source);
     if (producer >= 0) {
       Step& inner = p.steps[std::size_t(producer)];
-      if (inner.kind == StepKind::primitive && inner.op == Op::scale && p.sole_consumer(source) >= 0) {
+      if (inner.kind == StepKind::primitive && inner.op == Op::scale && p.sole_consumer(source) >= 0 &&
+          inner.body == step.body) {
         step.attributes.factor *= inner.attributes.factor;
         step.operands[0] = inner.operands[0];
         absorb_covers(step, inner);

@@ -196,6 +196,19 @@ constexpr bool fuse_attention_at(Program& p, std::size_t pv) {
   fused.operands[operand::attention_q] = q;
   fused.operands[operand::attention_k] = k;
   fused.operands[operand::attention_v] = v;
+  // Every step folded in runs where the fused step will: in the same repeated body.
+  fused.body = p.steps[pv].body;
+  {
+    bool one_body = true;
+    for (int s : {q_rotary, k_rotary, k_repeat, v_repeat, scores, softmax})
+      if (s >= 0 && p.steps[std::size_t(s)].body != fused.body) one_body = false;
+    for (int s : chain)
+      if (p.steps[std::size_t(s)].body != fused.body) one_body = false;
+    if (region.ok)
+      for (int s : region.steps)
+        if (p.steps[std::size_t(s)].body != fused.body) one_body = false;
+    if (!one_body) return decline("its ops lie inside and outside a repeated body");
+  }
 
   // Covers in graph order: rotary embeddings, head repeats, score matmul, scales and
   // masks, softmax, the final matmul.

@@ -26,7 +26,7 @@ constexpr int absorb_next(Program& p, std::size_t s, int& stage) {
   int c = p.sole_consumer(gemm.result);
   if (c < 0) return -1;
   Step& next = p.steps[std::size_t(c)];
-  if (next.kind != StepKind::primitive) return -1;
+  if (next.kind != StepKind::primitive || next.body != gemm.body) return -1;
   const Shape& shape = p.value(gemm.result).shape;
   bool absorbed = false;
   if (next.op == Op::scale && stage < 1) {
@@ -103,6 +103,8 @@ constexpr bool fuse_gate(Program& p, std::size_t s) {
   }
   const int product = p.sole_consumer(p.steps[std::size_t(act)].result);
   if (product < 0 || p.sole_consumer(up) != product) return false;
+  for (int folded : {gate_view, up_view, act, product})
+    if (p.steps[std::size_t(folded)].body != gemm.body) return false;
   Step& mul = p.steps[std::size_t(product)];
   if (mul.kind != StepKind::primitive || mul.op != Op::mul) return false;
   const int activated = p.steps[std::size_t(act)].result;
@@ -145,7 +147,7 @@ constexpr void fuse_epilogues(Program& p) {
     int producer = p.producer(norm.operands[operand::norm_x]);
     if (producer < 0 || p.sole_consumer(norm.operands[operand::norm_x]) < 0) continue;
     Step& add = p.steps[std::size_t(producer)];
-    if (add.kind != StepKind::primitive || add.op != Op::add) continue;
+    if (add.kind != StepKind::primitive || add.op != Op::add || add.body != norm.body) continue;
     const Shape& shape = p.value(norm.result).shape;
     if (!(p.value(add.operands[0]).shape == shape) || !(p.value(add.operands[1]).shape == shape)) continue;
     norm.operands[operand::norm_x] = add.operands[0];

@@ -16,7 +16,7 @@ constexpr int projection_bias(const Program& p, const Step& matmul) {
   int consumer = p.sole_consumer(matmul.result);
   if (consumer < 0) return -1;
   const Step& add = p.steps[std::size_t(consumer)];
-  if (add.kind != StepKind::primitive || add.op != Op::add) return -1;
+  if (add.kind != StepKind::primitive || add.op != Op::add || add.body != matmul.body) return -1;
   int other = add.operands[0] == matmul.result ? add.operands[1] : add.operands[0];
   const ProgramValue& bias = p.value(other);
   if (bias.kind != ValueKind::weight || bias.shape.rank != 1 || bias.shape[0] != p.value(matmul.result).shape.last())
@@ -77,7 +77,7 @@ constexpr void fuse_projections(Program& p) {
     group.push_back(int(first));
     for (std::size_t s = first + 1; s < p.steps.size() && group.size() < max_packed_parts; ++s) {
       const Step& step = p.steps[s];
-      if (!detail::is_projection(p, step) || step.operands[0] != input) continue;
+      if (!detail::is_projection(p, step) || step.operands[0] != input || step.body != p.steps[first].body) continue;
       if (p.value(step.operands[1]).shape[1] != width || (detail::projection_bias(p, step) >= 0) != with_bias) continue;
       group.push_back(int(s));
     }
@@ -123,6 +123,7 @@ constexpr void fuse_projections(Program& p) {
     int packed = p.add_value(product);
 
     Step gemm;
+    gemm.body = p.steps[first].body;
     gemm.kind = StepKind::gemm;
     gemm.op = Op::matmul;
     gemm.transpose_b = true;
@@ -139,6 +140,7 @@ constexpr void fuse_projections(Program& p) {
       absorb_covers(gemm, mm);
       Step slice;
       slice.kind = StepKind::view;
+      slice.body = gemm.body;
       slice.op = Op::matmul;
       slice.slice = true;
       slice.slice_offset = column;

@@ -92,8 +92,22 @@ constexpr bool view_layout(const Program& p, const Step& step, Layout& out) {
 
 }  // namespace detail
 
-constexpr void assign_layouts(Program& p) {
-  if (!p.fused) return;
+// A repeated body's result is carried in the storage it is computed in when it owns
+// that storage plainly (the next iteration reads it there); otherwise repeat_end copies
+// it into storage of its own, inside the body.
+constexpr void carry_repeat_result(Program& p, Step& step) {
+  const int result = step.operands[0];
+  const ProgramValue& v = p.value(result);
+  if (v.kind == ValueKind::intermediate && v.layout.root == result && plain_layout(v.layout, v.shape) &&
+      !p.is_output(result)) {
+    p.value(step.result).layout = v.layout;
+    step.kind = StepKind::view;
+  }
+}
+
+constexpr bool is_repeat_end(const Step& step) { return step.kind == StepKind::primitive && step.op == Op::repeat_end; }
+
+constexpr void assign_views(Program& p) {
   // A flash attention whose only use is merge_heads writes the merged layout itself.
   for (Step& merge : p.steps) {
     if (merge.kind != StepKind::primitive || merge.op != Op::merge_heads) continue;
@@ -109,7 +123,9 @@ constexpr void assign_layouts(Program& p) {
     p.value(context).layout = layout;
     merge.kind = StepKind::view;
   }
+  // In program order, so each value's layout is final before its readers' are chosen.
   for (Step& step : p.steps) {
+    if (is_repeat_end(step)) carry_repeat_result(p, step);
     if (!detail::is_layout_op(step)) continue;
     if (step.kind == StepKind::view && !step.slice) continue;  // written in place by its producer
     Layout layout;
@@ -120,6 +136,12 @@ constexpr void assign_layouts(Program& p) {
       step.kind = StepKind::primitive;  // a copy; a slice keeps its flag
     }
   }
+}
+
+constexpr void assign_layouts(Program& p) {
+  if (p.fused) return assign_views(p);
+  for (Step& step : p.steps)
+    if (is_repeat_end(step)) carry_repeat_result(p, step);
 }
 
 }  // namespace vkattn::passes

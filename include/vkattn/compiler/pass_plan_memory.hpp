@@ -25,6 +25,55 @@ constexpr bool lifetimes_overlap(const TensorSlot& a, const TensorSlot& b) {
   return a.live_from <= b.live_to && b.live_from <= a.live_to;
 }
 
+// The repeated bodies: each body's dispatching steps (numbered as below), the value it
+// starts from and the root its result is carried in.
+constexpr void find_repeats(Program& p) {
+  p.repeats.clear();
+  int dispatch = 0;
+  for (const Step& step : p.steps) {
+    if (step.kind != StepKind::removed && step.op == Op::repeat_begin && step.body == no_value) {
+      ProgramRepeat r;
+      r.carried_in = step.result;
+      r.iterations = step.attributes.count;
+      r.first = dispatch + (dispatches(step) ? 1 : 0);
+      p.repeats.push_back(r);
+    }
+    if (step.kind != StepKind::removed && step.op == Op::repeat_end && step.body != no_value && !p.repeats.empty())
+      p.repeats.back().carried_out = p.value(step.result).layout.root;
+    if (dispatches(step)) {
+      if (step.body != no_value && !p.repeats.empty()) p.repeats.back().last = dispatch;
+      ++dispatch;
+    }
+  }
+}
+
+// A body runs its dispatches again and again: what it reads from before it stays live
+// to its end, and both carried roots from its start to their last reader after it (an
+// even count leaves the result in the value the body started from).
+constexpr void keep_live_across_repeats(const Program& p, std::vector<int>& first_write, std::vector<int>& last_read) {
+  for (const ProgramRepeat& r : p.repeats) {
+    int dispatch = 0;
+    for (const Step& step : p.steps) {
+      if (!dispatches(step)) continue;
+      if (dispatch >= r.first && dispatch <= r.last) {
+        auto read = [&](int o) {
+          if (o < 0) return;
+          const int root = p.value(o).layout.root;
+          if (first_write[std::size_t(root)] < r.first || first_write[std::size_t(root)] == 1 << 30)
+            last_read[std::size_t(root)] = std::max(last_read[std::size_t(root)], r.last);
+        };
+        for (int o : step.operands) read(o);
+        for (int o : step.program_reads) read(o);
+      }
+      ++dispatch;
+    }
+    const auto in = std::size_t(r.carried_in), out = std::size_t(r.carried_out);
+    first_write[out] = std::min(first_write[out], r.first);
+    last_read[out] = std::max(last_read[out], r.last);
+    last_read[in] = std::max({last_read[in], r.last, last_read[out]});
+  }
+}
+
 }  // namespace detail
 
 constexpr void plan_memory(Program& p) {
@@ -56,6 +105,8 @@ constexpr void plan_memory(Program& p) {
     used[std::size_t(root)] = true;
     last_read[std::size_t(root)] = dispatch_count;
   }
+  detail::find_repeats(p);
+  detail::keep_live_across_repeats(p, first_write, last_read);
 
   for (int v = 0; v < n; ++v) {
     ProgramValue& value = p.value(v);

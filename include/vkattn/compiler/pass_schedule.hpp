@@ -18,7 +18,9 @@ namespace detail {
 constexpr void lower_primitive(ScheduleBuilder& b, const Step& step) {
   if (step.slice) return lower_gather(b, step);
   const OpGroup group = op_group(step.op);
-  if (group == OpGroup::layout || group == OpGroup::marker) return lower_gather(b, step);
+  // Copies: a view no reader can read, an output of a value with storage elsewhere, the
+  // value a repeated body starts from, and a body's result it cannot carry in place.
+  if (group == OpGroup::layout || group == OpGroup::marker || group == OpGroup::repeat) return lower_gather(b, step);
   if (group == OpGroup::state) return lower_cache_write(b, step);
   b.require_contiguous(step, step.result);
   for (int o : step.operands)
@@ -38,6 +40,7 @@ constexpr void lower_primitive(ScheduleBuilder& b, const Step& step) {
     case OpGroup::source:
     case OpGroup::state:
     case OpGroup::marker:
+    case OpGroup::repeat:
     case OpGroup::layout:
     case OpGroup::contraction: break;  // sources are bound, not computed; matmul is a gemm step
   }
@@ -115,6 +118,21 @@ constexpr void schedule(Program& p, const Target& target) {
     if (slot.live_from >= 0 && slot.live_from < steps) slot.live_from = first_dispatch[std::size_t(slot.live_from)];
     if (slot.live_to == steps) slot.live_to = total;
     else if (slot.live_to >= 0 && slot.live_to < steps) slot.live_to = last_dispatch[std::size_t(slot.live_to)];
+  }
+  for (const ProgramRepeat& r : p.repeats) {
+    if (r.last < r.first || r.carried_out < 0) compile_failure("internal: a repeated body has no dispatch");
+    if (s.repeats.size() == s.repeats.capacity()) {
+      Message m;
+      m << "a graph holds at most " << std::int64_t(max_repeats) << " repeated bodies";
+      compile_failure(m.view());
+    }
+    RepeatRange range;
+    range.first = first_dispatch[std::size_t(r.first)];
+    range.count = last_dispatch[std::size_t(r.last)] + 1 - range.first;
+    range.iterations = int(r.iterations);
+    range.carried_in = p.value(r.carried_in).slot;
+    range.carried_out = p.value(r.carried_out).slot;
+    s.repeats.push_back(range);
   }
   detail::place_barriers(s);
   s.remarks = p.remarks;

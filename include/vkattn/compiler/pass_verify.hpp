@@ -9,6 +9,12 @@ namespace vkattn::passes {
 
 constexpr Program verify(const Graph& graph) {
   if (graph.failed()) compile_failure(Message{"the graph failed its checks: "}.append(graph.error()).view());
+  if (graph.open_body() != no_value) {
+    Message m;
+    m << "the repeated body opened by '" << graph.node(graph.open_body()).name.view()
+      << "' is never closed: end it with repeat_end (or build it with repeat())";
+    compile_failure(m.view());
+  }
   Program program;
   program.graph_name = Name{graph.name()};
   program.graph = &graph;
@@ -53,8 +59,9 @@ constexpr Program verify(const Graph& graph) {
       // An output of an input, of a weight or of a value that is already an output
       // gets a copy of its own (a gather); any other output is its producer's storage.
       int source = node.inputs[0];
+      // A repeated body's result alternates between two slots, so it is copied out too.
       bool needs_copy = program.value(source).kind != ValueKind::intermediate || program.is_output(source) ||
-                        graph.node(source).op == Op::cache_write;
+                        graph.node(source).op == Op::cache_write || graph.node(source).op == Op::repeat_end;
       if (!needs_copy) {
         program.outputs.push_back({node.name, source, ValueId(i)});
         continue;
@@ -67,6 +74,7 @@ constexpr Program verify(const Graph& graph) {
     step.attributes = node.attributes;
     for (int k = 0; k < op_arity(node.op); ++k) step.operands[std::size_t(k)] = node.inputs[std::size_t(k)];
     step.covers.push_back(ValueId(i));
+    step.body = node.op == Op::repeat_begin ? no_value : node.op == Op::repeat_end ? node.inputs[1] : node.body;
     program.steps.push_back(step);
   }
   if (program.outputs.empty()) compile_failure("the graph has no outputs: mark a value with Graph::output(name, value)");

@@ -138,6 +138,10 @@ struct Step {
   int program = -1;           // Program::programs: the score program (generated code)
   FixedVector<int, max_expression_tensors> program_reads;  // the values its tensors are, by tensor index
   FixedVector<ValueId, max_covers> covers;  // graph ops this step computes
+  // The repeated body the step runs in (the graph's repeat_begin node), or no_value. A
+  // repeat_begin's own step, the copy of the value the body starts from, runs before it.
+  // Steps fuse only with steps of the same body.
+  ValueId body = no_value;
 
   constexpr int operand_count() const {
     int n = 0;
@@ -158,6 +162,15 @@ struct ProgramOutput {
   ValueId node = no_value;  // the graph's output node
 };
 
+// A repeated body as plan_memory finds it: its dispatching steps numbered as pass 7
+// numbers them, the value it starts from and the root its result is written in.
+struct ProgramRepeat {
+  int first = 0, last = -1;  // the body's first and last dispatching step
+  int carried_in = -1;       // the repeat_begin's value (its own storage)
+  int carried_out = -1;      // the root of the repeat_end's value
+  std::int64_t iterations = 1;
+};
+
 struct Program {
   Name graph_name;
   std::vector<ProgramValue> values;
@@ -165,6 +178,7 @@ struct Program {
   std::vector<ProgramOutput> outputs;
   std::vector<StepProgram> programs;  // of steps with generated code (Step::program)
   std::vector<Remark> remarks;        // fusions declined, and why (copied to the Schedule)
+  std::vector<ProgramRepeat> repeats; // set by plan_memory
   const Graph* graph = nullptr;
   bool fused = true;
   bool f16_storage = false;  // every float value held in f16 on the device (CompileOptions)

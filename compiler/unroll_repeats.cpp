@@ -1,0 +1,120 @@
+// unroll_repeats: a schedule's repeated bodies written out for the device.
+#include "vkattn/unroll_repeats.hpp"
+
+#include <string>
+
+#include "vkattn/compile.hpp"
+#include "vkattn/schedule_check.hpp"
+
+namespace vkattn {
+
+namespace {
+
+bool per_iteration(const TensorSlot& slot) {
+  if (slot.role != SlotRole::weight && slot.role != SlotRole::state) return false;
+  if (has_iteration_placeholder(slot.name.view())) return true;
+  for (const PackedPart& part : slot.parts)
+    if (has_iteration_placeholder(part.name.view())) return true;
+  return false;
+}
+
+Name expanded(const Name& name, int iteration) { return Name{expand_iteration(name.view(), iteration)}; }
+
+std::int64_t aligned(std::int64_t bytes) { return (bytes + slot_alignment - 1) / slot_alignment * slot_alignment; }
+
+// The repeat whose body dispatch `d` is in, or -1.
+int repeat_of(const Schedule& s, std::size_t d) {
+  for (std::size_t r = 0; r < s.repeats.size(); ++r)
+    if (int(d) >= s.repeats[r].first && int(d) < s.repeats[r].first + s.repeats[r].count) return int(r);
+  return -1;
+}
+
+}  // namespace
+
+Schedule unroll_repeats(const Schedule& schedule) {
+  if (schedule.repeats.empty()) return schedule;
+  Schedule out = schedule;
+  out.repeats.clear();
+  out.dispatches.clear();
+
+  // Which repeat binds each per-iteration slot.
+  std::vector<int> owner(schedule.slots.size(), -1);
+  for (std::size_t d = 0; d < schedule.dispatches.size(); ++d) {
+    const int r = repeat_of(schedule, d);
+    for (int slot : schedule.dispatches[d].slots) {
+      if (slot < 0 || !per_iteration(schedule.slots[std::size_t(slot)])) continue;
+      const std::string name(schedule.slots[std::size_t(slot)].name.view());
+      if (r < 0)
+        throw ScheduleError("slot " + std::to_string(slot) + " ('" + name + "') is per iteration ({i}) but dispatch " +
+                            std::to_string(d) + ", outside every repeated body, binds it");
+      if (owner[std::size_t(slot)] >= 0 && owner[std::size_t(slot)] != r)
+        throw ScheduleError("slot " + std::to_string(slot) + " ('" + name + "') is bound by two repeated bodies");
+      owner[std::size_t(slot)] = r;
+    }
+  }
+  // copies[slot][k]: the slot iteration k binds. Iteration 0 keeps the slot itself.
+  std::vector<std::vector<int>> copies(schedule.slots.size());
+  for (std::size_t slot = 0; slot < schedule.slots.size(); ++slot) {
+    if (owner[slot] < 0) continue;
+    const int iterations = schedule.repeats[std::size_t(owner[slot])].iterations;
+    const TensorSlot original = schedule.slots[slot];
+    for (int k = 0; k < iterations; ++k) {
+      TensorSlot copy = original;
+      copy.name = expanded(original.name, k);
+      for (PackedPart& part : copy.parts) part.name = expanded(part.name, k);
+      if (k == 0) {
+        out.slots[slot] = copy;
+        copies[slot].push_back(int(slot));
+        continue;
+      }
+      std::int64_t& end = copy.storage == Storage::weights ? out.weight_bytes : out.arena_bytes;
+      copy.offset = aligned(end);
+      end = copy.offset + aligned(copy.bytes);
+      copies[slot].push_back(int(out.slots.size()));
+      out.slots.push_back(copy);
+    }
+  }
+  out.memory.peak_bytes = out.arena_bytes;
+
+  const int total = int(schedule.executed_dispatch_count());
+  for (std::size_t d = 0; d < schedule.dispatches.size();) {
+    const int r = repeat_of(schedule, d);
+    if (r < 0) {
+      // After a body with an even count, its result lies in the slot the body started from.
+      Dispatch dispatch = schedule.dispatches[d];
+      for (const RepeatRange& range : schedule.repeats)
+        if (int(d) >= range.first + range.count && range.iterations % 2 == 0)
+          for (int& slot : dispatch.slots)
+            if (slot == range.carried_out) slot = range.carried_in;
+      dispatch.barrier_after = false;
+      out.dispatches.push_back(dispatch);
+      ++d;
+      continue;
+    }
+    const RepeatRange& range = schedule.repeats[std::size_t(r)];
+    for (int k = 0; k < range.iterations; ++k)
+      for (int body = 0; body < range.count; ++body) {
+        Dispatch dispatch = schedule.dispatches[std::size_t(range.first + body)];
+        for (int& slot : dispatch.slots) {
+          if (slot < 0) continue;
+          if (!copies[std::size_t(slot)].empty()) slot = copies[std::size_t(slot)][std::size_t(k)];
+          else if (k % 2 == 1 && slot == range.carried_in) slot = range.carried_out;
+          else if (k % 2 == 1 && slot == range.carried_out) slot = range.carried_in;
+        }
+        dispatch.label = expanded(dispatch.label, k);
+        dispatch.barrier_after = false;
+        out.dispatches.push_back(dispatch);
+      }
+    d = std::size_t(range.first + range.count);
+  }
+  if (int(out.dispatches.size()) != total) throw ScheduleError("repeated bodies overlap or run past the dispatches");
+  // Live ranges in the unrolled order: every slot's range covers whole iterations.
+  for (TensorSlot& slot : out.slots) {
+    slot.live_from = slot.live_from < 0 ? slot.live_from : 0;
+    slot.live_to = total;
+  }
+  passes::detail::place_barriers(out);
+  return out;
+}
+
+}  // namespace vkattn
