@@ -59,6 +59,17 @@ Graph build_preset(const PresetOptions& o) {
   const DType dtype = o.f16 ? DType::f16 : DType::f32;
   const std::int64_t kv_seq = o.kv_seq > 0 ? o.kv_seq : o.seq;
   Graph g{o.name};
+  // `layers` applications of `layer(h, prefix)`: one body repeated, its weights and
+  // caches named "<stem>.{i}.*", or with `unrolled` each layer written out, "<stem>.N.*".
+  // A single layer has the stem only where Hugging Face gives it one (model.layers.0).
+  auto stack = [&](Value x, const std::string& stem, auto&& layer) {
+    if (o.layers == 1) return layer(x, stem == "model.layers" ? stem + ".0" : std::string());
+    if (!o.unrolled)
+      return repeat(x, o.layers, [&](Value h) { return layer(h, stem + ".{i}"); }).named(stem);
+    Value h = x;
+    for (std::int64_t i = 0; i < o.layers; ++i) h = layer(h, stem + "." + std::to_string(i));
+    return h;
+  };
   // Decoding: any number of new tokens up to the capacity, placed by "positions".
   // A rolling cache takes runs of up to cache - window + 1 tokens.
   const bool rolling = decoding && o.window > 0;
@@ -81,34 +92,26 @@ Graph build_preset(const PresetOptions& o) {
     attention.prefix = "multihead_attn";
     g.output("y", multi_head_attention(g, x, memory, memory, attention));
   } else if (o.name == "encoder_layer") {
-    Value h = x;
-    for (std::int64_t i = 0; i < o.layers; ++i) {
-      const std::string prefix = o.layers > 1 ? "layers." + std::to_string(i) : "";
-      h = encoder_layer(g, h, {.heads = o.heads, .ffn_hidden = ffn, .norm_first = o.norm_first,
-                               .activation = o.activation, .mask = o.mask, .lengths = lengths, .prefix = prefix});
-    }
-    g.output("y", h);
+    g.output("y", stack(x, "layers", [&](Value h, const std::string& prefix) {
+      return encoder_layer(g, h, {.heads = o.heads, .ffn_hidden = ffn, .norm_first = o.norm_first,
+                                  .activation = o.activation, .mask = o.mask, .lengths = lengths, .prefix = prefix});
+    }));
   } else if (llama) {  // Hugging Face's names: model.layers.N.* (a single layer's too)
-    Value h = x;
-    for (std::int64_t i = 0; i < o.layers; ++i) {
-      const std::string prefix = "model.layers." + std::to_string(i);
-      h = llama_block(g, h, {.heads = o.heads, .kv_heads = o.kv_heads, .ffn_hidden = ffn, .rope_theta = o.rope_theta,
-                             .epsilon = o.rms_eps, .mask = o.mask == Mask::padding ? Mask::causal | Mask::padding : Mask::causal,
-                             .lengths = lengths, .window = o.window, .prefix = prefix, .cache = cache});
-    }
-    g.output("y", h);
+    g.output("y", stack(x, "model.layers", [&](Value h, const std::string& prefix) {
+      return llama_block(g, h, {.heads = o.heads, .kv_heads = o.kv_heads, .ffn_hidden = ffn, .rope_theta = o.rope_theta,
+                                .epsilon = o.rms_eps,
+                                .mask = o.mask == Mask::padding ? Mask::causal | Mask::padding : Mask::causal,
+                                .lengths = lengths, .window = o.window, .prefix = prefix, .cache = cache});
+    }));
   } else {  // decoder_layer: causal self-attention (causal, padding); padding masks the memory
     Value memory = g.input("memory", {o.batch, kv_seq, o.model}, dtype);
-    Value h = x;
-    for (std::int64_t i = 0; i < o.layers; ++i) {
-      const std::string prefix = o.layers > 1 ? "layers." + std::to_string(i) : "";
+    g.output("y", stack(x, "layers", [&](Value h, const std::string& prefix) {
       DecoderOptions d{.heads = o.heads, .ffn_hidden = ffn, .norm_first = o.norm_first, .activation = o.activation,
                        .prefix = prefix, .cache = cache};
       d.self_mask = o.self_mask ? *o.self_mask : o.mask == Mask::none && !decoding ? Mask::none : Mask::causal;
       if (o.mask == Mask::padding) d.memory_lengths = lengths;
-      h = decoder_layer(g, h, memory, d);
-    }
-    g.output("y", h);
+      return decoder_layer(g, h, memory, d);
+    }));
   }
   return g;
 }
@@ -123,6 +126,7 @@ Graph build_llama_model(const LlamaModelOptions& model, const ModelGraphOptions&
   LlamaModelOptions m = model;
   m.dtype = o.f16 ? DType::f16 : DType::f32;
   m.last_position_only = o.last_position_only;
+  m.unrolled = o.unrolled;
   if (decoding) m.layer.cache = KvCache{.capacity = o.cache, .positions = g.input("positions", {o.batch}, DType::i32)};
   g.output("logits", llama_model(g, ids, m));
   return g;

@@ -40,6 +40,7 @@ class Checker {
     for (std::size_t i = 0; i < s_.slots.size(); ++i) slot(i);
     for (std::size_t i = 0; i < s_.programs.size(); ++i) program(i);
     for (std::size_t i = 0; i < s_.dispatches.size(); ++i) dispatch(i);
+    for (std::size_t i = 0; i < s_.repeats.size(); ++i) repeat(i);
   }
 
  private:
@@ -69,6 +70,33 @@ class Checker {
       for (const PackedPart& part : t.parts) sum += elements(part.shape, where + " part");
       if (sum != n) fail(where + " packed_from", "parts hold " + text(sum) + " elements, the slot " + text(n));
     }
+  }
+
+  // A repeated body: dispatches in range, after the previous body, run at least once;
+  // two distinct carried slots of one shape, in the arena, that no input, weight, state or
+  // output is (the runtime alternates them).
+  void repeat(std::size_t i) const {
+    const RepeatRange& r = s_.repeats[i];
+    const std::string where = "repeat " + std::to_string(i);
+    const int previous_end = i == 0 ? 0 : s_.repeats[i - 1].first + s_.repeats[i - 1].count;
+    if (r.count < 1 || r.first < previous_end || Wide(r.first) + r.count > Wide(s_.dispatches.size()))
+      fail(where, "covers dispatches " + std::to_string(r.first) + " to " + text(Wide(r.first) + r.count - 1) +
+                      ", not a run of dispatches after the previous body among the " +
+                      std::to_string(s_.dispatches.size()));
+    if (r.iterations < 1 || r.iterations > 65536)
+      fail(where, "runs " + std::to_string(r.iterations) + " times; a body runs 1 to 65536 times");
+    for (int slot : {r.carried_in, r.carried_out}) {
+      if (slot < 0 || std::size_t(slot) >= s_.slots.size())
+        fail(where + " carried", "names slot " + std::to_string(slot) + ", which does not exist");
+      if (s_.slots[std::size_t(slot)].role != SlotRole::intermediate)
+        fail(where + " carried", "names slot " + std::to_string(slot) + ", a " +
+                                     std::string(role_name(s_.slots[std::size_t(slot)].role)) +
+                                     "; carried values are intermediates of the arena");
+    }
+    const TensorSlot& in = s_.slots[std::size_t(r.carried_in)];
+    const TensorSlot& out = s_.slots[std::size_t(r.carried_out)];
+    if (r.carried_in == r.carried_out || !(in.shape == out.shape) || in.element != out.element)
+      fail(where + " carried", "needs two distinct slots of one shape and element type");
   }
 
   // The shape of generated code: every operand before its user, every tensor and

@@ -173,6 +173,15 @@ std::string schedule_to_json(const Schedule& s, const Graph* graph) {
   }
   doc["dispatches"] = dispatches;
   if (!s.programs.empty()) doc["programs"] = programs_json(s);
+  if (!s.repeats.empty()) {
+    nlohmann::json repeats = nlohmann::json::array();
+    for (const RepeatRange& r : s.repeats)
+      repeats.push_back({{"first", r.first},
+                         {"count", r.count},
+                         {"iterations", r.iterations},
+                         {"carried", {r.carried_in, r.carried_out}}});
+    doc["repeats"] = repeats;
+  }
   if (!s.remarks.empty()) {
     nlohmann::json remarks = nlohmann::json::array();
     for (const Remark& r : s.remarks) remarks.push_back({{"value", std::string(r.value.view())}, {"text", std::string(r.text.view())}});

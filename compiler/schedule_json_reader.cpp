@@ -326,6 +326,22 @@ Schedule parse_schedule(const std::string& document) {
     const json& programs = list(doc, "programs", "");
     for (std::size_t i = 0; i < programs.size(); ++i) s.programs.push_back(program_of(programs[i], "programs/" + std::to_string(i)));
   }
+  if (doc.contains("repeats")) {
+    const json& repeats = list(doc, "repeats", "");
+    if (repeats.size() > max_repeats) fail("repeats", "holds more than " + std::to_string(max_repeats) + " bodies");
+    for (std::size_t i = 0; i < repeats.size(); ++i) {
+      const std::string where = "repeats/" + std::to_string(i);
+      RepeatRange r;
+      r.first = number<int>(repeats[i], "first", where);
+      r.count = number<int>(repeats[i], "count", where);
+      r.iterations = number<int>(repeats[i], "iterations", where);
+      const json& carried = list(repeats[i], "carried", where);
+      if (carried.size() != 2) fail(where + "/carried", "must be [the slot a body starts from, the slot of its result]");
+      r.carried_in = carried[0].get<int>();
+      r.carried_out = carried[1].get<int>();
+      s.repeats.push_back(r);
+    }
+  }
   if (doc.contains("remarks")) {
     const json& remarks = list(doc, "remarks", "");
     for (std::size_t i = 0; i < remarks.size(); ++i) {

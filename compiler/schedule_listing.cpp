@@ -7,6 +7,7 @@
 #include "vkattn/codegen/render.hpp"
 #include "vkattn/tensor.hpp"
 #include "vkattn/schedule_text.hpp"
+#include "vkattn/unroll_repeats.hpp"
 
 namespace vkattn {
 
@@ -114,9 +115,10 @@ std::string target_text(const Target& t) {
 std::string schedule_listing(const Schedule& s, const Graph* graph, const ListingOptions& options) {
   std::ostringstream out;
   double bytes = 0;
-  for (const Dispatch& d : s.dispatches) bytes += d.bytes;
-  out << "schedule '" << s.graph_name.view() << "' (" << (s.fused ? "fused" : "unfused") << "): " << count_of(s.dispatches.size(), "dispatch", "dispatches")
-      << ", " << amount(s.total_flops()) << ", " << bytes_text(bytes) << " moved\n";
+  for (std::size_t i = 0; i < s.dispatches.size(); ++i) bytes += s.dispatches[i].bytes * s.executions(i);
+  out << "schedule '" << s.graph_name.view() << "' (" << (s.fused ? "fused" : "unfused") << "): " << count_of(s.dispatches.size(), "dispatch", "dispatches");
+  if (!s.repeats.empty()) out << " (" << s.executed_dispatch_count() << " run, repeated bodies once per iteration)";
+  out << ", " << amount(s.total_flops()) << ", " << bytes_text(bytes) << " moved\n";
   out << "target: " << target_text(s.target) << "\n";
   const double naive = double(s.memory.naive_bytes);
   out << "memory plan: arena " << bytes_text(double(s.memory.peak_bytes)) << " at peak vs " << bytes_text(naive)
@@ -126,7 +128,8 @@ std::string schedule_listing(const Schedule& s, const Graph* graph, const Listin
     std::snprintf(percent, sizeof percent, ", %.0f%%", 100.0 * double(s.memory.peak_bytes) / naive);
     out << percent;
   }
-  out << "; weights " << bytes_text(double(s.weight_bytes)) << "\n";
+  if (s.repeats.empty()) out << "; weights " << bytes_text(double(s.weight_bytes)) << "\n";
+  else out << "; weights " << bytes_text(double(unroll_repeats(s).weight_bytes)) << " (every iteration's)\n";
   // Dynamic dimensions: the shapes below are one run's sizes; memory is planned for
   // the bounds; state tensors persist from run to run.
   std::string dynamic, states;
@@ -164,6 +167,12 @@ std::string schedule_listing(const Schedule& s, const Graph* graph, const Listin
   out << line;
   for (std::size_t i = 0; i < s.dispatches.size(); ++i) {
     const Dispatch& d = s.dispatches[i];
+    for (const RepeatRange& r : s.repeats)
+      if (int(i) == r.first)
+        out << "      repeat \u00d7 " << r.iterations << ": dispatches " << r.first << "-" << r.first + r.count - 1
+            << " once per iteration, with each iteration's weights and states ({i} = 0.." << r.iterations - 1
+            << "); the carried value alternates between '" << s.slots[std::size_t(r.carried_in)].name.view()
+            << "' and '" << s.slots[std::size_t(r.carried_out)].name.view() << "'\n";
     std::snprintf(line, sizeof line, "%4zu  %-15s  %-*s  %11s  %11s  %-7s  ", i, std::string(kernel_name(d.kernel)).c_str(),
                   int(shape_width), shapes[i].c_str(), amount(d.flops).c_str(), bytes_text(d.bytes).c_str(),
                   d.barrier_after ? "yes" : "-");
@@ -179,6 +188,8 @@ std::string schedule_listing(const Schedule& s, const Graph* graph, const Listin
       }
     }
     if (options.constants) out << "      constants: " << specialization_text(d) << "\n";
+    for (const RepeatRange& r : s.repeats)
+      if (int(i) == r.first + r.count - 1) out << "      end of repeat \u00d7 " << r.iterations << "\n";
   }
   if (!s.remarks.empty()) {
     out << "remarks (fusions declined):\n";

@@ -138,6 +138,7 @@ Graph load_model(const Arguments& args, const std::string& folder) {
   o.cache = args.integer("--cache", 0, 0, std::int64_t(1) << 24);
   o.seq = args.integer("--seq", o.cache > 0 ? o.cache : 128);
   o.f16 = args.has("--f16");
+  o.unrolled = args.has("--unroll");
   const std::string logits = args.text("--logits", "all");
   if (logits != "all" && logits != "last") throw UsageError("--logits is all or last, not '" + logits + "'");
   o.last_position_only = logits == "last";
@@ -189,6 +190,8 @@ Graph load_graph(const Arguments& args) {
   o.norm_first = args.has("--norm-first");
   o.ffn_hidden = args.integer("--ffn", 0, 1);
   o.layers = args.integer("--layers", 1, 1, 512);
+  o.unrolled = args.has("--unroll");
+  if (o.unrolled && o.layers == 1) throw UsageError("--unroll writes out a stack of layers: give --layers N > 1");
   o.rope_theta = args.number("--rope-theta", o.rope_theta, 1.0 + 1e-9, 1e12);
   o.cache = args.integer("--cache", 0, 0, std::int64_t(1) << 24);
   o.rms_eps = args.number("--rms-eps", o.rms_eps, 1e-12, 0.5);

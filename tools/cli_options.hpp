@@ -43,9 +43,9 @@ class Arguments {
 inline const std::vector<std::string> graph_flags{"--batch", "--seq",    "--kv-seq", "--model",      "--heads", "--kv-heads",
                                                   "--mask",  "--ffn",    "--layers", "--activation", "--rope-theta",
                                                   "--cache", "--rms-eps", "--self-mask", "--logits", "--window"};
-inline const std::vector<std::string> graph_switches{"--f16", "--norm-first"};
+inline const std::vector<std::string> graph_switches{"--f16", "--norm-first", "--unroll"};
 // The sizing flags a model folder takes (its config.json gives the rest).
-inline const std::vector<std::string> model_flags{"--batch", "--seq", "--cache", "--logits", "--f16"};
+inline const std::vector<std::string> model_flags{"--batch", "--seq", "--cache", "--logits", "--f16", "--unroll"};
 inline constexpr const char* graph_help =
     "GRAPH is a preset (mha, cross_attention, gqa, encoder_layer, decoder_layer, llama_block), a graph\n"
     "JSON file, or a model folder as Hugging Face ships it (config.json of a Llama, Mistral or\n"
@@ -54,6 +54,8 @@ inline constexpr const char* graph_help =
     "Model folder sizes: --batch N (1) --seq N (tokens per run at most; 128) --cache N (decoding:\n"
     "              a KV cache of N positions, ids are up to N new tokens placed by \"positions\")\n"
     "              --logits all|last (last: each sequence's last position only) --f16\n"
+    "              --unroll (each layer written out and compiled on its own; by default one\n"
+    "              layer body, model.layers.{i}, is compiled once and run per layer)\n"
     "Preset sizes: --batch N (1) --seq N (128) --kv-seq N (memory length; seq) --model N (512)\n"
     "              --heads N (8) --kv-heads N (gqa; heads/4) --mask causal|padding|none (none)\n"
     "              --f16 (f16 inputs and weights)\n"
@@ -64,6 +66,8 @@ inline constexpr const char* graph_help =
     "  llama_block (Hugging Face's LlamaDecoderLayer, always causal): --kv-heads N (heads)\n"
     "              --ffn N (4 x model) --rope-theta X (10000) --rms-eps X (1e-6, rms_norm_eps)\n"
     "              --layers N (1; model.layers.N.*) --window N (a sliding window of N keys, Mistral's;\n"
+    "  --layers N > 1: one layer body compiled once and run N times, its weights named with\n"
+    "              {i} = 0..N-1; --unroll writes the N layers out, each compiled on its own\n"
     "              with --cache, the cache rolls: --cache rows reused modulo, runs of at most\n"
     "              cache - window + 1 tokens, sequences of any length)\n"
     "  decoder_layer: --self-mask none|causal its self-attention's mask whatever --mask says\n"

@@ -35,6 +35,9 @@ struct PresetOptions {
   bool norm_first = false;                // pre-norm (PyTorch's norm_first=True)
   Activation activation = Activation::relu;
   std::int64_t layers = 1;                // > 1: a stack named as nn.TransformerEncoder / Decoder names it, layers.N.*
+  // With layers > 1: false, one layer body repeated (compiled once, weights bound per
+  // layer); true, each layer written out and compiled on its own (the same computation).
+  bool unrolled = false;
   // Decoding (mha, gqa, decoder_layer, llama_block): > 0 gives the self-attention a KV cache of this
   // many positions per sequence; x becomes [batch, dyn("seq", cache), model] and the
   // i32 input "positions" [batch] says where each sequence's new tokens start. The
@@ -58,6 +61,7 @@ struct ModelGraphOptions {
   std::int64_t cache = 0;   // KV cache positions per sequence; 0: none
   bool last_position_only = false;
   bool f16 = false;         // f16 weights and activations
+  bool unrolled = false;    // each layer written out (LlamaModelOptions::unrolled)
 };
 Graph build_llama_model(const LlamaModelOptions& model, const ModelGraphOptions& options);
 

@@ -186,9 +186,16 @@ struct Schedule {
     programs.push_back(e);
     return int(programs.size()) - 1;
   }
+  // How many times a run executes dispatch `i`: a repeated body's iterations, else 1.
+  constexpr int executions(std::size_t i) const {
+    for (const RepeatRange& r : repeats)
+      if (int(i) >= r.first && int(i) < r.first + r.count) return r.iterations;
+    return 1;
+  }
+  // FLOPs of one run (a repeated body's once per iteration).
   constexpr double total_flops() const {
     double sum = 0;
-    for (const Dispatch& d : dispatches) sum += d.flops;
+    for (std::size_t i = 0; i < dispatches.size(); ++i) sum += dispatches[i].flops * executions(i);
     return sum;
   }
   // The slot of an input, weight or output by name; -1 when there is none.
