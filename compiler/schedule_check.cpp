@@ -73,8 +73,8 @@ class Checker {
   }
 
   // A repeated body: dispatches in range, after the previous body, run at least once;
-  // two distinct carried slots of one shape, in the arena, that no input, weight, state or
-  // output is (the runtime alternates them).
+  // two distinct carried slots of one shape, in the arena, that no input, weight or state
+  // is (the runtime alternates them; the result's may be an output).
   void repeat(std::size_t i) const {
     const RepeatRange& r = s_.repeats[i];
     const std::string where = "repeat " + std::to_string(i);
@@ -88,10 +88,10 @@ class Checker {
     for (int slot : {r.carried_in, r.carried_out}) {
       if (slot < 0 || std::size_t(slot) >= s_.slots.size())
         fail(where + " carried", "names slot " + std::to_string(slot) + ", which does not exist");
-      if (s_.slots[std::size_t(slot)].role != SlotRole::intermediate)
-        fail(where + " carried", "names slot " + std::to_string(slot) + ", a " +
-                                     std::string(role_name(s_.slots[std::size_t(slot)].role)) +
-                                     "; carried values are intermediates of the arena");
+      const SlotRole role = s_.slots[std::size_t(slot)].role;
+      if (role != SlotRole::intermediate && !(slot == r.carried_out && role == SlotRole::output))
+        fail(where + " carried", "names slot " + std::to_string(slot) + ", a " + std::string(role_name(role)) +
+                                     "; carried values are intermediates of the arena (the result may be an output)");
     }
     const TensorSlot& in = s_.slots[std::size_t(r.carried_in)];
     const TensorSlot& out = s_.slots[std::size_t(r.carried_out)];

@@ -80,12 +80,13 @@ Schedule unroll_repeats(const Schedule& schedule) {
   for (std::size_t d = 0; d < schedule.dispatches.size();) {
     const int r = repeat_of(schedule, d);
     if (r < 0) {
-      // After a body with an even count, its result lies in the slot the body started from.
+      // Before a body with an even count, the value it starts from goes where its result
+      // will be, so that the last iteration writes the result there.
       Dispatch dispatch = schedule.dispatches[d];
       for (const RepeatRange& range : schedule.repeats)
-        if (int(d) >= range.first + range.count && range.iterations % 2 == 0)
+        if (int(d) < range.first && range.iterations % 2 == 0)
           for (int& slot : dispatch.slots)
-            if (slot == range.carried_out) slot = range.carried_in;
+            if (slot == range.carried_in) slot = range.carried_out;
       dispatch.barrier_after = false;
       out.dispatches.push_back(dispatch);
       ++d;
@@ -95,11 +96,13 @@ Schedule unroll_repeats(const Schedule& schedule) {
     for (int k = 0; k < range.iterations; ++k)
       for (int body = 0; body < range.count; ++body) {
         Dispatch dispatch = schedule.dispatches[std::size_t(range.first + body)];
+        // The last iteration reads carried_in and writes carried_out; those before it alternate.
+        const bool swapped = (range.iterations - 1 - k) % 2 == 1;
         for (int& slot : dispatch.slots) {
           if (slot < 0) continue;
           if (!copies[std::size_t(slot)].empty()) slot = copies[std::size_t(slot)][std::size_t(k)];
-          else if (k % 2 == 1 && slot == range.carried_in) slot = range.carried_out;
-          else if (k % 2 == 1 && slot == range.carried_out) slot = range.carried_in;
+          else if (swapped && slot == range.carried_in) slot = range.carried_out;
+          else if (swapped && slot == range.carried_out) slot = range.carried_in;
         }
         dispatch.label = expanded(dispatch.label, k);
         dispatch.barrier_after = false;

@@ -90,7 +90,7 @@ TEST_CASE("the reference runs a body once per iteration with that iteration's we
   CHECK(va::bound_tensors(g).size() == 4);  // three layers' w and the shared one
 }
 
-TEST_CASE("a schedule holds a repeated body once with its count; unrolled, each iteration binds its own weights") {
+TEST_CASE("a schedule holds a repeated body once with its count, and unrolled each iteration binds its own weights") {
   for (const bool fuse : {true, false}) {
     INFO((fuse ? "fused" : "unfused"));
     for (const std::int64_t iterations : {1, 2, 3}) {
@@ -113,21 +113,25 @@ TEST_CASE("a schedule holds a repeated body once with its count; unrolled, each 
             weights.emplace_back(u.slots[std::size_t(slot)].name.view());
       REQUIRE(weights.size() == std::size_t(iterations));
       for (std::int64_t i = 0; i < iterations; ++i) CHECK(weights[std::size_t(i)] == "layers." + std::to_string(i) + ".w");
-      // Odd iterations read what even ones wrote: the carried slots swap.
-      const va::Dispatch& first = u.dispatches[std::size_t(r.first)];
+      // The last iteration reads carried_in and writes carried_out; the one before it
+      // the reverse (so an even count starts in carried_out).
+      const auto reads = [&](std::int64_t iteration, int slot) {
+        const va::Dispatch& d = u.dispatches[std::size_t(r.first + iteration * r.count)];
+        return std::count(d.slots.begin() + 1, d.slots.end(), slot) > 0;
+      };
+      CHECK(reads(iterations - 1, r.carried_in));
       if (iterations > 1) {
-        const va::Dispatch& second = u.dispatches[std::size_t(r.first + r.count)];
-        CHECK(std::count(first.slots.begin(), first.slots.end(), r.carried_in) > 0);
-        CHECK(std::count(second.slots.begin(), second.slots.end(), r.carried_out) > 0);
+        CHECK(reads(iterations - 2, r.carried_out));
         CHECK(u.dispatches[std::size_t(r.first + r.count - 1)].barrier_after);
       }
+      CHECK(u.slots[std::size_t(r.carried_out)].role == va::SlotRole::output);  // the output "y" itself
       // The listing names the body and its count.
       CHECK_THAT(va::schedule_listing(s), Contains("repeat \u00d7 " + std::to_string(iterations) + ": dispatches"));
     }
   }
 }
 
-TEST_CASE("a preset's --layers is one body; unrolled it is the same layers written out") {
+TEST_CASE("a preset's --layers is one body, the same computation as the layers written out") {
   va::PresetOptions o{.name = "llama_block", .batch = 1, .seq = 5, .model = 16, .heads = 4, .kv_heads = 2,
                       .ffn_hidden = 24, .layers = 4};
   const va::Graph repeated = va::build_preset(o);

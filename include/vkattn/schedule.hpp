@@ -136,13 +136,14 @@ struct Remark {
 
 // A repeated body (a stack of identical layers): dispatches [first, first + count) run
 // `iterations` times in a row. Iteration k binds the k-th tensor of every weight and state
-// slot whose name holds `{i}` (the name with `{i}` = k), and swaps the two carried slots
-// when k is odd: even iterations read `carried_in` and write `carried_out`, odd ones the
-// reverse, so after the last iteration the result is in carried_out (odd count) or
-// carried_in (even count), and the dispatches after the body read it there. The memory
-// plan keeps both carried slots, and every value the body reads from before it, live
-// across the whole body. unroll_repeats (vkattn/unroll_repeats.hpp) writes the
-// iterations out for the device.
+// slot whose name holds `{i}` (the name with `{i}` = k). The carried value alternates
+// between two slots: the last iteration reads `carried_in` and writes `carried_out`, the
+// one before it the reverse, and so on back; with an even count the dispatches before the
+// body write the starting value into carried_out instead. After the body the result is
+// in carried_out (which may be a graph output). The memory plan keeps both carried slots
+// live from the starting value's first write to the body's end, and every value the
+// body reads from before it to the body's end. unroll_repeats
+// (vkattn/unroll_repeats.hpp) writes the iterations out for the device.
 struct RepeatRange {
   int first = 0;
   int count = 0;

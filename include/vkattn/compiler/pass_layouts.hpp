@@ -92,20 +92,42 @@ constexpr bool view_layout(const Program& p, const Step& step, Layout& out) {
 
 }  // namespace detail
 
-// A repeated body's result is carried in the storage it is computed in when it owns
-// that storage plainly (the next iteration reads it there); otherwise repeat_end copies
-// it into storage of its own, inside the body.
-constexpr void carry_repeat_result(Program& p, Step& step) {
-  const int result = step.operands[0];
-  const ProgramValue& v = p.value(result);
-  if (v.kind == ValueKind::intermediate && v.layout.root == result && plain_layout(v.layout, v.shape) &&
-      !p.is_output(result)) {
-    p.value(step.result).layout = v.layout;
-    step.kind = StepKind::view;
-  }
+// Whether `v` is an intermediate in storage of its own, row-major, read only by `step`
+// (or, with `others`, by any reader) and no output.
+constexpr bool owns_plain_storage(const Program& p, int v, int step, bool others) {
+  const ProgramValue& value = p.value(v);
+  return value.kind == ValueKind::intermediate && value.layout.root == v && plain_layout(value.layout, value.shape) &&
+         !p.is_output(v) && (others || p.sole_consumer(v) == step);
 }
 
-constexpr bool is_repeat_end(const Step& step) { return step.kind == StepKind::primitive && step.op == Op::repeat_end; }
+// A repeated body's result is carried in the storage it is computed in when it owns
+// that storage plainly (the next iteration reads it there). When the value after the
+// body is a graph output, the result is computed in the output's storage (where the
+// last iteration leaves it). Otherwise repeat_end copies it, inside the body.
+constexpr void carry_repeat_result(Program& p, Step& step, int index) {
+  const int result = step.operands[0];
+  if (!owns_plain_storage(p, result, index, !p.is_output(step.result))) return;
+  if (p.is_output(step.result)) p.value(result).layout = p.value(step.result).layout;
+  else p.value(step.result).layout = p.value(result).layout;
+  step.kind = StepKind::view;
+}
+
+// The value a body starts from is the storage of the value it starts with when that
+// storage is its own and nothing else reads it; otherwise repeat_begin copies it in.
+constexpr void carry_repeat_start(Program& p, Step& step, int index) {
+  if (!owns_plain_storage(p, step.operands[0], index, false) || p.producer(step.operands[0]) < 0) return;
+  p.value(step.result).layout = p.value(step.operands[0]).layout;
+  step.kind = StepKind::view;
+}
+
+constexpr bool is_repeat_marker(const Step& step) {
+  return step.kind == StepKind::primitive && (step.op == Op::repeat_begin || step.op == Op::repeat_end);
+}
+
+constexpr void carry_repeat_value(Program& p, Step& step, int index) {
+  if (step.op == Op::repeat_begin) carry_repeat_start(p, step, index);
+  else carry_repeat_result(p, step, index);
+}
 
 constexpr void assign_views(Program& p) {
   // A flash attention whose only use is merge_heads writes the merged layout itself.
@@ -124,8 +146,9 @@ constexpr void assign_views(Program& p) {
     merge.kind = StepKind::view;
   }
   // In program order, so each value's layout is final before its readers' are chosen.
-  for (Step& step : p.steps) {
-    if (is_repeat_end(step)) carry_repeat_result(p, step);
+  for (std::size_t s = 0; s < p.steps.size(); ++s) {
+    Step& step = p.steps[s];
+    if (is_repeat_marker(step)) carry_repeat_value(p, step, int(s));
     if (!detail::is_layout_op(step)) continue;
     if (step.kind == StepKind::view && !step.slice) continue;  // written in place by its producer
     Layout layout;
@@ -140,8 +163,8 @@ constexpr void assign_views(Program& p) {
 
 constexpr void assign_layouts(Program& p) {
   if (p.fused) return assign_views(p);
-  for (Step& step : p.steps)
-    if (is_repeat_end(step)) carry_repeat_result(p, step);
+  for (std::size_t s = 0; s < p.steps.size(); ++s)
+    if (is_repeat_marker(p.steps[s])) carry_repeat_value(p, p.steps[s], int(s));
 }
 
 }  // namespace vkattn::passes

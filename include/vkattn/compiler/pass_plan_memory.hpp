@@ -33,7 +33,7 @@ constexpr void find_repeats(Program& p) {
   for (const Step& step : p.steps) {
     if (step.kind != StepKind::removed && step.op == Op::repeat_begin && step.body == no_value) {
       ProgramRepeat r;
-      r.carried_in = step.result;
+      r.carried_in = p.value(step.result).layout.root;
       r.iterations = step.attributes.count;
       r.first = dispatch + (dispatches(step) ? 1 : 0);
       p.repeats.push_back(r);
@@ -48,8 +48,8 @@ constexpr void find_repeats(Program& p) {
 }
 
 // A body runs its dispatches again and again: what it reads from before it stays live
-// to its end, and both carried roots from its start to their last reader after it (an
-// even count leaves the result in the value the body started from).
+// to its end, and both carried roots from the first write of the value it starts from
+// (an even count starts it in the result's storage) to the body's end.
 constexpr void keep_live_across_repeats(const Program& p, std::vector<int>& first_write, std::vector<int>& last_read) {
   for (const ProgramRepeat& r : p.repeats) {
     int dispatch = 0;
@@ -68,9 +68,9 @@ constexpr void keep_live_across_repeats(const Program& p, std::vector<int>& firs
       ++dispatch;
     }
     const auto in = std::size_t(r.carried_in), out = std::size_t(r.carried_out);
-    first_write[out] = std::min(first_write[out], r.first);
+    first_write[out] = std::min({first_write[out], first_write[in], r.first});
     last_read[out] = std::max(last_read[out], r.last);
-    last_read[in] = std::max({last_read[in], r.last, last_read[out]});
+    last_read[in] = std::max(last_read[in], r.last);
   }
 }
 

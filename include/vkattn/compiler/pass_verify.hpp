@@ -59,9 +59,8 @@ constexpr Program verify(const Graph& graph) {
       // An output of an input, of a weight or of a value that is already an output
       // gets a copy of its own (a gather); any other output is its producer's storage.
       int source = node.inputs[0];
-      // A repeated body's result alternates between two slots, so it is copied out too.
       bool needs_copy = program.value(source).kind != ValueKind::intermediate || program.is_output(source) ||
-                        graph.node(source).op == Op::cache_write || graph.node(source).op == Op::repeat_end;
+                        graph.node(source).op == Op::cache_write;
       if (!needs_copy) {
         program.outputs.push_back({node.name, source, ValueId(i)});
         continue;
