@@ -1,6 +1,7 @@
 // unroll_repeats: a schedule's repeated bodies written out for the device.
 #include "vkattn/unroll_repeats.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "vkattn/compile.hpp"
@@ -52,28 +53,31 @@ Schedule unroll_repeats(const Schedule& schedule) {
       owner[std::size_t(slot)] = r;
     }
   }
-  // copies[slot][k]: the slot iteration k binds. Iteration 0 keeps the slot itself.
+  // copies[slot][k]: the slot iteration k binds. Iteration 0 keeps the slot itself; the
+  // later iterations' tensors follow the buffers, one iteration after another (a layer's
+  // weights together, in the order the body reads them).
   std::vector<std::vector<int>> copies(schedule.slots.size());
-  for (std::size_t slot = 0; slot < schedule.slots.size(); ++slot) {
-    if (owner[slot] < 0) continue;
-    const int iterations = schedule.repeats[std::size_t(owner[slot])].iterations;
-    const TensorSlot original = schedule.slots[slot];
-    for (int k = 0; k < iterations; ++k) {
-      TensorSlot copy = original;
-      copy.name = expanded(original.name, k);
+  int most_iterations = 0;
+  for (std::size_t slot = 0; slot < schedule.slots.size(); ++slot)
+    if (owner[slot] >= 0) {
+      TensorSlot& first = out.slots[slot];
+      first.name = expanded(first.name, 0);
+      for (PackedPart& part : first.parts) part.name = expanded(part.name, 0);
+      copies[slot].push_back(int(slot));
+      most_iterations = std::max(most_iterations, schedule.repeats[std::size_t(owner[slot])].iterations);
+    }
+  for (int k = 1; k < most_iterations; ++k)
+    for (std::size_t slot = 0; slot < schedule.slots.size(); ++slot) {
+      if (owner[slot] < 0 || k >= schedule.repeats[std::size_t(owner[slot])].iterations) continue;
+      TensorSlot copy = schedule.slots[slot];
+      copy.name = expanded(copy.name, k);
       for (PackedPart& part : copy.parts) part.name = expanded(part.name, k);
-      if (k == 0) {
-        out.slots[slot] = copy;
-        copies[slot].push_back(int(slot));
-        continue;
-      }
       std::int64_t& end = copy.storage == Storage::weights ? out.weight_bytes : out.arena_bytes;
       copy.offset = aligned(end);
       end = copy.offset + aligned(copy.bytes);
       copies[slot].push_back(int(out.slots.size()));
       out.slots.push_back(copy);
     }
-  }
   out.memory.peak_bytes = out.arena_bytes;
 
   const int total = int(schedule.executed_dispatch_count());
