@@ -124,4 +124,48 @@ Schedule unroll_repeats(const Schedule& schedule) {
   return out;
 }
 
+Graph unroll_repeats(const Graph& graph) {
+  bool any = false;
+  for (const Node& node : graph.nodes()) any = any || node.op == Op::repeat_begin;
+  if (!any) return graph;
+  if (graph.open_body() != no_value) throw GraphError("vkattn: graph '" + std::string(graph.name()) +
+                                                      "' has a repeated body that is never closed");
+  Graph out{graph.name()};
+  std::vector<ValueId> written(graph.size(), no_value);  // each node's value in `out`
+  // Appends node `n` with its operands mapped; `iteration` >= 0 inside a body.
+  auto copy = [&](std::size_t n, std::int64_t iteration) {
+    Node node = graph.node(ValueId(n));
+    for (int i = 0; i < op_arity(node.op); ++i) node.inputs[std::size_t(i)] = written[std::size_t(node.inputs[std::size_t(i)])];
+    node.body = no_value;
+    if (iteration >= 0) {
+      const std::string_view name = node.name.view();
+      const bool leaf = node.op == Op::input || node.op == Op::weight || node.op == Op::state;
+      if (has_iteration_placeholder(name)) node.name = Name{expand_iteration(name, iteration)};
+      else if (is_generated_name(name)) node.name = Name{};
+      else if (!leaf) node.name = Name{std::string(name) + "." + std::to_string(iteration)};
+    } else if (is_generated_name(node.name.view())) {
+      node.name = Name{};
+    }
+    written[n] = out.append(node, node.where).id();
+  };
+  for (std::size_t n = 0; n < graph.size(); ++n) {
+    const Node& node = graph.node(ValueId(n));
+    if (node.op != Op::repeat_begin) {
+      copy(n, -1);
+      continue;
+    }
+    std::size_t end = n + 1;
+    while (!(graph.node(ValueId(end)).op == Op::repeat_end && graph.node(ValueId(end)).inputs[1] == ValueId(n))) ++end;
+    ValueId carried = written[std::size_t(node.inputs[0])];
+    for (std::int64_t k = 0; k < node.attributes.count; ++k) {
+      written[n] = carried;
+      for (std::size_t m = n + 1; m < end; ++m) copy(m, k);
+      carried = written[std::size_t(graph.node(ValueId(end)).inputs[0])];
+    }
+    written[end] = carried;
+    n = end;
+  }
+  return out;
+}
+
 }  // namespace vkattn

@@ -146,6 +146,9 @@ TEST_CASE("a preset's --layers is one body, the same computation as the layers w
   const va::TensorMap bindings = va::random_bindings(repeated, 2);
   CHECK(va::run_reference(repeated, bindings).outputs.at("y").values ==
         va::run_reference(unrolled, bindings).outputs.at("y").values);
+  // Written out by unroll_repeats, the repeated graph is the unrolled preset, node for node.
+  CHECK(va::unroll_repeats(repeated) == unrolled);
+  CHECK(va::unroll_repeats(unrolled) == unrolled);
 }
 
 TEST_CASE("a repeat round-trips through schedule JSON, and a malformed one is refused") {

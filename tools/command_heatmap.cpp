@@ -70,7 +70,8 @@ int run_heatmap(const std::vector<std::string>& raw) {
     }
     for_graph.push_back(raw[i]);
   }
-  Graph graph = load_graph(Arguments(for_graph, valued, with_graph_switches({})));
+  // A repeated body's attention is one per iteration: written out, each has its name.
+  Graph graph = unroll_repeats(load_graph(Arguments(for_graph, valued, with_graph_switches({}))));
 
   std::string wanted = args.text("--attention", "");
   std::string names;

@@ -16,4 +16,11 @@ namespace vkattn {
 // the body of its repeat or by two bodies.
 Schedule unroll_repeats(const Schedule& schedule);
 
+// The graph with each repeated body written out once per iteration: the same
+// computation, with `{i}` in every name of iteration k replaced by k (its weights and
+// states then have the names a run binds), so that any value of any iteration can be
+// named, read or made an output (a heatmap of layer 3's attention, say). A body's other
+// named values get ".k" appended; generated names are made anew.
+Graph unroll_repeats(const Graph& graph);
+
 }  // namespace vkattn

@@ -9,3 +9,4 @@
 #include "vkattn/ops.hpp"
 #include "vkattn/pointwise_ops.hpp"
 #include "vkattn/score_mods.hpp"
+#include "vkattn/unroll_repeats.hpp"
