@@ -107,7 +107,7 @@ std::string schedule_to_json(const Schedule& s, const Graph* graph) {
   doc["fused"] = s.fused;
   doc["target"] = nlohmann::json::parse(target_to_json(s.target));
   double bytes = 0;
-  for (const Dispatch& d : s.dispatches) bytes += d.bytes;
+  for (std::size_t i = 0; i < s.dispatches.size(); ++i) bytes += s.dispatches[i].bytes * s.executions(i);
   doc["totals"] = {{"dispatches", s.dispatches.size()}, {"flops", count_json(s.total_flops())}, {"bytes", count_json(bytes)}};
   doc["memory"] = {{"peak_bytes", s.memory.peak_bytes},
                    {"naive_bytes", s.memory.naive_bytes},
