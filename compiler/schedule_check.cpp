@@ -31,6 +31,9 @@ Wide elements(const Shape& shape, const std::string& where) {
   return n;
 }
 
+// One command buffer's worth: every iteration of every body is recorded.
+constexpr std::size_t max_executed_dispatches = 65536;
+
 class Checker {
  public:
   explicit Checker(const Schedule& s) : s_(s) {}
@@ -41,6 +44,9 @@ class Checker {
     for (std::size_t i = 0; i < s_.programs.size(); ++i) program(i);
     for (std::size_t i = 0; i < s_.dispatches.size(); ++i) dispatch(i);
     for (std::size_t i = 0; i < s_.repeats.size(); ++i) repeat(i);
+    if (s_.executed_dispatch_count() > max_executed_dispatches)
+      fail("repeats", "make a run of " + std::to_string(s_.executed_dispatch_count()) + " dispatches; a run holds at most " +
+                          std::to_string(max_executed_dispatches));
   }
 
  private:

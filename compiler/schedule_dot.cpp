@@ -71,7 +71,9 @@ std::string schedule_to_dot(const Schedule& s, const Graph& graph) {
   for (std::size_t i = 0; i < s.dispatches.size(); ++i) {
     const Dispatch& d = s.dispatches[i];
     out << "  subgraph cluster_dispatch_" << i << " {\n    label=\"#" << i << " " << shader_info(d.shader).name << " "
-        << d.config.view() << (d.barrier_after ? " | barrier" : "") << "\"; style=\"rounded,filled\"; fillcolor=" << quoted(kernel_colour(d.kernel)) << "; color=\"#7a7a7a\";\n";
+        << d.config.view() << (d.barrier_after ? " | barrier" : "");
+    if (s.executions(i) > 1) out << " | \u00d7 " << s.executions(i);  // a repeated body's
+    out << "\"; style=\"rounded,filled\"; fillcolor=" << quoted(kernel_colour(d.kernel)) << "; color=\"#7a7a7a\";\n";
     for (std::size_t id = 0; id < graph.size(); ++id)
       if (dispatch_of[id] == int(i)) {
         out << "    ";

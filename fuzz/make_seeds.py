@@ -120,6 +120,9 @@ def main():
         # Decoding: a dynamic length, KV caches (state tensors), RoPE at the cache positions.
         "llama_cache": ["llama_block", "--model", "16", "--heads", "4", "--kv-heads", "2", "--ffn", "12",
                         "--cache", "9"],
+        # A repeated body: three layers compiled once, caches per layer.
+        "llama_layers": ["llama_block", "--model", "16", "--heads", "4", "--kv-heads", "2", "--ffn", "12",
+                         "--cache", "9", "--layers", "3"],
     }
     def emit(args):
         return json.loads(subprocess.check_output([vkattn, "compile", *args]))
