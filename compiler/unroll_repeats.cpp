@@ -66,13 +66,25 @@ Schedule unroll_repeats(const Schedule& schedule) {
       copies[slot].push_back(int(slot));
       most_iterations = std::max(most_iterations, schedule.repeats[std::size_t(owner[slot])].iterations);
     }
+  // Later iterations' states go first in the arena and everything the schedule placed
+  // moves up past them: a state keeps its offset at every size of a graph with dynamic
+  // dimensions (whose schedules differ past the planned arena, in workspaces), so the
+  // caches persist from one recording to the next.
+  std::int64_t states_bytes = 0;
+  for (std::size_t slot = 0; slot < schedule.slots.size(); ++slot)
+    if (owner[slot] >= 0 && schedule.slots[slot].storage == Storage::arena)
+      states_bytes += aligned(schedule.slots[slot].bytes) * (schedule.repeats[std::size_t(owner[slot])].iterations - 1);
+  for (TensorSlot& slot : out.slots)
+    if (slot.storage == Storage::arena) slot.offset += states_bytes;
+  out.arena_bytes += states_bytes;
+  std::int64_t state_end = 0;
   for (int k = 1; k < most_iterations; ++k)
     for (std::size_t slot = 0; slot < schedule.slots.size(); ++slot) {
       if (owner[slot] < 0 || k >= schedule.repeats[std::size_t(owner[slot])].iterations) continue;
       TensorSlot copy = schedule.slots[slot];
       copy.name = expanded(copy.name, k);
       for (PackedPart& part : copy.parts) part.name = expanded(part.name, k);
-      std::int64_t& end = copy.storage == Storage::weights ? out.weight_bytes : out.arena_bytes;
+      std::int64_t& end = copy.storage == Storage::weights ? out.weight_bytes : state_end;
       copy.offset = aligned(end);
       end = copy.offset + aligned(copy.bytes);
       copies[slot].push_back(int(out.slots.size()));

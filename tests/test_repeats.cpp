@@ -131,6 +131,29 @@ TEST_CASE("a schedule holds a repeated body once with its count, and unrolled ea
   }
 }
 
+TEST_CASE("each layer's cache keeps its place at every size of a decoding graph") {
+  va::PresetOptions o{.name = "llama_block", .batch = 2, .seq = 7, .model = 64, .heads = 4, .kv_heads = 2,
+                      .ffn_hidden = 40, .layers = 3, .cache = 512};
+  const va::Graph g = va::build_preset(o);
+  va::DimSizes one;
+  one.push_back({"seq", 1});
+  // The nvidia target splits a one-token step's attention over keys, with a workspace.
+  const va::Schedule bounds = va::unroll_repeats(va::compile(g, va::targets::nvidia));
+  const va::Schedule step = va::unroll_repeats(
+      va::compile(va::with_sizes(g, one), va::CompileOptions{.target = va::targets::nvidia, .tune_for = one}));
+  CHECK(step.dispatch_count() > bounds.dispatch_count());  // the split-over-keys form
+  int states = 0;
+  for (const va::TensorSlot& slot : bounds.slots) {
+    if (slot.role != va::SlotRole::state) continue;
+    ++states;
+    INFO(slot.name.view());
+    const int other = step.find_slot(slot.name.view(), va::SlotRole::state);
+    REQUIRE(other >= 0);
+    CHECK(step.slots[std::size_t(other)].offset == slot.offset);
+  }
+  CHECK(states == 6);
+}
+
 TEST_CASE("a preset's --layers is one body, the same computation as the layers written out") {
   va::PresetOptions o{.name = "llama_block", .batch = 1, .seq = 5, .model = 16, .heads = 4, .kv_heads = 2,
                       .ffn_hidden = 24, .layers = 4};
