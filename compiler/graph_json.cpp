@@ -419,6 +419,10 @@ Graph graph_from_json(std::string_view text, std::string_view source) {
       reader.fail(field + ".dtype", "says " + std::string(dtype_name(node.dtype)) + " but the operands give " +
                                         std::string(dtype_name(value.dtype())));
   }
+  if (graph.open_body() != no_value)
+    reader.fail("values[" + std::to_string(graph.open_body()) + "]",
+                "repeat_begin opens a body that no repeat_end closes (a repeat_end whose inputs are the body's "
+                "result and this value)");
   return graph;
 }
 

@@ -188,4 +188,10 @@ TEST_CASE("a repeat round-trips through schedule JSON, and a malformed one is re
   CHECK_THAT(with([](auto& r) { r["count"] = 1000; }), Contains("repeat 0: covers dispatches"));
   CHECK_THAT(with([](auto& r) { r["carried"] = {0, 0}; }), Contains("repeat 0 carried"));
   CHECK_THAT(with([](auto& r) { r["carried"] = {1}; }), Contains("repeats/0/carried"));
+  // A graph file whose body is never closed.
+  nlohmann::json graph = nlohmann::json::parse(va::graph_to_json(residual_stack(2)));
+  while (graph["values"].back()["op"] != "repeat_end") graph["values"].erase(graph["values"].size() - 1);
+  graph["values"].erase(graph["values"].size() - 1);
+  CHECK_THAT(error_of([&] { va::graph_from_json(graph.dump(), "open.json"); }),
+             Contains("open.json: values[2]: repeat_begin opens a body that no repeat_end closes"));
 }
