@@ -14,6 +14,7 @@
 
 #include "cli_options.hpp"
 #include "commands.hpp"
+#include "decode_files.hpp"
 #include "device_context.hpp"
 #include "graph_bindings.hpp"
 #include "statistics.hpp"
@@ -24,6 +25,8 @@ const char* decode_help =
     "usage: vkattn decode GRAPH --cache N [--prompt N] [--steps N] [--step-tokens N]\n"
     "                     [--at N,N,...] [--runs N] [--json] [--device SEL] [--target NAME]\n"
     "                     [--storage f16|f32] [sizes]\n"
+    "       vkattn decode GRAPH --cache N --input NAME=FILE.npy... [--output NAME=FILE.npy]...\n"
+    "                     [--check] [--prompt N] [--step-tokens N] [--weights FILE]\n"
     "Decodes with a KV cache on a Vulkan device, random inputs, and random weights unless\n"
     "--weights or a model folder gives them: one prefill\n"
     "of a prompt, then steps of a few tokens, each run appending to the cache on the\n"
@@ -48,7 +51,15 @@ const char* decode_help =
     "                   memory read bandwidth, measured here; elsewhere none\n"
     "  --json           print JSON instead of a table\n"
     "  --device SEL     a device index or part of its name (VKATTN_DEVICE; the preferred one)\n"
-    "  --storage f16    hold every float tensor in f16 on the device (f32: as declared)\n";
+    "  --storage f16    hold every float tensor in f16 on the device (f32: as declared)\n"
+    "From files: --input NAME=FILE.npy gives each input a run takes (all but the positions)\n"
+    "the whole sequence along its dynamic axis ([batch, total, model] for a preset's x, ids\n"
+    "[batch, total] for a model folder); the decoder prefills --prompt positions (128, at\n"
+    "most the total) and steps through the rest --step-tokens at a time.\n"
+    "  --output NAME=FILE.npy  write an output's runs joined along its sequence axis\n"
+    "  --check          compare the joined outputs with the CPU reference of the whole\n"
+    "                   sequence in one run from empty caches (a causal pass); exit 1 if any\n"
+    "                   differs (tolerance 1e-4, 5e-3 with --storage f16)\n";
 
 namespace {
 
@@ -127,8 +138,9 @@ double host_read_bandwidth(double bytes) {
 int run_decode(const std::vector<std::string>& raw) {
   Arguments args(raw,
                  with_graph_flags({"--prompt", "--steps", "--step-tokens", "--at", "--runs", "--device", "--target",
-                                   "--storage", "--bandwidth", "--weights", "--weights-prefix", "--seed"}),
-                 with_graph_switches({"--json"}));
+                                   "--storage", "--bandwidth", "--weights", "--weights-prefix", "--seed", "--input",
+                                   "--output"}),
+                 with_graph_switches({"--json", "--check"}));
   if (args.has("--unfused")) throw UsageError("decode runs the fused schedule");
   Graph graph = load_graph(args);
   bool has_cache = false;
@@ -143,14 +155,22 @@ int run_decode(const std::vector<std::string>& raw) {
   const std::int64_t steps = args.integer("--steps", 16, 0);
   const std::int64_t runs = args.integer("--runs", 5);
   const std::vector<std::int64_t> at = lengths_list(args.text("--at", ""));
+  const bool from_files = args.has("--input");
+  if (!from_files && (args.has("--output") || args.has("--check")))
+    throw UsageError("--output and --check go with --input: decoding the sequences of files");
   std::unique_ptr<Context> opened = open_context(args);
   Context& context = *opened;
-  if (!context.device().timestamps)
+  if (!from_files && !context.device().timestamps)
     throw std::runtime_error(context.device().name + " has no timestamp queries on its compute queue; cannot time");
   DecodeOptions options{.compile = compile_options(args), .step_tokens = step_tokens};
   options.compile.target = target_for(args, context);
   const TensorMap weights = graph_weights(graph, args, std::cerr);
   Decoder decoder(context, graph, weights, options);
+  if (from_files) {
+    const int code = decode_files(args, graph, decoder, weights, options.compile);
+    check_validation(context);
+    return code;
+  }
   const std::int64_t capacity = decoder.capacity();
   const std::int64_t prompt = args.integer("--prompt", std::min<std::int64_t>(128, capacity));
   if (prompt > capacity)

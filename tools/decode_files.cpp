@@ -1,0 +1,182 @@
+// vkattn decode --input: decoding driven by files and checked against the reference.
+#include "decode_files.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <map>
+
+#include <vkattn/reference.hpp>
+#include <vkattn/tensor_files.hpp>
+
+#include "text_output.hpp"
+
+namespace vkattn::cli {
+
+namespace {
+
+// The axis of `shape` that is dynamic (the sequence a run appends), or -1.
+int dynamic_axis(const Shape& shape) {
+  for (int axis = 0; axis < shape.rank; ++axis)
+    if (shape.dynamic(axis)) return axis;
+  return -1;
+}
+
+// Positions [first, first + count) of `t` along `axis`.
+Tensor take(const Tensor& t, int axis, std::int64_t first, std::int64_t count) {
+  Tensor out;
+  out.dtype = t.dtype;
+  out.shape = t.shape;
+  out.shape[axis] = count;
+  std::int64_t outer = 1, inner = 1;
+  for (int a = 0; a < axis; ++a) outer *= t.shape[a];
+  for (int a = axis + 1; a < t.shape.rank; ++a) inner *= t.shape[a];
+  for (std::int64_t o = 0; o < outer; ++o) {
+    const auto from = t.values.begin() + std::ptrdiff_t((o * t.shape[axis] + first) * inner);
+    out.values.insert(out.values.end(), from, from + std::ptrdiff_t(count * inner));
+  }
+  return out;
+}
+
+// `parts` joined along `axis` (every other axis equal).
+Tensor join(const std::vector<Tensor>& parts, int axis) {
+  Tensor out = parts.front();
+  std::int64_t total = 0;
+  for (const Tensor& p : parts) total += p.shape[axis];
+  out.shape[axis] = total;
+  out.values.clear();
+  std::int64_t outer = 1, inner = 1;
+  for (int a = 0; a < axis; ++a) outer *= out.shape[a];
+  for (int a = axis + 1; a < out.shape.rank; ++a) inner *= out.shape[a];
+  for (std::int64_t o = 0; o < outer; ++o)
+    for (const Tensor& p : parts) {
+      const auto from = p.values.begin() + std::ptrdiff_t(o * p.shape[axis] * inner);
+      out.values.insert(out.values.end(), from, from + std::ptrdiff_t(p.shape[axis] * inner));
+    }
+  return out;
+}
+
+}  // namespace
+
+int decode_files(const Arguments& args, const Graph& graph, Decoder& decoder, const TensorMap& weights,
+                 const CompileOptions& options) {
+  for (const char* flag : {"--steps", "--at", "--runs", "--json", "--bandwidth"})
+    if (args.has(flag))
+      throw UsageError(std::string(flag) + " times random steps; with --input the files' tokens are decoded");
+  const std::string positions = DecodeOptions{}.positions;
+  // Every input of a run but the positions: from its file, the whole sequence along its
+  // dynamic axis.
+  TensorMap sequences;
+  std::int64_t total = -1;
+  std::string sized_by;
+  for (const std::string& text : args.all("--input")) {
+    const Assignment a = parse_assignment("--input", text);
+    const Node* input = nullptr;
+    for (const Node& n : graph.nodes())
+      if (n.op == Op::input && n.name.view() == a.name && a.name != positions) input = &n;
+    if (!input)
+      throw UsageError("--input " + a.name + ": the graph has no input '" + a.name + "' a run takes" +
+                       (a.name == positions ? " (the decoder fills the positions)" : ""));
+    if (sequences.count(a.name)) throw UsageError("--input " + a.name + " is given more than once");
+    Tensor t = read_npy(a.file);
+    const int axis = dynamic_axis(input->shape);
+    Shape expected = input->shape;
+    if (axis >= 0 && t.shape.rank == expected.rank) expected[axis] = t.shape[axis];
+    if (t.shape.rank != expected.rank || !same_sizes(t.shape, expected) || (axis >= 0 && t.shape[axis] < 1))
+      throw BindingError(a.file + ": holds shape " + to_string(t.shape) + " but input '" + a.name + "' is declared " +
+                         to_string(input->shape) +
+                         (axis >= 0 ? " (the file holds the whole sequence: any length along the dynamic axis)" : ""));
+    if ((t.dtype == DType::i32) != (input->dtype == DType::i32))
+      throw BindingError(a.file + ": holds " + (t.dtype == DType::i32 ? "integers" : "floating-point values") +
+                         " but input '" + a.name + "' is " + std::string(dtype_name(input->dtype)));
+    t.dtype = input->dtype;
+    if (axis >= 0) {
+      if (total >= 0 && t.shape[axis] != total)
+        throw BindingError(a.file + ": holds " + std::to_string(t.shape[axis]) + " positions but " + sized_by + " holds " +
+                           std::to_string(total) + "; every sequence file holds the same positions");
+      total = t.shape[axis];
+      sized_by = a.file;
+    }
+    sequences[a.name] = std::move(t);
+  }
+  for (const Node& n : graph.nodes())
+    if (n.op == Op::input && n.name.view() != positions && !sequences.count(std::string(n.name.view())))
+      throw UsageError("--input: the graph's input '" + std::string(n.name.view()) + "' " + to_string(n.shape) +
+                       " has no file; give --input " + std::string(n.name.view()) + "=FILE.npy");
+  if (total < 0) throw UsageError("--input: no input has a dynamic dimension, so there is no sequence to decode");
+  if (total > decoder.capacity())
+    throw BindingError(sized_by + " holds " + std::to_string(total) + " positions, more than the cache's " +
+                       std::to_string(decoder.capacity()) + " (nothing was run: give a larger --cache)");
+  const std::int64_t step_tokens = args.integer("--step-tokens", 1);
+  const std::int64_t prompt = std::min(args.integer("--prompt", std::min<std::int64_t>(128, total)), total);
+  std::vector<Assignment> outputs;
+  for (const std::string& text : args.all("--output")) {
+    Assignment a = parse_assignment("--output", text);
+    bool known = false;
+    for (const Node& n : graph.nodes()) known = known || (n.op == Op::output && n.name.view() == a.name);
+    if (!known) throw UsageError("--output " + a.name + ": the graph has no output '" + a.name + "'");
+    check_writable("--output " + a.name, a.file);
+    outputs.push_back(a);
+  }
+
+  // The runs: the prompt, then steps; each output's runs kept in order.
+  std::map<std::string, std::vector<Tensor>> runs;
+  std::int64_t runs_made = 0;
+  for (std::int64_t first = 0; first < total; ++runs_made) {
+    const std::int64_t count = first == 0 ? prompt : std::min(step_tokens, total - first);
+    TensorMap inputs;
+    for (const auto& [name, t] : sequences) {
+      int axis = -1;
+      for (const Node& n : graph.nodes())
+        if (n.op == Op::input && n.name.view() == name) axis = dynamic_axis(n.shape);
+      inputs[name] = axis >= 0 ? take(t, axis, first, count) : t;
+    }
+    const TensorMap result = first == 0 ? decoder.prefill(inputs) : decoder.step(inputs);
+    for (const auto& [name, t] : result) runs[name].push_back(t);
+    first += count;
+  }
+  TensorMap joined;
+  for (const Node& n : graph.nodes()) {
+    if (n.op != Op::output) continue;
+    const std::string name(n.name.view());
+    const int axis = dynamic_axis(n.shape);
+    joined[name] = axis >= 0 ? join(runs.at(name), axis) : runs.at(name).back();
+  }
+  std::printf("%s: decoded %lld positions of %lld sequence%s: a prefill of %lld, then %lld step%s of up to %lld\n",
+              std::string(graph.name()).c_str(), static_cast<long long>(total), static_cast<long long>(decoder.batch()),
+              decoder.batch() == 1 ? "" : "s", static_cast<long long>(prompt), static_cast<long long>(runs_made - 1),
+              runs_made == 2 ? "" : "s", static_cast<long long>(step_tokens));
+
+  bool passed = true;
+  if (args.has("--check")) {
+    // The whole sequence in one run from empty caches: causal attention over the cache.
+    DimSizes sizes;
+    for (const DimSize& d : dynamic_dims(graph)) {
+      if (total > d.size)
+        throw UsageError("--check runs the whole sequence at once, but " + std::to_string(total) +
+                         " positions exceed the graph's bound of " + std::to_string(d.size) + " for `" +
+                         std::string(d.name.text().view()) + "` (a rolling cache holds fewer positions than it decodes)");
+      sizes.push_back({d.name, total});
+    }
+    TensorMap bindings = weights;
+    for (const auto& [name, t] : sequences) bindings[name] = t;
+    bindings[positions] = Tensor::zeros(Shape{decoder.batch()}, DType::i32);
+    const ReferenceResult reference = run_reference(with_sizes(graph, sizes), bindings);
+    const double tolerance = options.f16_storage ? 5e-3 : 1e-4;
+    for (const auto& [name, t] : joined) {
+      const double error = normalised_error(t, reference.outputs.at(name));
+      const bool ok = error <= tolerance;  // false for a NaN error
+      passed = passed && ok;
+      std::printf("  %s %s: normalised error vs one causal pass of the reference %.3g (%s, tolerance %.0e)\n",
+                  name.c_str(), to_string(t.shape).c_str(), error, ok ? "ok" : "FAILED", tolerance);
+    }
+  }
+  for (const Assignment& a : outputs) {
+    write_npy(a.file, joined.at(a.name), FileElement::f32);
+    std::printf("wrote %s %s to %s\n", a.name.c_str(), to_string(joined.at(a.name).shape).c_str(), a.file.c_str());
+  }
+  if (!passed) std::fprintf(stderr, "vkattn decode: the decoded outputs differ from the CPU reference\n");
+  return passed ? 0 : 1;
+}
+
+}  // namespace vkattn::cli
