@@ -61,6 +61,40 @@ std::vector<CoveredSchedule> coverage_schedules(const std::vector<std::string>& 
       }
     }
   }
+  // Whole models (the embedding's row gather of token ids, the output head over the last
+  // position) and a rolling window cache (its positions in a score program), prefill and
+  // decode-shaped, at each head size.
+  for (std::int64_t head_dim : head_dims) {
+    for (const Shape& shape : shapes) {
+      LlamaModelOptions model{.vocab = 32000, .model = heads * head_dim, .layers = 2};
+      model.layer.heads = heads;
+      model.layer.kv_heads = 2;
+      model.layer.ffn_hidden = 4 * heads * head_dim;
+      Graph whole = build_llama_model(
+          model, {.batch = 1, .seq = shape.cache > 0 ? 1 : shape.seq, .cache = shape.cache, .last_position_only = true});
+      PresetOptions rolling{.name = "llama_block", .seq = shape.seq, .model = heads * head_dim, .heads = heads,
+                            .kv_heads = 2, .cache = 4096, .window = 1024};
+      Graph window = build_preset(rolling);
+      DimSizes tune;
+      for (const DimSize& d : dynamic_dims(window)) tune.push_back({d.name, std::min(shape.seq, d.size)});
+      window = with_sizes(window, tune);
+      DimSizes model_tune;
+      for (const DimSize& d : dynamic_dims(whole)) model_tune.push_back({d.name, shape.cache > 0 ? 1 : shape.seq});
+      whole = with_sizes(whole, model_tune);
+      for (const std::string& target_name : target_names) {
+        const Target* target = targets::find(target_name);
+        if (target == nullptr)
+          throw UsageError("unknown target '" + target_name + "'; the targets are " + std::string(targets::names_text));
+        for (bool f16 : {false, true}) {
+          const std::string tail = " d" + std::to_string(head_dim) + " " + shape.name + " " + target_name + (f16 ? " f16" : " f32");
+          out.push_back({"llama_model" + tail,
+                         compile(whole, CompileOptions{.target = *target, .f16_storage = f16, .tune_for = model_tune})});
+          out.push_back({"llama_block rolling window" + tail,
+                         compile(window, CompileOptions{.target = *target, .f16_storage = f16, .tune_for = tune})});
+        }
+      }
+    }
+  }
   // Score programs: generated code inside the attention kernels (a window, packed
   // documents with ALiBi, T5's buckets), prefill and decode-shaped, at each head size.
   const char* const programs[] = {"window", "documents", "t5"};

@@ -64,7 +64,9 @@ What this is and is not:
   at seq 1024, a short batch at seq 16, and one decoding token over a 4096-position cache,
   which takes the split-over-keys attention; targets amd, nvidia, intel and generic; f32 and
   f16 storage; fused and unfused; and three score programs, a window, packed documents
-  with ALiBi and T5's buckets, generated into the attention kernels): registers, spills,
+  with ALiBi and T5's buckets, generated into the attention kernels; a whole 2-layer Llama
+  model with a 32000-token vocabulary, its embedding a generated row gather and its head
+  over the last position; and llama_block's rolling window cache): registers, spills,
   scratch, LDS and code size, as the
   driver reports them through \`VK_KHR_pipeline_executable_properties\`.
 - It is not a run. No speed follows from it. The NVIDIA, Intel and Apple variants are
