@@ -3,6 +3,7 @@
 #include "vkattn/schedule_check.hpp"
 
 #include <string>
+#include <vector>
 
 namespace vkattn {
 
@@ -44,6 +45,7 @@ class Checker {
     for (std::size_t i = 0; i < s_.programs.size(); ++i) program(i);
     for (std::size_t i = 0; i < s_.dispatches.size(); ++i) dispatch(i);
     for (std::size_t i = 0; i < s_.repeats.size(); ++i) repeat(i);
+    per_iteration_slots();
     if (s_.executed_dispatch_count() > max_executed_dispatches)
       fail("repeats", "make a run of " + std::to_string(s_.executed_dispatch_count()) + " dispatches; a run holds at most " +
                           std::to_string(max_executed_dispatches));
@@ -103,6 +105,27 @@ class Checker {
     const TensorSlot& out = s_.slots[std::size_t(r.carried_out)];
     if (r.carried_in == r.carried_out || !(in.shape == out.shape) || in.element != out.element)
       fail(where + " carried", "needs two distinct slots of one shape and element type");
+  }
+
+  // A per-iteration slot (`{i}` in its name) is bound by the dispatches of one repeated
+  // body only: the runtime makes one copy of it per iteration of that body.
+  void per_iteration_slots() const {
+    std::vector<int> body(s_.slots.size(), -2);  // -2: not bound yet
+    for (std::size_t d = 0; d < s_.dispatches.size(); ++d) {
+      int r = -1;
+      for (std::size_t k = 0; k < s_.repeats.size(); ++k)
+        if (int(d) >= s_.repeats[k].first && int(d) < s_.repeats[k].first + s_.repeats[k].count) r = int(k);
+      for (int slot : s_.dispatches[d].slots) {
+        if (slot < 0 || std::size_t(slot) >= s_.slots.size() || !is_per_iteration(s_.slots[std::size_t(slot)])) continue;
+        const std::string where = "slot " + std::to_string(slot) + " ('" + std::string(s_.slots[std::size_t(slot)].name.view()) + "')";
+        if (r < 0)
+          fail(where, "is one tensor per iteration ({i} in its name) but dispatch " + std::to_string(d) +
+                          ", outside every repeated body, binds it");
+        if (body[std::size_t(slot)] != -2 && body[std::size_t(slot)] != r)
+          fail(where, "is one tensor per iteration ({i} in its name) but two repeated bodies bind it");
+        body[std::size_t(slot)] = r;
+      }
+    }
   }
 
   // The shape of generated code: every operand before its user, every tensor and

@@ -11,14 +11,6 @@ namespace vkattn {
 
 namespace {
 
-bool per_iteration(const TensorSlot& slot) {
-  if (slot.role != SlotRole::weight && slot.role != SlotRole::state) return false;
-  if (has_iteration_placeholder(slot.name.view())) return true;
-  for (const PackedPart& part : slot.parts)
-    if (has_iteration_placeholder(part.name.view())) return true;
-  return false;
-}
-
 Name expanded(const Name& name, int iteration) { return Name{expand_iteration(name.view(), iteration)}; }
 
 std::int64_t aligned(std::int64_t bytes) { return (bytes + slot_alignment - 1) / slot_alignment * slot_alignment; }
@@ -43,7 +35,7 @@ Schedule unroll_repeats(const Schedule& schedule) {
   for (std::size_t d = 0; d < schedule.dispatches.size(); ++d) {
     const int r = repeat_of(schedule, d);
     for (int slot : schedule.dispatches[d].slots) {
-      if (slot < 0 || !per_iteration(schedule.slots[std::size_t(slot)])) continue;
+      if (slot < 0 || !is_per_iteration(schedule.slots[std::size_t(slot)])) continue;
       const std::string name(schedule.slots[std::size_t(slot)].name.view());
       if (r < 0)
         throw ScheduleError("slot " + std::to_string(slot) + " ('" + name + "') is per iteration ({i}) but dispatch " +

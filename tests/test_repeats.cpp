@@ -14,9 +14,11 @@
 #include <vkattn/unroll_repeats.hpp>
 #include <vkattn/vkattn.hpp>
 
+#include "error_text.hpp"
 #include "graph_error_matchers.hpp"
 
 namespace va = vkattn;
+using va::testing::error_of;
 using Catch::Matchers::Contains;
 
 namespace {
@@ -31,15 +33,6 @@ va::Graph residual_stack(std::int64_t iterations) {
     return va::add(va::mul(va::add(h, projected), shared), h);
   }));
   return g;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 }  // namespace
@@ -188,6 +181,13 @@ TEST_CASE("a repeat round-trips through schedule JSON, and a malformed one is re
   CHECK_THAT(with([](auto& r) { r["count"] = 1000; }), Contains("repeat 0: covers dispatches"));
   CHECK_THAT(with([](auto& r) { r["carried"] = {0, 0}; }), Contains("repeat 0 carried"));
   CHECK_THAT(with([](auto& r) { r["carried"] = {1}; }), Contains("repeats/0/carried"));
+  // The body's GEMM, which reads each iteration's weight, moved out of the body.
+  CHECK_THAT(with([](auto& r) {
+               r["first"] = r["first"].template get<int>() + 1;
+               r["count"] = r["count"].template get<int>() - 1;
+             }),
+             Contains("('layers.{i}.w'): is one tensor per iteration ({i} in its name) but dispatch 1, outside every "
+                      "repeated body, binds it"));
   // A graph file whose body is never closed.
   nlohmann::json graph = nlohmann::json::parse(va::graph_to_json(residual_stack(2)));
   while (graph["values"].back()["op"] != "repeat_end") graph["values"].erase(graph["values"].size() - 1);

@@ -13,12 +13,14 @@
 #include "vkattn/presets.hpp"
 #include "vkattn/state_dict.hpp"
 #include "vkattn/tensor_files.hpp"
+#include "error_text.hpp"
 #include "vulkan_harness.hpp"
 
 namespace va = vkattn;
 namespace fs = std::filesystem;
 using va::testing::check_on_device;
 using va::testing::compare;
+using va::testing::error_of;
 using va::testing::rows_of;
 using va::testing::validated_context;
 
@@ -56,15 +58,6 @@ va::Tensor random_ids(std::int64_t batch, std::int64_t seq, std::int64_t vocab, 
   va::Tensor ids = va::Tensor::random(va::Shape{batch, seq}, seed, 0.0, double(vocab), va::DType::i32);
   for (double& v : ids.values) v = std::min(std::floor(v), double(vocab - 1));
   return ids;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 }  // namespace

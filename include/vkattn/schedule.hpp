@@ -154,6 +154,16 @@ struct RepeatRange {
 
 inline constexpr std::size_t max_repeats = 4;
 
+// Whether a slot is one tensor per iteration of its repeated body: a weight or state
+// whose name, or a packed part's, holds `{i}`.
+constexpr bool is_per_iteration(const TensorSlot& slot) {
+  if (slot.role != SlotRole::weight && slot.role != SlotRole::state) return false;
+  if (has_iteration_placeholder(slot.name.view())) return true;
+  for (const PackedPart& part : slot.parts)
+    if (has_iteration_placeholder(part.name.view())) return true;
+  return false;
+}
+
 struct MemoryPlan {
   std::int64_t peak_bytes = 0;   // the arena: every planned slot at its offset
   std::int64_t naive_bytes = 0;  // every arena value in its own allocation

@@ -13,7 +13,7 @@ namespace vkattn {
 
 // The schedule without repeats; a schedule without any is returned as it is. Throws
 // ScheduleError (vkattn/schedule_check.hpp) when a per-iteration slot is bound outside
-// the body of its repeat or by two bodies.
+// the body of its repeat or by two bodies, which check_schedule refuses too.
 Schedule unroll_repeats(const Schedule& schedule);
 
 // The graph with each repeated body written out once per iteration: the same
