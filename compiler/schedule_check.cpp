@@ -112,9 +112,7 @@ class Checker {
   void per_iteration_slots() const {
     std::vector<int> body(s_.slots.size(), -2);  // -2: not bound yet
     for (std::size_t d = 0; d < s_.dispatches.size(); ++d) {
-      int r = -1;
-      for (std::size_t k = 0; k < s_.repeats.size(); ++k)
-        if (int(d) >= s_.repeats[k].first && int(d) < s_.repeats[k].first + s_.repeats[k].count) r = int(k);
+      const int r = s_.repeat_of(d);
       for (int slot : s_.dispatches[d].slots) {
         if (slot < 0 || std::size_t(slot) >= s_.slots.size() || !is_per_iteration(s_.slots[std::size_t(slot)])) continue;
         const std::string where = "slot " + std::to_string(slot) + " ('" + std::string(s_.slots[std::size_t(slot)].name.view()) + "')";

@@ -15,12 +15,6 @@ Name expanded(const Name& name, int iteration) { return Name{expand_iteration(na
 
 std::int64_t aligned(std::int64_t bytes) { return (bytes + slot_alignment - 1) / slot_alignment * slot_alignment; }
 
-// The repeat whose body dispatch `d` is in, or -1.
-int repeat_of(const Schedule& s, std::size_t d) {
-  for (std::size_t r = 0; r < s.repeats.size(); ++r)
-    if (int(d) >= s.repeats[r].first && int(d) < s.repeats[r].first + s.repeats[r].count) return int(r);
-  return -1;
-}
 
 }  // namespace
 
@@ -33,7 +27,7 @@ Schedule unroll_repeats(const Schedule& schedule) {
   // Which repeat binds each per-iteration slot.
   std::vector<int> owner(schedule.slots.size(), -1);
   for (std::size_t d = 0; d < schedule.dispatches.size(); ++d) {
-    const int r = repeat_of(schedule, d);
+    const int r = schedule.repeat_of(d);
     for (int slot : schedule.dispatches[d].slots) {
       if (slot < 0 || !is_per_iteration(schedule.slots[std::size_t(slot)])) continue;
       const std::string name(schedule.slots[std::size_t(slot)].name.view());
@@ -86,7 +80,7 @@ Schedule unroll_repeats(const Schedule& schedule) {
 
   const int total = int(schedule.executed_dispatch_count());
   for (std::size_t d = 0; d < schedule.dispatches.size();) {
-    const int r = repeat_of(schedule, d);
+    const int r = schedule.repeat_of(d);
     if (r < 0) {
       // Before a body with an even count, the value it starts from goes where its result
       // will be, so that the last iteration writes the result there.

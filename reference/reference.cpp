@@ -529,10 +529,7 @@ double normalised_error(const Tensor& device, const Tensor& reference) {
 
 TensorMap random_bindings(const Graph& graph, std::uint64_t seed) {
   // A weight of a repeated body with `{i}` in its name is one tensor per iteration.
-  auto copies = [&](const Node& node) -> std::int64_t {
-    if (node.body == no_value || !has_iteration_placeholder(node.name.view())) return 1;
-    return graph.node(node.body).attributes.count;
-  };
+  auto copies = [&](const Node& node) { return tensors_of(graph, node); };
   // Values are held as double: 8 bytes each, checked before any is made.
   std::uint64_t total = 0;
   for (const Node& node : graph.nodes()) {
@@ -579,7 +576,7 @@ TensorMap random_bindings(const Graph& graph, std::uint64_t seed) {
     for (const Node& user : graph.nodes())
       if ((user.op == Op::layer_norm || user.op == Op::rms_norm) && user.inputs[1] == ValueId(index - 1)) is_gamma = true;
     for (std::int64_t k = 0; k < copies(node); ++k) {
-      const std::string named = copies(node) > 1 || node.body != no_value ? expand_iteration(name, k) : name;
+      const std::string named = expand_iteration(name, k);
       const std::uint64_t seed_k = tensor_seed + std::uint64_t(k) * 7919u * 1000003ull;
       if (is_gamma)
         bindings[named] = Tensor::random(node.shape, seed_k, 0.5, 1.5, node.dtype);

@@ -463,14 +463,17 @@ struct BoundTensor {
   std::int64_t iteration = 0;
 };
 
+// How many tensors a leaf stands for: one per iteration with `{i}` in a body, else one.
+constexpr std::int64_t tensors_of(const Graph& graph, const Node& node) {
+  return node.body != no_value && has_iteration_placeholder(node.name.view()) ? graph.node(node.body).attributes.count : 1;
+}
+
 inline std::vector<BoundTensor> bound_tensors(const Graph& graph, bool states = false) {
   std::vector<BoundTensor> out;
   for (const Node& node : graph.nodes()) {
     if (node.op != Op::weight && !(states && node.op == Op::state)) continue;
-    const std::int64_t copies = node.body != no_value && has_iteration_placeholder(node.name.view())
-                                    ? graph.node(node.body).attributes.count
-                                    : 1;
-    for (std::int64_t k = 0; k < copies; ++k) out.push_back({expand_iteration(node.name.view(), k), &node, k});
+    for (std::int64_t k = 0; k < tensors_of(graph, node); ++k)
+      out.push_back({expand_iteration(node.name.view(), k), &node, k});
   }
   return out;
 }

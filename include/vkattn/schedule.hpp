@@ -197,11 +197,16 @@ struct Schedule {
     programs.push_back(e);
     return int(programs.size()) - 1;
   }
+  // The repeated body dispatch `i` is in (an index into repeats), or -1.
+  constexpr int repeat_of(std::size_t i) const {
+    for (std::size_t r = 0; r < repeats.size(); ++r)
+      if (int(i) >= repeats[r].first && int(i) < repeats[r].first + repeats[r].count) return int(r);
+    return -1;
+  }
   // How many times a run executes dispatch `i`: a repeated body's iterations, else 1.
   constexpr int executions(std::size_t i) const {
-    for (const RepeatRange& r : repeats)
-      if (int(i) >= r.first && int(i) < r.first + r.count) return r.iterations;
-    return 1;
+    const int r = repeat_of(i);
+    return r < 0 ? 1 : repeats[std::size_t(r)].iterations;
   }
   // FLOPs of one run (a repeated body's once per iteration).
   constexpr double total_flops() const {
