@@ -2,6 +2,7 @@
 #include <sstream>
 
 #include "vkattn/tensor.hpp"
+#include "vkattn/codegen/render.hpp"
 #include "vkattn/compiler/program.hpp"
 
 namespace vkattn {
@@ -56,8 +57,15 @@ std::string to_text(const Program& p) {
     }
     out << ")";
     if (step.program >= 0) {
-      out << " score program";
+      const Expression& e = p.programs[std::size_t(step.program)].expression;
+      const bool score = step.kind == StepKind::flash_attention;
+      out << (score ? " score program" : " generated");
       for (int o : step.program_reads) out << " %" << o;
+      if (score)
+        out << " [visible " << (e.visible >= 0 ? expression_text(e, e.visible) : std::string("always")) << "; score "
+            << expression_text(e, e.value) << "]";
+      else
+        out << " [" << expression_text(e, e.value) << "]";
     }
     if (step.slice) out << " columns from " << step.slice_offset;
     if (step.kind == StepKind::gemm) {
@@ -66,14 +74,7 @@ std::string to_text(const Program& p) {
       if (step.activation != Activation::none) out << " " << activation_name(step.activation);
     }
     if (step.kind == StepKind::flash_attention) {
-      out << " scale " << step.scale << " masks";
-      if (step.masks == 0) out << " none";
-      if (step.masks & mask_causal) out << " causal";
-      if (step.masks & mask_window) out << " window(" << step.window << ")";
-      if (step.masks & mask_padding) out << " padding";
-      if (step.masks & mask_boolean) out << " boolean";
-      if (step.masks & mask_additive) out << " additive";
-      if (step.masks & (mask_causal | mask_window)) out << " " << align_name(step.align);
+      out << " scale " << step.scale;
       if (step.kv_group > 1) out << " kv_group " << step.kv_group;
     }
     if (p.value(step.result).slot >= 0) out << " slot " << p.value(step.result).slot;

@@ -279,13 +279,7 @@ class Checker {
         inside(d, 1, extent(p.q_offset, p.q_batch, p.q_head, p.q_row, p.heads, p.sq, c.HEAD_DIM), where, "Q");
         inside(d, 2, extent(p.k_offset, p.k_batch, p.k_head, p.k_row, kv_heads, p.sk, c.HEAD_DIM), where, "K");
         inside(d, 3, extent(p.v_offset, p.v_batch, p.v_head, p.v_row, kv_heads, p.sk, c.VALUE_DIM), where, "V");
-        if ((c.MASKS & (std::uint32_t(Mask::padding) | std::uint32_t(Mask::cache_causal))) != 0)
-          inside(d, 4, batch, where, "the lengths or positions");
-        auto mask = [&](int binding, Wide b, Wide h, Wide r, Wide k, const char* what) {
-          inside(d, binding, (batch - 1) * b + Wide(p.heads - 1) * h + Wide(p.sq - 1) * r + Wide(p.sk - 1) * k + 1, where, what);
-        };
-        if ((c.MASKS & std::uint32_t(Mask::boolean)) != 0) mask(5, p.bm_batch, p.bm_head, p.bm_row, p.bm_key, "the boolean mask");
-        if ((c.MASKS & std::uint32_t(Mask::additive)) != 0) mask(6, p.am_batch, p.am_head, p.am_row, p.am_key, "the additive mask");
+        if (c.SINKS != 0) inside(d, 4, p.heads, where, "the sinks");
         const bool split = d.shader == Shader::flash_attention_tiled
                                ? c.SPLIT == 1
                                : constants_of<Shader::flash_attention_texel>(spec).SPLIT == 1;

@@ -88,8 +88,10 @@ nlohmann::json programs_json(const Schedule& s) {
     for (const ExprTensor& t : e.tensors) {
       nlohmann::json extents = nlohmann::json::array();
       for (const ExprExtent& x : t.extents) extents.push_back({kinds[std::size_t(x.kind)], x.size});
-      tensors.push_back({{"binding", t.binding}, {"dtype", std::string(dtype_name(t.dtype))}, {"gathered", t.gathered},
-                         {"extents", extents}});
+      nlohmann::json tensor{{"binding", t.binding}, {"dtype", std::string(dtype_name(t.dtype))}, {"gathered", t.gathered},
+                            {"extents", extents}};
+      if (t.limit != ExprLimit::none) tensor["limit"] = limit_name(t.limit);
+      tensors.push_back(tensor);
     }
     nlohmann::json program{{"nodes", nodes}, {"tensors", tensors}, {"visible", e.visible}, {"value", e.value}};
     if (e.visible >= 0) program["visible_text"] = expression_text(e, e.visible);

@@ -196,6 +196,13 @@ Expression program_of(const json& j, const std::string& where) {
       if (!found) fail(at + "/extents", "holds an unknown kind of extent");
       t.extents[a].size = x[1].get<std::int64_t>();
     }
+    if (tensors[k].contains("limit")) {
+      const json& limit = tensors[k]["limit"];
+      bool found = false;
+      for (ExprLimit l : expr_limits)
+        if (limit.is_string() && limit.get<std::string>() == limit_name(l)) t.limit = l, found = true;
+      if (!found) fail(at + "/limit", "is not none, key_count or query_start");
+    }
     e.tensors.push_back(t);
   }
   e.visible = number<int>(j, "visible", where);

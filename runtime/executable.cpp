@@ -339,6 +339,8 @@ struct Executable::State {
     }
   }
 
+  enum class RangeUse { padding, cache_write, cache_mask, rotary };
+
   // Inputs the kernels index by must be in range, checked before anything is uploaded:
   // padding lengths count keys that exist (0 to the keys of every dispatch that reads
   // them: flash attention's lengths, the unfused padding mask); positions put a
@@ -350,74 +352,89 @@ struct Executable::State {
     check_gather_indices(sized, inputs);
     // A float's integers are exact to 2^24: beyond, RoPE would turn by the wrong angle.
     constexpr std::int64_t exact_positions = std::int64_t(1) << 24;
-    enum class Use { padding, cache_write, cache_mask, rotary };
-    for (const Dispatch& d : sized.dispatches) {
+    using Use = RangeUse;
+    struct Check {
       int binding = -1;
       Use use = Use::padding;
       std::int64_t high = 0;
+    };
+    for (const Dispatch& d : sized.dispatches) {
+      FixedVector<Check, max_expression_tensors> checks;
       const std::span<const std::uint32_t> push(d.push_constants.data(), d.push_constants.size());
       const std::span<const std::uint32_t> spec(d.specialization.data(), d.specialization.size());
-      if (d.kernel == Kernel::flash_attention) {
-        // Both attention forms share their leading constants and push block.
-        const std::uint32_t masks = constants_of<Shader::flash_attention_tiled>(spec).MASKS;
+      if (d.kernel == Kernel::flash_attention && d.program >= 0) {
+        // Both attention forms share their push block; the program says which tensors
+        // are padding lengths or cache positions.
         const auto p = push_of<Shader::flash_attention_tiled>(push);
-        if (masks & std::uint32_t(Mask::padding)) binding = 4, high = p.sk;
-        if (masks & std::uint32_t(Mask::cache_causal))
-          binding = 4, use = Use::cache_mask, high = std::int64_t(p.sk) - std::int64_t(p.sq);
+        for (const ExprTensor& t : sized.programs[std::size_t(d.program)].tensors) {
+          if (t.limit == ExprLimit::key_count) checks.push_back({t.binding, Use::padding, p.sk});
+          if (t.limit == ExprLimit::query_start)
+            checks.push_back({t.binding, Use::cache_mask, std::int64_t(p.sk) - std::int64_t(p.sq)});
+        }
       } else if (d.shader == Shader::mask) {
         const std::uint32_t kind = constants_of<Shader::mask>(spec).KIND;
         const auto p = push_of<Shader::mask>(push);
-        if (kind == std::uint32_t(Mask::padding)) binding = 2, high = p.keys;
+        if (kind == std::uint32_t(Mask::padding)) checks.push_back({2, Use::padding, p.keys});
         if (kind == std::uint32_t(Mask::cache_causal))
-          binding = 2, use = Use::cache_mask, high = std::int64_t(p.keys) - std::int64_t(p.queries);
+          checks.push_back({2, Use::cache_mask, std::int64_t(p.keys) - std::int64_t(p.queries)});
       } else if (d.shader == Shader::cache_write) {
         const auto p = push_of<Shader::cache_write>(push);
         // A rolling cache takes any position (rotary angles bound them where they matter).
-        binding = 2, use = Use::cache_write,
-        high = p.rolling != 0 ? exact_positions - std::int64_t(p.rows) : std::int64_t(p.capacity) - std::int64_t(p.rows);
+        checks.push_back({2, Use::cache_write,
+                          p.rolling != 0 ? exact_positions - std::int64_t(p.rows)
+                                         : std::int64_t(p.capacity) - std::int64_t(p.rows)});
       } else if (d.shader == Shader::rotary && constants_of<Shader::rotary>(spec).POSITIONS != 0) {
         const auto p = push_of<Shader::rotary>(push);
-        binding = 2, use = Use::rotary, high = exact_positions - std::int64_t(p.position_offset) - std::int64_t(p.sequence);
+        checks.push_back({2, Use::rotary, exact_positions - std::int64_t(p.position_offset) - std::int64_t(p.sequence)});
       }
-      if (binding < 0 || d.slots[std::size_t(binding)] < 0) continue;
-      const TensorSlot& slot = sized.slots[std::size_t(d.slots[std::size_t(binding)])];
-      if (slot.role != SlotRole::input) continue;
-      const std::string name(slot.name.view());
-      auto found = inputs.find(name);
-      if (found == inputs.end()) continue;  // upload_all names the missing input
-      const std::vector<double>& values = found->second.values;
-      for (std::size_t i = 0; i < values.size(); ++i) {
-        if (values[i] >= 0.0 && values[i] <= double(high)) continue;
-        const std::string value = std::isfinite(values[i]) && std::abs(values[i]) < 1e18
-                                      ? std::to_string(std::int64_t(values[i]))
-                                      : std::to_string(values[i]);
-        const std::string where = "input '" + name + "' puts sequence " + std::to_string(i) + " at position " + value;
-        switch (use) {
-          case Use::padding:
-            throw BindingError("input '" + name + "' holds " + value + " at element " + std::to_string(i) +
-                               ", but the attention it pads has " + std::to_string(high) +
-                               " keys: a padding length is 0 to " + std::to_string(high));
-          case Use::cache_write: {
-            const auto p = push_of<Shader::cache_write>(push);
-            const TensorSlot& cache = sized.slots[std::size_t(d.slots[0])];
-            throw BindingError(where + ", and this run writes " + std::to_string(p.rows) + " rows from there into '" +
-                               std::string(cache.name.view()) + "', which holds " + std::to_string(p.capacity) +
-                               " positions: a position is 0 to " + std::to_string(high) +
-                               " for this run (nothing was written; reset the sequence or compile with a larger "
-                               "cache)");
-          }
-          case Use::cache_mask:
-            throw BindingError(where + ", which puts its last query past the last key of '" +
-                               std::string(d.label.view()) + "': a position is 0 to " + std::to_string(high) +
-                               " for this run");
-          case Use::rotary:
-            throw BindingError(where + ", beyond the positions whose rotary angles f32 holds exactly ('" +
-                               std::string(d.label.view()) + "'): a position is 0 to " + std::to_string(high) +
-                               " for this run");
-        }
-      }
+      for (const Check& check : checks) check_input_range(sized, d, check.binding, check.use, check.high, inputs);
     }
   }
+
+  // The input at `binding` of `d`, if one is bound there, holds values 0 to `high` for
+  // `use`; otherwise a BindingError names the input, the element and the range.
+  void check_input_range(const Schedule& sized, const Dispatch& d, int binding, RangeUse use, std::int64_t high,
+                         const TensorMap& inputs) const {
+    using Use = RangeUse;
+    const std::span<const std::uint32_t> push(d.push_constants.data(), d.push_constants.size());
+    if (binding < 0 || binding >= max_bindings || d.slots[std::size_t(binding)] < 0) return;
+    const TensorSlot& slot = sized.slots[std::size_t(d.slots[std::size_t(binding)])];
+    if (slot.role != SlotRole::input) return;
+    const std::string name(slot.name.view());
+    auto found = inputs.find(name);
+    if (found == inputs.end()) return;  // upload_all names the missing input
+    const std::vector<double>& values = found->second.values;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (values[i] >= 0.0 && values[i] <= double(high)) continue;
+      const std::string value = std::isfinite(values[i]) && std::abs(values[i]) < 1e18
+                                    ? std::to_string(std::int64_t(values[i]))
+                                    : std::to_string(values[i]);
+      const std::string where = "input '" + name + "' puts sequence " + std::to_string(i) + " at position " + value;
+      switch (use) {
+        case Use::padding:
+          throw BindingError("input '" + name + "' holds " + value + " at element " + std::to_string(i) +
+                             ", but the attention it pads has " + std::to_string(high) +
+                             " keys: a padding length is 0 to " + std::to_string(high));
+        case Use::cache_write: {
+          const auto p = push_of<Shader::cache_write>(push);
+          const TensorSlot& cache = sized.slots[std::size_t(d.slots[0])];
+          throw BindingError(where + ", and this run writes " + std::to_string(p.rows) + " rows from there into '" +
+                             std::string(cache.name.view()) + "', which holds " + std::to_string(p.capacity) +
+                             " positions: a position is 0 to " + std::to_string(high) +
+                             " for this run (nothing was written; reset the sequence or compile with a larger "
+                             "cache)");
+        }
+        case Use::cache_mask:
+          throw BindingError(where + ", which puts its last query past the last key of '" +
+                             std::string(d.label.view()) + "': a position is 0 to " + std::to_string(high) +
+                             " for this run");
+        case Use::rotary:
+          throw BindingError(where + ", beyond the positions whose rotary angles f32 holds exactly ('" +
+                             std::string(d.label.view()) + "'): a position is 0 to " + std::to_string(high) +
+                             " for this run");
+      }
+    }
+}
 
   // The slot `slot` holds a copy of, element for element (an unfused unsqueeze copies its
   // operand unchanged): followed back to the first that is no such copy.

@@ -6,6 +6,7 @@
 //   GELU_TANH: 0.5 v (1 + tanh(sqrt(2/pi) (v + 0.044715 v^3)))
 //   TANH:      tanh(v)
 // tanh is written through exp of a non-positive argument, so large |v| cannot overflow.
+#include "vkattn/kernels/encodings.h"
 
 float tanh_stable(float v) {
   float e = exp(-2.0 * abs(v));

@@ -4,26 +4,19 @@
 #extension GL_EXT_control_flow_attributes : require
 // Fused attention for one (batch b, head h) and ROWS queries per invocation:
 //   O[b, h, i, :] = sum_j softmax_j(s_ij) V[b, h / kv_group, j, :]
-//   s_ij = scale * dot(Q[b, h, i, :], K[b, h / kv_group, j, :]) (+ additive[b, h, i, j])
-//          and -inf where a mask hides key j from query i:
-//   causal (MASKS & CAUSAL or CACHE): j > i + shift
-//   window (MASKS & WINDOW):   |i + shift - j| >= window
-//   padding (MASKS & PADDING): j >= lengths[b]
-//   boolean (MASKS & BOOLEAN): boolean[b, h, i, j] == 0
-//   additive (MASKS & ADDITIVE) adds its value; shift = Sk - Sq when ALIGN = 1 (bottom
-//   right), else 0; with CACHE, shift = positions[b] (the lengths binding), query i sitting at
-//   position positions[b] + i of a KV cache. A row whose every key is hidden is all zeros. The bits are
-//   VKATTN_MASK_* (kernels/encodings.h).
-// Score modifiers (kernels/attention.h): with SOFTCAP, s_ij = cap * tanh(scale * dot)
-// before the masks; ALiBi (MASKS & ALIBI) adds slopes[h] * (j - i - shift); SINKS adds
+//   s_ij = score_value(scale * dot(Q[b, h, i, :], K[b, h / kv_group, j, :]), b, h, i, j)
+//          where score_visible(b, h, i, j), else -inf
+// score_value and score_visible are the dispatch's score program (generated, below):
+// masks, ALiBi, a softcap, biases, any elementwise variant; without one s_ij is the
+// scaled dot product. A row whose every key is hidden is all zeros. SINKS adds
 // exp(sinks[h]) to the softmax denominator (so a fully hidden row is still zeros).
 // ROTARY turns Q (bit 1) and K (bit 2) by the rotary embedding (rotary.glsl) as they are
 // fetched, Q row i at position rotary_offset + i and key j at rotary_offset + j.
 // Online softmax (in base 2, with log2(e) folded into the scale): keys go in blocks of
 // 8; per row it keeps the running maximum m, the running sum l of exp2(s - m) and the
 // unnormalised output o, rescaled by exp2(m_old - m_new) when the maximum grows, so the
-// Sq x Sk score matrix is never stored. Keys outside the causal / window / padding
-// bounds of all ROWS queries are skipped. Q, K and V are read through texel buffers at
+// Sq x Sk score matrix is never stored. Blocks of keys the program hides from all ROWS
+// queries are skipped (score_blocks.glsl). Q, K and V are read through texel buffers at
 // any offset and batch, head and row strides (unit stride along the head dimension);
 // O is written at its own strides (for example straight into merged heads).
 // SPLIT = 1 (few queries over many keys, decoding): ceil(Sk / keys_per_split) splits
@@ -48,6 +41,7 @@ VKATTN_ATTENTION_TEXEL_CONSTANTS(VKATTN_CONSTANT_DECLARE)
 #ifdef VKATTN_SCORE_PROGRAM
 #include "vkattn_generated.glsl"
 #endif
+#include "score_blocks.glsl"
 #ifdef VKATTN_SCORE_VALUE
 const bool SCORE_NATURAL = true;  // the program sees scores in natural units; log2(e) after it
 #else
@@ -59,50 +53,13 @@ layout(std430, binding = 0) writeonly buffer Partials { float partials[]; };  //
 layout(binding = 1) uniform samplerBuffer q_texels;
 layout(binding = 2) uniform samplerBuffer k_texels;
 layout(binding = 3) uniform samplerBuffer v_texels;
-layout(std430, binding = 4) readonly buffer Lengths { int lengths[]; };
-layout(std430, binding = 5) readonly buffer BooleanMask { STORE boolean_mask[]; };
-layout(std430, binding = 6) readonly buffer AdditiveMask { STORE additive_mask[]; };
-layout(std430, binding = 7) readonly buffer Slopes { STORE alibi_slopes[]; };
-layout(std430, binding = 8) readonly buffer Sinks { STORE sinks[]; };
+layout(std430, binding = 4) readonly buffer Sinks { STORE sinks[]; };
 
 
 const uint D4 = (HEAD_DIM + 3u) / 4u;
 const uint DV4 = (VALUE_DIM + 3u) / 4u;
 const uint KEYS = 8;
 const float LOG2E = 1.4426950408889634;
-
-// [first, end) of the keys that queries first_row..last_row may see, from the causal,
-// window and padding bounds.
-ivec2 visible_keys(int first_row, int last_row, int shift, uint b) {
-  int key_begin = 0, key_end = int(p.sk);
-  if ((MASKS & (VKATTN_MASK_CAUSAL | VKATTN_MASK_CACHE)) != 0u) key_end = min(key_end, last_row + shift + 1);
-  if ((MASKS & VKATTN_MASK_WINDOW) != 0u) {
-    key_begin = max(key_begin, first_row + shift - int(p.window) + 1);
-    key_end = min(key_end, last_row + shift + int(p.window));
-  }
-  if ((MASKS & VKATTN_MASK_PADDING) != 0u) key_end = min(key_end, lengths[b]);
-  return ivec2(key_begin, key_end);
-}
-
-#ifdef VKATTN_SCORE_VISIBLE
-// keys narrowed, in whole blocks of KEYS from keys.x, to the first and last block the
-// score program may show to rows first_row..last_row. A CPU device runs a skipped
-// block's masked lanes through it anyway, so bounds, not branches, save the work; a
-// split then shares only these keys.
-ivec2 program_keys(ivec2 keys, uint b, uint h, int first_row, int last_row, ivec4 extents, ivec2 sqk) {
-  int begin = keys.x, end = keys.y;
-  while (begin < end && !score_block_visible(ivec4(int(b), int(h), first_row, begin),
-                                             ivec4(int(b), int(h), last_row, min(begin + int(KEYS), end) - 1), extents, sqk))
-    begin += int(KEYS);
-  while (end > begin) {
-    const int last = begin + (end - begin - 1) / int(KEYS) * int(KEYS);
-    if (score_block_visible(ivec4(int(b), int(h), first_row, last), ivec4(int(b), int(h), last_row, end - 1), extents, sqk))
-      break;
-    end = last;
-  }
-  return ivec2(begin, end);
-}
-#endif
 
 // The partners of elements d .. d + 3 (x) of the row of `texels` at `base`. The vec4
 // view needs each partner group 4-aligned (the lowering checks: interleaved, or
@@ -137,9 +94,8 @@ void main() {
   const uint rows_here = row0 < p.sq ? min(ROWS, p.sq - row0) : 0u;
 
   vec4 q[ROWS * D4];
-  // With a softcap the scale goes inside the tanh and log2(e) after it.
-  const float softcap = uintBitsToFloat(SOFTCAP);
-  const float q_scale = SOFTCAP != 0u ? p.scale / softcap : SCORE_NATURAL ? p.scale : p.scale * LOG2E;
+  // A program's value sees the score in natural units, log2(e) applied after it.
+  const float q_scale = SCORE_NATURAL ? p.scale : p.scale * LOG2E;
   const bool rotate_q = (ROTARY & VKATTN_ATTENTION_ROTARY_Q) != 0u, rotate_k = (ROTARY & VKATTN_ATTENTION_ROTARY_K) != 0u;
   [[unroll]] for (uint r = 0; r < ROWS; ++r) {
     uint row = min(row0 + r, p.sq - 1u);
@@ -159,7 +115,6 @@ void main() {
     m[r] = sink;
     l[r] = sink_here ? 1.0 : 0.0;
   }
-  const float slope = (MASKS & VKATTN_MASK_ALIBI) != 0u ? LOG2E * float(alibi_slopes[h]) : 0.0;
   // Keys turn by angle addition: the exact cosine and sine at a block's first key, then
   // one step of each element's frequency per key, so a block of KEYS keys costs one
   // sin and cos per element instead of KEYS (every invocation rotates every key it reads).
@@ -177,16 +132,15 @@ void main() {
 
   // The keys any of this invocation's queries can see, and (for KEY_CHUNK) those any
   // query of the workgroup can see.
-  const int shift = (MASKS & VKATTN_MASK_CACHE) != 0u ? lengths[b] : ALIGN == 1u ? int(p.sk) - int(p.sq) : 0;
   const int first_row = int(row0), last_row = int(row0 + rows_here) - 1;
 #ifdef VKATTN_SCORE_PROGRAM
   const ivec4 extents = ivec4(gl_NumWorkGroups.z, p.heads, p.sq, p.sk);
   const ivec2 sqk = ivec2(p.sq, p.sk);
 #endif
 #ifdef VKATTN_SCORE_VISIBLE
-  const ivec2 keys = program_keys(visible_keys(first_row, last_row, shift, b), b, h, first_row, last_row, extents, sqk);
+  const ivec2 keys = program_keys(ivec2(0, p.sk), int(KEYS), int(b), int(h), first_row, last_row, extents, sqk);
 #else
-  const ivec2 keys = visible_keys(first_row, last_row, shift, b);
+  const ivec2 keys = ivec2(0, p.sk);
 #endif
   // Split: the splits share the keys these queries see evenly (whole blocks of KEYS), so
   // every split has work however short the context is.
@@ -197,10 +151,9 @@ void main() {
   const int group_row0 = int(gl_WorkGroupID.x * gl_WorkGroupSize.x * ROWS);
   const int group_last_row = min(group_row0 + int(gl_WorkGroupSize.x * ROWS), int(p.sq)) - 1;
 #ifdef VKATTN_SCORE_VISIBLE
-  const ivec2 group_keys = program_keys(visible_keys(group_row0, group_last_row, shift, b), b, h, group_row0,
-                                        group_last_row, extents, sqk);
+  const ivec2 group_keys = program_keys(ivec2(0, p.sk), int(KEYS), int(b), int(h), group_row0, group_last_row, extents, sqk);
 #else
-  const ivec2 group_keys = visible_keys(group_row0, group_last_row, shift, b);
+  const ivec2 group_keys = ivec2(0, p.sk);
 #endif
   const int chunk = KEY_CHUNK == 0u ? max(int(p.sk), 1) : int(KEY_CHUNK);
 
@@ -238,24 +191,17 @@ void main() {
       [[unroll]] for (uint r = 0; r < ROWS; ++r) {
         float acc = 0.0;
         [[unroll]] for (uint d = 0; d < D4; ++d) acc = dot_add(q[r * D4 + d], k[d], acc);
-        s[r * KEYS + jj] = SOFTCAP != 0u ? LOG2E * softcap * tanh_stable(acc) : acc;
+        s[r * KEYS + jj] = acc;
       }
     }
     [[unroll]] for (uint r = 0; r < ROWS; ++r) {
-      int i = int(row0 + r);
       uint row = min(row0 + r, p.sq - 1u);
       float block_max = neg_inf;
       [[unroll]] for (uint jj = 0; jj < KEYS; ++jj) {
         int j = j0 + int(jj);
         bool keep = j < chunk_end;
-        if ((MASKS & (VKATTN_MASK_CAUSAL | VKATTN_MASK_CACHE)) != 0u) keep = keep && j <= i + shift;
-        if ((MASKS & VKATTN_MASK_WINDOW) != 0u) keep = keep && abs(i + shift - j) < int(p.window);
         uint key = uint(min(j, int(p.sk) - 1));
-        if ((MASKS & VKATTN_MASK_BOOLEAN) != 0u)
-          keep = keep && float(boolean_mask[b * p.bm_batch + h * p.bm_head + row * p.bm_row + key * p.bm_key]) != 0.0;
         float v = s[r * KEYS + jj];
-        if ((MASKS & VKATTN_MASK_ADDITIVE) != 0u) v += LOG2E * float(additive_mask[b * p.am_batch + h * p.am_head + row * p.am_row + key * p.am_key]);
-        if ((MASKS & VKATTN_MASK_ALIBI) != 0u) v += slope * float(j - i - shift);
 #ifdef VKATTN_SCORE_PROGRAM
         const ivec4 c = ivec4(b, h, row, key);
 #ifdef VKATTN_SCORE_VISIBLE

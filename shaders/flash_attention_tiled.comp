@@ -5,17 +5,11 @@
 #extension GL_KHR_shader_subgroup_shuffle : require
 // Fused attention, the GPU form (FlashAttention-2 order): for batch b, head h, query i
 //   O[b, h, i, :] = sum_j softmax_j(s_ij) V[b, h / kv_group, j, :]
-//   s_ij = scale * dot(Q[b, h, i, :], K[b, h / kv_group, j, :]) (+ additive[b, h, i, j])
-//          and -inf where a mask hides key j from query i:
-//   causal (MASKS & CAUSAL or CACHE): j > i + shift
-//   window (MASKS & WINDOW):   |i + shift - j| >= window
-//   padding (MASKS & PADDING): j >= lengths[b]
-//   boolean (MASKS & BOOLEAN): boolean[b, h, i, j] == 0
-//   additive (MASKS & ADDITIVE) adds its value; shift = Sk - Sq when ALIGN = 1 (bottom
-//   right), else 0; with CACHE, shift = positions[b] (the lengths binding), query i sitting at
-//   position positions[b] + i of a KV cache. A row whose every key is hidden is all zeros.
-// Score modifiers (kernels/attention.h): with SOFTCAP, s_ij = cap * tanh(scale * dot)
-// before the masks; ALiBi (MASKS & ALIBI) adds slopes[h] * (j - i - shift); SINKS adds
+//   s_ij = score_value(scale * dot(Q[b, h, i, :], K[b, h / kv_group, j, :]), b, h, i, j)
+//          where score_visible(b, h, i, j), else -inf
+// score_value and score_visible are the dispatch's score program (generated, below):
+// masks, ALiBi, a softcap, biases, any elementwise variant; without one s_ij is the
+// scaled dot product. A row whose every key is hidden is all zeros. SINKS adds
 // exp(sinks[h]) to the softmax denominator (so a fully hidden row is still zeros).
 // ROTARY turns Q (bit 1) and K (bit 2) by the rotary embedding (rotary.glsl) as they are
 // loaded, Q row i at position rotary_offset + i and key j at rotary_offset + j: each
@@ -29,8 +23,8 @@
 // subgroup for any subgroup size >= LANES) gives every lane all KEYS scores of its
 // query. The online softmax runs in f32 in base 2 (log2(e) folded into the scale): the
 // running maximum m, the running sum l of exp2(s - m) and the unnormalised output,
-// rescaled by exp2(m_old - m_new). Blocks outside the causal / window / padding bounds
-// of the workgroup's queries are skipped.
+// rescaled by exp2(m_old - m_new). Blocks of keys the program hides from all of the
+// workgroup's queries are skipped (score_blocks.glsl).
 // SPLIT = 1, the split-over-keys form for few queries: workgroup x is (query block,
 // split); each split covers keys_per_split keys and writes its unnormalised output, m
 // and l to the workspace (binding 0, [split][b, h, i][VALUE_DIM + 2]), which
@@ -52,6 +46,7 @@ VKATTN_ATTENTION_TILED_CONSTANTS(VKATTN_CONSTANT_DECLARE)
 #ifdef VKATTN_SCORE_PROGRAM
 #include "vkattn_generated.glsl"
 #endif
+#include "score_blocks.glsl"
 #ifdef VKATTN_SCORE_VALUE
 const bool SCORE_NATURAL = true;  // the program sees scores in natural units; log2(e) after it
 #else
@@ -66,11 +61,7 @@ layout(std430, binding = 2) readonly buffer K1 { STORE k1[]; };
 layout(std430, binding = 2) readonly buffer K4 { STORE4 k4[]; };
 layout(std430, binding = 3) readonly buffer V1 { STORE v1[]; };
 layout(std430, binding = 3) readonly buffer V4 { STORE4 v4[]; };
-layout(std430, binding = 4) readonly buffer Lengths { int lengths[]; };
-layout(std430, binding = 5) readonly buffer BooleanMask { STORE boolean_mask[]; };
-layout(std430, binding = 6) readonly buffer AdditiveMask { STORE additive_mask[]; };
-layout(std430, binding = 7) readonly buffer Slopes { STORE alibi_slopes[]; };
-layout(std430, binding = 8) readonly buffer Sinks { STORE sinks[]; };
+layout(std430, binding = 4) readonly buffer Sinks { STORE sinks[]; };
 
 const uint D4 = (HEAD_DIM + 3u) / 4u;
 const uint DV4 = (VALUE_DIM + 3u) / 4u;
@@ -140,9 +131,8 @@ void main() {
   const uint row = min(i, p.sq - 1u);
 
   vec4 q[QV];
-  // With a softcap the scale goes inside the tanh and log2(e) after it.
-  const float softcap = uintBitsToFloat(SOFTCAP);
-  const float q_scale = SOFTCAP != 0u ? p.scale / softcap : SCORE_NATURAL ? p.scale : p.scale * LOG2E;
+  // A program's value sees the score in natural units, log2(e) applied after it.
+  const float q_scale = SCORE_NATURAL ? p.scale : p.scale * LOG2E;
   const uint q_base = p.q_offset + b * p.q_batch + h * p.q_head + row * p.q_row;
   const bool rotate_q = (ROTARY & VKATTN_ATTENTION_ROTARY_Q) != 0u, rotate_k = (ROTARY & VKATTN_ATTENTION_ROTARY_K) != 0u;
   [[unroll]] for (uint t = 0; t < QV; ++t) {
@@ -158,18 +148,10 @@ void main() {
   // in split 0, when the keys are split).
   const bool sink_here = SINKS == 1u && split == 0u;
   float m = sink_here ? LOG2E * float(sinks[h]) : neg_inf, l = sink_here ? 1.0 : 0.0;
-  const float slope = (MASKS & VKATTN_MASK_ALIBI) != 0u ? LOG2E * float(alibi_slopes[h]) : 0.0;
 
   // The keys any query of this workgroup (and split) can see.
-  const int shift = (MASKS & VKATTN_MASK_CACHE) != 0u ? lengths[b] : ALIGN == 1u ? int(p.sk) - int(p.sq) : 0;
   const int first_row = int(row0), last_row = int(min(row0 + ROWS, p.sq)) - 1;
   int key_begin = 0, key_end = int(p.sk);
-  if ((MASKS & (VKATTN_MASK_CAUSAL | VKATTN_MASK_CACHE)) != 0u) key_end = min(key_end, last_row + shift + 1);
-  if ((MASKS & VKATTN_MASK_WINDOW) != 0u) {
-    key_begin = max(key_begin, first_row + shift - int(p.window) + 1);
-    key_end = min(key_end, last_row + shift + int(p.window));
-  }
-  if ((MASKS & VKATTN_MASK_PADDING) != 0u) key_end = min(key_end, lengths[b]);
 #ifdef VKATTN_SCORE_PROGRAM
   const ivec4 extents = ivec4(gl_NumWorkGroups.z, p.heads, p.sq, p.sk);
   const ivec2 sqk = ivec2(p.sq, p.sk);
@@ -177,16 +159,9 @@ void main() {
 #ifdef VKATTN_SCORE_VISIBLE
   // The first and last key block the score program may show this workgroup's queries
   // (uniform over it); the splits then share only those keys.
-  while (key_begin < key_end &&
-         !score_block_visible(ivec4(int(b), int(h), first_row, key_begin),
-                              ivec4(int(b), int(h), last_row, min(key_begin + int(KEYS), key_end) - 1), extents, sqk))
-    key_begin += int(KEYS);
-  while (key_end > key_begin) {
-    const int last = key_begin + (key_end - key_begin - 1) / int(KEYS) * int(KEYS);
-    if (score_block_visible(ivec4(int(b), int(h), first_row, last), ivec4(int(b), int(h), last_row, key_end - 1), extents, sqk))
-      break;
-    key_end = last;
-  }
+  const ivec2 keys = program_keys(ivec2(key_begin, key_end), int(KEYS), int(b), int(h), first_row, last_row, extents, sqk);
+  key_begin = keys.x;
+  key_end = keys.y;
   if (SPLIT == 1u) {
     const int share = (key_end - key_begin + int(splits * KEYS) - 1) / int(splits * KEYS) * int(KEYS);
     key_begin = min(key_end, key_begin + int(split) * share);
@@ -232,22 +207,15 @@ void main() {
         if (d4 < D4) partial = dot_add(q[t], k_tile[jj * D4 + d4], partial);
       }
       [[unroll]] for (uint x = 1u; x < LANES; x <<= 1u) partial += subgroupShuffleXor(partial, x);
-      s[jj] = SOFTCAP != 0u ? LOG2E * softcap * tanh_stable(partial) : partial;
+      s[jj] = partial;
     }
 
     float block_max = neg_inf;
     [[unroll]] for (uint jj = 0; jj < KEYS; ++jj) {
       int j = j0 + int(jj);
       bool keep = j < key_end && int(i) < int(p.sq);
-      if ((MASKS & (VKATTN_MASK_CAUSAL | VKATTN_MASK_CACHE)) != 0u) keep = keep && j <= int(i) + shift;
-      if ((MASKS & VKATTN_MASK_WINDOW) != 0u) keep = keep && abs(int(i) + shift - j) < int(p.window);
       uint key = uint(min(j, int(p.sk) - 1));
-      if ((MASKS & VKATTN_MASK_BOOLEAN) != 0u)
-        keep = keep && float(boolean_mask[b * p.bm_batch + h * p.bm_head + row * p.bm_row + key * p.bm_key]) != 0.0;
       float v = s[jj];
-      if ((MASKS & VKATTN_MASK_ADDITIVE) != 0u)
-        v += LOG2E * float(additive_mask[b * p.am_batch + h * p.am_head + row * p.am_row + key * p.am_key]);
-      if ((MASKS & VKATTN_MASK_ALIBI) != 0u) v += slope * float(j - int(row) - shift);
 #ifdef VKATTN_SCORE_PROGRAM
       const ivec4 c = ivec4(b, h, row, key);
 #ifdef VKATTN_SCORE_VISIBLE

@@ -36,6 +36,23 @@ struct ExprExtent {
   constexpr bool operator==(const ExprExtent&) const = default;
 };
 
+// The range an integer tensor's values must keep, checked on the host before a run
+// where the tensor is an input: what the mask it comes from means by it.
+enum class ExprLimit : std::uint8_t {
+  none,
+  key_count,    // 0 to Sk: a padding length (keys per sequence)
+  query_start,  // 0 to Sk - Sq: where a sequence's queries start among the keys (a KV cache)
+};
+inline constexpr ExprLimit expr_limits[] = {ExprLimit::none, ExprLimit::key_count, ExprLimit::query_start};
+constexpr const char* limit_name(ExprLimit limit) {
+  switch (limit) {
+    case ExprLimit::none: return "none";
+    case ExprLimit::key_count: return "key_count";
+    case ExprLimit::query_start: return "query_start";
+  }
+  return "?";
+}
+
 // A tensor a program reads, at binding `binding` of its dispatch, contiguous.
 struct ExprTensor {
   int binding = -1;
@@ -44,6 +61,7 @@ struct ExprTensor {
   // table's); -1: read at the coordinates.
   std::int8_t gathered = -1;
   std::array<ExprExtent, max_rank> extents{};  // aligned from the back
+  ExprLimit limit = ExprLimit::none;
   constexpr bool operator==(const ExprTensor&) const = default;
 };
 

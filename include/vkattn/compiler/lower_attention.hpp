@@ -58,7 +58,6 @@ constexpr void lower_attention(ScheduleBuilder& b, const Step& step) {
   push.v_offset = u32(vst[0]), push.v_batch = u32(vst[1]), push.v_head = u32(vst[2]), push.v_row = u32(vst[3]);
   push.o_offset = u32(ost[0]), push.o_batch = u32(ost[1]), push.o_head = u32(ost[2]), push.o_row = u32(ost[3]);
   push.scale = float(step.scale);
-  push.window = u32(step.window);
   push.rotary_offset = step.rotary != 0 ? u32(rotary.position_offset) : 0;
 
   // Keys per split: a whole number of blocks; the shader derives the split count from it.
@@ -74,30 +73,9 @@ constexpr void lower_attention(ScheduleBuilder& b, const Step& step) {
   b.bind(d, 1, q, read);
   b.bind(d, 2, k, read);
   b.bind(d, 3, v, read);
-  const Shape scores = rank4 ? Shape{batch, heads, sq, sk} : Shape{heads, sq, sk};
-  if (int lengths = step.operands[operand::attention_lengths]; lengths >= 0) {
-    b.require_contiguous(step, lengths);
-    b.bind(d, 4, lengths);
-  }
-  if (int mask = step.operands[operand::attention_boolean]; mask >= 0) {
-    b.require_contiguous(step, mask);
-    b.bind(d, 5, mask);
-    auto s = detail::broadcast_strides(b.value(mask).shape, scores);
-    push.bm_batch = s[0], push.bm_head = s[1], push.bm_row = s[2], push.bm_key = s[3];
-  }
-  if (int mask = step.operands[operand::attention_additive]; mask >= 0) {
-    b.require_contiguous(step, mask);
-    b.bind(d, 6, mask);
-    auto s = detail::broadcast_strides(b.value(mask).shape, scores);
-    push.am_batch = s[0], push.am_head = s[1], push.am_row = s[2], push.am_key = s[3];
-  }
-  if (int slopes = step.operands[operand::attention_slopes]; slopes >= 0) {
-    b.require_contiguous(step, slopes);
-    b.bind(d, 7, slopes);
-  }
   if (int sinks = step.operands[operand::attention_sinks]; sinks >= 0) {
     b.require_contiguous(step, sinks);
-    b.bind(d, 8, sinks);
+    b.bind(d, 4, sinks);
   }
   if (step.program >= 0) {  // the score program's tensors, at the bindings it reads them from
     const StepProgram& attached = b.program().programs[std::size_t(step.program)];
@@ -109,8 +87,6 @@ constexpr void lower_attention(ScheduleBuilder& b, const Step& step) {
   }
   auto common = [&](auto& constants) {
     constants.VEC4 = vec4 ? 1u : 0u;
-    constants.MASKS = step.masks;
-    constants.ALIGN = step.align == CausalAlign::bottom_right ? 1u : 0u;
     constants.HEAD_DIM = u32(head_dim);
     constants.VALUE_DIM = u32(value_dim);
     if (step.rotary != 0) {
@@ -119,7 +95,6 @@ constexpr void lower_attention(ScheduleBuilder& b, const Step& step) {
       constants.ROTARY_DIMS = u32(rotary.rotary_dims);
       constants.ROTARY_THETA = std::bit_cast<std::uint32_t>(float(rotary.theta));
     }
-    constants.SOFTCAP = step.softcap > 0 ? std::bit_cast<std::uint32_t>(float(step.softcap)) : 0u;
     constants.SINKS = step.operands[operand::attention_sinks] >= 0 ? 1u : 0u;
   };
   d.flops = 2.0 * double(batch * heads * sq * sk) * double(head_dim + value_dim);
@@ -137,13 +112,11 @@ constexpr void lower_attention(ScheduleBuilder& b, const Step& step) {
     config.append(" ").append(rotary_layout_name(rotary.rotary_layout)).append(" ");
     config.append(rotary.rotary_dims).append(" dims, ");
   }
-  if (step.softcap > 0) config.append("softcap, ");
   if (step.program >= 0) {
     config.append("score program");
     if (visible < 1.0) config.append(" (").append(std::int64_t(visible * 100.0 + 0.5)).append("% of blocks)");
     config.append(", ");
   }
-  if (step.masks & mask_alibi) config.append("alibi, ");
   if (step.operands[operand::attention_sinks] >= 0) config.append("sinks, ");
   // The form follows the tuned sizes: a run with fewer keys keeps it, even with 1 split.
   const bool split_form = keys_per_split > 0;

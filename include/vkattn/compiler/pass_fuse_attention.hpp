@@ -1,15 +1,17 @@
 #pragma once
 // Pass 4, fuse attention: the pattern
-//   matmul(q, kᵀ) -> scale* -> [tanh -> scale*] -> mask* -> softmax -> matmul(·, v)
+//   matmul(q, kᵀ) -> [any elementwise region] -> softmax -> matmul(·, v)
 // becomes one flash-attention step: online softmax over blocks of keys, so the query x
 // key score matrix never exists in memory. Around it:
 //   k and v may come through repeat_heads (grouped-query attention), read directly;
 //   q and k may come through rotary_embedding (before or after repeat_heads), applied
 //   as the kernel loads them;
-//   tanh between scales is the logit softcap cap * tanh(s / cap);
-//   the masks include alibi (slopes by head), and softmax_with_sinks the sinks.
+//   the region (scales, the mask ops, a softcap, ALiBi, anything written from index
+//   values and pointwise ops) is the step's score program (score_program.hpp), except a
+//   positive scale of the raw score, which scales q; softmax_with_sinks adds the sinks.
 // Every intermediate must have that chain as its only use; one that is also a graph
-// output (the probabilities, say) stays materialised and the pattern is left unfused.
+// output (the probabilities, say) stays materialised and the pattern is left unfused,
+// with a remark saying why.
 #include <algorithm>
 #include "vkattn/compiler/program.hpp"
 #include "vkattn/compiler/score_program.hpp"
@@ -18,66 +20,12 @@ namespace vkattn::passes {
 
 namespace detail {
 
-constexpr std::uint32_t mask_bit(Op op) { return std::uint32_t(mask_of(op)); }
-
 // The primitive step of `op` that defines `value` and is its only use; -1 otherwise.
 constexpr int sole_producer(const Program& p, int value, Op op) {
   int s = p.producer(value);
   if (s < 0 || p.sole_consumer(value) < 0) return -1;
   const Step& step = p.steps[std::size_t(s)];
   return step.kind == StepKind::primitive && step.op == op ? s : -1;
-}
-
-// The fixed kernel features from the chain of scales and masks: scales, the softcap
-// and masks in graph order (the chain was collected last first). The kernel computes
-// cap * tanh(scale / cap * q·k), then adds the additive mask and ALiBi, then hides
-// keys: scales before a tanh multiply `scale`; those after it are the cap (and multiply
-// `scale` too); no mask may come before the tanh. False when the chain needs more than
-// the features (then it may still be a score program).
-constexpr bool menu_chain(const Program& p, const FixedVector<int, 12>& chain, Step& fused) {
-  bool additive_seen = false, tanh_seen = false;
-  double cap = 1.0;
-  for (std::size_t i = chain.size(); i-- > 0;) {
-    const Step& step = p.steps[std::size_t(chain[i])];
-    if (step.op == Op::scale) {
-      // A positive scale commutes with setting -inf; it cannot move past an additive mask.
-      if (!(step.attributes.factor > 0) || additive_seen) return false;
-      fused.scale *= step.attributes.factor;
-      if (tanh_seen) cap *= step.attributes.factor;
-      continue;
-    }
-    if (step.op == Op::tanh) {
-      if (tanh_seen || fused.masks != 0) return false;
-      tanh_seen = true;
-      continue;
-    }
-    std::uint32_t bit = mask_bit(step.op);
-    if (fused.masks & bit) return false;  // the same mask kind twice
-    if (bit & (mask_causal | mask_window | mask_alibi)) {
-      if (fused.masks & (mask_causal | mask_window) && step.attributes.align != fused.align) return false;
-      fused.align = step.attributes.align;
-    }
-    if (bit == mask_window) fused.window = step.attributes.count;
-    // The cache mask places each sequence's queries by its own position and reads the
-    // positions where padding reads lengths: neither the top-left / bottom-right masks
-    // nor padding combine with it in one kernel.
-    if ((bit == mask_cache && (fused.masks & (mask_causal | mask_window | mask_alibi | mask_padding))) ||
-        (fused.masks & mask_cache && (bit & (mask_causal | mask_window | mask_alibi | mask_padding))))
-      return false;
-    if (bit == mask_padding || bit == mask_cache) fused.operands[operand::attention_lengths] = step.operands[1];
-    if (bit == mask_boolean) fused.operands[operand::attention_boolean] = step.operands[1];
-    if (bit == mask_additive) {
-      fused.operands[operand::attention_additive] = step.operands[1];
-      additive_seen = true;
-    }
-    if (bit == mask_alibi) {
-      fused.operands[operand::attention_slopes] = step.operands[1];
-      additive_seen = true;
-    }
-    fused.masks |= bit;
-  }
-  if (tanh_seen) fused.softcap = cap;
-  return true;
 }
 
 // Tries to fuse the attention that ends in the matmul at step `pv`.
@@ -104,45 +52,16 @@ constexpr bool fuse_attention_at(Program& p, std::size_t pv) {
     return false;
   };
 
-  // Walk back from the softmax through scales and masks to the score matmul: the fixed
-  // kernel features. Anything else between them becomes a score program.
-  FixedVector<int, 12> chain;  // step indices, last first
-  int value = p.steps[std::size_t(softmax)].operands[0];
-  int scores = -1;
-  bool menu = true;
-  while (true) {
-    int s = p.producer(value);
-    if (s < 0 || p.sole_consumer(value) < 0 || chain.size() == chain.capacity()) {
-      menu = false;
-      break;
-    }
-    const Step& step = p.steps[std::size_t(s)];
-    if (step.kind == StepKind::primitive && step.op == Op::matmul && step.attributes.transpose_b) {
-      scores = s;
-      break;
-    }
-    if (step.kind != StepKind::primitive || (step.op != Op::scale && step.op != Op::tanh && mask_bit(step.op) == 0)) {
-      menu = false;
-      break;
-    }
-    chain.push_back(s);
-    value = step.operands[0];
-  }
-
+  // Everything between the score matmul and the softmax (scales, masks, a softcap, any
+  // elementwise variant) is one score program.
+  const ScoreRegion region = score_region(p, p.steps[std::size_t(softmax)].operands[0]);
+  if (!region.ok) return decline(region.why.view());
   Step fused;
   fused.kind = StepKind::flash_attention;
   fused.result = out.result;
-  ScoreRegion region;
-  if (!menu || !menu_chain(p, chain, fused)) {
-    region = score_region(p, p.steps[std::size_t(softmax)].operands[0]);
-    if (!region.ok) return decline(region.why.view());
-    fused = Step{};
-    fused.kind = StepKind::flash_attention;
-    fused.result = out.result;
-    fused.scale = region.scale;
-    scores = region.scores;
-    chain.clear();
-  }
+  fused.scale = region.scale;
+  const int scores = region.scores;
+  const bool has_program = region.program.visible >= 0 || region.program.value >= 0;
   const Step& qk = p.steps[std::size_t(scores)];
   int q = qk.operands[0], k = qk.operands[1], v = out.operands[1];
   // Rotary embeddings of k after its head repeat, and of q.
@@ -202,10 +121,7 @@ constexpr bool fuse_attention_at(Program& p, std::size_t pv) {
     bool one_body = true;
     for (int s : {q_rotary, k_rotary, k_repeat, v_repeat, scores, softmax})
       if (s >= 0 && p.steps[std::size_t(s)].body != fused.body) one_body = false;
-    for (int s : chain)
-      if (p.steps[std::size_t(s)].body != fused.body) one_body = false;
-    if (region.ok)
-      for (int s : region.steps)
+    for (int s : region.steps)
         if (p.steps[std::size_t(s)].body != fused.body) one_body = false;
     if (!one_body) return decline("its ops lie inside and outside a repeated body");
   }
@@ -225,16 +141,13 @@ constexpr bool fuse_attention_at(Program& p, std::size_t pv) {
   }
   absorb_covers(fused, p.steps[std::size_t(scores)]);
   p.steps[std::size_t(scores)].kind = StepKind::removed;
-  for (std::size_t i = chain.size(); i-- > 0;) {
-    absorb_covers(fused, p.steps[std::size_t(chain[i])]);
-    p.steps[std::size_t(chain[i])].kind = StepKind::removed;
-  }
-  if (region.ok) {  // the score program's steps, in program order
-    for (std::size_t s = 0; s < p.steps.size(); ++s)
-      if (std::find(region.steps.begin(), region.steps.end(), int(s)) != region.steps.end()) {
-        absorb_covers(fused, p.steps[s]);
-        p.steps[s].kind = StepKind::removed;
-      }
+  // The score program's steps, in program order.
+  for (std::size_t s = 0; s < p.steps.size(); ++s)
+    if (std::find(region.steps.begin(), region.steps.end(), int(s)) != region.steps.end()) {
+      absorb_covers(fused, p.steps[s]);
+      p.steps[s].kind = StepKind::removed;
+    }
+  if (has_program) {  // a positive scale alone went into q's scale: no program
     StepProgram attached;
     attached.expression = region.program;
     fused.program_reads = region.tensor_values;

@@ -74,7 +74,7 @@ struct ProgramValue {
 enum class StepKind : std::uint8_t {
   primitive,        // one graph op, one dispatch of its plain kernel
   gemm,             // C = act(alpha * A * B(ᵀ) + bias) (* up, gated) + residual
-  flash_attention,  // softmax(mask(softcap(scale * rope(Q) rope(K)ᵀ))) V with online softmax
+  flash_attention,  // softmax(program(scale * rope(Q) rope(K)ᵀ)) V with online softmax
   layer_norm,       // LayerNorm(x (+ residual))
   view,             // no dispatch: the result is a strided view of the operand
   removed,          // folded into another step or dead
@@ -92,18 +92,10 @@ constexpr std::string_view step_kind_name(StepKind kind) {
   return "?";
 }
 
-// Attention masks as bits of a flash_attention step's `masks`: Mask's values
-// (kernels/encodings.h), which the attention kernels' MASKS constant uses too.
-inline constexpr std::uint32_t mask_causal = std::uint32_t(Mask::causal), mask_window = std::uint32_t(Mask::sliding_window),
-                               mask_padding = std::uint32_t(Mask::padding), mask_boolean = std::uint32_t(Mask::boolean),
-                               mask_additive = std::uint32_t(Mask::additive), mask_alibi = std::uint32_t(Mask::alibi),
-                               mask_cache = std::uint32_t(Mask::cache_causal);
-
 // Operand positions of each step kind.
 namespace operand {
 inline constexpr int gemm_a = 0, gemm_b = 1, gemm_bias = 2, gemm_residual = 3;
-inline constexpr int attention_q = 0, attention_k = 1, attention_v = 2, attention_lengths = 3,
-                     attention_boolean = 4, attention_additive = 5, attention_slopes = 6, attention_sinks = 7;
+inline constexpr int attention_q = 0, attention_k = 1, attention_v = 2, attention_sinks = 3;
 inline constexpr int norm_x = 0, norm_gamma = 1, norm_beta = 2, norm_residual = 3;
 }  // namespace operand
 
@@ -128,13 +120,9 @@ struct Step {
   // 0 not gated, 1 the gate first, 2 the gate second.
   std::uint32_t gated = 0;
   // flash_attention
-  std::uint32_t masks = 0;
-  double scale = 1.0;
-  CausalAlign align = CausalAlign::top_left;
-  std::int64_t window = 0;
+  double scale = 1.0;          // of q·kᵀ, before the score program
   std::int64_t kv_group = 1;  // query heads per key/value head
   std::uint32_t rotary = 0;   // VKATTN_ATTENTION_ROTARY_Q / _K: rotated as loaded
-  double softcap = 0;         // cap of cap * tanh(s / cap); 0: none
   int program = -1;           // Program::programs: the score program (generated code)
   FixedVector<int, max_expression_tensors> program_reads;  // the values its tensors are, by tensor index
   FixedVector<ValueId, max_covers> covers;  // graph ops this step computes

@@ -117,7 +117,7 @@ class ScoreRegionBuilder {
 
   // A tensor operand read at the score's coordinates: aligned from the back (`axis` < 0)
   // or a vector along one coordinate axis (lengths [B], slopes [H]).
-  constexpr int tensor(int value, int axis = -1, bool table = false) {
+  constexpr int tensor(int value, int axis = -1, bool table = false, ExprLimit limit = ExprLimit::none) {
     Expression& e = result_.program;
     // An unsqueezed value is read through its source (the same elements).
     int source = value;
@@ -134,6 +134,7 @@ class ScoreRegionBuilder {
     ExprTensor t;
     t.dtype = v.dtype;
     t.gathered = std::int8_t(table ? max_rank - 1 : -1);
+    t.limit = limit;
     if (axis >= 0) {
       t.extents[std::size_t(axis)].kind = ExprExtent::Kind::coordinate;
     } else {
@@ -178,8 +179,8 @@ class ScoreRegionBuilder {
     result_.tensor_values.push_back(source);
     return int(e.tensors.size()) - 1;
   }
-  constexpr int load(int value, int axis = -1) {
-    const int t = tensor(value, axis);
+  constexpr int load(int value, int axis = -1, ExprLimit limit = ExprLimit::none) {
+    const int t = tensor(value, axis, false, limit);
     ExprNode n;
     n.op = Op::input;
     n.dtype = p_.value(value).dtype == DType::f16 ? DType::f32 : p_.value(value).dtype;
@@ -237,39 +238,54 @@ class ScoreRegionBuilder {
     const DType dtype = p_.value(result).dtype;
     auto x = [&] { return value_node(o[0]); };
     const CausalAlign align = step.attributes.align;
+    // Nodes are added in statement order (a function's arguments have no order, and
+    // constant evaluation must number the nodes as a run does).
     switch (step.op) {
       case Op::causal_mask: {  // j <= i'
         const int xs = x();
-        return hide_unless(binary(Op::less_equal, DType::boolean, index(Op::key_index), index(Op::query_index, align)), xs);
+        const int j = index(Op::key_index), i = index(Op::query_index, align);
+        return hide_unless(binary(Op::less_equal, DType::boolean, j, i), xs);
       }
       case Op::sliding_window_mask: {  // |i' - j| < window
         const int xs = x();
-        const int distance = add(op_node(Op::abs, {}, DType::i32,
-                                         {std::int8_t(binary(Op::sub, DType::i32, index(Op::query_index, align), index(Op::key_index))), -1, -1}));
-        return hide_unless(binary(Op::less, DType::boolean, distance, constant(double(step.attributes.count), DType::i32)), xs);
+        const int i = index(Op::query_index, align), j = index(Op::key_index);
+        const int difference = binary(Op::sub, DType::i32, i, j);
+        const int distance = add(op_node(Op::abs, {}, DType::i32, {std::int8_t(difference), -1, -1}));
+        const int window = constant(double(step.attributes.count), DType::i32);
+        return hide_unless(binary(Op::less, DType::boolean, distance, window), xs);
       }
       case Op::padding_mask: {  // j < lengths[b]
         const int xs = x();
-        return hide_unless(binary(Op::less, DType::boolean, index(Op::key_index), load(o[1], batch_axis())), xs);
+        const int j = index(Op::key_index), length = load(o[1], batch_axis(), ExprLimit::key_count);
+        return hide_unless(binary(Op::less, DType::boolean, j, length), xs);
       }
       case Op::cache_causal_mask: {  // j <= positions[b] + i
         const int xs = x();
-        const int at = binary(Op::add, DType::i32, load(o[1], batch_axis()), index(Op::query_index));
-        return hide_unless(binary(Op::less_equal, DType::boolean, index(Op::key_index), at), xs);
+        const int position = load(o[1], batch_axis(), ExprLimit::query_start), i = index(Op::query_index);
+        const int at = binary(Op::add, DType::i32, position, i);
+        const int j = index(Op::key_index);
+        return hide_unless(binary(Op::less_equal, DType::boolean, j, at), xs);
       }
       case Op::boolean_mask: {  // mask != 0
         const int xs = x();
-        const int zero = binary(Op::equal, DType::boolean, load(o[1]), constant(0, DType::f32));
+        const int mask = load(o[1]), zero_constant = constant(0, DType::f32);
+        const int zero = binary(Op::equal, DType::boolean, mask, zero_constant);
         return hide_unless(add(negated(zero)), xs);
       }
-      case Op::additive_mask: return binary(Op::add, DType::f32, x(), load(o[1]));
+      case Op::additive_mask: {
+        const int xs = x();
+        const int mask = load(o[1]);
+        return binary(Op::add, DType::f32, xs, mask);
+      }
       case Op::alibi: {  // + slopes[h] * (j - i')
         const int xs = x();
-        const int distance = binary(Op::sub, DType::i32, index(Op::key_index), index(Op::query_index, align));
+        const int j = index(Op::key_index), i = index(Op::query_index, align);
+        const int distance = binary(Op::sub, DType::i32, j, i);
         Attributes to_float;
         to_float.to = DType::f32;
         const int d = add(op_node(Op::cast, to_float, DType::f32, {std::int8_t(distance), -1, -1}));
-        return binary(Op::add, DType::f32, xs, binary(Op::mul, DType::f32, load(o[1], 1), d));
+        const int slope = load(o[1], 1);
+        return binary(Op::add, DType::f32, xs, binary(Op::mul, DType::f32, slope, d));
       }
       default: break;
     }

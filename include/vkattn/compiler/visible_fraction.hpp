@@ -21,8 +21,15 @@ struct BoolInterval {
 constexpr bool block_may_be_visible(const Expression& e, std::int64_t sq, std::int64_t sk, std::int64_t heads,
                                     std::int64_t batch, std::int64_t r0, std::int64_t r1, std::int64_t k0,
                                     std::int64_t k1) {
-  std::array<IntRange, max_expression_nodes> ints{};
-  std::array<BoolInterval, max_expression_nodes> bools{};
+  // Filled element by element: g++ 12 miscompiled the run-time copy of this function
+  // after constant evaluation when the arrays were value-initialised with `{}` (every
+  // bool interval came out "never true").
+  std::array<IntRange, max_expression_nodes> ints;
+  std::array<BoolInterval, max_expression_nodes> bools;
+  for (std::size_t n = 0; n < max_expression_nodes; ++n) {
+    ints[n] = IntRange{};
+    bools[n] = BoolInterval{true, true};
+  }
   auto known = [](std::int64_t lo, std::int64_t hi) { return known_range(lo, hi); };
   for (int n = 0; n <= e.visible; ++n) {
     const ExprNode& node = e.node(n);

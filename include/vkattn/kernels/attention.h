@@ -3,55 +3,49 @@
 // split-over-keys form is finished by shaders/attention_combine.comp).
 #ifndef VKATTN_KERNEL_ATTENTION_H
 #define VKATTN_KERNEL_ATTENTION_H
-#include "vkattn/kernels/encodings.h"
 #include "vkattn/kernels/interface.h"
 VKATTN_NAMESPACE_BEGIN
 
-// MASKS: which masks hide keys from queries, as VKATTN_MASK_* bits (encodings.h);
-// several may be set. VKATTN_MASK_ALIBI adds slopes[h] * (j - i') (binding 7).
+// Every score modification (masks, ALiBi, a softcap, biases, any variant written from
+// index values) is the dispatch's score program: generated GLSL (codegen/render.hpp)
+// compiled into the template, reading its tensors at bindings 9 to 15.
 // ROTARY: which of Q and K are turned by the rotary embedding as they are loaded
 // (shaders/rotary.glsl), and its pairing; ROTARY_DIMS and ROTARY_THETA (f32 bits) as
 // for shaders/rotary.comp; both Q and K sit at position rotary_offset + their row.
-// SOFTCAP: the bits of cap as an f32, 0 for none: scores become cap * tanh(s / cap)
-// after the scale and before the masks. SINKS: 1 adds the logit sinks[h] (binding 8) to
-// each row's softmax denominator.
+// SINKS: 1 adds the logit sinks[h] (binding 4) to each row's softmax denominator.
 #define VKATTN_ATTENTION_ROTARY_Q 1u
 #define VKATTN_ATTENTION_ROTARY_K 2u
 #define VKATTN_ATTENTION_ROTARY_INTERLEAVED 4u
 
 // Offsets and batch / head / row strides are in elements; the head dimension has unit
-// stride. bm_* and am_* are the element strides (batch, head, query, key) of the
-// boolean and the additive mask, 0 where they broadcast.
+// stride.
 VKATTN_PUSH_BEGIN(AttentionPush)
   VKATTN_U32(heads) VKATTN_U32(sq) VKATTN_U32(sk) VKATTN_U32(kv_group)
   VKATTN_U32(q_offset) VKATTN_U32(q_batch) VKATTN_U32(q_head) VKATTN_U32(q_row)
   VKATTN_U32(k_offset) VKATTN_U32(k_batch) VKATTN_U32(k_head) VKATTN_U32(k_row)
   VKATTN_U32(v_offset) VKATTN_U32(v_batch) VKATTN_U32(v_head) VKATTN_U32(v_row)
   VKATTN_U32(o_offset) VKATTN_U32(o_batch) VKATTN_U32(o_head) VKATTN_U32(o_row)
-  VKATTN_F32(scale) VKATTN_U32(window)
-  VKATTN_U32(bm_batch) VKATTN_U32(bm_head) VKATTN_U32(bm_row) VKATTN_U32(bm_key)
-  VKATTN_U32(am_batch) VKATTN_U32(am_head) VKATTN_U32(am_row) VKATTN_U32(am_key)
+  VKATTN_F32(scale)
   // The split-over-keys form: keys per split (a multiple of KEYS); 0 when not split.
   VKATTN_U32(keys_per_split)
   VKATTN_U32(rotary_offset)
 VKATTN_PUSH_END(AttentionPush)
 
-// ALIGN: 1 aligns causal and window masks bottom-right (shift = Sk - Sq), 0 top-left.
-#define VKATTN_ATTENTION_COMMON_CONSTANTS(X)                                                          \
-  X(1, VEC4, 1) X(2, MASKS, 0) X(3, ALIGN, 0) X(4, HEAD_DIM, 64) X(5, VALUE_DIM, 64) X(6, ROTARY, 0) \
-  X(7, ROTARY_DIMS, 2) X(8, ROTARY_THETA, 0x461c4000u) X(9, SOFTCAP, 0) X(10, SINKS, 0)
+#define VKATTN_ATTENTION_COMMON_CONSTANTS(X)                                        \
+  X(1, VEC4, 1) X(2, HEAD_DIM, 64) X(3, VALUE_DIM, 64) X(4, ROTARY, 0) X(5, ROTARY_DIMS, 2) \
+  X(6, ROTARY_THETA, 0x461c4000u) X(7, SINKS, 0)
 // ROWS: queries per invocation. KEY_CHUNK > 0: the workgroup's invocations walk the
 // keys in chunks of KEY_CHUNK together, a barrier between chunks, so a chunk of K and V
 // is read by every invocation while it is in the CPU's caches; 0: no barriers.
 // SPLIT = 1: each invocation takes keys_per_split keys of ROWS queries and writes partial
 // results, as the tiled form's SPLIT (KEY_CHUNK is then 0).
 #define VKATTN_ATTENTION_TEXEL_CONSTANTS(X) \
-  VKATTN_ATTENTION_COMMON_CONSTANTS(X) X(11, ROWS, 4) X(12, KEY_CHUNK, 0) X(13, SPLIT, 0)
+  VKATTN_ATTENTION_COMMON_CONSTANTS(X) X(8, ROWS, 4) X(9, KEY_CHUNK, 0) X(10, SPLIT, 0)
 // ROWS queries per workgroup, each owned by LANES consecutive invocations
 // (LOCAL_SIZE = ROWS * LANES); keys staged in shared memory KEYS at a time; SPLIT = 1
 // writes the partial results of one key range (the split-over-keys form).
 #define VKATTN_ATTENTION_TILED_CONSTANTS(X) \
-  VKATTN_ATTENTION_COMMON_CONSTANTS(X) X(11, ROWS, 16) X(12, KEYS, 32) X(13, LANES, 4) X(14, SPLIT, 0)
+  VKATTN_ATTENTION_COMMON_CONSTANTS(X) X(8, ROWS, 16) X(9, KEYS, 32) X(10, LANES, 4) X(11, SPLIT, 0)
 
 VKATTN_CONSTANTS(AttentionTexelConstants, VKATTN_ATTENTION_TEXEL_CONSTANTS)
 VKATTN_CONSTANTS(AttentionTiledConstants, VKATTN_ATTENTION_TILED_CONSTANTS)

@@ -6,8 +6,9 @@
 #ifndef VKATTN_KERNEL_ENCODINGS_H
 #define VKATTN_KERNEL_ENCODINGS_H
 
-// Mask kinds, one bit each: the DSL's Mask flags, a fused attention step's masks, the
-// MASKS constant of the attention kernels and the KIND constant of mask.comp.
+// Mask kinds, one bit each: the DSL's Mask flags and the KIND constant of mask.comp
+// (the unfused path). Fused, each mask op is part of a score program
+// (compiler/score_program.hpp), which writes it from index values.
 // X(name, NAME, bit, op that applies it)
 #define VKATTN_MASK_KINDS(X)                        \
   X(causal, CAUSAL, 1u, causal_mask)                \
