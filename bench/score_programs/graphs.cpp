@@ -2,7 +2,8 @@
 // folder; bench/score_programs/run.sh times them with `vkattn bench`. Attention over
 // [batch, 4 heads, seq, 64], written from primitives:
 //   causal_8192, window256_8192     causal and a window of 256 at seq 8192
-//   menu_causal_8192                the causal_mask op (the kernels' own mask constants)
+//   menu_causal_8192                the causal_mask op, which the compiler writes as the
+//                                   same score program
 //   packed_documents_8192           8 documents of random lengths totalling 8192 tokens in
 //                                   one sequence, each causal within itself
 //   padded_documents                the same documents as a padded batch [8, longest],
