@@ -87,6 +87,26 @@ TEST_CASE("malformed schedule JSON is refused naming the field") {
   CHECK_THAT(error_of(replaced("\"offset\": 0", "\"offset\": 99999999999999999999")), Catch::Contains("offset: is"));
 }
 
+TEST_CASE("a padding length's limit rides the score program through JSON, and an unknown limit is refused") {
+  va::Graph g{"padded"};
+  auto x = g.input("x", {2, 9, 16});
+  auto lengths = g.input("lengths", {2}, va::DType::i32);
+  g.output("y", va::multi_head_attention(g, x, x, x, {.heads = 2, .mask = va::Mask::padding, .lengths = lengths}));
+  const va::Schedule s = va::compile(g);
+  const std::string text = va::schedule_to_json(s, &g);
+  REQUIRE(text.find("\"limit\": \"key_count\"") != std::string::npos);
+  CHECK(va::schedule_from_json(text) == s);
+  std::string bad = text;
+  bad.replace(bad.find("\"limit\": \"key_count\""), 20, "\"limit\": \"keys\"");
+  std::string error = "no error";
+  try {
+    va::schedule_from_json(bad);
+  } catch (const va::ScheduleJsonError& e) {
+    error = e.what();
+  }
+  CHECK_THAT(error, Catch::Contains("/limit: is not none, key_count or query_start"));
+}
+
 TEST_CASE("DOT draws every dispatch as a cluster around the ops it covers") {
   va::Graph g = golden_graph();
   va::Schedule s = va::compile(g);
