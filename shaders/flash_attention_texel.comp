@@ -2,7 +2,8 @@
 #extension GL_GOOGLE_include_directive : require
 #include "storage.glsl"
 #extension GL_EXT_control_flow_attributes : require
-// Fused attention for one (batch b, head h) and ROWS queries per invocation:
+// Fused attention for one batch b and ROWS rows per invocation, a row being a query i of
+// a head h:
 //   O[b, h, i, :] = sum_j softmax_j(s_ij) V[b, h / kv_group, j, :]
 //   s_ij = score_value(scale * dot(Q[b, h, i, :], K[b, h / kv_group, j, :]), b, h, i, j)
 //          where score_visible(b, h, i, j), else -inf
@@ -10,6 +11,11 @@
 // masks, ALiBi, a softcap, biases, any elementwise variant; without one s_ij is the
 // scaled dot product. A row whose every key is hidden is all zeros. SINKS adds
 // exp(sinks[h]) to the softmax denominator (so a fully hidden row is still zeros).
+// Rows: with GROUPED = 0, workgroup y is the head h and the rows are its queries; with
+// GROUPED = 1 (grouped-query attention, few queries), workgroup y is a KV head and the
+// rows are (query, head) pairs of the kv_group query heads that share it, heads
+// fastest, so each key and value an invocation reads serves all of them: K and V are
+// read once per group, not once per query head.
 // ROTARY turns Q (bit 1) and K (bit 2) by the rotary embedding (rotary.glsl) as they are
 // fetched, Q row i at position rotary_offset + i and key j at rotary_offset + j.
 // Online softmax (in base 2, with log2(e) folded into the scale): keys go in blocks of
@@ -81,7 +87,11 @@ vec4 rotated_fetch(samplerBuffer texels, bool vec4_view, uint base, uint d, floa
 
 void main() {
   const bool vec4_view = VEC4 == 1u;
-  const uint b = gl_WorkGroupID.z, h = gl_WorkGroupID.y, kv_head = h / p.kv_group;
+  const uint b = gl_WorkGroupID.z;
+  const uint group_heads = GROUPED == 1u ? p.kv_group : 1u;  // heads in the row space
+  const uint kv_head = GROUPED == 1u ? gl_WorkGroupID.y : gl_WorkGroupID.y / p.kv_group;
+  const uint head_base = GROUPED == 1u ? gl_WorkGroupID.y * p.kv_group : gl_WorkGroupID.y;
+  const uint total_rows = p.sq * group_heads;
   // SPLIT: invocation x is (query block, split), splits fastest.
   const uint invocation = gl_WorkGroupID.x * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
   const uint splits = SPLIT == 1u ? (p.sk + p.keys_per_split - 1u) / p.keys_per_split : 1u;
@@ -89,16 +99,16 @@ void main() {
   const uint row0 = (invocation / splits) * ROWS;
   // With KEY_CHUNK every invocation takes part in the barriers, so one past the last
   // query works on clamped rows and writes nothing.
-  if (KEY_CHUNK == 0u && row0 >= p.sq) return;
+  if (KEY_CHUNK == 0u && row0 >= total_rows) return;
   const float neg_inf = uintBitsToFloat(0xff800000u);
-  const uint rows_here = row0 < p.sq ? min(ROWS, p.sq - row0) : 0u;
+  const uint rows_here = row0 < total_rows ? min(ROWS, total_rows - row0) : 0u;
 
   vec4 q[ROWS * D4];
   // A program's value sees the score in natural units, log2(e) applied after it.
   const float q_scale = SCORE_NATURAL ? p.scale : p.scale * LOG2E;
   const bool rotate_q = (ROTARY & VKATTN_ATTENTION_ROTARY_Q) != 0u, rotate_k = (ROTARY & VKATTN_ATTENTION_ROTARY_K) != 0u;
   [[unroll]] for (uint r = 0; r < ROWS; ++r) {
-    uint row = min(row0 + r, p.sq - 1u);
+    const uint t = min(row0 + r, total_rows - 1u), row = t / group_heads, h = head_base + t % group_heads;
     uint base = p.q_offset + b * p.q_batch + h * p.q_head + row * p.q_row;
     [[unroll]] for (uint d = 0; d < D4; ++d)
       q[r * D4 + d] = q_scale * (rotate_q ? rotated_fetch(q_texels, vec4_view, base, 4u * d, float(p.rotary_offset + row))
@@ -110,9 +120,9 @@ void main() {
   float m[ROWS], l[ROWS];
   // Split over keys, only split 0 carries the sink.
   const bool sink_here = SINKS == 1u && split == 0u;
-  const float sink = sink_here ? LOG2E * float(sinks[h]) : neg_inf;
   [[unroll]] for (uint r = 0; r < ROWS; ++r) {
-    m[r] = sink;
+    const uint h = head_base + min(row0 + r, total_rows - 1u) % group_heads;
+    m[r] = sink_here ? LOG2E * float(sinks[h]) : neg_inf;
     l[r] = sink_here ? 1.0 : 0.0;
   }
   // Keys turn by angle addition: the exact cosine and sine at a block's first key, then
@@ -131,14 +141,15 @@ void main() {
   }
 
   // The keys any of this invocation's queries can see, and (for KEY_CHUNK) those any
-  // query of the workgroup can see.
-  const int first_row = int(row0), last_row = int(row0 + rows_here) - 1;
+  // query of the workgroup can see: queries first_row..last_row of heads `heads`.
+  const int first_row = int(row0 / group_heads), last_row = (int(row0 + rows_here) - 1) / int(group_heads);
+  const ivec2 heads = ivec2(head_base, head_base + group_heads - 1u);
 #ifdef VKATTN_SCORE_PROGRAM
   const ivec4 extents = ivec4(gl_NumWorkGroups.z, p.heads, p.sq, p.sk);
   const ivec2 sqk = ivec2(p.sq, p.sk);
 #endif
 #ifdef VKATTN_SCORE_VISIBLE
-  const ivec2 keys = program_keys(ivec2(0, p.sk), int(KEYS), int(b), int(h), first_row, last_row, extents, sqk);
+  const ivec2 keys = program_keys(ivec2(0, p.sk), int(KEYS), int(b), heads, first_row, last_row, extents, sqk);
 #else
   const ivec2 keys = ivec2(0, p.sk);
 #endif
@@ -148,10 +159,12 @@ void main() {
   const int per_split = SPLIT == 1u ? (visible + int(splits) * int(KEYS) - 1) / (int(splits) * int(KEYS)) * int(KEYS) : 0;
   const int key_begin = SPLIT == 1u ? keys.x + int(split) * per_split : keys.x;
   const int key_end = rows_here == 0u ? key_begin : SPLIT == 1u ? min(keys.y, key_begin + per_split) : keys.y;
-  const int group_row0 = int(gl_WorkGroupID.x * gl_WorkGroupSize.x * ROWS);
-  const int group_last_row = min(group_row0 + int(gl_WorkGroupSize.x * ROWS), int(p.sq)) - 1;
+  const int group_row0 = int(gl_WorkGroupID.x * gl_WorkGroupSize.x * ROWS / group_heads);
+  const int group_last_row =
+      (min(int(gl_WorkGroupID.x * gl_WorkGroupSize.x * ROWS) + int(gl_WorkGroupSize.x * ROWS), int(total_rows)) - 1) /
+      int(group_heads);
 #ifdef VKATTN_SCORE_VISIBLE
-  const ivec2 group_keys = program_keys(ivec2(0, p.sk), int(KEYS), int(b), int(h), group_row0, group_last_row, extents, sqk);
+  const ivec2 group_keys = program_keys(ivec2(0, p.sk), int(KEYS), int(b), heads, group_row0, group_last_row, extents, sqk);
 #else
   const ivec2 group_keys = ivec2(0, p.sk);
 #endif
@@ -163,8 +176,8 @@ void main() {
   const int chunk_end = min(key_end, c0 + chunk);
   for (int j0 = max(key_begin, c0); j0 < chunk_end; j0 += int(KEYS)) {
 #ifdef VKATTN_SCORE_VISIBLE
-    if (!score_block_visible(ivec4(b, h, first_row, j0), ivec4(b, h, last_row, min(j0 + int(KEYS), chunk_end) - 1),
-                             extents, sqk))
+    if (!score_block_visible(ivec4(b, heads.x, first_row, j0),
+                             ivec4(b, heads.y, last_row, min(j0 + int(KEYS), chunk_end) - 1), extents, sqk))
       continue;
 #endif
     float s[ROWS * KEYS];
@@ -195,7 +208,7 @@ void main() {
       }
     }
     [[unroll]] for (uint r = 0; r < ROWS; ++r) {
-      uint row = min(row0 + r, p.sq - 1u);
+      const uint t = min(row0 + r, total_rows - 1u), row = t / group_heads, h = head_base + t % group_heads;
       float block_max = neg_inf;
       [[unroll]] for (uint jj = 0; jj < KEYS; ++jj) {
         int j = j0 + int(jj);
@@ -252,7 +265,8 @@ void main() {
     const uint partial_rows = gl_NumWorkGroups.z * p.heads * p.sq;
     [[unroll]] for (uint r = 0; r < ROWS; ++r) {
       if (r >= rows_here) break;
-      const uint base = (split * partial_rows + (b * p.heads + h) * p.sq + row0 + r) * (VALUE_DIM + 2u);
+      const uint t = row0 + r, row = t / group_heads, h = head_base + t % group_heads;
+      const uint base = (split * partial_rows + (b * p.heads + h) * p.sq + row) * (VALUE_DIM + 2u);
       [[unroll]] for (uint d = 0; d < VALUE_DIM; ++d) partials[base + d] = o[r * DV4 + d / 4u][d % 4u];
       partials[base + VALUE_DIM] = m[r];
       partials[base + VALUE_DIM + 1u] = l[r];
@@ -262,7 +276,8 @@ void main() {
   [[unroll]] for (uint r = 0; r < ROWS; ++r) {
     if (r >= rows_here) break;
     float inverse = l[r] > 0.0 ? 1.0 / l[r] : 0.0;
-    uint base = p.o_offset + b * p.o_batch + h * p.o_head + (row0 + r) * p.o_row;
+    const uint t = row0 + r, row = t / group_heads, h = head_base + t % group_heads;
+    uint base = p.o_offset + b * p.o_batch + h * p.o_head + row * p.o_row;
     [[unroll]] for (uint d = 0; d < VALUE_DIM; ++d) o_out[base + d] = STORE(o[r * DV4 + d / 4u][d % 4u] * inverse);
   }
 }

@@ -159,7 +159,7 @@ void main() {
 #ifdef VKATTN_SCORE_VISIBLE
   // The first and last key block the score program may show this workgroup's queries
   // (uniform over it); the splits then share only those keys.
-  const ivec2 keys = program_keys(ivec2(key_begin, key_end), int(KEYS), int(b), int(h), first_row, last_row, extents, sqk);
+  const ivec2 keys = program_keys(ivec2(key_begin, key_end), int(KEYS), int(b), ivec2(h), first_row, last_row, extents, sqk);
   key_begin = keys.x;
   key_end = keys.y;
   if (SPLIT == 1u) {

@@ -144,6 +144,42 @@ TEST_CASE("sinks and ALiBi on few queries over many keys, split over keys on GPU
   check_on_device(g, bindings, 2e-5);
 }
 
+TEST_CASE("grouped-query decoding on the CPU form: the query heads of a KV head share one read of it", "[vulkan]") {
+  // Per-head parts of the program (ALiBi's slopes, the sinks) must follow each row's own
+  // head when the rows of an invocation are the heads of a group; a sequence whose
+  // queries see no key (length 0) still gives zeros.
+  for (std::int64_t queries : {1, 3, 16}) {
+    for (bool f16 : {false, true}) {
+      INFO("queries " << queries << (f16 ? ", f16" : ""));
+      const std::int64_t heads = 8, kv_heads = 2, keys = 1100;
+      va::Graph g{"grouped_decode"};
+      auto x = g.input("x", {2, queries, 64});
+      auto memory = g.input("memory", {2, keys, 64});
+      va::AttentionOptions options{.heads = heads, .kv_heads = kv_heads,
+                                   .mask = va::Mask::causal | va::Mask::alibi | va::Mask::padding,
+                                   .align = va::CausalAlign::bottom_right, .prefix = "cross"};
+      options.alibi_slopes = g.input("slopes", {heads});
+      options.lengths = g.input("lengths", {2}, va::DType::i32);
+      options.sinks = g.weight("sinks", {heads});
+      options.softcap = 30.0;
+      g.output("y", va::multi_head_attention(g, x, memory, memory, options));
+      const va::Schedule cpu = va::compile(g, va::targets::llvmpipe);
+      bool grouped = false;
+      for (const va::Dispatch& d : cpu.dispatches)
+        if (d.shader == va::Shader::flash_attention_texel) {
+          const auto c = va::constants_of<va::Shader::flash_attention_texel>(
+              {d.specialization.data(), d.specialization.size()});
+          grouped = c.GROUPED == 1 && c.SPLIT == 1 && d.workgroups[1] == kv_heads;
+        }
+      CHECK(grouped);
+      va::TensorMap bindings = va::random_bindings(g, std::uint64_t(queries) + 7);
+      set_head_parameters(bindings, heads);
+      bindings["lengths"].values = {0, 1033};
+      check_schedule_on_device(g, true, bindings, f16 ? 5e-3 : 2e-5, f16);
+    }
+  }
+}
+
 TEST_CASE("hand-written RoPE, softcap, ALiBi and sinks compile to the helpers' schedule", "[vulkan]") {
   auto build = [](bool by_hand) {
     va::Graph g{"attention"};

@@ -44,7 +44,7 @@ constexpr void lower_attention(ScheduleBuilder& b, const Step& step) {
   for (const auto& st : {qst, kst, vst})
     for (std::int64_t x : st) vec4 = vec4 && multiple_of_4(x);
   const tuning::AttentionChoice choice =
-      tuning::choose_attention(b.target(), batch * heads, tuned_sq, tuned_sk, head_dim, value_dim);
+      tuning::choose_attention(b.target(), batch * heads, tuned_sq, tuned_sk, head_dim, value_dim, step.kv_group);
   const bool texel = choice.shader == Shader::flash_attention_texel;
   const Access read = !texel ? Access::storage : vec4 ? Access::texel_vec4 : Access::texel_scalar;
 
@@ -127,16 +127,22 @@ constexpr void lower_attention(ScheduleBuilder& b, const Step& step) {
     constants.ROWS = choice.rows;
     constants.KEY_CHUNK = split_form ? 0u : choice.key_chunk;
     constants.SPLIT = split_form ? 1u : 0u;
-    // Split: invocation x is (query block, split), splits fastest.
-    const std::int64_t invocations = std::int64_t(detail::ceil_div(sq, choice.rows)) * splits;
-    d.workgroups = {detail::ceil_div(split_form ? invocations : sq, constants.LOCAL_SIZE * (split_form ? 1u : choice.rows)),
-                    u32(heads), u32(batch)};
+    // Grouped: workgroup y is a KV head, the rows (query, head in its group) pairs.
+    const bool grouped = split_form && choice.grouped;
+    const std::int64_t group = grouped ? step.kv_group : 1;
+    constants.GROUPED = grouped ? 1u : 0u;
+    // Split: invocation x is (row block, split), splits fastest.
+    const std::int64_t rows = sq * group;
+    const std::int64_t invocations = std::int64_t(detail::ceil_div(rows, choice.rows)) * splits;
+    d.workgroups = {detail::ceil_div(split_form ? invocations : rows, constants.LOCAL_SIZE * (split_form ? 1u : choice.rows)),
+                    u32(heads / group), u32(batch)};
     config.append("rows ").append(std::int64_t(choice.rows)).append(" per invocation, wg");
     config.append(std::int64_t(choice.invocations));
     if (constants.KEY_CHUNK > 0) config.append(", key chunks ").append(std::int64_t(choice.key_chunk));
     if (split_form)
       config.append(", ").append(std::int64_t(splits)).append(splits == 1 ? " split of " : " splits of ")
           .append(std::int64_t(keys_per_split)).append(" keys");
+    if (grouped) config.append(", ").append(group).append(" heads per KV read");
     b.set_interface<Shader::flash_attention_texel>(d, push, constants, config.view(), choice.reason.view());
   } else {
   kernels::AttentionTiledConstants constants;

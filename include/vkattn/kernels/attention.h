@@ -38,9 +38,11 @@ VKATTN_PUSH_END(AttentionPush)
 // keys in chunks of KEY_CHUNK together, a barrier between chunks, so a chunk of K and V
 // is read by every invocation while it is in the CPU's caches; 0: no barriers.
 // SPLIT = 1: each invocation takes keys_per_split keys of ROWS queries and writes partial
-// results, as the tiled form's SPLIT (KEY_CHUNK is then 0).
+// results, as the tiled form's SPLIT (KEY_CHUNK is then 0). GROUPED = 1: workgroup y is
+// a KV head and an invocation's rows are (query, head) pairs of its kv_group query
+// heads, heads fastest, so K and V are read once per group (dispatch y = heads / kv_group).
 #define VKATTN_ATTENTION_TEXEL_CONSTANTS(X) \
-  VKATTN_ATTENTION_COMMON_CONSTANTS(X) X(8, ROWS, 4) X(9, KEY_CHUNK, 0) X(10, SPLIT, 0)
+  VKATTN_ATTENTION_COMMON_CONSTANTS(X) X(8, ROWS, 4) X(9, KEY_CHUNK, 0) X(10, SPLIT, 0) X(11, GROUPED, 0)
 // ROWS queries per workgroup, each owned by LANES consecutive invocations
 // (LOCAL_SIZE = ROWS * LANES); keys staged in shared memory KEYS at a time; SPLIT = 1
 // writes the partial results of one key range (the split-over-keys form).

@@ -82,13 +82,15 @@ struct AttentionChoice {
   std::uint32_t splits = 1;  // key ranges computed apart, then combined
   std::uint32_t invocations = 8;  // texel: the workgroup
   std::uint32_t key_chunk = 0;    // texel: keys walked together between barriers (0: none)
+  bool grouped = false;           // texel split: the query heads of a KV head share an invocation
   Reason reason;
 };
 
 // batch_heads: batch * heads; the head and value widths decide how many keys fit in
-// shared memory.
+// shared memory; kv_group: query heads per key/value head.
 constexpr AttentionChoice choose_attention(const Target& target, std::int64_t batch_heads, std::int64_t queries,
-                                           std::int64_t keys, std::int64_t head_dim, std::int64_t value_dim) {
+                                           std::int64_t keys, std::int64_t head_dim, std::int64_t value_dim,
+                                           std::int64_t kv_group = 1) {
   const VendorTuning& t = vendor_tuning(target.vendor);
   AttentionChoice c;
   c.reason = target_reason(target);
@@ -101,9 +103,14 @@ constexpr AttentionChoice choose_attention(const Target& target, std::int64_t ba
     if (split_keys > 0 && queries <= max_split_queries && keys >= 4 * std::int64_t(split_keys)) {
       c.splits = std::uint32_t((keys + split_keys - 1) / split_keys);
       c.keys = split_keys;
-      if (queries < std::int64_t(c.rows)) c.rows = std::uint32_t(queries < 1 ? 1 : queries);  // no idle rows
+      // Grouped-query attention: an invocation's rows are the group's heads, so each key
+      // read serves every query head that shares it.
+      c.grouped = kv_group > 1;
+      const std::int64_t rows = queries * (c.grouped ? kv_group : 1);
+      if (rows < std::int64_t(c.rows)) c.rows = std::uint32_t(rows < 1 ? 1 : rows);  // no idle rows
       c.invocations = t.attention_texel_invocations <= target.max_invocations ? t.attention_texel_invocations : 8;
       c.reason.append(", keys split for few queries");
+      if (c.grouped) c.reason.append(", query heads of a KV head read it once");
       return c;
     }
     if (t.attention_key_chunk > 0 && keys >= 2 * std::int64_t(t.attention_key_chunk) &&
