@@ -15,9 +15,12 @@
 // loaded, Q row i at position rotary_offset + i and key j at rotary_offset + j: each
 // element is read with its partner and rotated in registers, so no rotated copy of Q
 // or K is ever stored.
-// A workgroup owns ROWS queries of one (b, h); LANES consecutive invocations own one
-// query, each holding a 1/LANES slice of its Q row and of its output row (vec4 slices
-// c, c + LANES, ...). Per block of KEYS keys, the workgroup stages K and V in shared
+// A workgroup owns ROWS rows of one b: queries of one head h, or with GROUPED = 1
+// (grouped-query attention, few queries) (query, head) pairs of the kv_group query
+// heads that share workgroup y's KV head, heads fastest, so each staged block of K and
+// V serves every head of the group. LANES consecutive invocations own one row, each
+// holding a 1/LANES slice of its Q row and of its output row (vec4 slices c, c + LANES,
+// ...). Per block of KEYS keys, the workgroup stages K and V in shared
 // memory once for all its queries; each lane takes partial dot products over its slice
 // and a butterfly of subgroup shuffles (xor 1, 2, .. LANES/2; a query's lanes lie in one
 // subgroup for any subgroup size >= LANES) gives every lane all KEYS scores of its
@@ -121,14 +124,20 @@ vec4 rotated_k(uint base, uint d, float position) {
 void main() {
   const float neg_inf = uintBitsToFloat(0xff800000u);
   const uint lane = gl_LocalInvocationID.x % LANES, local_row = gl_LocalInvocationID.x / LANES;
-  const uint b = gl_WorkGroupID.z, h = gl_WorkGroupID.y, kv_head = h / p.kv_group;
+  const uint b = gl_WorkGroupID.z;
+  const uint group_heads = GROUPED == 1u ? p.kv_group : 1u;  // heads in the row space
+  const uint kv_head = GROUPED == 1u ? gl_WorkGroupID.y : gl_WorkGroupID.y / p.kv_group;
+  const uint head_base = GROUPED == 1u ? gl_WorkGroupID.y * p.kv_group : gl_WorkGroupID.y;
+  const uint total_rows = p.sq * group_heads;
   const uint splits = SPLIT == 1u ? (p.sk + p.keys_per_split - 1u) / p.keys_per_split : 1u;
   const uint query_block = gl_WorkGroupID.x / splits, split = gl_WorkGroupID.x % splits;
-  const uint row0 = query_block * ROWS;
-  const uint i = row0 + local_row;
-  // Invocations past the last query compute a clamped row and write nothing: every
-  // invocation takes part in the barriers and shuffles.
-  const uint row = min(i, p.sq - 1u);
+  const uint row0 = query_block * ROWS;  // in the row space: (query, head) pairs when GROUPED
+  const uint t_row = row0 + local_row;
+  // Invocations past the last row compute a clamped one and write nothing (i = sq):
+  // every invocation takes part in the barriers and shuffles.
+  const uint t_clamped = min(t_row, total_rows - 1u);
+  const uint row = t_clamped / group_heads, h = head_base + t_clamped % group_heads;
+  const uint i = t_row < total_rows ? row : p.sq;
 
   vec4 q[QV];
   // A program's value sees the score in natural units, log2(e) applied after it.
@@ -150,7 +159,8 @@ void main() {
   float m = sink_here ? LOG2E * float(sinks[h]) : neg_inf, l = sink_here ? 1.0 : 0.0;
 
   // The keys any query of this workgroup (and split) can see.
-  const int first_row = int(row0), last_row = int(min(row0 + ROWS, p.sq)) - 1;
+  const int first_row = int(row0 / group_heads), last_row = int(min(row0 + ROWS, total_rows) - 1u) / int(group_heads);
+  const ivec2 heads = ivec2(head_base, head_base + group_heads - 1u);
   int key_begin = 0, key_end = int(p.sk);
 #ifdef VKATTN_SCORE_PROGRAM
   const ivec4 extents = ivec4(gl_NumWorkGroups.z, p.heads, p.sq, p.sk);
@@ -159,7 +169,7 @@ void main() {
 #ifdef VKATTN_SCORE_VISIBLE
   // The first and last key block the score program may show this workgroup's queries
   // (uniform over it); the splits then share only those keys.
-  const ivec2 keys = program_keys(ivec2(key_begin, key_end), int(KEYS), int(b), ivec2(h), first_row, last_row, extents, sqk);
+  const ivec2 keys = program_keys(ivec2(key_begin, key_end), int(KEYS), int(b), heads, first_row, last_row, extents, sqk);
   key_begin = keys.x;
   key_end = keys.y;
   if (SPLIT == 1u) {
@@ -179,7 +189,7 @@ void main() {
   for (int j0 = key_begin; j0 < key_end; j0 += int(KEYS)) {
 #ifdef VKATTN_SCORE_VISIBLE
     // Uniform over the workgroup: skipping a block skips its barriers for every invocation.
-    if (!score_block_visible(ivec4(b, h, first_row, j0), ivec4(b, h, last_row, min(j0 + int(KEYS), key_end) - 1),
+    if (!score_block_visible(ivec4(b, heads.x, first_row, j0), ivec4(b, heads.y, last_row, min(j0 + int(KEYS), key_end) - 1),
                              extents, sqk))
       continue;
 #endif

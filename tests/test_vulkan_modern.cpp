@@ -144,7 +144,7 @@ TEST_CASE("sinks and ALiBi on few queries over many keys, split over keys on GPU
   check_on_device(g, bindings, 2e-5);
 }
 
-TEST_CASE("grouped-query decoding on the CPU form: the query heads of a KV head share one read of it", "[vulkan]") {
+TEST_CASE("grouped-query decoding: the query heads of a KV head share one read of it, CPU and GPU forms", "[vulkan]") {
   // Per-head parts of the program (ALiBi's slopes, the sinks) must follow each row's own
   // head when the rows of an invocation are the heads of a group; a sequence whose
   // queries see no key (length 0) still gives zeros.
@@ -170,6 +170,14 @@ TEST_CASE("grouped-query decoding on the CPU form: the query heads of a KV head 
           const auto c = va::constants_of<va::Shader::flash_attention_texel>(
               {d.specialization.data(), d.specialization.size()});
           grouped = c.GROUPED == 1 && c.SPLIT == 1 && d.workgroups[1] == kv_heads;
+        }
+      CHECK(grouped);
+      grouped = false;  // the GPU form too: a workgroup's rows are the group's heads
+      for (const va::Dispatch& d : va::compile(g, va::targets::nvidia).dispatches)
+        if (d.shader == va::Shader::flash_attention_tiled) {
+          const auto c = va::constants_of<va::Shader::flash_attention_tiled>(
+              {d.specialization.data(), d.specialization.size()});
+          grouped = c.GROUPED == 1 && d.workgroups[1] == kv_heads;
         }
       CHECK(grouped);
       va::TensorMap bindings = va::random_bindings(g, std::uint64_t(queries) + 7);

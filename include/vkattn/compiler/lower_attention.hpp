@@ -152,11 +152,14 @@ constexpr void lower_attention(ScheduleBuilder& b, const Step& step) {
   constants.KEYS = choice.keys;
   constants.LOCAL_SIZE = choice.rows * choice.lanes;
   constants.SPLIT = split_form ? 1u : 0u;
-  d.workgroups = {detail::ceil_div(sq, choice.rows) * splits, u32(heads), u32(batch)};
+  const std::int64_t group = choice.grouped ? step.kv_group : 1;
+  constants.GROUPED = choice.grouped ? 1u : 0u;
+  d.workgroups = {detail::ceil_div(sq * group, choice.rows) * splits, u32(heads / group), u32(batch)};
   config.append(std::int64_t(choice.rows)).append(" queries x ").append(std::int64_t(choice.lanes));
   config.append(" lanes, ").append(std::int64_t(choice.keys)).append(" keys, wg");
   config.append(std::int64_t(constants.LOCAL_SIZE));
   if (split_form) config.append(", ").append(std::int64_t(splits)).append(splits == 1 ? " split" : " splits");
+  if (choice.grouped) config.append(", ").append(group).append(" heads per KV read");
   b.set_interface<Shader::flash_attention_tiled>(d, push, constants, config.view(), choice.reason.view());
   }
   if (!split_form) return;

@@ -43,11 +43,12 @@ VKATTN_PUSH_END(AttentionPush)
 // heads, heads fastest, so K and V are read once per group (dispatch y = heads / kv_group).
 #define VKATTN_ATTENTION_TEXEL_CONSTANTS(X) \
   VKATTN_ATTENTION_COMMON_CONSTANTS(X) X(8, ROWS, 4) X(9, KEY_CHUNK, 0) X(10, SPLIT, 0) X(11, GROUPED, 0)
-// ROWS queries per workgroup, each owned by LANES consecutive invocations
+// ROWS rows per workgroup, each owned by LANES consecutive invocations
 // (LOCAL_SIZE = ROWS * LANES); keys staged in shared memory KEYS at a time; SPLIT = 1
-// writes the partial results of one key range (the split-over-keys form).
+// writes the partial results of one key range (the split-over-keys form). GROUPED as
+// for the texel form: the rows are (query, head) pairs of one KV head's query heads.
 #define VKATTN_ATTENTION_TILED_CONSTANTS(X) \
-  VKATTN_ATTENTION_COMMON_CONSTANTS(X) X(8, ROWS, 16) X(9, KEYS, 32) X(10, LANES, 4) X(11, SPLIT, 0)
+  VKATTN_ATTENTION_COMMON_CONSTANTS(X) X(8, ROWS, 16) X(9, KEYS, 32) X(10, LANES, 4) X(11, SPLIT, 0) X(12, GROUPED, 0)
 
 VKATTN_CONSTANTS(AttentionTexelConstants, VKATTN_ATTENTION_TEXEL_CONSTANTS)
 VKATTN_CONSTANTS(AttentionTiledConstants, VKATTN_ATTENTION_TILED_CONSTANTS)

@@ -82,7 +82,7 @@ struct AttentionChoice {
   std::uint32_t splits = 1;  // key ranges computed apart, then combined
   std::uint32_t invocations = 8;  // texel: the workgroup
   std::uint32_t key_chunk = 0;    // texel: keys walked together between barriers (0: none)
-  bool grouped = false;           // texel split: the query heads of a KV head share an invocation
+  bool grouped = false;  // the query heads of a KV head share an invocation (texel, split) or workgroup (tiled)
   Reason reason;
 };
 
@@ -130,8 +130,12 @@ constexpr AttentionChoice choose_attention(const Target& target, std::int64_t ba
   if (c.lanes > target.subgroup_min) c.lanes = largest_power_of_2_at_most(target.subgroup_min);
   c.rows = t.attention_rows;
   while (c.rows * c.lanes > target.max_invocations && c.rows > 1) c.rows /= 2;
-  // Fewer queries than a workgroup holds: a smaller workgroup (at least one subgroup).
-  while (c.rows > 1 && std::int64_t(c.rows / 2) >= queries && (c.rows / 2) * c.lanes >= target.subgroup_max) c.rows /= 2;
+  // Few queries with grouped heads: a workgroup's rows are (query, head) pairs of one KV
+  // head's query heads, so each staged block of K and V serves the whole group.
+  c.grouped = kv_group > 1 && queries <= max_split_queries;
+  const std::int64_t rows = queries * (c.grouped ? kv_group : 1), row_heads = batch_heads / (c.grouped ? kv_group : 1);
+  // Fewer rows than a workgroup holds: a smaller workgroup (at least one subgroup).
+  while (c.rows > 1 && std::int64_t(c.rows / 2) >= rows && (c.rows / 2) * c.lanes >= target.subgroup_max) c.rows /= 2;
   const std::uint32_t bytes_per_key = 16u * std::uint32_t((head_dim + 3) / 4 + (value_dim + 3) / 4);
   auto keys_within = [&](std::uint32_t bytes) {
     const std::uint32_t fit = bytes / bytes_per_key;
@@ -147,8 +151,8 @@ constexpr AttentionChoice choose_attention(const Target& target, std::int64_t ba
   }
   // Few queries (decoding, at most max_split_queries): split the keys so that the
   // launch still fills the device.
-  const std::int64_t blocks = (queries + c.rows - 1) / c.rows;
-  const std::int64_t workgroups = batch_heads * blocks;
+  const std::int64_t blocks = (rows + c.rows - 1) / c.rows;
+  const std::int64_t workgroups = row_heads * blocks;
   if (queries <= max_split_queries && t.split_below_workgroups > 0 && workgroups < t.split_below_workgroups &&
       keys > 2 * c.keys) {
     std::int64_t splits = (t.split_below_workgroups + workgroups - 1) / workgroups;
@@ -159,6 +163,7 @@ constexpr AttentionChoice choose_attention(const Target& target, std::int64_t ba
       c.reason.append(", keys split for few queries");
     }
   }
+  if (c.grouped) c.reason.append(", query heads of a KV head read it once");
   return c;
 }
 
