@@ -63,13 +63,18 @@ FUZZ_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
            LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/lsan.supp:print_suppressions=0 \
            UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 SANITIZER_ENV = $(FUZZ_ENV) LD_PRELOAD="$(VULKAN_PRELOAD)"
+# Left out of the sanitizer pass (make test runs them all): the f16 copies of the two
+# largest attention sweeps, whose host code is the f32 sweeps' (about 170 s each under
+# the sanitizers), and the installed-package consumer build (about 140 s, run alone
+# at the end), which compiles no code of ours that the suite does not.
+SANITIZE_SKIP ?= f16 attention with every mask kind at awkward sizes|catalog variants against the reference, fused and unfused, f16|install: a consumer project builds
 
 sanitize: deps
 	$(call install_missing,$(SANITIZE_PACKAGES))
 	cmake -S . -B $(SANITIZE_DIR) -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Release \
 	      -DVKATTN_SANITIZE=address,undefined -DVKATTN_FUZZ=ON
 	cmake --build $(SANITIZE_DIR) -j $(JOBS)
-	$(SANITIZER_ENV) ctest --test-dir $(SANITIZE_DIR) --output-on-failure -j $(JOBS)
+	$(SANITIZER_ENV) ctest --test-dir $(SANITIZE_DIR) --output-on-failure -j $(JOBS) -E "$(SANITIZE_SKIP)"
 	$(FUZZ_ENV) fuzz/run_fuzzers.sh $(SANITIZE_DIR) $(FUZZ_SECONDS)
 
 # Fuzzing alone, longer: make fuzz FUZZ_SECONDS=600 (after make sanitize has built it).
