@@ -48,6 +48,7 @@ VKATTN_ATTENTION_TEXEL_CONSTANTS(VKATTN_CONSTANT_DECLARE)
 #include "vkattn_generated.glsl"
 #endif
 #include "score_blocks.glsl"
+#include "attention_rows.glsl"
 #ifdef VKATTN_SCORE_VALUE
 const bool SCORE_NATURAL = true;  // the program sees scores in natural units; log2(e) after it
 #else
@@ -108,7 +109,8 @@ void main() {
   const float q_scale = SCORE_NATURAL ? p.scale : p.scale * LOG2E;
   const bool rotate_q = (ROTARY & VKATTN_ATTENTION_ROTARY_Q) != 0u, rotate_k = (ROTARY & VKATTN_ATTENTION_ROTARY_K) != 0u;
   [[unroll]] for (uint r = 0; r < ROWS; ++r) {
-    const uint t = min(row0 + r, total_rows - 1u), row = t / group_heads, h = head_base + t % group_heads;
+    const uvec2 row_head = row_query_head(min(row0 + r, total_rows - 1u), head_base, group_heads);
+    const uint row = row_head.x, h = row_head.y;
     uint base = p.q_offset + b * p.q_batch + h * p.q_head + row * p.q_row;
     [[unroll]] for (uint d = 0; d < D4; ++d)
       q[r * D4 + d] = q_scale * (rotate_q ? rotated_fetch(q_texels, vec4_view, base, 4u * d, float(p.rotary_offset + row))
@@ -121,7 +123,7 @@ void main() {
   // Split over keys, only split 0 carries the sink.
   const bool sink_here = SINKS == 1u && split == 0u;
   [[unroll]] for (uint r = 0; r < ROWS; ++r) {
-    const uint h = head_base + min(row0 + r, total_rows - 1u) % group_heads;
+    const uint h = row_query_head(min(row0 + r, total_rows - 1u), head_base, group_heads).y;
     m[r] = sink_here ? LOG2E * float(sinks[h]) : neg_inf;
     l[r] = sink_here ? 1.0 : 0.0;
   }
@@ -142,7 +144,8 @@ void main() {
 
   // The keys any of this invocation's queries can see, and (for KEY_CHUNK) those any
   // query of the workgroup can see: queries first_row..last_row of heads `heads`.
-  const int first_row = int(row0 / group_heads), last_row = (int(row0 + rows_here) - 1) / int(group_heads);
+  const ivec2 queries = row_queries(row0, row0 + max(rows_here, 1u) - 1u, group_heads);
+  const int first_row = queries.x, last_row = rows_here == 0u ? queries.x - 1 : queries.y;
   const ivec2 heads = ivec2(head_base, head_base + group_heads - 1u);
 #ifdef VKATTN_SCORE_PROGRAM
   const ivec4 extents = ivec4(gl_NumWorkGroups.z, p.heads, p.sq, p.sk);
@@ -208,7 +211,8 @@ void main() {
       }
     }
     [[unroll]] for (uint r = 0; r < ROWS; ++r) {
-      const uint t = min(row0 + r, total_rows - 1u), row = t / group_heads, h = head_base + t % group_heads;
+      const uvec2 row_head = row_query_head(min(row0 + r, total_rows - 1u), head_base, group_heads);
+      const uint row = row_head.x, h = row_head.y;
       float block_max = neg_inf;
       [[unroll]] for (uint jj = 0; jj < KEYS; ++jj) {
         int j = j0 + int(jj);
@@ -265,7 +269,8 @@ void main() {
     const uint partial_rows = gl_NumWorkGroups.z * p.heads * p.sq;
     [[unroll]] for (uint r = 0; r < ROWS; ++r) {
       if (r >= rows_here) break;
-      const uint t = row0 + r, row = t / group_heads, h = head_base + t % group_heads;
+      const uvec2 row_head = row_query_head(row0 + r, head_base, group_heads);
+      const uint row = row_head.x, h = row_head.y;
       const uint base = (split * partial_rows + (b * p.heads + h) * p.sq + row) * (VALUE_DIM + 2u);
       [[unroll]] for (uint d = 0; d < VALUE_DIM; ++d) partials[base + d] = o[r * DV4 + d / 4u][d % 4u];
       partials[base + VALUE_DIM] = m[r];
@@ -276,7 +281,8 @@ void main() {
   [[unroll]] for (uint r = 0; r < ROWS; ++r) {
     if (r >= rows_here) break;
     float inverse = l[r] > 0.0 ? 1.0 / l[r] : 0.0;
-    const uint t = row0 + r, row = t / group_heads, h = head_base + t % group_heads;
+    const uvec2 row_head = row_query_head(row0 + r, head_base, group_heads);
+    const uint row = row_head.x, h = row_head.y;
     uint base = p.o_offset + b * p.o_batch + h * p.o_head + row * p.o_row;
     [[unroll]] for (uint d = 0; d < VALUE_DIM; ++d) o_out[base + d] = STORE(o[r * DV4 + d / 4u][d % 4u] * inverse);
   }

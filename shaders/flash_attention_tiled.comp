@@ -50,6 +50,7 @@ VKATTN_ATTENTION_TILED_CONSTANTS(VKATTN_CONSTANT_DECLARE)
 #include "vkattn_generated.glsl"
 #endif
 #include "score_blocks.glsl"
+#include "attention_rows.glsl"
 #ifdef VKATTN_SCORE_VALUE
 const bool SCORE_NATURAL = true;  // the program sees scores in natural units; log2(e) after it
 #else
@@ -136,7 +137,8 @@ void main() {
   // Invocations past the last row compute a clamped one and write nothing (i = sq):
   // every invocation takes part in the barriers and shuffles.
   const uint t_clamped = min(t_row, total_rows - 1u);
-  const uint row = t_clamped / group_heads, h = head_base + t_clamped % group_heads;
+  const uvec2 row_head = row_query_head(t_clamped, head_base, group_heads);
+  const uint row = row_head.x, h = row_head.y;
   const uint i = t_row < total_rows ? row : p.sq;
 
   vec4 q[QV];
@@ -159,7 +161,8 @@ void main() {
   float m = sink_here ? LOG2E * float(sinks[h]) : neg_inf, l = sink_here ? 1.0 : 0.0;
 
   // The keys any query of this workgroup (and split) can see.
-  const int first_row = int(row0 / group_heads), last_row = int(min(row0 + ROWS, total_rows) - 1u) / int(group_heads);
+  const ivec2 queries = row_queries(row0, min(row0 + ROWS, total_rows) - 1u, group_heads);
+  const int first_row = queries.x, last_row = queries.y;
   const ivec2 heads = ivec2(head_base, head_base + group_heads - 1u);
   int key_begin = 0, key_end = int(p.sk);
 #ifdef VKATTN_SCORE_PROGRAM

@@ -120,6 +120,10 @@ constexpr void lower_attention(ScheduleBuilder& b, const Step& step) {
   if (step.operands[operand::attention_sinks] >= 0) config.append("sinks, ");
   // The form follows the tuned sizes: a run with fewer keys keeps it, even with 1 split.
   const bool split_form = keys_per_split > 0;
+  // Grouped (kernels/attention.h GROUPED): workgroup y is a KV head, the rows are (query,
+  // head) pairs of its query heads; the texel form groups only in its split form.
+  const bool grouped = choice.grouped && (split_form || !texel);
+  const std::int64_t group = grouped ? step.kv_group : 1, grouped_rows = sq * group;
   if (texel) {
     kernels::AttentionTexelConstants constants;
     common(constants);
@@ -127,14 +131,10 @@ constexpr void lower_attention(ScheduleBuilder& b, const Step& step) {
     constants.ROWS = choice.rows;
     constants.KEY_CHUNK = split_form ? 0u : choice.key_chunk;
     constants.SPLIT = split_form ? 1u : 0u;
-    // Grouped: workgroup y is a KV head, the rows (query, head in its group) pairs.
-    const bool grouped = split_form && choice.grouped;
-    const std::int64_t group = grouped ? step.kv_group : 1;
     constants.GROUPED = grouped ? 1u : 0u;
     // Split: invocation x is (row block, split), splits fastest.
-    const std::int64_t rows = sq * group;
-    const std::int64_t invocations = std::int64_t(detail::ceil_div(rows, choice.rows)) * splits;
-    d.workgroups = {detail::ceil_div(split_form ? invocations : rows, constants.LOCAL_SIZE * (split_form ? 1u : choice.rows)),
+    const std::int64_t invocations = std::int64_t(detail::ceil_div(grouped_rows, choice.rows)) * splits;
+    d.workgroups = {detail::ceil_div(split_form ? invocations : grouped_rows, constants.LOCAL_SIZE * (split_form ? 1u : choice.rows)),
                     u32(heads / group), u32(batch)};
     config.append("rows ").append(std::int64_t(choice.rows)).append(" per invocation, wg");
     config.append(std::int64_t(choice.invocations));
@@ -152,14 +152,13 @@ constexpr void lower_attention(ScheduleBuilder& b, const Step& step) {
   constants.KEYS = choice.keys;
   constants.LOCAL_SIZE = choice.rows * choice.lanes;
   constants.SPLIT = split_form ? 1u : 0u;
-  const std::int64_t group = choice.grouped ? step.kv_group : 1;
-  constants.GROUPED = choice.grouped ? 1u : 0u;
-  d.workgroups = {detail::ceil_div(sq * group, choice.rows) * splits, u32(heads / group), u32(batch)};
+  constants.GROUPED = grouped ? 1u : 0u;
+  d.workgroups = {detail::ceil_div(grouped_rows, choice.rows) * splits, u32(heads / group), u32(batch)};
   config.append(std::int64_t(choice.rows)).append(" queries x ").append(std::int64_t(choice.lanes));
   config.append(" lanes, ").append(std::int64_t(choice.keys)).append(" keys, wg");
   config.append(std::int64_t(constants.LOCAL_SIZE));
   if (split_form) config.append(", ").append(std::int64_t(splits)).append(splits == 1 ? " split" : " splits");
-  if (choice.grouped) config.append(", ").append(group).append(" heads per KV read");
+  if (grouped) config.append(", ").append(group).append(" heads per KV read");
   b.set_interface<Shader::flash_attention_tiled>(d, push, constants, config.view(), choice.reason.view());
   }
   if (!split_form) return;
