@@ -74,6 +74,8 @@ constexpr JsonAttributes json_attributes(Op op) {
     case Op::weight:
     case Op::state:
     case Op::cache_causal_mask:
+    case Op::paged_cache_write:
+    case Op::paged_view:
     case Op::output:
     case Op::add:
     case Op::mul:

@@ -76,9 +76,19 @@ Graph build_preset(const PresetOptions& o) {
   Value x = decoding ? g.input("x", {o.batch, dyn("seq", rolling ? o.cache - o.window + 1 : o.cache), o.model}, dtype)
                      : g.input("x", {o.batch, o.seq, o.model}, dtype);
   Value lengths = o.mask == Mask::padding ? g.input("lengths", {o.batch}, DType::i32) : Value{};
+  if (o.page_size < 0 || (o.page_size > 0 && (!decoding || rolling || o.cache % o.page_size != 0)))
+    throw std::invalid_argument("a paged cache needs a cache whose capacity (" + std::to_string(o.cache) +
+                                ") is a multiple of the page size (" + std::to_string(o.page_size) +
+                                "), and no sliding window");
+  if (o.pages < 0) throw std::invalid_argument("the pages of a paged cache must be at least 1 (0: batch x capacity)");
+  const bool paged = o.page_size > 0;
   const KvCache cache{.capacity = o.cache,
                       .positions = decoding ? g.input("positions", {o.batch}, DType::i32) : Value{},
-                      .rolling = rolling};
+                      .rolling = rolling,
+                      .page_size = o.page_size,
+                      .pages = !paged ? 0 : o.pages > 0 ? o.pages : o.batch * (o.cache / o.page_size),
+                      .block_table = paged ? g.input("block_table", {o.batch, o.cache / o.page_size}, DType::i32)
+                                           : Value{}};
   AttentionOptions attention{.heads = o.heads, .mask = decoding ? Mask::causal : o.mask, .lengths = lengths};
   attention.cache = cache;
   const std::int64_t ffn = o.ffn_hidden > 0 ? o.ffn_hidden : 4 * o.model;

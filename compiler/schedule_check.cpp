@@ -277,8 +277,21 @@ class Checker {
           return offset + (batch - 1) * b + (heads - 1) * h + (rows - 1) * row + width;
         };
         inside(d, 1, extent(p.q_offset, p.q_batch, p.q_head, p.q_row, p.heads, p.sq, c.HEAD_DIM), where, "Q");
-        inside(d, 2, extent(p.k_offset, p.k_batch, p.k_head, p.k_row, kv_heads, p.sk, c.HEAD_DIM), where, "K");
-        inside(d, 3, extent(p.v_offset, p.v_batch, p.v_head, p.v_row, kv_heads, p.sk, c.VALUE_DIM), where, "V");
+        if (c.PAGE_SIZE == 0) {
+          inside(d, 2, extent(p.k_offset, p.k_batch, p.k_head, p.k_row, kv_heads, p.sk, c.HEAD_DIM), where, "K");
+          inside(d, 3, extent(p.v_offset, p.v_batch, p.v_head, p.v_row, kv_heads, p.sk, c.VALUE_DIM), where, "V");
+        } else {  // pools of pages, every entry clamped into them; the table covers every key
+          if (p.pages == 0) fail(where + " pages", "is 0 in a paged form");
+          if (Wide(p.table_row) * c.PAGE_SIZE != p.sk)
+            fail(where + " table_row", "x PAGE_SIZE is " + text(Wide(p.table_row) * c.PAGE_SIZE) + ", not the " +
+                                           text(p.sk) + " keys");
+          const Wide last_page = Wide(p.pages) - 1, last_row = Wide(c.PAGE_SIZE) - 1;
+          inside(d, 2, p.k_offset + last_page * p.k_batch + (kv_heads - 1) * p.k_head + last_row * p.k_row + c.HEAD_DIM,
+                 where, "K");
+          inside(d, 3, p.v_offset + last_page * p.v_batch + (kv_heads - 1) * p.v_head + last_row * p.v_row + c.VALUE_DIM,
+                 where, "V");
+          inside(d, 5, batch * p.table_row, where, "the block table");
+        }
         if (c.SINKS != 0) inside(d, 4, p.heads, where, "the sinks");
         const bool split = d.shader == Shader::flash_attention_tiled
                                ? c.SPLIT == 1
@@ -342,7 +355,15 @@ class Checker {
         if (p.rows > p.capacity) fail(where + " rows", "exceed the capacity");
         if (invocations < total) fail(where + " workgroups", "cover fewer elements than the update");
         const Wide batch = total / (Wide(p.dim) * p.rows * p.heads);
-        inside(d, 0, batch * p.heads * p.capacity * p.dim, where, "the cache");
+        if (p.page_size == 0) {
+          inside(d, 0, batch * p.heads * p.capacity * p.dim, where, "the cache");
+        } else {  // a pool of pages through the block table
+          if (Wide(p.table_row) * p.page_size != p.capacity)
+            fail(where + " capacity", "is not table_row x page_size");
+          if (p.pages == 0) fail(where + " pages", "is 0 in a paged write");
+          inside(d, 0, Wide(p.pages) * p.heads * p.page_size * p.dim, where, "the page pool");
+          inside(d, 3, batch * p.table_row, where, "the block table");
+        }
         inside(d, 1, Wide(p.u_offset) + (batch - 1) * p.u_batch + Wide(p.heads - 1) * p.u_head +
                          Wide(p.rows - 1) * p.u_row + p.dim, where, "the update");
         inside(d, 2, batch, where, "the positions");
@@ -357,6 +378,16 @@ class Checker {
         inside(d, 0, total, where, "the output");
         if (invocations < total) fail(where + " workgroups", "cover fewer elements than the output");
         if (d.shader == Shader::elementwise) inside(d, 1, total, where, "the operand");
+        if (d.shader == Shader::gather && total > 0) {
+          const auto p = push_of<Shader::gather>(push);
+          if (p.rank == 0 || p.rank > 6) fail(where + " rank", "is " + text(p.rank) + ", not 1 to 6");
+          if (p.dims[0] == 0 || total % p.dims[0] != 0) fail(where + " dims", "do not divide the total");
+          if (p.table_axis != 0) {  // a paged view: table rows of table_row entries, one per i_0
+            if (p.table_axis >= p.rank) fail(where + " table_axis", "is not an axis of the view");
+            if (p.dims[p.table_axis] > p.table_row) fail(where + " table_row", "is shorter than the paged axis");
+            inside(d, 2, Wide(p.dims[0]) * p.table_row, where, "the block table");
+          }
+        }
         if (d.shader == Shader::rotary) {
           const auto p = push_of<Shader::rotary>(push);
           const auto c = constants_of<Shader::rotary>(spec);

@@ -286,6 +286,65 @@ Tensor cache_write(const Node& node, const Tensor& cache, const Tensor& update, 
   return out;
 }
 
+// The pool page and row that position `at` of sequence b reaches through the block
+// table, or -1 past the table or at an entry outside the pool.
+std::int64_t pool_row(const Tensor& table, std::int64_t pages, std::int64_t page_size, std::int64_t b,
+                      std::int64_t at) {
+  const std::int64_t per_sequence = table.shape[1];
+  if (at < 0 || at >= per_sequence * page_size) return -1;
+  const double page = table.values[std::size_t(b * per_sequence + at / page_size)];
+  if (!(page >= 0 && page < double(pages))) return -1;
+  return std::int64_t(page) * page_size + at % page_size;
+}
+
+// The page pool with update's rows written at each sequence's positions through its
+// table row; a sequence at position -1 is idle and writes nothing.
+Tensor paged_cache_write(const Node& node, const Tensor& pool, const Tensor& update, const Tensor& positions,
+                         const Tensor& table) {
+  Tensor out = pool;
+  out.dtype = node.dtype;
+  const std::int64_t pages = node.shape[0], heads = node.shape[1], page_size = node.shape[2], dim = node.shape[3];
+  const std::int64_t batch = update.shape[0], rows = update.shape[2];
+  for (std::int64_t b = 0; b < batch; ++b) {
+    const double at = positions.values[std::size_t(b)];
+    if (at == -1) continue;
+    for (std::int64_t s = 0; s < rows; ++s) {
+      const std::int64_t row = at >= 0 ? pool_row(table, pages, page_size, b, std::int64_t(at) + s) : -1;
+      if (row < 0)
+        throw BindingError("paged_cache_write '" + std::string(node.name.view()) + "': sequence " + std::to_string(b) +
+                           " at position " + std::to_string(at) + " writes position " +
+                           std::to_string(std::int64_t(at) + s) +
+                           ", which its block table row does not place in the pool of " + std::to_string(pages) +
+                           " pages");
+      const std::int64_t page = row / page_size, offset = row % page_size;
+      for (std::int64_t h = 0; h < heads; ++h)
+        for (std::int64_t d = 0; d < dim; ++d)
+          out.values[std::size_t(((page * heads + h) * page_size + offset) * dim + d)] =
+              update.values[std::size_t(((b * heads + h) * rows + s) * dim + d)];
+    }
+  }
+  return out;
+}
+
+// Each sequence's positions gathered from the pool through its table row; positions
+// whose entry lies outside the pool read as zeros.
+Tensor paged_view(const Node& node, const Tensor& pool, const Tensor& table) {
+  Tensor out = Tensor::zeros(node.shape, node.dtype);
+  const std::int64_t pages = pool.shape[0], heads = pool.shape[1], page_size = pool.shape[2], dim = pool.shape[3];
+  const std::int64_t batch = node.shape[0], length = node.shape[2];
+  for (std::int64_t b = 0; b < batch; ++b)
+    for (std::int64_t r = 0; r < length; ++r) {
+      const std::int64_t row = pool_row(table, pages, page_size, b, r);
+      if (row < 0) continue;
+      const std::int64_t page = row / page_size, offset = row % page_size;
+      for (std::int64_t h = 0; h < heads; ++h)
+        for (std::int64_t d = 0; d < dim; ++d)
+          out.values[std::size_t(((b * heads + h) * length + r) * dim + d)] =
+              pool.values[std::size_t(((page * heads + h) * page_size + offset) * dim + d)];
+    }
+  return out;
+}
+
 // Row-wise ops over the last axis.
 Tensor softmax(const Node& node, const Tensor& x) {
   Tensor out = Tensor::zeros(node.shape, node.dtype);
@@ -424,6 +483,10 @@ ReferenceResult run_reference(const Graph& graph, const TensorMap& bindings) {
         break;
       }
       case Op::cache_write: value = cache_write(node, operand(0), operand(1), operand(2)); break;
+      case Op::paged_cache_write:
+        value = paged_cache_write(node, operand(0), operand(1), operand(2), operand(3));
+        break;
+      case Op::paged_view: value = paged_view(node, operand(0), operand(1)); break;
       case Op::output:
         value = operand(0);
         value.shape = plain(node.shape);
@@ -527,6 +590,29 @@ double normalised_error(const Tensor& device, const Tensor& reference) {
   return std::sqrt(difference) / std::max(std::sqrt(magnitude), 1e-30);
 }
 
+namespace {
+
+// A block table for the paged writes reading input `table`: each sequence's pages
+// drawn from a shuffled pool, distinct while the pool lasts (then reused, which a run
+// refuses where two sequences would write one page).
+Tensor random_block_table(const Graph& graph, ValueId table, std::uint64_t seed) {
+  std::int64_t pages = 1;
+  for (const Node& user : graph.nodes())
+    if (user.op == Op::paged_cache_write && user.inputs[3] == table) pages = user.shape[0];
+  std::vector<std::int64_t> order(std::size_t(pages), 0);
+  for (std::int64_t i = 0; i < pages; ++i) order[std::size_t(i)] = i;
+  std::uint64_t state = seed | 1u;
+  for (std::size_t i = order.size(); i > 1; --i) {  // Fisher-Yates with a xorshift generator
+    state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+    std::swap(order[i - 1], order[std::size_t(state % i)]);
+  }
+  Tensor t = Tensor::zeros(graph.node(table).shape, DType::i32);
+  for (std::size_t i = 0; i < t.values.size(); ++i) t.values[i] = double(order[i % order.size()]);
+  return t;
+}
+
+}  // namespace
+
 TensorMap random_bindings(const Graph& graph, std::uint64_t seed) {
   // A weight of a repeated body with `{i}` in its name is one tensor per iteration.
   auto copies = [&](const Node& node) { return tensors_of(graph, node); };
@@ -550,12 +636,18 @@ TensorMap random_bindings(const Graph& graph, std::uint64_t seed) {
       // Lengths for a padding mask: find the key length of the scores it masks.
       // Positions of a cache write: 0 to its capacity less the rows written.
       std::int64_t keys = 1, low = 1;
+      bool is_block_table = false;
       for (const Node& user : graph.nodes()) {
         if (user.op == Op::padding_mask && user.inputs[1] == ValueId(index - 1)) keys = user.shape.last();
         if (user.op == Op::cache_write && user.inputs[2] == ValueId(index - 1)) {
           keys = user.shape[2] - graph.node(user.inputs[1]).shape[2];
           low = 0;
         }
+        if (user.op == Op::paged_cache_write && user.inputs[2] == ValueId(index - 1)) {
+          keys = graph.node(user.inputs[3]).shape[1] * user.shape[2] - graph.node(user.inputs[1]).shape[2];
+          low = 0;
+        }
+        if (user.op == Op::paged_cache_write && user.inputs[3] == ValueId(index - 1)) is_block_table = true;
         // A gather's index (directly or through unsqueeze): within its table.
         if (user.op == Op::gather) {
           ValueId from = user.inputs[1];
@@ -569,6 +661,7 @@ TensorMap random_bindings(const Graph& graph, std::uint64_t seed) {
       }
       Tensor t = Tensor::random(node.shape, tensor_seed, double(low), double(keys) + 1.0, DType::i32);
       for (double& v : t.values) v = std::floor(v);
+      if (is_block_table) t = random_block_table(graph, ValueId(index - 1), tensor_seed);
       bindings[name] = std::move(t);
       continue;
     }

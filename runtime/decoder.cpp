@@ -3,6 +3,7 @@
 #include "vkattn/decoder.hpp"
 
 #include <algorithm>
+#include <array>
 
 namespace vkattn {
 
@@ -21,13 +22,16 @@ const Node& positions_input(const Graph& graph, const std::string& name) {
                    "' of cache positions (DecodeOptions::positions names it)");
 }
 
-// The positions a sequence can reach: the smallest cache's capacity; a rolling cache
-// reuses its rows, so only exact rotary angles in f32 (2^24 positions) bound it.
+// The positions a sequence can reach: the smallest cache's capacity (a paged cache's:
+// its table row's pages); a rolling cache reuses its rows, so only exact rotary angles in
+// f32 (2^24 positions) bound it.
 std::int64_t cache_capacity(const Graph& graph) {
   std::int64_t capacity = 0;
   for (const Node& node : graph.nodes())
-    if (node.op == Op::cache_write) {
-      const std::int64_t reach = node.attributes.rolling ? std::int64_t(1) << 24 : node.shape[2];
+    if (is_cache_write(node.op)) {
+      const std::int64_t reach = node.op == Op::paged_cache_write ? graph.node(node.inputs[3]).shape[1] * node.shape[2]
+                                 : node.attributes.rolling        ? std::int64_t(1) << 24
+                                                                  : node.shape[2];
       capacity = capacity == 0 ? reach : std::min(capacity, reach);
     }
   if (capacity == 0)
@@ -48,6 +52,53 @@ ExecutableOptions executable_options(const Graph& graph, const DecodeOptions& o)
   return e;
 }
 
+// The page size and pages per sequence of the graph's paged caches (0, 0 with none);
+// they all page through the one block table input, with one page size and pool size.
+std::array<std::int64_t, 3> paging_of(const Graph& graph, const std::string& table_name) {
+  std::array<std::int64_t, 3> paging{0, 0, 0};  // page size, table row, pages
+  bool contiguous = false;
+  for (const Node& node : graph.nodes()) {
+    if (node.op == Op::cache_write) contiguous = true;
+    if (node.op != Op::paged_cache_write) continue;
+    const Node& table = graph.node(node.inputs[3]);
+    if (table.name.view() != table_name)
+      throw GraphError("vkattn: the paged cache '" + std::string(node.name.view()) + "' of graph '" +
+                       std::string(graph.name()) + "' pages through input '" + std::string(table.name.view()) +
+                       "', but the decoder fills '" + table_name + "' (DecodeOptions::block_table names it)");
+    const std::array<std::int64_t, 3> here{node.shape[2], table.shape[1], node.shape[0]};
+    if (paging[0] != 0 && paging != here)
+      throw GraphError("vkattn: the paged caches of graph '" + std::string(graph.name()) +
+                       "' differ in page size or pool size; the decoder hands out one pool's pages");
+    paging = here;
+  }
+  if (paging[0] != 0 && contiguous)
+    throw GraphError("vkattn: graph '" + std::string(graph.name()) +
+                     "' has both paged and contiguous KV caches; the decoder takes one kind");
+  return paging;
+}
+
+// The state tensors of the paged caches as the executable names them (a repeated
+// body's, one per iteration).
+std::vector<std::string> pool_names(const Graph& graph, const Schedule& schedule) {
+  std::vector<std::string> names;
+  for (const Node& node : graph.nodes()) {
+    if (node.op != Op::paged_cache_write) continue;
+    const std::string name(graph.node(node.inputs[0]).name.view());
+    for (const TensorSlot& slot : schedule.slots) {
+      if (slot.role != SlotRole::state) continue;
+      const std::string slot_name(slot.name.view());
+      bool match = slot_name == name;
+      for (std::int64_t k = 0; !match && has_iteration_placeholder(name) && k < 1 << 16; ++k) {
+        const std::string expanded = expand_iteration(name, k);
+        if (expanded == slot_name) match = true;
+        if (expanded.size() > slot_name.size()) break;
+      }
+      if (match) names.push_back(slot_name);
+    }
+  }
+  return names;
+}
+
 }  // namespace
 
 Decoder::Decoder(Context& context, const Graph& graph, const TensorMap& weights, const DecodeOptions& options)
@@ -55,7 +106,16 @@ Decoder::Decoder(Context& context, const Graph& graph, const TensorMap& weights,
       options_(options),
       executable_(context, graph, options.compile, weights, executable_options(graph, options)),
       lengths_(std::size_t(positions_input(graph, options.positions).shape[0]), 0),
-      capacity_(cache_capacity(graph)) {}
+      capacity_(cache_capacity(graph)) {
+  const auto paging = paging_of(graph, options.block_table);
+  page_size_ = paging[0];
+  table_row_ = paging[1];
+  active_.assign(lengths_.size(), true);
+  if (!paged()) return;
+  sequence_pages_.assign(lengths_.size(), {});
+  page_users_.assign(std::size_t(paging[2]), 0);
+  pools_ = pool_names(graph, executable_.schedule());
+}
 
 std::int64_t Decoder::tokens_in(const TensorMap& inputs) const {
   // The size of the first dynamic dimension an input has; with none, the rows each
@@ -75,29 +135,94 @@ std::int64_t Decoder::tokens_in(const TensorMap& inputs) const {
     }
   }
   for (const Node& node : graph_.nodes())
-    if (node.op == Op::cache_write) return graph_.node(node.inputs[1]).shape[2];
+    if (is_cache_write(node.op)) return graph_.node(node.inputs[1]).shape[2];
   return 0;
 }
 
 TensorMap Decoder::step(const TensorMap& inputs) {
   const std::int64_t tokens = tokens_in(inputs);
   for (std::size_t b = 0; b < lengths_.size(); ++b)
-    if (lengths_[b] + tokens > capacity_)
+    if (active_[b] && lengths_[b] + tokens > capacity_)
       throw BindingError("sequence " + std::to_string(b) + " holds " + std::to_string(lengths_[b]) + " tokens; " +
                          std::to_string(tokens) + " more exceed its cache of " + std::to_string(capacity_) +
                          " positions (nothing was run: reset it, or compile with a larger cache)");
-  if (inputs.count(options_.positions))
-    throw BindingError("input '" + options_.positions + "' is the decoder's to fill: leave it out (set_length moves a "
-                       "sequence)");
+  for (const std::string& own : {options_.positions, paged() ? options_.block_table : std::string()})
+    if (!own.empty() && inputs.count(own))
+      throw BindingError("input '" + own + "' is the decoder's to fill: leave it out (set_length moves a sequence" +
+                         std::string(paged() ? "; add, remove and fork manage the pages)" : ")"));
   TensorMap with_positions = inputs;
   Tensor positions;
   positions.shape = Shape{std::int64_t(lengths_.size())};
   positions.dtype = DType::i32;
-  for (std::int64_t length : lengths_) positions.values.push_back(double(length));
+  for (std::size_t b = 0; b < lengths_.size(); ++b) positions.values.push_back(active_[b] ? double(lengths_[b]) : -1.0);
   with_positions[options_.positions] = std::move(positions);
-  TensorMap outputs = executable_.run(with_positions);
-  for (std::int64_t& length : lengths_) length += tokens;
+  // The pages as they were, should the run be refused.
+  const auto pages_before = sequence_pages_;
+  const auto users_before = page_users_;
+  TensorMap outputs;
+  try {
+    if (paged()) with_positions[options_.block_table] = claim_pages(tokens);
+    outputs = executable_.run(with_positions);
+  } catch (...) {
+    sequence_pages_ = pages_before;
+    page_users_ = users_before;
+    throw;
+  }
+  for (std::size_t b = 0; b < lengths_.size(); ++b)
+    if (active_[b]) lengths_[b] += tokens;
   return outputs;
+}
+
+Tensor Decoder::claim_pages(std::int64_t tokens) {
+  // What each active sequence needs: pages for its positions to come, and a private
+  // copy of each shared page it writes.
+  std::int64_t needed = 0, free = 0;
+  std::string who;
+  for (std::size_t b = 0; b < lengths_.size(); ++b) {
+    if (!active_[b]) continue;
+    const auto& held = sequence_pages_[b];
+    const std::int64_t reach = (lengths_[b] + tokens + page_size_ - 1) / page_size_;
+    std::int64_t more = std::max<std::int64_t>(0, reach - std::int64_t(held.size()));
+    for (std::int64_t e = lengths_[b] / page_size_; e < std::min<std::int64_t>(reach, std::int64_t(held.size())); ++e)
+      if (page_users_[std::size_t(held[std::size_t(e)])] > 1) ++more;
+    if (more > 0) who += (who.empty() ? "" : ", ") + ("sequence " + std::to_string(b) + ": " + std::to_string(more));
+    needed += more;
+  }
+  for (std::int64_t users : page_users_) free += users == 0 ? 1 : 0;
+  if (needed > free)
+    throw BindingError("the KV cache's page pool is exhausted: this step needs " + std::to_string(needed) +
+                       " more pages of " + std::to_string(page_size_) + " positions (" + who + "), and " +
+                       std::to_string(free) + " of its " + std::to_string(pages()) +
+                       " are free (nothing was run: remove a sequence, or build the graph with more pages, "
+                       "KvCache::pages)");
+  auto take_free = [&] {
+    for (std::size_t page = 0; page < page_users_.size(); ++page)
+      if (page_users_[page] == 0) {
+        page_users_[page] = 1;
+        return std::int64_t(page);
+      }
+    throw BindingError("internal: no free page after counting them");
+  };
+  Tensor table = Tensor::zeros(Shape{batch(), table_row_}, DType::i32);
+  for (std::size_t b = 0; b < lengths_.size(); ++b) {
+    if (!active_[b]) continue;
+    auto& held = sequence_pages_[b];
+    const std::int64_t reach = (lengths_[b] + tokens + page_size_ - 1) / page_size_;
+    for (std::int64_t e = lengths_[b] / page_size_; e < std::min<std::int64_t>(reach, std::int64_t(held.size())); ++e) {
+      std::int64_t& page = held[std::size_t(e)];
+      if (page_users_[std::size_t(page)] <= 1) continue;
+      const std::int64_t copy = take_free();  // copy on write: the other holders keep the original
+      for (const std::string& pool : pools_) executable_.copy_state_slice(pool, page, copy);
+      --page_users_[std::size_t(page)];
+      page = copy;
+    }
+    while (std::int64_t(held.size()) < reach) held.push_back(take_free());
+  }
+  for (std::size_t b = 0; b < lengths_.size(); ++b)
+    for (std::int64_t e = 0; e < table_row_; ++e)
+      table.values[std::size_t(std::int64_t(b) * table_row_ + e)] =
+          active_[b] && e < std::int64_t(sequence_pages_[b].size()) ? double(sequence_pages_[b][std::size_t(e)]) : -1.0;
+  return table;
 }
 
 TensorMap Decoder::prefill(const TensorMap& inputs) {
@@ -108,6 +233,78 @@ TensorMap Decoder::prefill(const TensorMap& inputs) {
 void Decoder::reset() {
   executable_.reset_state();
   std::fill(lengths_.begin(), lengths_.end(), 0);
+  active_.assign(lengths_.size(), true);
+  for (auto& held : sequence_pages_) held.clear();
+  std::fill(page_users_.begin(), page_users_.end(), 0);
+}
+
+void Decoder::check_sequence(std::int64_t sequence) const {
+  if (sequence < 0 || sequence >= batch())
+    throw BindingError("sequence " + std::to_string(sequence) + " does not exist: the batch has " +
+                       std::to_string(batch()));
+}
+
+void Decoder::release_pages(std::int64_t sequence, std::int64_t keep) {
+  if (!paged()) return;
+  auto& held = sequence_pages_[std::size_t(sequence)];
+  while (std::int64_t(held.size()) > keep) {
+    --page_users_[std::size_t(held.back())];
+    held.pop_back();
+  }
+}
+
+std::int64_t Decoder::add() {
+  if (!paged()) throw BindingError("add() needs a paged KV cache (KvCache::page_size): every sequence of a contiguous one is always active");
+  for (std::size_t b = 0; b < active_.size(); ++b)
+    if (!active_[b]) {
+      active_[b] = true;
+      lengths_[b] = 0;
+      return std::int64_t(b);
+    }
+  throw BindingError("every one of the " + std::to_string(batch()) +
+                     " sequences is active: remove one first, or build the graph with a larger batch");
+}
+
+void Decoder::remove(std::int64_t sequence) {
+  check_sequence(sequence);
+  if (!paged()) throw BindingError("remove() needs a paged KV cache (KvCache::page_size)");
+  release_pages(sequence, 0);
+  active_[std::size_t(sequence)] = false;
+  lengths_[std::size_t(sequence)] = 0;
+}
+
+void Decoder::fork(std::int64_t from, std::int64_t sequence, std::int64_t length) {
+  check_sequence(from);
+  check_sequence(sequence);
+  if (!paged()) throw BindingError("fork() needs a paged KV cache (KvCache::page_size)");
+  if (!active_[std::size_t(from)]) throw BindingError("sequence " + std::to_string(from) + " is idle: nothing to fork");
+  const std::int64_t held = lengths_[std::size_t(from)];
+  if (length < 0) length = held;
+  if (length > held)
+    throw BindingError("sequence " + std::to_string(from) + " holds " + std::to_string(held) +
+                       " tokens; a fork takes 0 to " + std::to_string(held) + " of them, not " + std::to_string(length));
+  if (from == sequence) return set_length(sequence, length);
+  release_pages(sequence, 0);
+  const std::int64_t shared = (length + page_size_ - 1) / page_size_;
+  auto& pages = sequence_pages_[std::size_t(sequence)];
+  for (std::int64_t e = 0; e < shared; ++e) {
+    const std::int64_t page = sequence_pages_[std::size_t(from)][std::size_t(e)];
+    ++page_users_[std::size_t(page)];
+    pages.push_back(page);
+  }
+  active_[std::size_t(sequence)] = true;
+  lengths_[std::size_t(sequence)] = length;
+}
+
+bool Decoder::active(std::int64_t sequence) const {
+  check_sequence(sequence);
+  return active_[std::size_t(sequence)];
+}
+
+std::int64_t Decoder::pages_used() const {
+  std::int64_t used = 0;
+  for (std::int64_t users : page_users_) used += users > 0 ? 1 : 0;
+  return used;
 }
 
 void Decoder::set_length(std::int64_t sequence, std::int64_t length) {
@@ -117,6 +314,8 @@ void Decoder::set_length(std::int64_t sequence, std::int64_t length) {
   if (length < 0 || length > capacity_)
     throw BindingError("a sequence holds 0 to " + std::to_string(capacity_) + " tokens, not " + std::to_string(length));
   lengths_[std::size_t(sequence)] = length;
+  active_[std::size_t(sequence)] = true;
+  release_pages(sequence, (length + page_size_ - 1) / std::max<std::int64_t>(page_size_, 1));
 }
 
 }  // namespace vkattn

@@ -215,4 +215,27 @@ void DeviceBuffer::fill(std::uint64_t offset, std::uint64_t bytes, std::uint32_t
   one_off([&](VkCommandBuffer commands) { vkCmdFillBuffer(commands, buffer_, offset, bytes, word); });
 }
 
+void DeviceBuffer::copy_within(std::uint64_t from, std::uint64_t to, std::uint64_t bytes) {
+  if (bytes == 0) return;
+  if (from + bytes > size_ || to + bytes > size_ || (from < to + bytes && to < from + bytes))
+    throw VulkanError("internal: a copy of " + std::to_string(bytes) + " bytes from " + std::to_string(from) + " to " +
+                      std::to_string(to) + " overlaps itself or leaves a buffer of " + std::to_string(size_) + " bytes");
+  if (mapped_) {
+    if (!coherent_) {
+      VkMappedMemoryRange range{VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, nullptr, memory_, 0, VK_WHOLE_SIZE};
+      check(vkInvalidateMappedMemoryRanges(context_->device, 1, &range), "vkInvalidateMappedMemoryRanges");
+    }
+    std::memcpy(static_cast<char*>(mapped_) + to, static_cast<const char*>(mapped_) + from, bytes);
+    if (!coherent_) {
+      VkMappedMemoryRange range{VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, nullptr, memory_, 0, VK_WHOLE_SIZE};
+      check(vkFlushMappedMemoryRanges(context_->device, 1, &range), "vkFlushMappedMemoryRanges");
+    }
+    return;
+  }
+  one_off([&](VkCommandBuffer commands) {
+    VkBufferCopy copy{from, to, bytes};
+    vkCmdCopyBuffer(commands, buffer_, buffer_, 1, &copy);
+  });
+}
+
 }  // namespace vkattn

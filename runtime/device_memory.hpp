@@ -27,6 +27,8 @@ class DeviceBuffer {
   void fill(std::uint32_t word);
   // Fills bytes [offset, offset + bytes) with `word` (both multiples of 4).
   void fill(std::uint64_t offset, std::uint64_t bytes, std::uint32_t word);
+  // Copies bytes [from, from + bytes) to [to, to + bytes); the ranges do not overlap.
+  void copy_within(std::uint64_t from, std::uint64_t to, std::uint64_t bytes);
 
  private:
   void release();

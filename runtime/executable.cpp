@@ -331,6 +331,11 @@ struct Executable::State {
   void check_names(const TensorMap& tensors) const {
     for (const auto& [name, tensor] : tensors) {
       if (known_names.count(name)) continue;
+      for (const TensorSlot& slot : schedule.slots)
+        if (slot.role == SlotRole::state && slot.name.view() == name)
+          throw BindingError("run() was given a tensor named '" + name + "', a state tensor of graph '" +
+                             std::string(schedule.graph_name.view()) +
+                             "': a run keeps its contents from the last run; Executable::write_state sets them");
       std::string list;
       for (const std::string& input : input_names) list += (list.empty() ? "" : ", ") + input;
       throw BindingError("run() was given a tensor named '" + name + "', which is no input or weight of graph '" +
@@ -383,6 +388,7 @@ struct Executable::State {
         checks.push_back({2, Use::cache_write,
                           p.rolling != 0 ? exact_positions - std::int64_t(p.rows)
                                          : std::int64_t(p.capacity) - std::int64_t(p.rows)});
+        if (p.page_size != 0) check_block_table(sized, d, inputs);
       } else if (d.shader == Shader::rotary && constants_of<Shader::rotary>(spec).POSITIONS != 0) {
         const auto p = push_of<Shader::rotary>(push);
         checks.push_back({2, Use::rotary, exact_positions - std::int64_t(p.position_offset) - std::int64_t(p.sequence)});
@@ -404,8 +410,20 @@ struct Executable::State {
     auto found = inputs.find(name);
     if (found == inputs.end()) return;  // upload_all names the missing input
     const std::vector<double>& values = found->second.values;
+    // -1 marks a sequence idle in a run where a paged cache write takes these positions
+    // (it writes none of the sequence's rows; its cache mask and rotary angles are then
+    // harmless). A contiguous cache write, and positions no paged write takes, refuse it.
+    bool idle_allowed = use != Use::padding && !(use == Use::cache_write && push_of<Shader::cache_write>(push).page_size == 0);
+    if (idle_allowed) {
+      idle_allowed = false;
+      for (const Dispatch& other : sized.dispatches)
+        if (other.shader == Shader::cache_write && other.slots[2] == d.slots[std::size_t(binding)] &&
+            push_of<Shader::cache_write>({other.push_constants.data(), other.push_constants.size()}).page_size != 0)
+          idle_allowed = true;
+    }
+    const double low = idle_allowed ? -1.0 : 0.0;
     for (std::size_t i = 0; i < values.size(); ++i) {
-      if (values[i] >= 0.0 && values[i] <= double(high)) continue;
+      if (values[i] >= low && values[i] <= double(high)) continue;
       const std::string value = std::isfinite(values[i]) && std::abs(values[i]) < 1e18
                                     ? std::to_string(std::int64_t(values[i]))
                                     : std::to_string(values[i]);
@@ -435,6 +453,66 @@ struct Executable::State {
       }
     }
 }
+
+  // A paged cache write's block table, checked before anything runs: every entry a
+  // sequence reaches (its positions so far and this run's) names a page of the pool, and
+  // a page this run writes belongs to that sequence alone (a shared prefix page is copied
+  // before a sequence appends to it). Idle sequences (position -1) are not checked.
+  void check_block_table(const Schedule& sized, const Dispatch& d, const TensorMap& inputs) const {
+    const auto p = push_of<Shader::cache_write>({d.push_constants.data(), d.push_constants.size()});
+    auto input_at = [&](int binding) -> const Tensor* {
+      if (d.slots[std::size_t(binding)] < 0) return nullptr;
+      const TensorSlot& slot = sized.slots[std::size_t(d.slots[std::size_t(binding)])];
+      if (slot.role != SlotRole::input) return nullptr;
+      auto found = inputs.find(std::string(slot.name.view()));
+      return found == inputs.end() ? nullptr : &found->second;
+    };
+    const Tensor* positions = input_at(2);
+    const Tensor* table = input_at(3);
+    if (!positions || !table) return;
+    const std::string table_name(sized.slots[std::size_t(d.slots[3])].name.view());
+    const std::string pool(sized.slots[std::size_t(d.slots[0])].name.view());
+    const std::int64_t sequences = std::int64_t(positions->values.size()), row = p.table_row, page_size = p.page_size;
+    // The first sequence writing each page this run.
+    std::map<std::int64_t, std::int64_t> writer;
+    auto reach = [&](std::int64_t b) {  // table entries sequence b reaches: [0, reach)
+      const double at = positions->values[std::size_t(b)];
+      return at < 0 ? std::int64_t(0) : (std::int64_t(at) + std::int64_t(p.rows) + page_size - 1) / page_size;
+    };
+    for (std::int64_t b = 0; b < sequences; ++b) {
+      const double at = positions->values[std::size_t(b)];
+      if (at < 0) continue;
+      for (std::int64_t e = 0; e < std::min(reach(b), row); ++e) {
+        const double page = table->values[std::size_t(b * row + e)];
+        if (page >= 0 && page < double(p.pages)) continue;
+        throw BindingError("input '" + table_name + "' gives sequence " + std::to_string(b) + " page " +
+                           std::to_string(std::int64_t(page)) + " for its positions " +
+                           std::to_string(e * page_size) + ".." + std::to_string((e + 1) * page_size - 1) +
+                           " (element [" + std::to_string(b) + ", " + std::to_string(e) + "]), but '" + pool +
+                           "' holds pages 0 to " + std::to_string(p.pages - 1) +
+                           ": every page a sequence reaches must be in the pool (nothing was written)");
+      }
+      for (std::int64_t e = std::int64_t(at) / page_size; e < std::min(reach(b), row); ++e) {
+        const std::int64_t page = std::int64_t(table->values[std::size_t(b * row + e)]);
+        auto [first, fresh] = writer.emplace(page, b);
+        if (!fresh)
+          throw BindingError("sequences " + std::to_string(first->second) + " and " + std::to_string(b) +
+                             " both write page " + std::to_string(page) + " of '" + pool + "' in this run (input '" +
+                             table_name + "'): a page a run writes belongs to one sequence (nothing was written)");
+      }
+    }
+    for (std::int64_t b = 0; b < sequences; ++b)
+      for (std::int64_t e = 0; e < std::min(reach(b), row); ++e) {
+        const std::int64_t page = std::int64_t(table->values[std::size_t(b * row + e)]);
+        auto written = writer.find(page);
+        if (written == writer.end() || written->second == b) continue;
+        throw BindingError("sequence " + std::to_string(written->second) + " writes page " + std::to_string(page) +
+                           " of '" + pool + "', which sequence " + std::to_string(b) + " also holds (input '" +
+                           table_name + "', element [" + std::to_string(b) + ", " + std::to_string(e) +
+                           "]): copy a shared page before a sequence appends to it, as Decoder::fork does "
+                           "(nothing was written)");
+      }
+  }
 
   // The slot `slot` holds a copy of, element for element (an unfused unsqueeze copies its
   // operand unchanged): followed back to the first that is no such copy.
@@ -767,6 +845,57 @@ void Executable::poison_arena(float value) {
     at = offset + bytes;
   }
   s.arena.fill(at, s.arena.size() / 4 * 4 - at, word);
+}
+
+namespace {
+
+const TensorSlot& state_slot(const Schedule& schedule, const std::string& name) {
+  std::string names;
+  for (const TensorSlot& slot : schedule.slots)
+    if (slot.role == SlotRole::state) {
+      if (slot.name.view() == name) return slot;
+      names += (names.empty() ? "" : ", ") + std::string(slot.name.view());
+    }
+  throw BindingError("graph '" + std::string(schedule.graph_name.view()) + "' has no state tensor '" + name + "'" +
+                     (names.empty() ? std::string(" (it has none)") : " (its states: " + names + ")"));
+}
+
+}  // namespace
+
+Tensor Executable::read_state(const std::string& name) {
+  std::lock_guard lock(state_->mutex);
+  if (!state_->context.device) throw VulkanError("the executable's Context was closed; make a new Context and Executable");
+  const TensorSlot& slot = state_slot(state_->schedule, name);
+  Tensor t;
+  t.shape = plain(slot.shape);
+  t.dtype = slot.dtype;
+  t.values = state_->download(slot);
+  return t;
+}
+
+void Executable::write_state(const std::string& name, const Tensor& contents) {
+  std::lock_guard lock(state_->mutex);
+  if (!state_->context.device) throw VulkanError("the executable's Context was closed; make a new Context and Executable");
+  const TensorSlot& slot = state_slot(state_->schedule, name);
+  if (!same_sizes(contents.shape, slot.shape) || contents.values.size() != std::size_t(slot.shape.elements()))
+    throw BindingError("state '" + name + "' is " + to_string(slot.shape) + ", but the tensor given has shape " +
+                       to_string(contents.shape));
+  state_->upload(slot, 0, contents);
+}
+
+void Executable::copy_state_slice(const std::string& name, std::int64_t from, std::int64_t to) {
+  std::lock_guard lock(state_->mutex);
+  if (!state_->context.device) throw VulkanError("the executable's Context was closed; make a new Context and Executable");
+  const TensorSlot& slot = state_slot(state_->schedule, name);
+  const std::int64_t count = slot.shape.rank > 0 ? slot.shape[0] : 1;
+  for (std::int64_t index : {from, to})
+    if (index < 0 || index >= count)
+      throw BindingError("state '" + name + "' " + to_string(slot.shape) + " has slices 0 to " +
+                         std::to_string(count - 1) + " along its first axis, not " + std::to_string(index));
+  if (from == to) return;
+  const std::uint64_t bytes = std::uint64_t(slot.bytes / count);
+  state_->arena.copy_within(std::uint64_t(slot.offset) + std::uint64_t(from) * bytes,
+                            std::uint64_t(slot.offset) + std::uint64_t(to) * bytes, bytes);
 }
 
 void Executable::reset_state() {

@@ -24,7 +24,9 @@
 // Sq x Sk score matrix is never stored. Blocks of keys the program hides from all ROWS
 // queries are skipped (score_blocks.glsl). Q, K and V are read through texel buffers at
 // any offset and batch, head and row strides (unit stride along the head dimension);
-// O is written at its own strides (for example straight into merged heads).
+// O is written at its own strides (for example straight into merged heads). With
+// PAGE_SIZE > 0, K and V are pages of a paged KV cache read through the block table
+// (key_rows.glsl).
 // SPLIT = 1 (few queries over many keys, decoding): ceil(Sk / keys_per_split) splits
 // share the keys its ROWS queries can see evenly, in whole blocks; invocation x takes
 // one share and writes its unnormalised output, m and l to the workspace (binding 0,
@@ -49,6 +51,7 @@ VKATTN_ATTENTION_TEXEL_CONSTANTS(VKATTN_CONSTANT_DECLARE)
 #endif
 #include "score_blocks.glsl"
 #include "attention_rows.glsl"
+#include "key_rows.glsl"
 #ifdef VKATTN_SCORE_VALUE
 const bool SCORE_NATURAL = true;  // the program sees scores in natural units; log2(e) after it
 #else
@@ -173,8 +176,6 @@ void main() {
 #endif
   const int chunk = KEY_CHUNK == 0u ? max(int(p.sk), 1) : int(KEY_CHUNK);
 
-  const uint k_base = p.k_offset + b * p.k_batch + kv_head * p.k_head;
-  const uint v_base = p.v_offset + b * p.v_batch + kv_head * p.v_head;
   for (int c0 = KEY_CHUNK == 0u ? key_begin : group_keys.x; c0 < (KEY_CHUNK == 0u ? key_end : group_keys.y); c0 += chunk) {
   const int chunk_end = min(key_end, c0 + chunk);
   for (int j0 = max(key_begin, c0); j0 < chunk_end; j0 += int(KEYS)) {
@@ -193,7 +194,7 @@ void main() {
       }
     [[unroll]] for (uint jj = 0; jj < KEYS; ++jj) {
       uint key = uint(min(j0 + int(jj), int(p.sk) - 1));  // keys past the end are hidden below
-      uint base = k_base + key * p.k_row;
+      uint base = key_row(p.k_offset, p.k_batch, p.k_head, p.k_row, b, kv_head, key);
       vec4 k[D4];
       [[unroll]] for (uint d = 0; d < D4; ++d) {
         k[d] = fetch4(k_texels, vec4_view, base + 4u * d, base + HEAD_DIM);
@@ -250,7 +251,7 @@ void main() {
     }
     [[unroll]] for (uint jj = 0; jj < KEYS; ++jj) {
       uint key = uint(min(j0 + int(jj), int(p.sk) - 1));
-      uint base = v_base + key * p.v_row;
+      uint base = key_row(p.v_offset, p.v_batch, p.v_head, p.v_row, b, kv_head, key);
       vec4 v[DV4];
       [[unroll]] for (uint d = 0; d < DV4; ++d) v[d] = fetch4(v_texels, vec4_view, base + 4u * d, base + VALUE_DIM);
       [[unroll]] for (uint r = 0; r < ROWS; ++r) {

@@ -14,7 +14,8 @@
 // ROTARY turns Q (bit 1) and K (bit 2) by the rotary embedding (rotary.glsl) as they are
 // loaded, Q row i at position rotary_offset + i and key j at rotary_offset + j: each
 // element is read with its partner and rotated in registers, so no rotated copy of Q
-// or K is ever stored.
+// or K is ever stored. With PAGE_SIZE > 0, K and V are pages of a paged KV cache read
+// through the block table (key_rows.glsl).
 // A workgroup owns ROWS rows of one b: queries of one head h, or with GROUPED = 1
 // (grouped-query attention, few queries) (query, head) pairs of the kv_group query
 // heads that share workgroup y's KV head, heads fastest, so each staged block of K and
@@ -51,6 +52,7 @@ VKATTN_ATTENTION_TILED_CONSTANTS(VKATTN_CONSTANT_DECLARE)
 #endif
 #include "score_blocks.glsl"
 #include "attention_rows.glsl"
+#include "key_rows.glsl"
 #ifdef VKATTN_SCORE_VALUE
 const bool SCORE_NATURAL = true;  // the program sees scores in natural units; log2(e) after it
 #else
@@ -187,8 +189,6 @@ void main() {
   }
 #endif
 
-  const uint k_base = p.k_offset + b * p.k_batch + kv_head * p.k_head;
-  const uint v_base = p.v_offset + b * p.v_batch + kv_head * p.v_head;
   for (int j0 = key_begin; j0 < key_end; j0 += int(KEYS)) {
 #ifdef VKATTN_SCORE_VISIBLE
     // Uniform over the workgroup: skipping a block skips its barriers for every invocation.
@@ -199,7 +199,7 @@ void main() {
     barrier();  // every invocation is done with the previous block
     for (uint e = gl_LocalInvocationID.x; e < KEYS * D4; e += INVOCATIONS) {
       uint key = uint(j0) + e / D4, d4 = e % D4;
-      uint base = k_base + key * p.k_row;
+      uint base = key_row(p.k_offset, p.k_batch, p.k_head, p.k_row, b, kv_head, min(key, p.sk - 1u));
       vec4 x = vec4(0.0);
       if (key < p.sk)
         x = rotate_k ? rotated_k(base, 4u * d4, float(p.rotary_offset + key)) : load_k(base + 4u * d4, base + HEAD_DIM);
@@ -207,7 +207,7 @@ void main() {
     }
     for (uint e = gl_LocalInvocationID.x; e < KEYS * DV4; e += INVOCATIONS) {
       uint key = uint(j0) + e / DV4, d4 = e % DV4;
-      uint base = v_base + key * p.v_row;
+      uint base = key_row(p.v_offset, p.v_batch, p.v_head, p.v_row, b, kv_head, min(key, p.sk - 1u));
       v_tile[e] = key < p.sk ? load_v(base + 4u * d4, base + VALUE_DIM) : vec4(0.0);
     }
     barrier();

@@ -43,6 +43,12 @@ va::Graph every_op_graph() {
   auto cached = va::cache_write(g.state("cache", {2, 3, 8, 4}), keys, positions);
   auto scores = va::cache_causal_mask(va::matmul(keys, cached, va::Transpose::b), positions);
   g.output("cached", va::merge_heads(va::matmul(va::softmax(scores), cached)));
+  // A paged cache: a pool of 5 pages of 2 positions, each sequence's 4 pages by its table.
+  auto block_table = g.input("block_table", {2, 4}, va::DType::i32);
+  auto pool = va::paged_cache_write(g.state("pool", {5, 3, 2, 4}), keys, positions, block_table);
+  auto paged_keys = va::paged_view(pool, block_table);
+  auto paged_scores = va::cache_causal_mask(va::matmul(keys, paged_keys, va::Transpose::b), positions);
+  g.output("paged", va::merge_heads(va::matmul(va::softmax(paged_scores), paged_keys)));
   // A score program written from index values and pointwise ops.
   auto documents = g.input("documents", {2, 5}, va::DType::i32);
   auto table = g.input("table", {3, 4});

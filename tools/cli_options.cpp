@@ -196,6 +196,10 @@ Graph load_graph(const Arguments& args) {
   o.cache = args.integer("--cache", 0, 0, std::int64_t(1) << 24);
   o.rms_eps = args.number("--rms-eps", o.rms_eps, 1e-12, 0.5);
   o.window = args.integer("--window", 0, 1, std::int64_t(1) << 24);
+  o.page_size = args.integer("--page-size", 0, 1, std::int64_t(1) << 24);
+  o.pages = args.integer("--pages", 0, 1, std::int64_t(1) << 30);
+  if (o.pages > 0 && o.page_size == 0) throw UsageError("--pages sizes a paged cache: give --page-size P too");
+  if (o.page_size > 0 && o.cache == 0) throw UsageError("--page-size pages a KV cache: give --cache N too");
   if (args.has("--self-mask")) {
     const std::string self = args.text("--self-mask", "");
     if (self != "none" && self != "causal") throw UsageError("--self-mask is none or causal, not '" + self + "'");

@@ -42,7 +42,8 @@ class Arguments {
 // The sizing flags every GRAPH takes: valued ones and switches.
 inline const std::vector<std::string> graph_flags{"--batch", "--seq",    "--kv-seq", "--model",      "--heads", "--kv-heads",
                                                   "--mask",  "--ffn",    "--layers", "--activation", "--rope-theta",
-                                                  "--cache", "--rms-eps", "--self-mask", "--logits", "--window"};
+                                                  "--cache", "--rms-eps", "--self-mask", "--logits", "--window",
+                                                  "--page-size", "--pages"};
 inline const std::vector<std::string> graph_switches{"--f16", "--norm-first", "--unroll"};
 // The sizing flags a model folder takes (its config.json gives the rest).
 inline const std::vector<std::string> model_flags{"--batch", "--seq", "--cache", "--logits", "--f16", "--unroll"};
@@ -66,16 +67,19 @@ inline constexpr const char* graph_help =
     "  llama_block (Hugging Face's LlamaDecoderLayer, always causal): --kv-heads N (heads)\n"
     "              --ffn N (4 x model) --rope-theta X (10000) --rms-eps X (1e-6, rms_norm_eps)\n"
     "              --layers N (1; model.layers.N.*) --window N (a sliding window of N keys, Mistral's;\n"
-    "  --layers N > 1: one layer body compiled once and run N times, its weights named with\n"
-    "              {i} = 0..N-1; --unroll writes the N layers out, each compiled on its own\n"
     "              with --cache, the cache rolls: --cache rows reused modulo, runs of at most\n"
     "              cache - window + 1 tokens, sequences of any length)\n"
+    "  --layers N > 1: one layer body compiled once and run N times, its weights named with\n"
+    "              {i} = 0..N-1; --unroll writes the N layers out, each compiled on its own\n"
     "  decoder_layer: --self-mask none|causal its self-attention's mask whatever --mask says\n"
     "              (--mask padding --self-mask none: padded memory, full self-attention)\n"
     "  mha, gqa, decoder_layer, llama_block: --cache N gives the self-attention a KV cache of N positions\n"
     "              per sequence, causal in the cache: x becomes [batch, seq<=N, model] and the\n"
     "              i32 input positions [batch] says where each sequence's tokens start; --seq\n"
-    "              is then the tokens of one run (1 to N; N when not given)\n";
+    "              is then the tokens of one run (1 to N; N when not given)\n"
+    "              --page-size P pages the cache: the sequences share one pool of --pages M\n"
+    "              pages of P positions (batch x N / P when not given) through the i32 input\n"
+    "              block_table [batch, N / P]\n";
 
 // GRAPH when it is a model folder (config.json beside its checkpoint), else nothing.
 std::optional<std::string> model_folder(const Arguments& args);

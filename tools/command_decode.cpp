@@ -22,8 +22,9 @@
 namespace vkattn::cli {
 
 const char* decode_help =
-    "usage: vkattn decode GRAPH --cache N [--prompt N] [--steps N] [--step-tokens N]\n"
-    "                     [--at N,N,...] [--runs N] [--json] [--device SEL] [--target NAME]\n"
+    "usage: vkattn decode GRAPH --cache N [--page-size P [--pages M]] [--prompt N] [--steps N]\n"
+    "                     [--step-tokens N] [--at N,N,...] [--lengths L] [--runs N] [--json]\n"
+    "                     [--device SEL] [--target NAME]\n"
     "                     [--storage f16|f32] [sizes]\n"
     "       vkattn decode GRAPH --cache N --input NAME=FILE.npy... [--output NAME=FILE.npy]...\n"
     "                     [--check] [--prompt N] [--step-tokens N] [--weights FILE]\n"
@@ -46,6 +47,12 @@ const char* decode_help =
     "  --at N,N,...     also time steps at these context lengths (the cache holds that many\n"
     "                   positions, whatever their values): --runs steps at each\n"
     "  --runs N         steps timed at each --at length (5; the median is reported)\n"
+    "  --lengths L      also time steps with each sequence at its own context length:\n"
+    "                   A,B,... (repeated over the batch) or LO..HI (drawn evenly at random\n"
+    "                   between them, --seed); reports tokens per second and the KV cache\n"
+    "                   memory the sequences hold (a paged cache's pages in use) against the\n"
+    "                   tokens they hold\n"
+    "  --seed N         the seed of --lengths LO..HI (1)\n"
     "  --bandwidth X    the device's memory bandwidth in GB/s, to compare steps with reading\n"
     "                   the caches once; default on a CPU device (lavapipe): this machine's\n"
     "                   memory read bandwidth, measured here; elsewhere none\n"
@@ -82,15 +89,17 @@ std::vector<std::int64_t> lengths_list(const std::string& text) {
 }
 
 // Random inputs for `tokens` new tokens, whose dynamic dimension takes that size: every
-// input but the positions (the decoder's to fill); token ids lie within the vocabulary.
-TensorMap step_inputs(const Graph& graph, std::int64_t tokens, std::uint64_t seed, const std::string& positions) {
+// input but the positions and block table (the decoder's to fill); token ids lie within
+// the vocabulary.
+TensorMap step_inputs(const Graph& graph, std::int64_t tokens, std::uint64_t seed, const DecodeOptions& decoding) {
   DimSizes sizes;
   for (const DimSize& d : dynamic_dims(graph)) sizes.push_back({d.name, std::min(tokens, d.size)});
   TensorMap inputs = random_bindings(with_sizes(graph, sizes), seed);
   for (auto it = inputs.begin(); it != inputs.end();) {
     bool keep = false;
     for (const Node& node : graph.nodes())
-      keep = keep || (node.op == Op::input && node.name.view() == it->first && it->first != positions);
+      keep = keep || (node.op == Op::input && node.name.view() == it->first && it->first != decoding.positions &&
+                      it->first != decoding.block_table);
     it = keep ? std::next(it) : inputs.erase(it);
   }
   return inputs;
@@ -133,18 +142,39 @@ double host_read_bandwidth(double bytes) {
   return best;
 }
 
+// Each of `batch` sequences' context length from --lengths: A,B,... repeated over the
+// batch, or LO..HI drawn evenly at random between them.
+std::vector<std::int64_t> sequence_lengths(const std::string& text, std::int64_t batch, std::uint64_t seed) {
+  std::vector<std::int64_t> lengths;
+  if (const std::size_t dots = text.find(".."); dots != std::string::npos) {
+    const std::vector<std::int64_t> ends = lengths_list(text.substr(0, dots) + "," + text.substr(dots + 2));
+    if (ends.size() != 2 || ends[0] > ends[1])
+      throw UsageError("--lengths LO..HI takes two lengths, the lower first, not '" + text + "'");
+    std::uint64_t state = seed * 0x9E3779B97F4A7C15ull + 1;
+    for (std::int64_t b = 0; b < batch; ++b) {
+      state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+      lengths.push_back(ends[0] + std::int64_t(state % std::uint64_t(ends[1] - ends[0] + 1)));
+    }
+    return lengths;
+  }
+  const std::vector<std::int64_t> listed = lengths_list(text);
+  if (listed.empty()) throw UsageError("--lengths takes A,B,... or LO..HI, not '" + text + "'");
+  for (std::int64_t b = 0; b < batch; ++b) lengths.push_back(listed[std::size_t(b) % listed.size()]);
+  return lengths;
+}
+
 }  // namespace
 
 int run_decode(const std::vector<std::string>& raw) {
   Arguments args(raw,
                  with_graph_flags({"--prompt", "--steps", "--step-tokens", "--at", "--runs", "--device", "--target",
                                    "--storage", "--bandwidth", "--weights", "--weights-prefix", "--seed", "--input",
-                                   "--output"}),
+                                   "--output", "--lengths"}),
                  with_graph_switches({"--json", "--check"}));
   if (args.has("--unfused")) throw UsageError("decode runs the fused schedule");
   Graph graph = load_graph(args);
   bool has_cache = false;
-  for (const Node& node : graph.nodes()) has_cache = has_cache || node.op == Op::cache_write;
+  for (const Node& node : graph.nodes()) has_cache = has_cache || is_cache_write(node.op);
   if (!has_cache)
     throw UsageError("graph '" + std::string(graph.name()) +
                      "' has no KV cache: give --cache N (positions per sequence) to a preset, or a graph JSON "
@@ -179,16 +209,25 @@ int run_decode(const std::vector<std::string>& raw) {
   if (step_tokens > capacity)
     throw UsageError("--step-tokens " + std::to_string(step_tokens) + " exceeds the cache of " +
                      std::to_string(capacity) + " positions: no step would fit");
+  const std::vector<std::int64_t> contexts =
+      args.has("--lengths") ? sequence_lengths(args.text("--lengths", ""), decoder.batch(),
+                                               std::uint64_t(args.integer("--seed", 1, 0)))
+                            : std::vector<std::int64_t>{};
+  for (std::int64_t length : contexts)
+    if (length > capacity - step_tokens * (runs + 1))
+      throw UsageError("--lengths " + std::to_string(length) + " leaves no room for " + std::to_string(runs + 1) +
+                       " steps of " + std::to_string(step_tokens) + " in the cache of " + std::to_string(capacity) +
+                       " positions");
   for (std::int64_t length : at)
     if (length > capacity - step_tokens)
       throw UsageError("--at " + std::to_string(length) + " leaves no room for a step of " +
                        std::to_string(step_tokens) + " in the cache of " + std::to_string(capacity) + " positions");
 
   // Warm-up: the prefill's and a step's sizes once, untimed.
-  decoder.prefill(step_inputs(graph, prompt, 2, options.positions));
-  if (prompt + step_tokens <= capacity) decoder.step(step_inputs(graph, step_tokens, 3, options.positions));
+  decoder.prefill(step_inputs(graph, prompt, 2, options));
+  if (prompt + step_tokens <= capacity) decoder.step(step_inputs(graph, step_tokens, 3, options));
   // Prefill, then steps from the end of the prompt.
-  decoder.prefill(step_inputs(graph, prompt, 2, options.positions));
+  decoder.prefill(step_inputs(graph, prompt, 2, options));
   const double prefill_ms = decoder.executable().last_run_ms();
   struct Point {
     std::int64_t context;
@@ -207,12 +246,12 @@ int run_decode(const std::vector<std::string>& raw) {
   std::vector<Point> stepped;
   for (std::int64_t s = 0; s < steps && decoder.lengths()[0] + step_tokens <= capacity; ++s) {
     const std::int64_t before = decoder.lengths()[0];
-    decoder.step(step_inputs(graph, step_tokens, 3 + std::uint64_t(s), options.positions));
+    decoder.step(step_inputs(graph, step_tokens, 3 + std::uint64_t(s), options));
     stepped.push_back({before + step_tokens, decoder.executable().last_run_ms()});
   }
   // Steps at chosen context lengths: the sequences jump there.
   std::vector<Point> measured;
-  const TensorMap inputs = step_inputs(graph, step_tokens, 99, options.positions);
+  const TensorMap inputs = step_inputs(graph, step_tokens, 99, options);
   for (std::int64_t length : at) {
     std::vector<double> ms, attention;
     for (std::int64_t r = 0; r <= runs; ++r) {  // one warm-up
@@ -223,6 +262,34 @@ int run_decode(const std::vector<std::string>& raw) {
       attention.push_back(attention_ms());
     }
     measured.push_back({length + step_tokens, median(ms), median(attention)});
+  }
+  // Steps with every sequence at its own context length: tokens per second, and the
+  // cache memory in use against the tokens held.
+  struct Throughput {
+    double ms = 0, tokens_per_s = 0, held_bytes = 0, token_bytes = 0, allocated_bytes = 0;
+    std::int64_t tokens = 0;
+  } throughput;
+  if (!contexts.empty()) {
+    for (std::int64_t b = 0; b < decoder.batch(); ++b) decoder.set_length(b, contexts[std::size_t(b)]);
+    std::vector<double> ms;
+    for (std::int64_t r = 0; r <= runs; ++r) {  // one warm-up
+      decoder.step(inputs);
+      if (r > 0) ms.push_back(decoder.executable().last_run_ms());
+    }
+    throughput.ms = median(ms);
+    throughput.tokens_per_s = double(decoder.batch() * step_tokens) / (throughput.ms * 1e-3);
+    for (std::int64_t length : decoder.lengths()) throughput.tokens += length;
+    // Bytes of one position of one sequence over every cache: a contiguous cache's row
+    // of each state tensor, a pool page's row.
+    double per_position = 0;
+    for (const TensorSlot& slot : decoder.executable().schedule().slots)
+      if (slot.role == SlotRole::state) {
+        throughput.allocated_bytes += double(slot.bytes);
+        per_position += double(slot.bytes) / double(slot.shape.elements()) * double(slot.shape[1] * slot.shape[3]);
+      }
+    throughput.token_bytes = per_position * double(throughput.tokens);
+    throughput.held_bytes = decoder.paged() ? per_position * double(decoder.pages_used() * decoder.page_size())
+                                            : throughput.allocated_bytes;
   }
   const Schedule& step_schedule = decoder.executable().schedule();
   const double largest = cache_bytes(step_schedule, capacity);
@@ -258,6 +325,15 @@ int run_decode(const std::vector<std::string>& raw) {
     }
     doc["steps"] = steps_json;
     doc["at"] = at_json;
+    if (!contexts.empty())
+      doc["lengths"] = {{"contexts", contexts},
+                        {"paged", decoder.paged()},
+                        {"step_ms_median", throughput.ms},
+                        {"tokens_per_s", throughput.tokens_per_s},
+                        {"tokens_held", throughput.tokens},
+                        {"cache_bytes_held", throughput.held_bytes},
+                        {"cache_bytes_of_tokens", throughput.token_bytes},
+                        {"cache_bytes_allocated", throughput.allocated_bytes}};
     std::cout << doc.dump(2) << "\n";
     return 0;
   }
@@ -291,6 +367,16 @@ int run_decode(const std::vector<std::string>& raw) {
                   p.ms, p.attention_ms, bytes / 1048576.0, p.attention_ms > 0 ? bytes / (p.attention_ms * 1e6) : 0.0,
                   read_ms, read_ms > 0 ? p.ms / read_ms : 0.0, all_ms > 0 ? p.ms / all_ms : 0.0);
     }
+  }
+  if (!contexts.empty()) {
+    const auto [low, high] = std::minmax_element(contexts.begin(), contexts.end());
+    std::printf("%lld sequences at contexts %lld to %lld (%lld tokens held): step %.3f ms, %.1f tokens/s\n",
+                static_cast<long long>(decoder.batch()), static_cast<long long>(*low), static_cast<long long>(*high),
+                static_cast<long long>(throughput.tokens), throughput.ms, throughput.tokens_per_s);
+    std::printf("KV cache: %.2f MiB %s for %.2f MiB of tokens held (%.3fx); %.2f MiB allocated\n",
+                throughput.held_bytes / 1048576.0, decoder.paged() ? "in pages in use" : "(contiguous, full capacity)",
+                throughput.token_bytes / 1048576.0, throughput.held_bytes / std::max(throughput.token_bytes, 1.0),
+                throughput.allocated_bytes / 1048576.0);
   }
   std::printf("%d pipelines, %d recordings (one per run size) for %d runs\n", stats.pipelines, stats.recordings,
               stats.runs);

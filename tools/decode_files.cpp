@@ -63,9 +63,10 @@ int decode_files(const Arguments& args, const Graph& graph, Decoder& decoder, co
   for (const char* flag : {"--steps", "--at", "--runs", "--json", "--bandwidth"})
     if (args.has(flag))
       throw UsageError(std::string(flag) + " times random steps; with --input the files' tokens are decoded");
-  const std::string positions = DecodeOptions{}.positions;
-  // Every input of a run but the positions: from its file, the whole sequence along its
-  // dynamic axis.
+  const std::string positions = DecodeOptions{}.positions, table = DecodeOptions{}.block_table;
+  auto decoder_fills = [&](std::string_view name) { return name == positions || (decoder.paged() && name == table); };
+  // Every input of a run but the positions and block table: from its file, the whole
+  // sequence along its dynamic axis.
   TensorMap sequences;
   std::int64_t total = -1;
   std::string sized_by;
@@ -73,10 +74,10 @@ int decode_files(const Arguments& args, const Graph& graph, Decoder& decoder, co
     const Assignment a = parse_assignment("--input", text);
     const Node* input = nullptr;
     for (const Node& n : graph.nodes())
-      if (n.op == Op::input && n.name.view() == a.name && a.name != positions) input = &n;
+      if (n.op == Op::input && n.name.view() == a.name && !decoder_fills(a.name)) input = &n;
     if (!input)
       throw UsageError("--input " + a.name + ": the graph has no input '" + a.name + "' a run takes" +
-                       (a.name == positions ? " (the decoder fills the positions)" : ""));
+                       (decoder_fills(a.name) ? " (the decoder fills it)" : ""));
     if (sequences.count(a.name)) throw UsageError("--input " + a.name + " is given more than once");
     Tensor t = read_npy(a.file);
     const int axis = dynamic_axis(input->shape);
@@ -100,7 +101,7 @@ int decode_files(const Arguments& args, const Graph& graph, Decoder& decoder, co
     sequences[a.name] = std::move(t);
   }
   for (const Node& n : graph.nodes())
-    if (n.op == Op::input && n.name.view() != positions && !sequences.count(std::string(n.name.view())))
+    if (n.op == Op::input && !decoder_fills(n.name.view()) && !sequences.count(std::string(n.name.view())))
       throw UsageError("--input: the graph's input '" + std::string(n.name.view()) + "' " + to_string(n.shape) +
                        " has no file; give --input " + std::string(n.name.view()) + "=FILE.npy");
   if (total < 0) throw UsageError("--input: no input has a dynamic dimension, so there is no sequence to decode");
@@ -161,6 +162,15 @@ int decode_files(const Arguments& args, const Graph& graph, Decoder& decoder, co
     TensorMap bindings = weights;
     for (const auto& [name, t] : sequences) bindings[name] = t;
     bindings[positions] = Tensor::zeros(Shape{decoder.batch()}, DType::i32);
+    if (decoder.paged()) {  // each sequence's pages one after another, as many as the total needs
+      const std::int64_t row = decoder.capacity() / decoder.page_size();
+      const std::int64_t used = (total + decoder.page_size() - 1) / decoder.page_size();
+      Tensor block_table = Tensor::zeros(Shape{decoder.batch(), row}, DType::i32);
+      for (std::int64_t b = 0; b < decoder.batch(); ++b)
+        for (std::int64_t e = 0; e < row; ++e)
+          block_table.values[std::size_t(b * row + e)] = e < used ? double(b * used + e) : -1.0;
+      bindings[table] = block_table;
+    }
     const ReferenceResult reference = run_reference(with_sizes(graph, sizes), bindings);
     const double tolerance = options.f16_storage ? 5e-3 : 1e-4;
     for (const auto& [name, t] : joined) {

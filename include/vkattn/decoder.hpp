@@ -7,6 +7,12 @@
 //   vkattn::Decoder decoder(context, graph, weights);
 //   auto first = decoder.prefill({{"x", prompt}});       // x [batch, prompt length, model]
 //   auto next = decoder.step({{"x", one_token}});         // x [batch, 1, model]
+//
+// With a paged KV cache (KvCache::page_size) the decoder also keeps the block table: it
+// hands each sequence pages of the pool as it grows, returns them when a sequence is
+// removed or shortened, and forks a sequence from another's prefix by sharing its
+// pages (a shared page is copied only when a sequence appends to it). A removed
+// sequence is idle: its rows of a step's inputs are ignored and it writes nothing.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -19,6 +25,8 @@ struct DecodeOptions {
   CompileOptions compile{};  // without a target: the context's own (Context::target())
   // The graph's i32 [batch] input of cache positions (KvCache::positions).
   std::string positions = "positions";
+  // A paged cache's i32 [batch, pages per sequence] input (KvCache::block_table).
+  std::string block_table = "block_table";
   // Steps of up to this many tokens run the kernels chosen for that many (split over
   // keys, say); longer runs (prefills) those chosen for the graph's bounds.
   std::int64_t step_tokens = 1;
@@ -43,6 +51,22 @@ class Decoder {
   // forgets its last tokens): 0 to capacity().
   void set_length(std::int64_t sequence, std::int64_t length);
 
+  // Paged caches only. Makes an idle sequence active at length 0 and returns it; throws
+  // when every sequence is active.
+  std::int64_t add();
+  // Makes `sequence` idle and returns its pages to the pool.
+  void remove(std::int64_t sequence);
+  // Makes `sequence` (idle or active) a copy of the first `length` tokens of `from` (all
+  // of them with -1): it shares their pages, with no copy until one of the two appends
+  // to a shared page.
+  void fork(std::int64_t from, std::int64_t sequence, std::int64_t length = -1);
+  bool active(std::int64_t sequence) const;
+  bool paged() const { return page_size_ > 0; }
+  // Pages of the pool, and those held by some sequence (a shared page counts once).
+  std::int64_t pages() const { return std::int64_t(page_users_.size()); }
+  std::int64_t pages_used() const;
+  std::int64_t page_size() const { return page_size_; }
+
   const std::vector<std::int64_t>& lengths() const { return lengths_; }
   // The tokens a sequence can hold: the smallest KV cache's capacity, or 2^24 when every
   // cache is rolling (rolling_cache_write: it keeps a sliding window of any sequence).
@@ -52,12 +76,25 @@ class Decoder {
 
  private:
   std::int64_t tokens_in(const TensorMap& inputs) const;
+  void check_sequence(std::int64_t sequence) const;
+  void release_pages(std::int64_t sequence, std::int64_t keep);
+  // Gives every active sequence the pages `tokens` more need, a private copy of a shared
+  // page it appends to, and returns the block table; throws, changing nothing, when the
+  // pool has too few free pages.
+  Tensor claim_pages(std::int64_t tokens);
 
   Graph graph_;
   DecodeOptions options_;
   Executable executable_;
   std::vector<std::int64_t> lengths_;
   std::int64_t capacity_ = 0;
+  // Paged: page size, each sequence's pages in order, the sequences holding each page,
+  // which sequences are active, and the pool state tensors.
+  std::int64_t page_size_ = 0, table_row_ = 0;
+  std::vector<std::vector<std::int64_t>> sequence_pages_;
+  std::vector<std::int64_t> page_users_;
+  std::vector<bool> active_;
+  std::vector<std::string> pools_;
 };
 
 }  // namespace vkattn

@@ -127,7 +127,7 @@ class Graph {
           << "', which cannot be used as an operand";
         return fail(where, op_name(node.op), m);
       }
-      if (nodes_[std::size_t(id)].op == Op::state && !(node.op == Op::cache_write && i == 0)) {
+      if (nodes_[std::size_t(id)].op == Op::state && !(is_cache_write(node.op) && i == 0)) {
         // Read directly, a state would be its contents before this run on the CPU but
         // after this run's write on a device: it has one meaning, through its write.
         Message m;
@@ -154,7 +154,7 @@ class Graph {
     if (node.op == Op::input) {
       if (Message m = symbol_conflict(node.shape); !m.empty()) return fail(where, op_name(node.op), m, node.name.view(), node.op);
     }
-    if (node.op == Op::cache_write) {
+    if (is_cache_write(node.op)) {
       if (Message m = cache_write_problem(node); !m.empty()) return fail(where, op_name(node.op), m);
     }
     if (node.op == Op::input || node.op == Op::weight || node.op == Op::state || node.op == Op::output) {
@@ -359,6 +359,7 @@ class Graph {
                "(e.g. `layers.{i}.k_cache`)";
         return m;
       case Op::cache_write:
+      case Op::paged_cache_write:
         if (open && nodes_[std::size_t(node.inputs[0])].body != open_body_)
           m << "a cache written in a repeated body is written by every iteration: declare its state in the body, "
                "with `{i}` in its name";
@@ -367,11 +368,19 @@ class Graph {
     }
   }
 
-  // cache_write updates a state tensor, once, at positions the run supplies.
+  // cache_write updates a state tensor, once, at positions the run supplies (and, paged,
+  // through a block table the run supplies).
   constexpr Message cache_write_problem(const Node& node) const {
     Message m;
     const Node& cache = nodes_[std::size_t(node.inputs[0])];
     const Node& positions = nodes_[std::size_t(node.inputs[2])];
+    if (node.op == Op::paged_cache_write && nodes_[std::size_t(node.inputs[3])].op != Op::input) {
+      m << "the block table must be a graph input, so that a run can check its pages against the pool, but operand 3 "
+           "is '"
+        << nodes_[std::size_t(node.inputs[3])].name.view() << "' (" << op_name(nodes_[std::size_t(node.inputs[3])].op)
+        << ")";
+      return m;
+    }
     if (cache.op != Op::state) {
       m << "the cache must be a state tensor (Graph::state), but operand 0 is '" << cache.name.view() << "' ("
         << op_name(cache.op) << ")";
@@ -383,7 +392,7 @@ class Graph {
       return m;
     }
     for (const Node& other : nodes_)
-      if (other.op == Op::cache_write && other.inputs[0] == node.inputs[0]) {
+      if (is_cache_write(other.op) && other.inputs[0] == node.inputs[0]) {
         m << "state '" << cache.name.view() << "' is already written by '" << other.name.view()
           << "'; a state tensor takes one cache_write per run";
         return m;

@@ -428,6 +428,53 @@ constexpr Inferred infer_cache_write(const TensorType& cache, const TensorType& 
   return success(c, cache.dtype);
 }
 
+// A block table: i32 [sequences, pages per sequence], row b naming the pool pages that
+// hold sequence b's positions, page_size of them each.
+constexpr Inferred check_block_table(const TensorType& table, std::int64_t sequences) {
+  if (table.dtype != DType::i32 || table.shape.rank != 2 || table.shape.any_dynamic() ||
+      (sequences >= 0 && table.shape[0] != sequences)) {
+    Message m;
+    m << "the block table must be an i32 tensor of shape [sequences";
+    if (sequences >= 0) m << " = " << sequences;
+    m << ", pages per sequence] (the pool page holding each page of each sequence's positions), but it is "
+      << dtype_name(table.dtype) << " " << table.shape;
+    return failure(m);
+  }
+  return success(table.shape, DType::i32);
+}
+
+// pool [pages, H, P, D] (a state tensor), update [B, H, S, D], positions [B], table [B, T]:
+// S at most the T * P positions a table row reaches.
+constexpr Inferred infer_paged_cache_write(const TensorType& pool, const TensorType& update,
+                                           const TensorType& positions, const TensorType& table) {
+  if (auto r = check_same_float(pool, update, "the page pool", "the update"); !r.ok) return r;
+  if (auto r = need_rank(pool, 4, 4, "the page pool ([pages, heads, page_size, head_dim])"); !r.ok) return r;
+  if (auto r = need_rank(update, 4, 4, "the update ([batch, heads, sequence, head_dim])"); !r.ok) return r;
+  const Shape& c = pool.shape;
+  const Shape& u = update.shape;
+  if (u.dynamic(0)) return failure(Message{"the update's batch must be fixed: it is the block table's rows"});
+  if (auto r = check_block_table(table, u[0]); !r.ok) return r;
+  if (!c.same_dim(1, u, 1) || !c.same_dim(3, u, 3) || u.at_bounds()[2] > c[2] * table.shape[1]) {
+    Message m;
+    m << "the update " << u << " must match the page pool " << c
+      << " in heads and head dimension, with at most " << c[2] * table.shape[1]
+      << " (pages per sequence x page size) positions";
+    return failure(m);
+  }
+  if (auto r = check_positions(positions, u); !r.ok) return r;
+  return success(c, pool.dtype);
+}
+
+// pool [pages, H, P, D], table [S, T] -> [S, H, T * P, D].
+constexpr Inferred infer_paged_view(const TensorType& pool, const TensorType& table) {
+  if (auto r = check_float(pool, "the page pool"); !r.ok) return r;
+  if (auto r = need_rank(pool, 4, 4, "the page pool ([pages, heads, page_size, head_dim])"); !r.ok) return r;
+  if (pool.shape.any_dynamic()) return failure(Message{"the page pool's shape must be fixed"});
+  if (auto r = check_block_table(table, -1); !r.ok) return r;
+  const Shape& c = pool.shape;
+  return success(Shape{table.shape[0], c[1], table.shape[1] * c[2], c[3]}, pool.dtype);
+}
+
 }  // namespace detail
 
 // Infers the type of `op` applied to `operands` (op_arity(op) of them), without the
@@ -443,6 +490,8 @@ constexpr Inferred infer_type(Op op, const Attributes& attributes, const std::ar
       return check_float(x, "a state tensor");
     }
     case Op::cache_write: return infer_cache_write(operands[0], operands[1], operands[2]);
+    case Op::paged_cache_write: return infer_paged_cache_write(operands[0], operands[1], operands[2], operands[3]);
+    case Op::paged_view: return infer_paged_view(operands[0], operands[1]);
     case Op::cache_causal_mask: {
       if (auto r = check_float(x, "scores"); !r.ok) return r;
       if (auto r = need_rank(x, 3, max_rank, "scores ([batch, ..., queries, keys])"); !r.ok) return r;

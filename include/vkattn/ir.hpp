@@ -50,6 +50,8 @@ namespace vkattn {
   X(rotary_embedding, 1, position, "rotates pairs of the last axis by (offset + s) * theta^(-2i / dims)") \
   X(rotary_embedding_at, 2, position, "rotary_embedding with row s of sequence b at positions[b] + offset + s") \
   X(cache_write, 3, state, "cache[b, h, positions[b] + s (mod capacity if rolling), :] = update[b, h, s, :]; the result is the cache") \
+  X(paged_cache_write, 4, state, "pool[table[b, p / P], h, p mod P, :] = update[b, h, s, :] at p = positions[b] + s (P the page size); the result is the pool") \
+  X(paged_view, 2, paging, "[S, H, T*P, D]: row r of sequence b is pool[table[b, r / P], h, r mod P, :] (pool [pages, H, P, D], table [S, T])") \
   X(constant, 0, index, "a scalar of the given dtype (shape [1]); -inf hides a score in where(visible, s, -inf)") \
   X(query_index, 1, index, "i of scores[..., i, j]: [1, .., Sq, 1] (+ Sk - Sq when aligned bottom-right)") \
   X(key_index, 1, index, "j of scores[..., i, j]: [1, .., 1, Sk]")                                         \
@@ -87,7 +89,8 @@ enum class OpGroup : std::uint8_t {
   normalisation,  // over the last axis: softmax, softmax_with_sinks, layer_norm, layer_norm_no_bias, rms_norm
   activation,     // elementwise nonlinearity: gelu, relu, silu, gelu_tanh, tanh
   position,       // position-dependent rewrites of Q and K: rotary_embedding, rotary_embedding_at
-  state,          // writes into a state tensor: cache_write
+  state,          // writes into a state tensor: cache_write, paged_cache_write
+  paging,         // reads a paged state through a block table: paged_view
   index,          // constants and the indices of a score element: leaves of generated code, never
                   // materialised inside a fused kernel
   pointwise,      // integer and float arithmetic, comparisons, logic, where, cast and gather: rendered
@@ -111,7 +114,7 @@ struct OpInfo {
 #define VKATTN_OP_COUNT(name, arity, group, doc) +1
 inline constexpr int op_count = 0 VKATTN_OPS(VKATTN_OP_COUNT);
 #undef VKATTN_OP_COUNT
-inline constexpr int max_inputs = 3;
+inline constexpr int max_inputs = 4;
 
 inline constexpr std::array<OpInfo, op_count> op_table{{
 #define VKATTN_OP_INFO(name, arity, group, doc) {#name, arity, OpGroup::group, doc},
@@ -127,6 +130,8 @@ constexpr std::string_view op_name(Op op) { return op_info(op).name; }
 constexpr int op_arity(Op op) { return op_info(op).arity < max_inputs ? op_info(op).arity : max_inputs; }
 constexpr OpGroup op_group(Op op) { return op_info(op).group; }
 constexpr bool in_group(Op op, OpGroup group) { return op_group(op) == group; }
+// The writes of a KV cache into its state tensor (operand 0): contiguous or paged.
+constexpr bool is_cache_write(Op op) { return in_group(op, OpGroup::state); }
 
 static_assert([] {
   for (const OpInfo& info : op_table)
@@ -242,7 +247,7 @@ struct Node {
   Name name;  // user-given for inputs, weights and outputs; generated or user-given otherwise
   Shape shape;
   DType dtype = DType::f32;
-  std::array<ValueId, max_inputs> inputs{no_value, no_value, no_value};
+  std::array<ValueId, max_inputs> inputs{no_value, no_value, no_value, no_value};
   Attributes attributes;
   SourceLocation where;  // the DSL call that made it; not part of equality
   IntRange range;        // derived from the op and its operands; not part of equality

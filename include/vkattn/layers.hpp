@@ -37,6 +37,16 @@ struct KvCache {
   // A rolling cache (with a sliding window): rows wrap around the capacity, which then
   // needs to be at least window + the tokens of one run - 1, however long the sequence.
   bool rolling = false;
+  // A paged cache (page_size > 0): the sequences share one pool of `pages` pages of
+  // page_size positions, state tensors "<prefix>.k_cache" and "<prefix>.v_cache" [pages,
+  // kv_heads, page_size, head_dim], and `block_table` (an i32 [batch, capacity /
+  // page_size] input) names the pool page holding each page_size positions of each
+  // sequence (paged_cache_write, paged_view). Sequences may share the pages of a common
+  // prefix; a page a run writes belongs to one sequence. positions[b] = -1 leaves
+  // sequence b idle for a run.
+  std::int64_t page_size = 0;
+  std::int64_t pages = 0;
+  Value block_table{};
 };
 
 struct AttentionOptions {
@@ -358,12 +368,38 @@ constexpr Value multi_head_attention(Graph& g, Value query, Value key, Value val
                .named(detail::join(prefix, "k_rotary").view(), where);
       core.rotary.reset();
     }
-    const Shape cache_shape{qs[0], kv_heads, options.cache.capacity, head_dim};
-    Value k_cache = g.state(detail::join(prefix, "k_cache").view(), cache_shape, query.dtype(), where);
-    Value v_cache = g.state(detail::join(prefix, "v_cache").view(), cache_shape, query.dtype(), where);
-    auto write = options.cache.rolling ? rolling_cache_write : cache_write;
-    kh = write(k_cache, kh, options.cache.positions, where).named(detail::join(prefix, "k_cached").view(), where);
-    vh = write(v_cache, vh, options.cache.positions, where).named(detail::join(prefix, "v_cached").view(), where);
+    if (options.cache.page_size > 0) {  // one pool of pages, each sequence's through its block table row
+      const KvCache& c = options.cache;
+      if (c.rolling || c.pages < 1 || c.capacity % c.page_size != 0 || !c.block_table.valid()) {
+        Message m;
+        m << "a paged KV cache needs KvCache::pages of at least 1, a capacity that is a multiple of page_size ("
+          << c.capacity << " over pages of " << c.page_size << ") and KvCache::block_table, an i32 [batch, "
+          << "capacity / page_size] input; it is not rolling";
+        return g.fail(where, op, m);
+      }
+      if (c.block_table.shape().rank != 2 || c.block_table.shape()[1] != c.capacity / c.page_size) {
+        Message m;
+        m << "the block table " << c.block_table.shape() << " must have capacity / page_size = "
+          << c.capacity / c.page_size << " entries per sequence";
+        return g.fail(where, op, m);
+      }
+      const Shape pool_shape{c.pages, kv_heads, c.page_size, head_dim};
+      Value k_pool = g.state(detail::join(prefix, "k_cache").view(), pool_shape, query.dtype(), where);
+      Value v_pool = g.state(detail::join(prefix, "v_cache").view(), pool_shape, query.dtype(), where);
+      k_pool = paged_cache_write(k_pool, kh, c.positions, c.block_table, where)
+                   .named(detail::join(prefix, "k_cached").view(), where);
+      v_pool = paged_cache_write(v_pool, vh, c.positions, c.block_table, where)
+                   .named(detail::join(prefix, "v_cached").view(), where);
+      kh = paged_view(k_pool, c.block_table, where).named(detail::join(prefix, "k_pages").view(), where);
+      vh = paged_view(v_pool, c.block_table, where).named(detail::join(prefix, "v_pages").view(), where);
+    } else {
+      const Shape cache_shape{qs[0], kv_heads, options.cache.capacity, head_dim};
+      Value k_cache = g.state(detail::join(prefix, "k_cache").view(), cache_shape, query.dtype(), where);
+      Value v_cache = g.state(detail::join(prefix, "v_cache").view(), cache_shape, query.dtype(), where);
+      auto write = options.cache.rolling ? rolling_cache_write : cache_write;
+      kh = write(k_cache, kh, options.cache.positions, where).named(detail::join(prefix, "k_cached").view(), where);
+      vh = write(v_cache, vh, options.cache.positions, where).named(detail::join(prefix, "v_cached").view(), where);
+    }
   }
   Value context = scaled_dot_product_attention(qh, kh, vh, core, where);
   Value merged = merge_heads(context, where).named(detail::join(prefix, "merged").view(), where);

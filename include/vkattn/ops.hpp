@@ -325,6 +325,27 @@ constexpr Value rolling_cache_write(Value cache, Value update, Value positions,
   return detail::apply(Op::cache_write, {cache, update, positions}, attributes, where);
 }
 
+// A paged KV cache: one pool of pages [pages, H, page_size, D] (a state tensor) that
+// sequences share through a block table, an i32 [B, T] graph input whose row b names the
+// pool page holding each page_size positions of sequence b. Writes `update` [B, H, S, D]
+// at positions positions[b] .. positions[b] + S - 1 of each sequence through its table
+// row, and returns the pool as written (read it through paged_view). A run is refused
+// before anything is written when a table entry it writes through lies outside the pool,
+// when two sequences write one page, or when a sequence would pass its T * page_size
+// positions. positions[b] = -1 marks sequence b idle: none of its rows is written.
+constexpr Value paged_cache_write(Value pool, Value update, Value positions, Value table,
+                                  SourceLocation where = SourceLocation::current()) {
+  return detail::apply(Op::paged_cache_write, {pool, update, positions, table}, {}, where);
+}
+
+// The cache of each sequence as one tensor [B, H, T * page_size, D]: position r of
+// sequence b is pool[table[b, r / page_size], :, r mod page_size, :]. Attention over it
+// reads the pool through the table, with no copy; a table entry outside the pool reads
+// as zeros (the positions past a sequence's end, which its mask hides).
+constexpr Value paged_view(Value pool, Value table, SourceLocation where = SourceLocation::current()) {
+  return detail::apply(Op::paged_view, {pool, table}, {}, where);
+}
+
 // Opens a body that runs `iterations` times (a stack of identical layers): the value
 // returned is `x` in the first iteration and the previous iteration's result after.
 // Weights and states declared in the body with `{i}` in their names are each

@@ -47,6 +47,11 @@ struct PresetOptions {
   // rolls: it holds `cache` rows, reused modulo, and a run appends at most
   // cache - window + 1 tokens to sequences of any length.
   std::int64_t window = 0;
+  // With a cache: > 0 pages it (KvCache::page_size): one pool of `pages` pages of this
+  // many positions shared by the batch through the i32 input "block_table" [batch,
+  // cache / page_size]; `pages` 0 gives every sequence its full capacity.
+  std::int64_t page_size = 0;
+  std::int64_t pages = 0;
 };
 
 const std::vector<std::string_view>& preset_names();

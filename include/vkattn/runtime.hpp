@@ -168,6 +168,14 @@ class Executable {
   void poison_arena(float value);
   // Zeroes every state tensor (Graph::state): the KV caches start empty again.
   void reset_state();
+  // The contents of state tensor `name` (a KV cache, a page pool), or sets them; a
+  // BindingError names an unknown state or a tensor of another shape.
+  Tensor read_state(const std::string& name);
+  void write_state(const std::string& name, const Tensor& contents);
+  // Copies slice `from` of state `name`'s first axis onto slice `to` (one page of a
+  // paged KV cache's pool: Decoder::fork copies a shared page before a sequence appends
+  // to it).
+  void copy_state_slice(const std::string& name, std::int64_t from, std::int64_t to);
 
   // The schedule of the last run's sizes (before any run: the bounds').
   const Schedule& schedule() const;

@@ -17,10 +17,15 @@ constexpr void lower_attention(ScheduleBuilder& b, const Step& step) {
   const Shape& ks = b.value(k).shape;
   const Shape& vs = b.value(v).shape;
   const bool rank4 = qs.rank == 4;
-  const std::int64_t batch = rank4 ? qs[0] : 1, heads = qs.from_back(3), sq = qs.from_back(2), sk = ks.from_back(2);
+  // A paged KV cache: k and v are pools [pages, kv_heads, page_size, dim], and each
+  // sequence's keys are the table_row pages its block table row names.
+  const int table = step.operands[operand::attention_table];
+  const std::int64_t page_size = table >= 0 ? ks[2] : 0, table_row = table >= 0 ? b.value(table).shape[1] : 0;
+  const std::int64_t batch = rank4 ? qs[0] : 1, heads = qs.from_back(3), sq = qs.from_back(2);
+  const std::int64_t sk = table >= 0 ? table_row * page_size : ks.from_back(2);
   const std::int64_t head_dim = qs.last(), value_dim = vs.last();
   // Kernel choices see dynamic lengths at their tuned size (Program::tuned).
-  const std::int64_t tuned_sq = b.tuned(qs, qs.rank - 2), tuned_sk = b.tuned(ks, ks.rank - 2);
+  const std::int64_t tuned_sq = b.tuned(qs, qs.rank - 2), tuned_sk = table >= 0 ? sk : b.tuned(ks, ks.rank - 2);
   // offset, batch, head and row strides of a [B, H, S, D] (or [H, S, D]) layout.
   auto strides = [&](int val) {
     const Layout& l = b.layout(val);
@@ -59,6 +64,10 @@ constexpr void lower_attention(ScheduleBuilder& b, const Step& step) {
   push.o_offset = u32(ost[0]), push.o_batch = u32(ost[1]), push.o_head = u32(ost[2]), push.o_row = u32(ost[3]);
   push.scale = float(step.scale);
   push.rotary_offset = step.rotary != 0 ? u32(rotary.position_offset) : 0;
+  if (table >= 0) {
+    push.table_row = u32(table_row);
+    push.pages = u32(ks[0]);
+  }
 
   // Keys per split: a whole number of blocks; the shader derives the split count from it.
   std::uint32_t splits = 1, keys_per_split = 0;
@@ -76,6 +85,10 @@ constexpr void lower_attention(ScheduleBuilder& b, const Step& step) {
   if (int sinks = step.operands[operand::attention_sinks]; sinks >= 0) {
     b.require_contiguous(step, sinks);
     b.bind(d, 4, sinks);
+  }
+  if (table >= 0) {
+    b.require_contiguous(step, table);
+    b.bind(d, 5, table);
   }
   if (step.program >= 0) {  // the score program's tensors, at the bindings it reads them from
     const StepProgram& attached = b.program().programs[std::size_t(step.program)];
@@ -96,6 +109,7 @@ constexpr void lower_attention(ScheduleBuilder& b, const Step& step) {
       constants.ROTARY_THETA = std::bit_cast<std::uint32_t>(float(rotary.theta));
     }
     constants.SINKS = step.operands[operand::attention_sinks] >= 0 ? 1u : 0u;
+    constants.PAGE_SIZE = u32(page_size);
   };
   d.flops = 2.0 * double(batch * heads * sq * sk) * double(head_dim + value_dim);
   // A score program's predicate over index values rules out blocks: count those that run.
@@ -118,6 +132,7 @@ constexpr void lower_attention(ScheduleBuilder& b, const Step& step) {
     config.append(", ");
   }
   if (step.operands[operand::attention_sinks] >= 0) config.append("sinks, ");
+  if (table >= 0) config.append("paged ").append(page_size).append(", ");
   // The form follows the tuned sizes: a run with fewer keys keeps it, even with 1 split.
   const bool split_form = keys_per_split > 0;
   // Grouped (kernels/attention.h GROUPED): workgroup y is a KV head, the rows are (query,

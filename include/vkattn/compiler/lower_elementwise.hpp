@@ -98,6 +98,39 @@ constexpr void lower_gather(ScheduleBuilder& b, const Step& step) {
   d.bytes = double(2 * total * storage_bytes(b.slot_of(step.result).element));
 }
 
+// paged_view unfused: shaders/gather.comp over [S, H, T, P, D], the page axis T looked
+// up in the block table (an entry outside the pool reads as zeros).
+constexpr void lower_paged_view(ScheduleBuilder& b, const Step& step) {
+  using detail::u32;
+  const int pool = step.operands[0], table = step.operands[1];
+  const Shape& out = b.value(step.result).shape;
+  const Shape& ps = b.value(pool).shape;
+  const Shape& ts = b.value(table).shape;
+  b.require_contiguous(step, step.result);
+  b.require_contiguous(step, table);
+  const Layout& l = b.layout(pool);
+  const auto& s = l.strides;
+  const std::int64_t total = out.elements();
+  Dispatch& d = b.begin(Kernel::gather, step);
+  b.bind(d, 1, pool);
+  b.bind(d, 2, table);
+  kernels::GatherPush push;
+  push.total = u32(total);
+  push.rank = 5;
+  const std::int64_t dims[5] = {out[0], out[1], ts[1], ps[2], ps[3]};
+  const std::int64_t strides[5] = {0, s[1], s[0], s[2], s[3]};
+  for (std::size_t i = 0; i < 6; ++i) {
+    push.dims[i] = i < 5 ? u32(dims[i]) : 1;
+    push.strides[i] = i < 5 ? u32(strides[i]) : 0;
+  }
+  push.offset = u32(l.offset);
+  push.table_axis = 2;
+  push.table_row = u32(ts[1]);
+  push.table_bound = u32(ps[0]);
+  detail::launch_per_element<Shader::gather>(b, d, total, push, {});
+  d.bytes = double(2 * total * storage_bytes(b.slot_of(step.result).element));
+}
+
 constexpr void lower_add(ScheduleBuilder& b, const Step& step) {
   using detail::u32;
   const Shape& shape = b.value(step.result).shape;
@@ -214,6 +247,16 @@ constexpr void lower_cache_write(ScheduleBuilder& b, const Step& step) {
   push.u_offset = u32(u.offset), push.u_batch = u32(u.strides[0]), push.u_head = u32(u.strides[1]);
   push.u_row = u32(u.strides[2]);
   push.rolling = step.attributes.rolling ? 1 : 0;
+  if (step.op == Op::paged_cache_write) {  // the pool [pages, heads, page_size, dim] through the table
+    const int table = step.operands[3];
+    b.require_contiguous(step, table);
+    b.bind(d, 3, table);
+    const std::int64_t per_sequence = b.value(table).shape[1];
+    push.page_size = u32(cache[2]);
+    push.table_row = u32(per_sequence);
+    push.pages = u32(cache[0]);
+    push.capacity = u32(per_sequence * cache[2]);
+  }
   detail::launch_per_element<Shader::cache_write>(b, d, total, push, {});
 }
 

@@ -56,7 +56,7 @@ constexpr void remove_dead_steps(Program& p) {
   for (const ProgramOutput& out : p.outputs) needed[std::size_t(out.value)] = true;
   // A cache write outlives the run (the next run reads the state): always needed.
   for (const Step& step : p.steps)
-    if (step.kind == StepKind::primitive && step.op == Op::cache_write) needed[std::size_t(step.result)] = true;
+    if (step.kind == StepKind::primitive && is_cache_write(step.op)) needed[std::size_t(step.result)] = true;
   for (std::size_t s = p.steps.size(); s-- > 0;) {
     Step& step = p.steps[s];
     if (step.kind == StepKind::removed) continue;

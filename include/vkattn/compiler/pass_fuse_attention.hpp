@@ -4,6 +4,8 @@
 // becomes one flash-attention step: online softmax over blocks of keys, so the query x
 // key score matrix never exists in memory. Around it:
 //   k and v may come through repeat_heads (grouped-query attention), read directly;
+//   k and v may be paged views of a paged KV cache (one block table), read from their
+//   page pools through the table;
 //   q and k may come through rotary_embedding (before or after repeat_heads), applied
 //   as the kernel loads them;
 //   the region (scales, the mask ops, a softcap, ALiBi, anything written from index
@@ -109,6 +111,20 @@ constexpr bool fuse_attention_at(Program& p, std::size_t pv) {
       return decline("q, k and v differ in batch or heads (the kernel does not broadcast them)");
   }
   if (ks.from_back(2) != vs.from_back(2)) return decline("k and v have different numbers of keys");
+  // A paged KV cache: k and v read from their page pools through one block table.
+  const int k_paged = sole_producer(p, k, Op::paged_view), v_paged = sole_producer(p, v, Op::paged_view);
+  if ((k_paged >= 0) != (v_paged >= 0)) return decline("only one of the keys and values is a paged view");
+  if (k_paged >= 0) {
+    const Step& kp = p.steps[std::size_t(k_paged)];
+    const Step& vp = p.steps[std::size_t(v_paged)];
+    if (kp.operands[1] != vp.operands[1]) return decline("the keys and values are paged through different block tables");
+    if (p.value(kp.operands[0]).shape[2] != p.value(vp.operands[0]).shape[2] ||
+        p.value(kp.operands[0]).shape[0] != p.value(vp.operands[0]).shape[0])
+      return decline("the key and value pools differ in page size or pages");
+    k = kp.operands[0];
+    v = vp.operands[0];
+    fused.operands[operand::attention_table] = kp.operands[1];
+  }
 
   if (p.steps[std::size_t(softmax)].op == Op::softmax_with_sinks)
     fused.operands[operand::attention_sinks] = p.steps[std::size_t(softmax)].operands[1];
@@ -119,7 +135,7 @@ constexpr bool fuse_attention_at(Program& p, std::size_t pv) {
   fused.body = p.steps[pv].body;
   {
     bool one_body = true;
-    for (int s : {q_rotary, k_rotary, k_repeat, v_repeat, scores, softmax})
+    for (int s : {q_rotary, k_rotary, k_repeat, v_repeat, k_paged, v_paged, scores, softmax})
       if (s >= 0 && p.steps[std::size_t(s)].body != fused.body) one_body = false;
     for (int s : region.steps)
         if (p.steps[std::size_t(s)].body != fused.body) one_body = false;
@@ -138,6 +154,12 @@ constexpr bool fuse_attention_at(Program& p, std::size_t pv) {
     absorb_covers(fused, p.steps[std::size_t(v_repeat)]);
     p.steps[std::size_t(k_repeat)].kind = StepKind::removed;
     p.steps[std::size_t(v_repeat)].kind = StepKind::removed;
+  }
+  if (k_paged >= 0) {
+    absorb_covers(fused, p.steps[std::size_t(k_paged)]);
+    absorb_covers(fused, p.steps[std::size_t(v_paged)]);
+    p.steps[std::size_t(k_paged)].kind = StepKind::removed;
+    p.steps[std::size_t(v_paged)].kind = StepKind::removed;
   }
   absorb_covers(fused, p.steps[std::size_t(scores)]);
   p.steps[std::size_t(scores)].kind = StepKind::removed;

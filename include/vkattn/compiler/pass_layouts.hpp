@@ -29,7 +29,7 @@ constexpr bool reads_strided(const Step& consumer, int position, const Layout& l
     case StepKind::view: return true;
     case StepKind::primitive:
       return consumer.slice || in_group(consumer.op, OpGroup::layout) ||
-             (consumer.op == Op::cache_write && position == 1 && unit_last);
+             (is_cache_write(consumer.op) && position == 1 && unit_last);
     default: return false;
   }
 }

@@ -22,6 +22,7 @@ constexpr void lower_primitive(ScheduleBuilder& b, const Step& step) {
   // value a repeated body starts from, and a body's result it cannot carry in place.
   if (group == OpGroup::layout || group == OpGroup::marker || group == OpGroup::repeat) return lower_gather(b, step);
   if (group == OpGroup::state) return lower_cache_write(b, step);
+  if (group == OpGroup::paging) return lower_paged_view(b, step);
   b.require_contiguous(step, step.result);
   for (int o : step.operands)
     if (o >= 0) b.require_contiguous(step, o);
@@ -39,6 +40,7 @@ constexpr void lower_primitive(ScheduleBuilder& b, const Step& step) {
       break;  // layer_norm is a StepKind of its own
     case OpGroup::source:
     case OpGroup::state:
+    case OpGroup::paging:
     case OpGroup::marker:
     case OpGroup::repeat:
     case OpGroup::layout:

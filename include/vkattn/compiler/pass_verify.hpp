@@ -54,13 +54,13 @@ constexpr Program verify(const Graph& graph) {
     program.add_value(value);
     if (node.op == Op::input || node.op == Op::weight || node.op == Op::state) continue;
     // The written cache is the state's own storage.
-    if (node.op == Op::cache_write) program.value(int(i)).layout.root = node.inputs[0];
+    if (is_cache_write(node.op)) program.value(int(i)).layout.root = node.inputs[0];
     if (node.op == Op::output) {
       // An output of an input, of a weight or of a value that is already an output
       // gets a copy of its own (a gather); any other output is its producer's storage.
       int source = node.inputs[0];
       bool needs_copy = program.value(source).kind != ValueKind::intermediate || program.is_output(source) ||
-                        graph.node(source).op == Op::cache_write;
+                        is_cache_write(graph.node(source).op);
       if (!needs_copy) {
         program.outputs.push_back({node.name, source, ValueId(i)});
         continue;

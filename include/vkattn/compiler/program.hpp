@@ -95,7 +95,8 @@ constexpr std::string_view step_kind_name(StepKind kind) {
 // Operand positions of each step kind.
 namespace operand {
 inline constexpr int gemm_a = 0, gemm_b = 1, gemm_bias = 2, gemm_residual = 3;
-inline constexpr int attention_q = 0, attention_k = 1, attention_v = 2, attention_sinks = 3;
+// attention_table: a paged KV cache's block table (k and v are then its page pools).
+inline constexpr int attention_q = 0, attention_k = 1, attention_v = 2, attention_sinks = 3, attention_table = 4;
 inline constexpr int norm_x = 0, norm_gamma = 1, norm_beta = 2, norm_residual = 3;
 }  // namespace operand
 
