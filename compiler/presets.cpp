@@ -73,7 +73,11 @@ Graph build_preset(const PresetOptions& o) {
   // Decoding: any number of new tokens up to the capacity, placed by "positions".
   // A rolling cache takes runs of up to cache - window + 1 tokens.
   const bool rolling = decoding && o.window > 0;
-  Value x = decoding ? g.input("x", {o.batch, dyn("seq", rolling ? o.cache - o.window + 1 : o.cache), o.model}, dtype)
+  const std::int64_t most_tokens = rolling ? o.cache - o.window + 1 : o.cache;
+  if (o.run_tokens < 0 || o.run_tokens > most_tokens)
+    throw std::invalid_argument("a run appends 1 to " + std::to_string(most_tokens) + " tokens to the cache, not " +
+                                std::to_string(o.run_tokens));
+  Value x = decoding ? g.input("x", {o.batch, dyn("seq", o.run_tokens > 0 ? o.run_tokens : most_tokens), o.model}, dtype)
                      : g.input("x", {o.batch, o.seq, o.model}, dtype);
   Value lengths = o.mask == Mask::padding ? g.input("lengths", {o.batch}, DType::i32) : Value{};
   if (o.page_size < 0 || (o.page_size > 0 && (!decoding || rolling || o.cache % o.page_size != 0)))

@@ -235,6 +235,13 @@ void DeviceBuffer::copy_within(std::uint64_t from, std::uint64_t to, std::uint64
   one_off([&](VkCommandBuffer commands) {
     VkBufferCopy copy{from, to, bytes};
     vkCmdCopyBuffer(commands, buffer_, buffer_, 1, &copy);
+    // The copy is visible to the dispatches and transfers of later submissions.
+    VkMemoryBarrier barrier{VK_STRUCTURE_TYPE_MEMORY_BARRIER, nullptr, VK_ACCESS_TRANSFER_WRITE_BIT,
+                            VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT |
+                                VK_ACCESS_TRANSFER_WRITE_BIT};
+    vkCmdPipelineBarrier(commands, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                         VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &barrier, 0,
+                         nullptr, 0, nullptr);
   });
 }
 

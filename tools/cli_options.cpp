@@ -222,13 +222,8 @@ Graph load_graph(const Arguments& args) {
   else if (mask == "causal") o.mask = Mask::causal;
   else if (mask == "padding") o.mask = Mask::padding;
   else throw UsageError("--mask is causal, padding or none, not '" + mask + "'");
-  Graph graph;
-  try {
-    graph = build_preset(o);
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(e.what());
-  }
-  // Under --cache, x is [batch, seq<=cache, model]: --seq is the tokens of one run.
+  // Under --cache, x is [batch, seq<=N, model] with N the tokens of one run at most:
+  // --seq, else the cache's.
   if (o.cache > 0 && args.has("--seq")) {
     const std::int64_t most = o.window > 0 ? o.cache - o.window + 1 : o.cache;
     if (o.seq > most)
@@ -236,11 +231,13 @@ Graph load_graph(const Arguments& args) {
                        (o.window > 0 ? "--cache - --window + 1 = " + std::to_string(most) +
                                            ": a run appends at most that many tokens to a rolling cache"
                                      : "--cache " + std::to_string(o.cache) + ": a run appends at most the cache's positions"));
-    DimSizes sizes;
-    sizes.push_back({"seq", o.seq});
-    graph = with_sizes(graph, sizes);
+    o.run_tokens = o.seq;
   }
-  return graph;
+  try {
+    return build_preset(o);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
 }
 
 }  // namespace vkattn::cli

@@ -41,7 +41,9 @@ const char* decode_help =
     "                   declares its own)\n"
     "  --weights FILE   weights by name (a safetensors file, a sharded index or its folder);\n"
     "                   a model folder as GRAPH binds its own\n"
-    "  --prompt N       tokens of the prefill (128, at most the cache)\n"
+    "  --prompt N       tokens of the prefill (128, at most the cache and --seq)\n"
+    "  --seq N          a preset's most tokens of one run, prefill or step (the cache): memory\n"
+    "                   is planned for it\n"
     "  --steps N        steps run after the prefill (16)\n"
     "  --step-tokens N  tokens per step (1)\n"
     "  --at N,N,...     also time steps at these context lengths (the cache holds that many\n"
@@ -179,8 +181,6 @@ int run_decode(const std::vector<std::string>& raw) {
     throw UsageError("graph '" + std::string(graph.name()) +
                      "' has no KV cache: give --cache N (positions per sequence) to a preset, or a graph JSON "
                      "file with state tensors and cache_write");
-  if (args.has("--seq"))
-    throw UsageError("decode sizes its runs with --prompt and --step-tokens; --seq does not apply");
   const std::int64_t step_tokens = args.integer("--step-tokens", 1);
   const std::int64_t steps = args.integer("--steps", 16, 0);
   const std::int64_t runs = args.integer("--runs", 5);
@@ -202,7 +202,14 @@ int run_decode(const std::vector<std::string>& raw) {
     return code;
   }
   const std::int64_t capacity = decoder.capacity();
-  const std::int64_t prompt = args.integer("--prompt", std::min<std::int64_t>(128, capacity));
+  // The most tokens one run takes (a preset's --seq under --cache; the cache's otherwise).
+  std::int64_t run_bound = capacity;
+  for (const DimSize& d : dynamic_dims(graph)) run_bound = std::min(run_bound, d.size);
+  const std::int64_t prompt = args.integer("--prompt", std::min<std::int64_t>(128, run_bound));
+  for (const auto& [flag, tokens] : {std::pair<const char*, std::int64_t>{"--prompt", prompt}, {"--step-tokens", step_tokens}})
+    if (tokens > run_bound && run_bound < capacity)
+      throw UsageError(std::string(flag) + " " + std::to_string(tokens) + " exceeds --seq " + std::to_string(run_bound) +
+                       ", the most tokens of one run");
   if (prompt > capacity)
     throw UsageError("--prompt " + std::to_string(prompt) + " exceeds the cache of " + std::to_string(capacity) +
                      " positions");

@@ -43,6 +43,9 @@ struct PresetOptions {
   // i32 input "positions" [batch] says where each sequence's new tokens start. The
   // attention is causal in the cache.
   std::int64_t cache = 0;
+  // With a cache: the most tokens one run appends, the bound of x's `seq` (memory is
+  // planned for it); 0: the cache (a rolling cache: cache - window + 1).
+  std::int64_t run_tokens = 0;
   // llama_block: a sliding window of this many keys (Mistral); with a cache, the cache
   // rolls: it holds `cache` rows, reused modulo, and a run appends at most
   // cache - window + 1 tokens to sequences of any length.
