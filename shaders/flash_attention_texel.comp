@@ -192,9 +192,15 @@ void main() {
         k_cos[d] = cos(angle);
         k_sin[d] = sin(angle);
       }
+    // The block's keys lie in one page when pages hold whole blocks: one table read for
+    // the block's K rows and one for its V rows (contiguous: no table at all).
+    const bool one_page = PAGE_SIZE == 0u || (PAGE_SIZE % KEYS == 0u && uint(j0) % KEYS == 0u);
+    const uint k_block = one_page ? key_row(p.k_offset, p.k_batch, p.k_head, p.k_row, b, kv_head, uint(j0)) : 0u;
+    const uint v_block = one_page ? key_row(p.v_offset, p.v_batch, p.v_head, p.v_row, b, kv_head, uint(j0)) : 0u;
     [[unroll]] for (uint jj = 0; jj < KEYS; ++jj) {
       uint key = uint(min(j0 + int(jj), int(p.sk) - 1));  // keys past the end are hidden below
-      uint base = key_row(p.k_offset, p.k_batch, p.k_head, p.k_row, b, kv_head, key);
+      uint base = one_page ? k_block + (key - uint(j0)) * p.k_row
+                           : key_row(p.k_offset, p.k_batch, p.k_head, p.k_row, b, kv_head, key);
       vec4 k[D4];
       [[unroll]] for (uint d = 0; d < D4; ++d) {
         k[d] = fetch4(k_texels, vec4_view, base + 4u * d, base + HEAD_DIM);
@@ -251,7 +257,8 @@ void main() {
     }
     [[unroll]] for (uint jj = 0; jj < KEYS; ++jj) {
       uint key = uint(min(j0 + int(jj), int(p.sk) - 1));
-      uint base = key_row(p.v_offset, p.v_batch, p.v_head, p.v_row, b, kv_head, key);
+      uint base = one_page ? v_block + (key - uint(j0)) * p.v_row
+                           : key_row(p.v_offset, p.v_batch, p.v_head, p.v_row, b, kv_head, key);
       vec4 v[DV4];
       [[unroll]] for (uint d = 0; d < DV4; ++d) v[d] = fetch4(v_texels, vec4_view, base + 4u * d, base + VALUE_DIM);
       [[unroll]] for (uint r = 0; r < ROWS; ++r) {

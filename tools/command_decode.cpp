@@ -108,12 +108,17 @@ TensorMap step_inputs(const Graph& graph, std::int64_t tokens, std::uint64_t see
 }
 
 // Bytes of every state tensor (the caches) that a step reads up to `context` positions
-// (a rolling cache holds at most its capacity).
-double cache_bytes(const Schedule& schedule, std::int64_t context) {
+// of each sequence (a rolling cache holds at most its capacity; a paged pool holds
+// `sequences` x context positions in its pages).
+double cache_bytes(const Schedule& schedule, std::int64_t context, const Decoder& decoder) {
   double bytes = 0;
-  for (const TensorSlot& slot : schedule.slots)
-    if (slot.role == SlotRole::state && slot.shape.rank == 4)
-      bytes += double(slot.bytes) * double(std::min(context, slot.shape[2])) / double(slot.shape[2]);
+  for (const TensorSlot& slot : schedule.slots) {
+    if (slot.role != SlotRole::state || slot.shape.rank != 4) continue;
+    const double positions = decoder.paged() ? double(slot.shape[0] * slot.shape[2]) : double(slot.shape[2]);
+    const double read = decoder.paged() ? double(decoder.batch() * std::min(context, decoder.capacity()))
+                                        : double(std::min(context, slot.shape[2]));
+    bytes += double(slot.bytes) * std::min(read, positions) / positions;
+  }
   return bytes;
 }
 
@@ -299,7 +304,7 @@ int run_decode(const std::vector<std::string>& raw) {
                                             : throughput.allocated_bytes;
   }
   const Schedule& step_schedule = decoder.executable().schedule();
-  const double largest = cache_bytes(step_schedule, capacity);
+  const double largest = cache_bytes(step_schedule, capacity, decoder);
   const double bandwidth = args.has("--bandwidth") ? args.number("--bandwidth", 0, 1e-3, 1e6) * 1e9
                            : context.device().type == DeviceType::cpu && !at.empty() ? host_read_bandwidth(largest)
                                                                                         : 0.0;
@@ -323,7 +328,7 @@ int run_decode(const std::vector<std::string>& raw) {
     nlohmann::json steps_json = nlohmann::json::array(), at_json = nlohmann::json::array();
     for (const Point& p : stepped) steps_json.push_back({{"context", p.context}, {"ms", p.ms}});
     for (const Point& p : measured) {
-      const double bytes = cache_bytes(step_schedule, p.context);
+      const double bytes = cache_bytes(step_schedule, p.context, decoder);
       at_json.push_back({{"context", p.context},
                          {"ms_median", p.ms},
                          {"attention_ms_median", p.attention_ms},
@@ -367,7 +372,7 @@ int run_decode(const std::vector<std::string>& raw) {
     std::printf("  context   step ms   attention ms   cache MiB   attention GB/s   cache read ms   step / cache read"
                 "   step / (cache + weights) read\n");
     for (const Point& p : measured) {
-      const double bytes = cache_bytes(step_schedule, p.context);
+      const double bytes = cache_bytes(step_schedule, p.context, decoder);
       const double read_ms = bandwidth > 0 ? bytes / bandwidth * 1e3 : 0.0;
       const double all_ms = bandwidth > 0 ? (bytes + weight_bytes) / bandwidth * 1e3 : 0.0;
       std::printf("  %7lld  %8.3f  %13.3f  %10.2f  %15.2f  %14.3f  %16.2fx  %29.2fx\n", static_cast<long long>(p.context),

@@ -62,8 +62,8 @@ std::vector<CoveredSchedule> coverage_schedules(const std::vector<std::string>& 
     }
   }
   // Whole models (the embedding's row gather of token ids, the output head over the last
-  // position) and a rolling window cache (its positions in a score program), prefill and
-  // decode-shaped, at each head size.
+  // position), a rolling window cache (its positions in a score program) and a paged
+  // cache, prefill and decode-shaped, at each head size.
   for (std::int64_t head_dim : head_dims) {
     for (const Shape& shape : shapes) {
       LlamaModelOptions model{.vocab = 32000, .model = heads * head_dim, .layers = 2};
@@ -78,6 +78,13 @@ std::vector<CoveredSchedule> coverage_schedules(const std::vector<std::string>& 
       DimSizes tune;
       for (const DimSize& d : dynamic_dims(window)) tune.push_back({d.name, std::min(shape.seq, d.size)});
       window = with_sizes(window, tune);
+      // A paged cache of pages of 16 positions (the attention kernels' PAGE_SIZE form).
+      PresetOptions paging{.name = "llama_block", .batch = 4, .model = heads * head_dim, .heads = heads,
+                           .kv_heads = 2, .cache = 4096, .run_tokens = shape.seq, .page_size = 16, .pages = 512};
+      Graph paged = build_preset(paging);
+      DimSizes paged_tune;
+      for (const DimSize& d : dynamic_dims(paged)) paged_tune.push_back({d.name, std::min(shape.seq, d.size)});
+      paged = with_sizes(paged, paged_tune);
       DimSizes model_tune;
       for (const DimSize& d : dynamic_dims(whole)) model_tune.push_back({d.name, shape.cache > 0 ? 1 : shape.seq});
       whole = with_sizes(whole, model_tune);
@@ -91,6 +98,8 @@ std::vector<CoveredSchedule> coverage_schedules(const std::vector<std::string>& 
                          compile(whole, CompileOptions{.target = *target, .f16_storage = f16, .tune_for = model_tune})});
           out.push_back({"llama_block rolling window" + tail,
                          compile(window, CompileOptions{.target = *target, .f16_storage = f16, .tune_for = tune})});
+          out.push_back({"llama_block paged cache" + tail,
+                         compile(paged, CompileOptions{.target = *target, .f16_storage = f16, .tune_for = paged_tune})});
         }
       }
     }
