@@ -45,10 +45,12 @@ class Decoder {
   // input is filled in) and returns the graph's outputs for them. A sequence that would
   // outgrow its cache is refused before anything runs.
   TensorMap step(const TensorMap& inputs);
-  // Every sequence empty again, every cache zeroed.
+  // Every sequence empty and active again (a paged cache's pages all free), every cache
+  // zeroed.
   void reset();
   // Sets how many tokens sequence `sequence` holds (0 starts it over; fewer than now
-  // forgets its last tokens): 0 to capacity().
+  // forgets its last tokens, and returns the pages past them): 0 to capacity(). An idle
+  // sequence becomes active.
   void set_length(std::int64_t sequence, std::int64_t length);
 
   // Paged caches only. Makes an idle sequence active at length 0 and returns it; throws
