@@ -388,12 +388,14 @@ struct Executable::State {
         checks.push_back({2, Use::cache_write,
                           p.rolling != 0 ? exact_positions - std::int64_t(p.rows)
                                          : std::int64_t(p.capacity) - std::int64_t(p.rows)});
-        if (p.page_size != 0) check_block_table(sized, d, inputs);
       } else if (d.shader == Shader::rotary && constants_of<Shader::rotary>(spec).POSITIONS != 0) {
         const auto p = push_of<Shader::rotary>(push);
         checks.push_back({2, Use::rotary, exact_positions - std::int64_t(p.position_offset) - std::int64_t(p.sequence)});
       }
       for (const Check& check : checks) check_input_range(sized, d, check.binding, check.use, check.high, inputs);
+      // A paged write's table, once its positions are known to be in range.
+      if (d.shader == Shader::cache_write && push_of<Shader::cache_write>(push).page_size != 0)
+        check_block_table(sized, d, inputs);
     }
   }
 

@@ -225,6 +225,15 @@ TEST_CASE("a paged cache's table and positions are checked before anything is wr
   refused(b, "puts sequence 1 at position 29");
   b["positions"].values = {6, -2, 4};
   refused(b, "puts sequence 1 at position -2");
+  for (double bad : {1e300, std::numeric_limits<double>::quiet_NaN()}) {
+    b["positions"].values = {6, bad, 4};
+    refused(b, "puts sequence 1 at position");
+  }
+  // A table entry that is no integer.
+  b = bindings;
+  b["positions"].values = {6, 20, 4};
+  b["block_table"].values[4] = 4.5;
+  refused(b, "which is not an int32");
   // An idle sequence (-1) is not checked and writes nothing; the rest run.
   b = bindings;
   b["positions"].values = {6, 20, -1};
