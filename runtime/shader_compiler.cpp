@@ -4,6 +4,7 @@
 #include <glslang/Public/ShaderLang.h>
 #include <glslang/SPIRV/GlslangToSpv.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -13,11 +14,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <span>
 #include <string>
 #include <stdexcept>
 #include <string_view>
 #include <utility>
+
+#include <unistd.h>
 
 namespace vkattn {
 
@@ -124,7 +128,11 @@ std::vector<std::uint32_t> read_spirv(const std::filesystem::path& path) {
 void write_spirv(const std::filesystem::path& path, const std::vector<std::uint32_t>& code) {
   std::error_code ignored;
   std::filesystem::create_directories(path.parent_path(), ignored);
-  const std::filesystem::path temporary = path.string() + ".tmp" + std::to_string(std::rand());
+  // A name no other writer uses: processes compiling the same shader at once (tests run
+  // in parallel) must not write into one temporary file.
+  static std::atomic<std::uint64_t> written{0};
+  const std::filesystem::path temporary = path.string() + ".tmp" + std::to_string(getpid()) + "." +
+                                          std::to_string(std::random_device{}()) + "." + std::to_string(++written);
   {
     std::ofstream file(temporary, std::ios::binary);
     if (!file) return;
