@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "vkattn/kernels/encodings.h"
+#include "vkattn/elementwise_forms.hpp"
 #include "vkattn/kernels/registry.hpp"
 
 namespace vkattn {
@@ -70,13 +70,33 @@ std::string read_tensor(const ExprTensor& t, int index, const std::string& at) {
   return element;
 }
 
+// A table form with $0, $1, $2 replaced by the operands' variables; an integer operand
+// of a float op's literal (max($0, 0.0) of an int) never occurs: the table's float
+// literals belong to float-only ops.
+template <typename Operand>
+std::string substitute(std::string_view form, const ExprNode& node, Operand a) {
+  std::string text;
+  for (std::size_t i = 0; i < form.size(); ++i) {
+    if (form[i] == '$' && i + 1 < form.size() && form[i + 1] >= '0' && form[i + 1] <= '2') {
+      const int arg = form[i + 1] - '0';
+      if (node.args[std::size_t(arg)] < 0) throw std::logic_error("vkattn: a generated op misses an operand");
+      text += a(arg);
+      ++i;
+    } else {
+      text += form[i];
+    }
+  }
+  return text;
+}
+
 // The GLSL of node n (its operands already in variables).
 std::string glsl_form(const Expression& e, int n) {
   const ExprNode& node = e.node(n);
   auto a = [&](int i) { return var(node.args[std::size_t(i)]); };
   const DType operand = node.args[0] >= 0 ? e.node(node.args[0]).dtype : node.dtype;
+  if (const ElementwiseForm form = elementwise_form(node.op); form.known) return substitute(form.glsl, node, a);
   switch (node.op) {
-    case Op::matmul: return "s";
+    case Op::matmul: return node.axis == accumulator_second_half ? "s1" : "s";
     case Op::input: {
       const ExprTensor& t = e.tensors[std::size_t(node.tensor)];
       return read_tensor(t, node.tensor, element_index(t, "c"));
@@ -92,30 +112,11 @@ std::string glsl_form(const Expression& e, int n) {
     case Op::key_index: return "c[3]";
     case Op::head_index: return "c[1]";
     case Op::batch_index: return "c[0]";
-    case Op::add: return "(" + a(0) + " + " + a(1) + ")";
-    case Op::sub: return "(" + a(0) + " - " + a(1) + ")";
-    case Op::mul: return "(" + a(0) + " * " + a(1) + ")";
     case Op::scale: return "(" + a(0) + " * " + float_literal(node.value) + ")";
     case Op::floor_div:
       return operand == DType::i32 ? "vkattn_floor_div(" + a(0) + ", " + a(1) + ")" : "floor(" + a(0) + " / " + a(1) + ")";
-    case Op::minimum: return "min(" + a(0) + ", " + a(1) + ")";
-    case Op::maximum: return "max(" + a(0) + ", " + a(1) + ")";
-    case Op::abs: return "abs(" + a(0) + ")";
-    case Op::exp: return "exp(" + a(0) + ")";
-    case Op::log: return "log(" + a(0) + ")";
-    case Op::less: return "(" + a(0) + " < " + a(1) + ")";
-    case Op::less_equal: return "(" + a(0) + " <= " + a(1) + ")";
-    case Op::equal: return "(" + a(0) + " == " + a(1) + ")";
-    case Op::logical_and: return "(" + a(0) + " && " + a(1) + ")";
-    case Op::logical_or: return "(" + a(0) + " || " + a(1) + ")";
-    case Op::logical_not: return "(!" + a(0) + ")";
     case Op::where: return "(" + a(0) + " ? " + a(1) + " : " + a(2) + ")";
     case Op::cast: return std::string(glsl_type(node.to)) + "(" + a(0) + ")";
-    case Op::relu:
-    case Op::gelu:
-    case Op::silu:
-    case Op::gelu_tanh:
-    case Op::tanh: return "activate(" + std::to_string(unsigned(activation_of(node.op))) + "u, " + a(0) + ")";
     default: break;
   }
   throw std::logic_error("vkattn: no GLSL form for the op " + std::string(op_name(node.op)) + " in generated code");
@@ -249,12 +250,13 @@ const char* floor_div_helper = R"(int vkattn_floor_div(int a, int b) {
 }
 )";
 
-std::string buffers(const Expression& e, int first_binding) {
+// The tensors' buffers, each at its binding.
+std::string buffers(const Expression& e) {
   std::string text;
   for (std::size_t t = 0; t < e.tensors.size(); ++t) {
     const ExprTensor& tensor = e.tensors[t];
     const std::string name = "g" + std::to_string(t);
-    text += "layout(std430, binding = " + std::to_string(first_binding + int(t)) + ") readonly buffer G" +
+    text += "layout(std430, binding = " + std::to_string(tensor.binding) + ") readonly buffer G" +
             std::to_string(t) + " { " + (is_float(tensor.dtype) ? "STORE" : "int") + " " + name + "[]; };\n";
   }
   return text;
@@ -292,7 +294,7 @@ std::string header(const Expression& e, int root, const char* what) {
 std::string render_score_program(const Expression& e) {
   std::string text = header(e, e.visible >= 0 ? e.visible : e.value, "a score program");
   if (e.visible >= 0 && e.value >= 0) text += "//   value: " + expression_text(e, e.value) + "\n";
-  text += buffers(e, max_bindings - int(max_expression_tensors));
+  text += buffers(e);
   text += floor_div_helper;
   if (e.visible >= 0) {
     text += "#define VKATTN_SCORE_VISIBLE 1\n";
@@ -319,12 +321,32 @@ std::string render_pointwise(const Expression& e) {
   std::string text = header(e, e.value, "a pointwise kernel");
   text += std::string("layout(std430, binding = 0) writeonly buffer Result { ") +
           (is_float(result) ? "STORE" : "int") + " result_values[]; };\n";
-  text += buffers(e, 1);
+  text += buffers(e);
   text += floor_div_helper;
   text += std::string(glsl_type(result)) + " vkattn_pointwise(ivec4 c, ivec4 e, ivec2 sqk) {\n" + body(e, e.value) + "}\n";
   text += std::string("void vkattn_store(uint at, ") + glsl_type(result) + " v) { result_values[at] = " +
           (is_float(result) ? "STORE(v)" : "int(v)") + "; }\n";
   return text;
+}
+
+std::string render_epilogue(const Expression& e) {
+  std::string text = header(e, e.value, "a GEMM epilogue");
+  text += buffers(e);
+  text += floor_div_helper;
+  text += "float vkattn_epilogue(float s, float s1, uint at) {\n"
+          "  const ivec4 e = ivec4(p.dims[0], p.dims[1], p.dims[2], p.dims[3]);\n"
+          "  const ivec4 c = vkattn_coordinates(at, e);\n"
+          "  const ivec2 sqk = ivec2(e[2], e[3]);\n" +
+          body(e, e.value) + "}\n";
+  return text;
+}
+
+std::string render_generated(Kernel kernel, const Expression& e) {
+  switch (kernel) {
+    case Kernel::flash_attention: return render_score_program(e);
+    case Kernel::gemm: return render_epilogue(e);
+    default: return render_pointwise(e);
+  }
 }
 
 std::string expression_text(const Expression& e, int root) {
@@ -333,7 +355,13 @@ std::string expression_text(const Expression& e, int root) {
   auto a = [&](int i) { return expression_text(e, node.args[std::size_t(i)]); };
   auto infix = [&](const char* op) { return "(" + a(0) + " " + op + " " + a(1) + ")"; };
   switch (node.op) {
-    case Op::matmul: return "s";
+    case Op::matmul:
+      switch (node.axis) {
+        case accumulator_first_half: return "acc[:, :N]";
+        case accumulator_second_half: return "acc[:, N:]";
+        case accumulator_whole: return "acc";
+        default: return "s";
+      }
     case Op::input: return "t" + std::to_string(node.tensor);
     case Op::gather: {  // t[index] along the last axis; t[index, :] a row along the one before it
       const ExprTensor& t = e.tensors[std::size_t(node.tensor)];

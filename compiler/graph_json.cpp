@@ -56,6 +56,8 @@ constexpr JsonAttributes json_attributes(Op op) {
     case Op::abs:
     case Op::exp:
     case Op::log:
+    case Op::sigmoid:
+    case Op::clamp:
     case Op::less:
     case Op::less_equal:
     case Op::equal:

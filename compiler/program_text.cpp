@@ -71,7 +71,7 @@ std::string to_text(const Program& p) {
     if (step.kind == StepKind::gemm) {
       out << (step.transpose_b ? " b transposed" : "");
       if (step.alpha != 1.0) out << " alpha " << step.alpha;
-      if (step.activation != Activation::none) out << " " << activation_name(step.activation);
+      if (step.gated != 0) out << " gated";
     }
     if (step.kind == StepKind::flash_attention) {
       out << " scale " << step.scale;

@@ -255,14 +255,20 @@ class Checker {
         if (p.M == 0 || p.N == 0 || p.K == 0) return;
         inside(d, 0, batches * p.M * p.N, where, "C");
         inside(d, 1, Wide(p.a_offset) + outer * p.a_outer + inner * p.a_inner + Wide(p.M - 1) * p.lda + p.K, where, "A");
-        const bool gated = spec.size() > 7 && spec[7] != 0;
-        if (spec.size() > 7 && spec[7] > 2) fail(where + " specialization GATED", "is " + std::to_string(spec[7]) + ", not 0, 1 or 2");
+        const auto c = constants_of<Shader::gemm_texel>(spec);  // the common constants come first
+        const bool gated = c.GATED != 0;
+        if (c.GATED > 1) fail(where + " specialization GATED", "is " + std::to_string(c.GATED) + ", not 0 or 1");
         if (gated && !transpose) fail(where + " specialization GATED", "needs TRANSPOSE_B");
-        const Wide b_rows = gated ? 2 * Wide(p.N) : p.N;  // gate and up rows
+        const Wide b_rows = gated ? 2 * Wide(p.N) : p.N;  // both halves' rows
         inside(d, 2, Wide(p.b_offset) + outer * p.b_outer + inner * p.b_inner +
                          (transpose ? (b_rows - 1) * p.ldb + p.K : Wide(p.K - 1) * p.ldb + p.N), where, "B");
-        if (spec.size() > 4 && spec[4] == 1) inside(d, 3, b_rows, where, "the bias");
-        if (spec.size() > 5 && spec[5] == 1) inside(d, 4, batches * p.M * p.N, where, "the residual");
+        if (c.HAS_BIAS == 1) inside(d, 3, b_rows, where, "the bias");
+        if (d.program >= 0) {  // the epilogue's tensors over C's coordinates
+          const Wide dims = Wide(p.dims[0]) * p.dims[1] * p.dims[2] * p.dims[3];
+          if (dims != batches * p.M * p.N)
+            fail(where + " dims", "hold " + text(dims) + " elements, not C's " + text(batches * p.M * p.N));
+          program_reads(d, {p.dims[0], p.dims[1], p.dims[2], p.dims[3]}, nullptr, where);
+        }
         return;
       }
       case Shader::flash_attention_texel:
@@ -369,15 +375,12 @@ class Checker {
         inside(d, 2, batch, where, "the positions");
         return;
       }
-      case Shader::add:
-      case Shader::elementwise:
       case Shader::mask:
       case Shader::gather:
       case Shader::rotary: {
         const Wide total = push.empty() ? 0 : push[0];  // `total` leads every per-element block
         inside(d, 0, total, where, "the output");
         if (invocations < total) fail(where + " workgroups", "cover fewer elements than the output");
-        if (d.shader == Shader::elementwise) inside(d, 1, total, where, "the operand");
         if (d.shader == Shader::gather && total > 0) {
           const auto p = push_of<Shader::gather>(push);
           if (p.rank == 0 || p.rank > 6) fail(where + " rank", "is " + text(p.rank) + ", not 1 to 6");
@@ -432,18 +435,6 @@ class Checker {
           }
           if (count != total) fail(where + " dims", "hold " + text(count) + " elements, not the total " + text(total));
           inside(d, 1, last + 1, where, "the source");
-        }
-        if (d.shader == Shader::add) {
-          const auto p = push_of<Shader::add>(push);
-          if (p.d1 == 0 || p.d2 == 0 || p.d3 == 0) fail(where + " dims", "has a zero dimension");
-          const Wide d0 = total / (Wide(p.d1) * p.d2 * p.d3);
-          auto reach = [&](Wide s0, Wide s1, Wide s2, Wide s3) {
-            return (d0 - 1) * s0 + Wide(p.d1 - 1) * s1 + Wide(p.d2 - 1) * s2 + Wide(p.d3 - 1) * s3 + 1;
-          };
-          if (total > 0) {
-            inside(d, 1, reach(p.a_stride0, p.a_stride1, p.a_stride2, p.a_stride3), where, "a");
-            inside(d, 2, reach(p.b_stride0, p.b_stride1, p.b_stride2, p.b_stride3), where, "b");
-          }
         }
         return;
       }

@@ -184,7 +184,7 @@ std::string schedule_listing(const Schedule& s, const Graph* graph, const Listin
         out << "      score program: visible " << (e.visible >= 0 ? expression_text(e, e.visible) : std::string("always"))
             << "; score " << expression_text(e, e.value) << "\n";
       } else {
-        out << "      generated: " << expression_text(e, e.value) << "\n";
+        out << (d.kernel == Kernel::gemm ? "      epilogue: " : "      generated: ") << expression_text(e, e.value) << "\n";
       }
     }
     if (options.constants) out << "      constants: " << specialization_text(d) << "\n";

@@ -3,6 +3,7 @@
 #include "vkattn/reference.hpp"
 
 #include "vkattn/host_memory.hpp"
+#include "vkattn/elementwise_forms.hpp"
 #include "vkattn/kernels/encodings.h"
 
 #include <algorithm>
@@ -85,21 +86,6 @@ Tensor broadcast(const Node& node, const Tensor& a, const Tensor& b, Combine com
   return out;
 }
 
-// The activations, in double precision.
-double activate(Activation activation, double v) {
-  switch (activation) {
-    case Activation::none: return v;
-    case Activation::relu: return v > 0 ? v : 0.0;
-    case Activation::gelu: return 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0)));
-    case Activation::silu: return v / (1.0 + std::exp(-v));
-    case Activation::gelu_tanh: {
-      const double k = std::sqrt(2.0 / 3.14159265358979323846);
-      return 0.5 * v * (1.0 + std::tanh(k * (v + 0.044715 * v * v * v)));
-    }
-    case Activation::tanh: return std::tanh(v);
-  }
-  return v;
-}
 
 // Gathers out[index] = x[source(index)] for the pure data-movement ops.
 template <typename Source>
@@ -440,6 +426,23 @@ Tensor rms_norm(const Node& node, const Tensor& x, const Tensor& weight) {
   return out;
 }
 
+// An op of elementwise_forms.hpp: its reference at every element, operands broadcast.
+Tensor table_op(const Node& node, const std::array<const Tensor*, 3>& operands) {
+  Tensor out = Tensor::zeros(node.shape, node.dtype);
+  const int rank = node.shape.rank, arity = op_arity(node.op);
+  for_each_index(node.shape, [&](const std::array<std::int64_t, max_rank>& index, std::int64_t flat) {
+    std::array<double, 3> v{};
+    for (int i = 0; i < arity; ++i) {
+      const Tensor& t = *operands[std::size_t(i)];
+      v[std::size_t(i)] = t.values[std::size_t(broadcast_offset(t.shape, index, rank))];
+    }
+    double result = 0;
+    elementwise_reference(node.op, v[0], v[1], v[2], result);
+    out.values[std::size_t(flat)] = result;
+  });
+  return out;
+}
+
 }  // namespace
 
 ReferenceResult run_reference(const Graph& graph, const TensorMap& bindings) {
@@ -463,6 +466,13 @@ ReferenceResult run_reference(const Graph& graph, const TensorMap& bindings) {
     const std::string name = node.body != no_value ? expand_iteration(node.name.view(), iteration)
                                                    : std::string(node.name.view());
     Tensor value;
+    if (elementwise_form(node.op).known) {
+      std::array<const Tensor*, 3> operands{};
+      for (int i = 0; i < op_arity(node.op); ++i) operands[std::size_t(i)] = &operand(i);
+      result.values[n] = table_op(node, operands);
+      result.values[n].shape = plain(result.values[n].shape);
+      continue;
+    }
     switch (node.op) {
       case Op::input:
       case Op::weight: value = find_binding(bindings, op_name(node.op), name, node.shape); break;
@@ -493,20 +503,9 @@ ReferenceResult run_reference(const Graph& graph, const TensorMap& bindings) {
         result.outputs[std::string(node.name.view())] = value;
         break;
       case Op::matmul: value = matmul(node, operand(0), operand(1)); break;
-      case Op::add: value = broadcast(node, operand(0), operand(1), [](double a, double b) { return a + b; }); break;
-      case Op::mul: value = broadcast(node, operand(0), operand(1), [](double a, double b) { return a * b; }); break;
       case Op::scale:
         value = elementwise(node, operand(0), [](double v, const Attributes& a) { return v * a.factor; });
         break;
-      case Op::gelu:
-      case Op::relu:
-      case Op::silu:
-      case Op::gelu_tanh:
-      case Op::tanh: {
-        const Activation activation = activation_of(node.op);
-        value = elementwise(node, operand(0), [activation](double v, const Attributes&) { return activate(activation, v); });
-        break;
-      }
       case Op::split_heads:
       case Op::merge_heads:
       case Op::repeat_heads:
@@ -533,32 +532,13 @@ ReferenceResult run_reference(const Graph& graph, const TensorMap& bindings) {
       case Op::key_index:
       case Op::head_index:
       case Op::batch_index: value = score_index(node, operand(0)); break;
-      case Op::sub: value = broadcast(node, operand(0), operand(1), [](double a, double b) { return a - b; }); break;
       case Op::floor_div:
         value = broadcast(node, operand(0), operand(1), [&node](double a, double b) { return floor_divide(node, a, b); });
-        break;
-      case Op::minimum: value = broadcast(node, operand(0), operand(1), [](double a, double b) { return std::min(a, b); }); break;
-      case Op::maximum: value = broadcast(node, operand(0), operand(1), [](double a, double b) { return std::max(a, b); }); break;
-      case Op::less: value = broadcast(node, operand(0), operand(1), [](double a, double b) { return a < b ? 1.0 : 0.0; }); break;
-      case Op::less_equal:
-        value = broadcast(node, operand(0), operand(1), [](double a, double b) { return a <= b ? 1.0 : 0.0; });
-        break;
-      case Op::equal: value = broadcast(node, operand(0), operand(1), [](double a, double b) { return a == b ? 1.0 : 0.0; }); break;
-      case Op::logical_and:
-        value = broadcast(node, operand(0), operand(1), [](double a, double b) { return a != 0 && b != 0 ? 1.0 : 0.0; });
-        break;
-      case Op::logical_or:
-        value = broadcast(node, operand(0), operand(1), [](double a, double b) { return a != 0 || b != 0 ? 1.0 : 0.0; });
-        break;
-      case Op::abs: value = elementwise(node, operand(0), [](double v, const Attributes&) { return std::fabs(v); }); break;
-      case Op::exp: value = elementwise(node, operand(0), [](double v, const Attributes&) { return std::exp(v); }); break;
-      case Op::log: value = elementwise(node, operand(0), [](double v, const Attributes&) { return std::log(v); }); break;
-      case Op::logical_not:
-        value = elementwise(node, operand(0), [](double v, const Attributes&) { return v != 0 ? 0.0 : 1.0; });
         break;
       case Op::cast:
         value = elementwise(node, operand(0), [](double v, const Attributes& a) { return a.to == DType::i32 ? std::trunc(v) : v; });
         break;
+      default: break;  // the ops of elementwise_forms.hpp, above
       case Op::where: value = select(node, operand(0), operand(1), operand(2)); break;
       case Op::gather: value = gather_along(node, operand(0), operand(1)); break;
       case Op::slice: value = slice_along(node, operand(0)); break;

@@ -1,11 +1,7 @@
 #include "kernel_binaries.hpp"
 
-#include "add_f16.spv.h"
-#include "add_f32.spv.h"
 #include "attention_combine_f16.spv.h"
 #include "attention_combine_f32.spv.h"
-#include "elementwise_f16.spv.h"
-#include "elementwise_f32.spv.h"
 #include "flash_attention_texel_f16.spv.h"
 #include "flash_attention_texel_f32.spv.h"
 #include "flash_attention_tiled_f16.spv.h"
@@ -38,8 +34,6 @@ std::span<const std::uint32_t> shader_spirv(Shader shader, bool f16) {
     case Shader::flash_attention_texel: return f16 ? std::span<const std::uint32_t>(flash_attention_texel_f16_spirv) : std::span<const std::uint32_t>(flash_attention_texel_f32_spirv);
     case Shader::flash_attention_tiled: return f16 ? std::span<const std::uint32_t>(flash_attention_tiled_f16_spirv) : std::span<const std::uint32_t>(flash_attention_tiled_f32_spirv);
     case Shader::attention_combine: return f16 ? std::span<const std::uint32_t>(attention_combine_f16_spirv) : std::span<const std::uint32_t>(attention_combine_f32_spirv);
-    case Shader::add: return f16 ? std::span<const std::uint32_t>(add_f16_spirv) : std::span<const std::uint32_t>(add_f32_spirv);
-    case Shader::elementwise: return f16 ? std::span<const std::uint32_t>(elementwise_f16_spirv) : std::span<const std::uint32_t>(elementwise_f32_spirv);
     case Shader::gather: return f16 ? std::span<const std::uint32_t>(gather_f16_spirv) : std::span<const std::uint32_t>(gather_f32_spirv);
     case Shader::mask: return f16 ? std::span<const std::uint32_t>(mask_f16_spirv) : std::span<const std::uint32_t>(mask_f32_spirv);
     case Shader::softmax: return f16 ? std::span<const std::uint32_t>(softmax_f16_spirv) : std::span<const std::uint32_t>(softmax_f32_spirv);

@@ -58,7 +58,7 @@ std::string generated_source(const Schedule& schedule, const Dispatch& d) {
     return {};
   }
   const Expression& program = schedule.programs.at(std::size_t(d.program));
-  return d.kernel == Kernel::flash_attention ? render_score_program(program) : render_pointwise(program);
+  return render_generated(d.kernel, program);
 }
 
 VkShaderModule create_shader_module(VkDevice device, std::span<const std::uint32_t> code) {

@@ -17,6 +17,27 @@ float erf_approx(float v) {
 // gelu(v) = 0.5 v (1 + erf(v / sqrt 2)), the exact form.
 float gelu(float v) { return 0.5 * v * (1.0 + erf_approx(v * 0.70710678118654752)); }
 
+// tanh through exp of a non-positive argument, so large |v| cannot overflow.
+float tanh_stable(float v) {
+  float e = exp(-2.0 * abs(v));
+  float t = (1.0 - e) / (1.0 + e);
+  return v < 0.0 ? -t : t;
+}
+
+// The coordinates of element `at` of a row-major tensor of extents e (four axes,
+// aligned from the back): what generated code reads its tensors at.
+ivec4 vkattn_coordinates(uint at, ivec4 e) {
+  ivec4 c;
+  uint rest = at;
+  c.w = int(rest % uint(e.w));
+  rest /= uint(e.w);
+  c.z = int(rest % uint(e.z));
+  rest /= uint(e.z);
+  c.y = int(rest % uint(e.y));
+  c.x = int(rest / uint(e.y));
+  return c;
+}
+
 // Four consecutive elements [e, e + 4) of a texel buffer: one RGBA32F fetch when the
 // view is RGBA32F (e is then a multiple of 4), else four R32F fetches, with elements
 // at or past `end` read as 0.

@@ -41,7 +41,6 @@ layout(local_size_x_id = 0) in;
 VKATTN_ATTENTION_TILED_CONSTANTS(VKATTN_CONSTANT_DECLARE)
 #define ROTARY_INTERLEAVED ((ROTARY & VKATTN_ATTENTION_ROTARY_INTERLEAVED) != 0u)
 #include "common.glsl"
-#include "activation.glsl"
 #include "rotary.glsl"
 // A score program (VKATTN_SCORE_PROGRAM, codegen/render.hpp): generated functions that
 // hide keys (score_visible, and score_block_visible to skip whole blocks) and transform

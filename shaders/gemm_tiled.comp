@@ -2,20 +2,22 @@
 #extension GL_GOOGLE_include_directive : require
 #include "storage.glsl"
 #extension GL_EXT_control_flow_attributes : require
-// Batched matrix product with a fused epilogue, f32 in and out, f32 accumulation:
-//   C[z, m, n] = act(alpha * sum_k A[z, m, k] * B'[z, k, n] + bias[n]) + R[z, m, n]
+// Batched matrix product with a generated epilogue, f32 accumulation:
+//   C[z, m, n] = epilogue(s, s1, at), s = alpha * sum_k A[z, m, k] * B'[z, k, n] + bias[n]
 //   B'[z, k, n] = B[z, n, k] (TRANSPOSE_B = 1, a [out, in] weight) or B[z, k, n]
-//   act = an activation (ACTIVATION, a VKATTN_ACTIVATION_* code; activation.glsl); bias when HAS_BIAS, the
-//   residual R when HAS_RESIDUAL.
-// GATED = 1 (TRANSPOSE_B): B holds 2N rows, the gate G = B[0, N) and the up projection
-// U = B[N, 2N), the bias 2N values likewise, and
-//   C[z, m, n] = act(alpha * A G'[n] + bias[n]) * (alpha * A U'[n] + bias[N + n]) + R[z, m, n]
-// GATED = 2: the same with the gate the second half, U = B[0, N) and G = B[N, 2N).
-// (SwiGLU's silu(x Wgᵀ) * (x Wuᵀ)): the workgroup stages the up tile under the gate
-// tile and each invocation accumulates both for its outputs.
+//   bias when HAS_BIAS; at = the element's index in C, whose coordinates the epilogue
+//   reads its own tensors at (a residual, a scale, another product).
+// The epilogue is generated code (VKATTN_GENERATED: codegen/render.hpp's
+// render_epilogue, any elementwise expression of s); without it, C = s.
+// GATED = 1 (TRANSPOSE_B): B holds 2N rows, two column halves [0, N) and [N, 2N) of a
+// packed product, the bias 2N values likewise; s is the first half's and
+//   s1 = alpha * A B'[N + n] + bias[N + n]
+// the second's, and the epilogue combines them (SwiGLU's silu(s) * s1, GeGLU's
+// gelu(s1) * s, ...): the workgroup stages the second half's tile under the first's
+// and each invocation accumulates both for its outputs.
 // A and B are storage buffers read at any offset and row stride (lda, ldb), batch z =
 // outer * inner_count + inner starting at outer * x_outer + inner * x_inner (0
-// broadcasts); C, bias and R are dense.
+// broadcasts); C and the bias are dense.
 // The GPU form: a workgroup computes a TILE_M x TILE_N block of C. Per step of TILE_K,
 // its invocations copy the A and B tiles into shared memory (coalesced, as vec4 where
 // A_VEC4 / B_VEC4 say every offset and stride is a multiple of 4; elements past an
@@ -29,7 +31,11 @@ layout(local_size_x_id = 0) in;
 #include "vkattn/kernels/gemm.h"
 VKATTN_GEMM_TILED_CONSTANTS(VKATTN_CONSTANT_DECLARE)
 #include "common.glsl"
-#include "activation.glsl"
+#ifdef VKATTN_GENERATED
+#include "vkattn_generated.glsl"
+#else
+float vkattn_epilogue(float s, float s1, uint at) { return s; }
+#endif
 
 layout(std430, binding = 0) writeonly buffer Result { STORE c[]; };
 layout(std430, binding = 1) readonly buffer A1 { STORE a1[]; };
@@ -37,7 +43,6 @@ layout(std430, binding = 1) readonly buffer A4 { STORE4 a4[]; };
 layout(std430, binding = 2) readonly buffer B1 { STORE b1[]; };
 layout(std430, binding = 2) readonly buffer B4 { STORE4 b4[]; };
 layout(std430, binding = 3) readonly buffer Bias { STORE bias[]; };
-layout(std430, binding = 4) readonly buffer Residual { STORE residual[]; };
 
 const uint GRID_N = TILE_N / THREAD_N;  // invocations along n
 const uint GRID_M = TILE_M / THREAD_M;
@@ -161,15 +166,10 @@ void main() {
       if (n >= p.N) continue;
       float v = p.alpha * acc[i * THREAD_N + j];
       if (HAS_BIAS == 1u) v += float(bias[n]);
-      if (GATED != 0u) {  // the activation takes the gate half: the first (1) or the second (2)
-        float up = p.alpha * acc_up[i * THREAD_N + j] + (HAS_BIAS == 1u ? float(bias[p.N + n]) : 0.0);
-        v = GATED == 1u ? activate(ACTIVATION, v) * up : v * activate(ACTIVATION, up);
-      } else {
-        v = activate(ACTIVATION, v);
-      }
-
+      float v1 = 0.0;
+      if (GATED != 0u) v1 = p.alpha * acc_up[i * THREAD_N + j] + (HAS_BIAS == 1u ? float(bias[p.N + n]) : 0.0);
       uint index = c_base + m * p.N + n;
-      if (HAS_RESIDUAL == 1u) v += float(residual[index]);
+      v = vkattn_epilogue(v, v1, index);
       c[index] = STORE(v);
     }
   }

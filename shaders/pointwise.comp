@@ -13,7 +13,6 @@ layout(local_size_x_id = 0) in;
 #include "vkattn/kernels/pointwise.h"
 VKATTN_POINTWISE_CONSTANTS(VKATTN_CONSTANT_DECLARE)
 #include "common.glsl"
-#include "activation.glsl"
 #ifdef VKATTN_GENERATED
 #include "vkattn_generated.glsl"
 #else
@@ -26,13 +25,6 @@ void main() {
   const uint at = gl_GlobalInvocationID.x + gl_GlobalInvocationID.y * gl_NumWorkGroups.x * gl_WorkGroupSize.x;
   if (at >= p.total) return;
   const ivec4 e = ivec4(p.dims[0], p.dims[1], p.dims[2], p.dims[3]);
-  ivec4 c;
-  uint rest = at;
-  c.w = int(rest % p.dims[3]);
-  rest /= p.dims[3];
-  c.z = int(rest % p.dims[2]);
-  rest /= p.dims[2];
-  c.y = int(rest % p.dims[1]);
-  c.x = int(rest / p.dims[1]);
+  const ivec4 c = vkattn_coordinates(at, e);
   vkattn_store(at, vkattn_pointwise(c, e, ivec2(p.score_q, p.score_k)));
 }

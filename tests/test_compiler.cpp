@@ -4,6 +4,7 @@
 // values that are live at once.
 #include <catch2/catch.hpp>
 #include <random>
+#include <vkattn/codegen/render.hpp>
 #include <vkattn/schedule_text.hpp>
 #include <vkattn/vkattn.hpp>
 
@@ -95,7 +96,10 @@ TEST_CASE("the post-norm attention block is QKV GEMM, flash attention, output GE
   REQUIRE(s.dispatches[2].shader == va::Shader::gemm_tiled);
   const auto constants = va::constants_of<va::Shader::gemm_tiled>({spec.data(), spec.size()});
   CHECK(constants.HAS_BIAS == 1);
-  CHECK(constants.HAS_RESIDUAL == 1);
+  REQUIRE(s.dispatches[2].program >= 0);
+  const va::Expression& epilogue = s.programs[std::size_t(s.dispatches[2].program)];
+  CHECK(va::expression_text(epilogue, epilogue.value) == "(acc + t0)");
+  CHECK(epilogue.tensors.size() == 1);
   // Unfused, the same graph is one dispatch per op.
   CHECK(va::lower_unfused(g).dispatch_count() > 15);
 }
@@ -129,8 +133,9 @@ TEST_CASE("canonicalize removes dead code and common subexpressions and folds sc
   g.output("y", va::add(a, b));
   va::Schedule s = va::compile(g, va::CompileOptions{.fuse = false});
   using K = va::Kernel;
-  CHECK(kernels(s) == std::vector<K>{K::elementwise, K::add});
-  CHECK(std::bit_cast<float>(s.dispatches[0].push_constants[1]) == 6.0f);
+  CHECK(kernels(s) == std::vector<K>{K::pointwise, K::pointwise});
+  const va::Expression& scaled = s.programs[std::size_t(s.dispatches[0].program)];
+  CHECK(va::expression_text(scaled, scaled.value) == "(t0 * 6)");
 }
 
 TEST_CASE("silu and gelu_tanh ride on the GEMM, and rms_norm takes its residual") {
@@ -143,12 +148,13 @@ TEST_CASE("silu and gelu_tanh ride on the GEMM, and rms_norm takes its residual"
     g.output("y", va::rms_norm(y + x, g.weight("norm.weight", {16})));
     va::Schedule s = va::compile(g);
     REQUIRE(kernels(s) == std::vector<K>{K::gemm, K::gemm, K::layer_norm});
-    // The residual rides the second GEMM's epilogue, after its activation.
-    const auto& gemm_spec = s.dispatches[1].specialization;
-    REQUIRE(s.dispatches[1].shader == va::Shader::gemm_tiled);
-    const auto gemm = va::constants_of<va::Shader::gemm_tiled>({gemm_spec.data(), gemm_spec.size()});
-    CHECK(gemm.ACTIVATION == std::uint32_t(va::Activation::silu));
-    CHECK(gemm.HAS_RESIDUAL == 1);
+    // Each activation rides its GEMM's epilogue, and the residual the second's.
+    REQUIRE(s.dispatches[0].program >= 0);
+    REQUIRE(s.dispatches[1].program >= 0);
+    const va::Expression& first = s.programs[std::size_t(s.dispatches[0].program)];
+    const va::Expression& second = s.programs[std::size_t(s.dispatches[1].program)];
+    CHECK(va::expression_text(first, first.value) == "gelu_tanh(acc)");
+    CHECK(va::expression_text(second, second.value) == "(silu(acc) + t0)");
     const auto& spec = s.dispatches[2].specialization;
     const auto norm = va::constants_of<va::Shader::layer_norm>({spec.data(), spec.size()});
     CHECK(norm.RMS == 1);

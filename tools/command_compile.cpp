@@ -53,7 +53,7 @@ std::string generated_sources(const Schedule& schedule) {
     text += "// ---- dispatch " + std::to_string(i) + " (" + std::string(d.label.view()) + "): " +
             std::string(shader.name) + ", included by shaders/" + std::string(shader.source) +
             " as vkattn_generated.glsl\n";
-    text += d.kernel == Kernel::flash_attention ? render_score_program(program) : render_pointwise(program);
+    text += render_generated(d.kernel, program);
   }
   if (text.empty()) text = "// no dispatch of this schedule has generated code\n";
   return text;

@@ -661,7 +661,20 @@ constexpr Inferred infer_type(Op op, const Attributes& attributes, const std::ar
       return success(x.shape, x.dtype);
     }
     case Op::exp:
-    case Op::log: return check_float(x, "the operand");
+    case Op::log:
+    case Op::sigmoid: return check_float(x, "the operand");
+    case Op::clamp: {
+      if (operands[0].dtype == DType::boolean || operands[1].dtype != operands[0].dtype ||
+          operands[2].dtype != operands[0].dtype) {
+        Message m;
+        m << "clamp takes x, low and high of one dtype (f32, f16 or i32); they are " << dtype_name(operands[0].dtype)
+          << ", " << dtype_name(operands[1].dtype) << " and " << dtype_name(operands[2].dtype);
+        return failure(m);
+      }
+      auto bounds = broadcast_result(operands[1].shape, operands[2].shape, x.dtype);
+      if (!bounds.ok) return bounds;
+      return broadcast_result(x.shape, bounds.type.shape, x.dtype);
+    }
     case Op::logical_and:
     case Op::logical_or: {
       if (auto r = check_dtype(operands[0], DType::boolean, "a"); !r.ok) return r;

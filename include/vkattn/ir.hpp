@@ -72,6 +72,8 @@ namespace vkattn {
   X(logical_not, 1, pointwise, "not x of a bool tensor")                                                  \
   X(where, 3, pointwise, "cond ? a : b with numpy broadcasting of all three")                             \
   X(cast, 1, pointwise, "x converted to the dtype `to`: float to i32 rounds toward zero, bool gives 0 or 1") \
+  X(sigmoid, 1, pointwise, "1 / (1 + e^-x)")                                                               \
+  X(clamp, 3, pointwise, "min(max(x, low), high) with numpy broadcasting")                                 \
   X(gather, 2, pointwise, "table[..., index[...], ...] along the table's axis `axis` (numpy take_along_axis, broadcast)") \
   X(unsqueeze, 1, layout, "inserts an axis of size 1 at position `count`")                                  \
   X(slice, 1, layout, "x[..., start:start+count, ...] along the axis `axis` (from the back); start < 0 counts from the end") \

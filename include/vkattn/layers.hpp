@@ -168,7 +168,7 @@ constexpr Graph* graph_of(Value v) { return v.graph(); }
 constexpr Value activate(Value x, Activation activation, SourceLocation where = SourceLocation::current()) {
   switch (activation) {
     case Activation::none: return x;
-#define VKATTN_APPLY_ACTIVATION(name, NAME, code, flops) \
+#define VKATTN_APPLY_ACTIVATION(name) \
   case Activation::name: return name(x, where);
     VKATTN_ACTIVATIONS(VKATTN_APPLY_ACTIVATION)
 #undef VKATTN_APPLY_ACTIVATION

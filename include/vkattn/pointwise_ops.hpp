@@ -100,6 +100,18 @@ constexpr Value minimum(Value a, Value b, SourceLocation where = SourceLocation:
 constexpr Value maximum(Value a, Value b, SourceLocation where = SourceLocation::current()) {
   return detail::binary(Op::maximum, a, b, where);
 }
+// 1 / (1 + e^-x): x * sigmoid(1.702 x) is the quick GELU, a * sigmoid(b) a gate.
+constexpr Value sigmoid(Value x, SourceLocation where = SourceLocation::current()) {
+  return detail::apply(Op::sigmoid, {x}, {}, where);
+}
+// min(max(x, low), high), all three broadcast and of one dtype.
+constexpr Value clamp(Value x, Value low, Value high, SourceLocation where = SourceLocation::current()) {
+  return detail::apply(Op::clamp, {x, low, high}, {}, where);
+}
+// The same with plain bounds, constants of x's dtype.
+constexpr Value clamp(Value x, double low, double high, SourceLocation where = SourceLocation::current()) {
+  return clamp(x, detail::constant_like(x, low, where), detail::constant_like(x, high, where), where);
+}
 constexpr Value abs(Value x, SourceLocation where = SourceLocation::current()) {
   return detail::apply(Op::abs, {x}, {}, where);
 }

@@ -92,8 +92,8 @@ using ConfigText = FixedText<112>;
 using ReasonText = FixedText<96>;
 
 struct Dispatch {
-  Kernel kernel = Kernel::elementwise;          // what it computes
-  Shader shader = Shader::elementwise;          // the kernel variant that computes it (kernels/registry.hpp)
+  Kernel kernel = Kernel::pointwise;          // what it computes
+  Shader shader = Shader::pointwise;          // the kernel variant that computes it (kernels/registry.hpp)
   DType element = DType::f32;                   // its float tensors' element type: the f32 or f16 build of the shader
   ConfigText config;                            // the variant's configuration: "128x128x16 8x8 wg256"
   ReasonText reason;                            // why the target got it: "nvidia: subgroup 32, 48 KiB shared"

@@ -6,7 +6,9 @@
 // Coordinates are four axes, aligned from the back like numpy broadcasting: in a fused
 // attention kernel (b, h, i, j) of the scores [B, H, Sq, Sk]; in a pointwise kernel
 // the element of its result. Nodes are graph ops (one table renders them):
-//   Op::matmul      the score being modified (score programs only)
+//   Op::matmul      the score being modified (score programs; axis -1), or a GEMM's
+//                   accumulator in its epilogue (axis: accumulator_whole, or the
+//                   first or second column half of a gated GEMM)
 //   Op::input       a read of tensor `tensor` at the coordinates (broadcast)
 //   Op::gather      tensor `tensor` read at the coordinates, but at args[0] along its
 //                   gathered axis
@@ -21,6 +23,9 @@
 namespace vkattn {
 
 inline constexpr std::size_t max_expression_nodes = 96;
+
+// ExprNode::axis of an Op::matmul node in a GEMM epilogue.
+inline constexpr std::int8_t accumulator_first_half = 0, accumulator_second_half = 1, accumulator_whole = 2;
 inline constexpr std::size_t max_expression_tensors = 7;
 
 // The size of one axis of a tensor a program reads.

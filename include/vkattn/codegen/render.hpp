@@ -6,6 +6,7 @@
 #include <string>
 
 #include "vkattn/codegen/expression.hpp"
+#include "vkattn/kernels/registry.hpp"
 
 namespace vkattn {
 
@@ -22,6 +23,15 @@ std::string render_score_program(const Expression& program);
 // For shaders/pointwise.comp: the result buffer (binding 0), the tensors (1..), and
 //   vkattn_pointwise(ivec4 c, ivec4 e, ivec2 sqk) and vkattn_store(uint at, value).
 std::string render_pointwise(const Expression& expression);
+
+// For the GEMM kernels (gemm_*.comp with VKATTN_GENERATED): the tensors' buffers
+// (bindings 9..), and
+//   float vkattn_epilogue(float s, float s1, uint at): the value stored at element `at`
+//         of C from s = alpha * A·B + bias there (s1: the second column half's, gated).
+std::string render_epilogue(const Expression& expression);
+
+// The generated source a dispatch of `kernel` includes: one of the three above.
+std::string render_generated(Kernel kernel, const Expression& expression);
 
 // "where(j <= i, s, -inf)": node `root` as text, for listings and remarks.
 std::string expression_text(const Expression& expression, int root);

@@ -1,6 +1,6 @@
 #pragma once
-// Pass 8 for the one-element-per-invocation kernels of unfused steps: add, scale /
-// relu / gelu, the masks, and gather (the strided copies: head split and merge,
+// Pass 8 for the one-element-per-invocation kernels of unfused steps: the masks, the
+// rotary embedding, cache writes, and gather (the strided copies: head split and merge,
 // permute, slice, an output of an input).
 #include "vkattn/compiler/schedule_builder.hpp"
 #include "vkattn/kernels/encodings.h"
@@ -129,42 +129,6 @@ constexpr void lower_paged_view(ScheduleBuilder& b, const Step& step) {
   push.table_bound = u32(ps[0]);
   detail::launch_per_element<Shader::gather>(b, d, total, push, {});
   d.bytes = double(2 * total * storage_bytes(b.slot_of(step.result).element));
-}
-
-constexpr void lower_add(ScheduleBuilder& b, const Step& step) {
-  using detail::u32;
-  const Shape& shape = b.value(step.result).shape;
-  const std::int64_t total = shape.elements();
-  Dispatch& d = b.begin(Kernel::add, step);
-  b.bind(d, 1, step.operands[0]);
-  b.bind(d, 2, step.operands[1]);
-  auto dims = detail::padded_dims(shape);
-  auto sa = detail::broadcast_strides(b.value(step.operands[0]).shape, shape);
-  auto sb = detail::broadcast_strides(b.value(step.operands[1]).shape, shape);
-  kernels::AddPush push;
-  push.total = u32(total);
-  push.d1 = dims[1], push.d2 = dims[2], push.d3 = dims[3];
-  push.a_stride0 = sa[0], push.a_stride1 = sa[1], push.a_stride2 = sa[2], push.a_stride3 = sa[3];
-  push.b_stride0 = sb[0], push.b_stride1 = sb[1], push.b_stride2 = sb[2], push.b_stride3 = sb[3];
-  kernels::AddConstants constants;
-  constants.PRODUCT = step.op == Op::mul ? 1 : 0;
-  detail::launch_per_element<Shader::add>(b, d, total, push, constants);
-  d.flops = double(total);
-}
-
-// scale (OP 0) or an activation (OP its code, kernels/encodings.h).
-constexpr void lower_elementwise(ScheduleBuilder& b, const Step& step) {
-  const std::int64_t total = b.value(step.result).shape.elements();
-  Dispatch& d = b.begin(Kernel::elementwise, step);
-  b.bind(d, 1, step.operands[0]);
-  kernels::ElementwisePush push;
-  push.total = detail::u32(total);
-  push.factor = float(step.attributes.factor);
-  kernels::ElementwiseConstants constants;
-  const Activation activation = activation_of(step.op);
-  constants.OP = std::uint32_t(activation);  // 0 (none) for scale
-  detail::launch_per_element<Shader::elementwise>(b, d, total, push, constants);
-  d.flops = double(total) * (activation == Activation::none ? 1.0 : activation_flops(activation));
 }
 
 // KIND: the mask's bit (kernels/encodings.h).

@@ -1,7 +1,8 @@
 #pragma once
 // Pass 8 for a gemm step: shaders/gemm_texel.comp or gemm_tiled.comp as the target's
-// tuning picks (tuning/choose.hpp), with the batch strides, vector-load flags and
-// epilogue of the step.
+// tuning picks (tuning/choose.hpp), with the batch strides, vector-load flags and the
+// step's generated epilogue.
+#include "vkattn/compiler/lower_pointwise.hpp"
 #include "vkattn/compiler/schedule_builder.hpp"
 
 namespace vkattn::passes {
@@ -10,7 +11,7 @@ constexpr void lower_gemm(ScheduleBuilder& b, const Step& step) {
   using detail::u32;
   using detail::multiple_of_4;
   const int a = step.operands[operand::gemm_a], bv = step.operands[operand::gemm_b];
-  const int bias = step.operands[operand::gemm_bias], residual = step.operands[operand::gemm_residual];
+  const int bias = step.operands[operand::gemm_bias];
   const Shape& c = b.value(step.result).shape;
   const Shape& as = b.value(a).shape;
   const Shape& bs = b.value(bv).shape;
@@ -55,10 +56,7 @@ constexpr void lower_gemm(ScheduleBuilder& b, const Step& step) {
     b.require_contiguous(step, bias);
     b.bind(d, 3, bias);
   }
-  if (residual >= 0) {
-    b.require_contiguous(step, residual);
-    b.bind(d, 4, residual);
-  }
+  if (step.program >= 0) d.program = detail::bind_program(b, d, step, nullptr);
   kernels::GemmPush push;
   push.M = u32(m);
   push.N = u32(n);
@@ -73,17 +71,17 @@ constexpr void lower_gemm(ScheduleBuilder& b, const Step& step) {
   push.b_inner = u32(b_inner);
   push.ldb = u32(ldb);
   push.alpha = float(step.alpha);
+  const auto dims = detail::padded_dims(c);
+  for (int axis = 0; axis < max_rank; ++axis) push.dims[axis] = dims[std::size_t(axis)];
   auto epilogue = [&](auto& constants) {
     constants.TRANSPOSE_B = step.transpose_b ? 1u : 0u;
     constants.A_VEC4 = a_vec4 ? 1u : 0u;
     constants.B_VEC4 = b_vec4 ? 1u : 0u;
     constants.HAS_BIAS = bias >= 0 ? 1u : 0u;
-    constants.HAS_RESIDUAL = residual >= 0 ? 1u : 0u;
-    constants.ACTIVATION = std::uint32_t(step.activation);
-    constants.GATED = step.gated;
+    constants.GATED = step.gated != 0 ? 1u : 0u;
   };
   ConfigText config;
-  if (step.gated != 0) config.append("gated ").append(activation_name(step.activation)).append(", ");
+  if (step.gated != 0) config.append("gated, ");
   if (texel) {
     kernels::GemmTexelConstants constants;
     epilogue(constants);
@@ -111,7 +109,7 @@ constexpr void lower_gemm(ScheduleBuilder& b, const Step& step) {
     b.set_interface<Shader::gemm_tiled>(d, push, constants, config.view(), choice.reason.view());
   }
   d.flops = 2.0 * double(m) * double(n) * double(k) * double(outer * inner) * (step.gated != 0 ? 2.0 : 1.0);
-  d.flops += (activation_flops(step.activation) + (step.gated != 0 ? 1.0 : 0.0)) * double(c.elements());
+  if (d.program >= 0) d.flops += detail::expression_flops(b.schedule().programs[std::size_t(d.program)]) * double(c.elements());
 }
 
 }  // namespace vkattn::passes

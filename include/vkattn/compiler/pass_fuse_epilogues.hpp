@@ -1,147 +1,103 @@
 #pragma once
-// Pass 5, fuse epilogues. Every matmul becomes a gemm step (unfused schedules too: they
-// use the same GEMM kernel). When fusing, a packed projection whose two halves are only
-// read as act(first half) * second half (SwiGLU's silu(x Wgᵀ) * (x Wuᵀ), packed by pass
-// 3) becomes one gated gemm writing the product. Then each gemm absorbs, in this order
-// and each only when it is the sole use of the product so far:
-//   scale (alpha) -> + bias [N] -> an activation (relu, gelu, silu, gelu_tanh) -> + residual
-// (same shape), and a layer_norm or rms_norm whose input is a sole-use add of two same-shape values reads both
-// (residual + LayerNorm in one dispatch). A fused step moves to the position of the
-// last op it absorbed, so every operand it reads is defined before it.
-#include "vkattn/compiler/program.hpp"
+// Pass 5, fuse epilogues and elementwise regions. Every matmul becomes a gemm step
+// (unfused schedules too: they use the same GEMM kernel). When fusing:
+//   1. a gemm absorbs its sole consumer when it is a scale (alpha), then a bias add of
+//      [N] values (the kernel's linear part: alpha * A·B + bias);
+//   2. every elementwise region (elementwise_region.hpp) anchored on a gemm becomes
+//      that gemm's generated epilogue: any chain or tree of activations, where,
+//      comparisons, arithmetic with broadcast operands (a residual, a per-channel
+//      scale, another product of the same shape); a packed gemm read only through its
+//      two column halves (silu(gate) * up, GeGLU, a * sigmoid(b)) accumulates both and
+//      writes what the region makes of them;
+//   3. a layer_norm or rms_norm whose input is a sole-use add of two same-shape values
+//      reads both (residual + LayerNorm in one dispatch);
+//   4. every remaining elementwise op joins the largest region it can, each region one
+//      generated kernel (a pointwise step).
+// Unfused, each elementwise op is a pointwise step of its own. A fused step moves to
+// the position of its region's top, so every operand it reads is defined before it.
+#include "vkattn/compiler/elementwise_region.hpp"
+#include "vkattn/kernels/registry.hpp"
 
 namespace vkattn::passes {
 
 namespace detail {
+
+// Bindings of generated tensors: a gemm's after its own (C, A, B, bias), a pointwise
+// kernel's after its result.
+inline constexpr int epilogue_first_binding = max_bindings - int(max_expression_tensors);
+inline constexpr int pointwise_first_binding = 1;
 
 constexpr void to_gemm(Step& step) {
   step.kind = StepKind::gemm;
   step.transpose_b = step.attributes.transpose_b;
 }
 
-// Absorbs the sole consumer of the gemm at `s` if it is the next epilogue stage.
-// Returns the gemm's new position, or -1 when nothing was absorbed.
-constexpr int absorb_next(Program& p, std::size_t s, int& stage) {
-  Step& gemm = p.steps[s];
-  int c = p.sole_consumer(gemm.result);
-  if (c < 0) return -1;
-  Step& next = p.steps[std::size_t(c)];
-  if (next.kind != StepKind::primitive || next.body != gemm.body) return -1;
-  const Shape& shape = p.value(gemm.result).shape;
-  bool absorbed = false;
-  if (next.op == Op::scale && stage < 1) {
-    gemm.alpha *= next.attributes.factor;
-    stage = 1;
-    absorbed = true;
-  } else if (next.op == Op::add) {
-    int other = next.operands[0] == gemm.result ? next.operands[1] : next.operands[0];
-    if (other == gemm.result) return -1;  // x + x
-    const Shape& os = p.value(other).shape;
-    if (stage < 2 && os.rank == 1 && os[0] == shape.last() && gemm.operands[operand::gemm_bias] < 0) {
+// The gemm at `s` absorbs a sole-consumer scale, then a sole-consumer bias add.
+constexpr void absorb_linear(Program& p, std::size_t s) {
+  std::size_t at = s;
+  int stage = 0;
+  while (true) {
+    Step& gemm = p.steps[at];
+    const int c = p.sole_consumer(gemm.result);
+    if (c < 0) return;
+    Step& next = p.steps[std::size_t(c)];
+    if (next.kind != StepKind::primitive || next.body != gemm.body) return;
+    const Shape& shape = p.value(gemm.result).shape;
+    if (next.op == Op::scale && stage < 1) {
+      gemm.alpha *= next.attributes.factor;
+      stage = 1;
+    } else if (next.op == Op::add && stage < 2 && gemm.operands[operand::gemm_bias] < 0) {
+      const int other = next.operands[0] == gemm.result ? next.operands[1] : next.operands[0];
+      if (other == gemm.result) return;  // x + x
+      const Shape& os = p.value(other).shape;
+      if (os.rank != 1 || os[0] != shape.last() || os.dynamic(0) || p.value(other).dtype != p.value(gemm.result).dtype) return;
       gemm.operands[operand::gemm_bias] = other;
       stage = 2;
-      absorbed = true;
-    } else if (stage < 4 && os == shape && p.value(next.result).shape == shape) {
-      gemm.operands[operand::gemm_residual] = other;
-      stage = 4;
-      absorbed = true;
+    } else {
+      return;
     }
-  } else if (in_group(next.op, OpGroup::activation) && stage < 3) {
-    gemm.activation = activation_of(next.op);
-    stage = 3;
-    absorbed = true;
+    Step merged = gemm;
+    absorb_covers(merged, next);
+    merged.result = next.result;
+    gemm.kind = StepKind::removed;
+    p.steps[std::size_t(c)] = merged;
+    at = std::size_t(c);
   }
-  if (!absorbed) return -1;
-  Step merged = gemm;
-  absorb_covers(merged, next);
-  merged.result = next.result;
-  gemm.kind = StepKind::removed;
-  p.steps[std::size_t(c)] = merged;
-  return c;
 }
 
-// The live view step that slices `value` at column `offset`, or -1.
-constexpr int slice_of(const Program& p, int value, std::int64_t offset) {
-  for (std::size_t s = 0; s < p.steps.size(); ++s) {
-    const Step& step = p.steps[s];
-    if (step.kind == StepKind::view && step.slice && step.operands[0] == value && step.slice_offset == offset)
-      return int(s);
+// The region's steps folded into one step at the top's position: the gemm with the
+// region as its epilogue, or a pointwise step.
+constexpr void commit_region(Program& p, const ElementwiseRegion& r) {
+  Step fused;
+  if (r.gemm >= 0) {
+    fused = p.steps[std::size_t(r.gemm)];
+    fused.gated = r.gated ? 1u : 0u;
+  } else {
+    fused.kind = StepKind::pointwise;
+    fused.body = p.steps[std::size_t(r.top)].body;
   }
-  return -1;
+  fused.covers.clear();
+  for (int s : r.steps) absorb_covers(fused, p.steps[std::size_t(s)]);
+  fused.result = p.steps[std::size_t(r.top)].result;
+  fused.program_reads = r.reads;
+  StepProgram program;
+  program.expression = r.expression;
+  program.scores = r.scores;
+  p.programs.push_back(program);
+  fused.program = int(p.programs.size()) - 1;
+  for (int s : r.steps) p.steps[std::size_t(s)].kind = StepKind::removed;
+  p.steps[std::size_t(r.top)] = fused;
 }
 
-// Makes the packed gemm at `s` gated when its product [.., 2F] is read only by its two
-// halves, [0, F) and [F, 2F), one through an activation, multiplied together.
-constexpr bool fuse_gate(Program& p, std::size_t s) {
-  Step& gemm = p.steps[s];
-  if (gemm.kind != StepKind::gemm || !gemm.transpose_b || gemm.activation != Activation::none ||
-      gemm.operands[operand::gemm_residual] >= 0 || gemm.alpha != 1.0)
-    return false;
-  const Shape& packed = p.value(gemm.result).shape;
-  if (packed.last() % 2 != 0 || p.use_count(gemm.result) != 2 || p.is_output(gemm.result)) return false;
-  const std::int64_t width = packed.last() / 2;
-  const int gate_view = slice_of(p, gemm.result, 0), up_view = slice_of(p, gemm.result, width);
-  if (gate_view < 0 || up_view < 0) return false;
-  int gate = p.steps[std::size_t(gate_view)].result, up = p.steps[std::size_t(up_view)].result;
-  if (p.value(gate).shape.last() != width || p.value(up).shape.last() != width) return false;
-  auto activation_step = [&](int value) {
-    int c = p.sole_consumer(value);
-    return c >= 0 && p.steps[std::size_t(c)].kind == StepKind::primitive &&
-                   in_group(p.steps[std::size_t(c)].op, OpGroup::activation)
-               ? c
-               : -1;
-  };
-  std::uint32_t gated = 1;
-  int act = activation_step(gate);
-  if (act < 0) {  // the gate may be the second half
-    act = activation_step(up);
-    if (act < 0) return false;
-    gated = 2;
-    const int first = gate;
-    gate = up;
-    up = first;
-  }
-  const int product = p.sole_consumer(p.steps[std::size_t(act)].result);
-  if (product < 0 || p.sole_consumer(up) != product) return false;
-  for (int folded : {gate_view, up_view, act, product})
-    if (p.steps[std::size_t(folded)].body != gemm.body) return false;
-  Step& mul = p.steps[std::size_t(product)];
-  if (mul.kind != StepKind::primitive || mul.op != Op::mul) return false;
-  const int activated = p.steps[std::size_t(act)].result;
-  if (!((mul.operands[0] == activated && mul.operands[1] == up) || (mul.operands[0] == up && mul.operands[1] == activated)))
-    return false;
-  gemm.gated = gated;
-  gemm.activation = activation_of(p.steps[std::size_t(act)].op);
-  gemm.result = mul.result;
-  for (int folded : {gate_view, up_view, act, product}) {
-    absorb_covers(gemm, p.steps[std::size_t(folded)]);
-    p.steps[std::size_t(folded)].kind = StepKind::removed;
-  }
-  return true;
+// Whether step `s` can top a region (an elementwise op not yet in one).
+constexpr bool region_top(const Step& step) {
+  if (step.kind != StepKind::primitive || step.slice) return false;
+  const OpGroup group = op_group(step.op);
+  return group == OpGroup::index || group == OpGroup::pointwise || group == OpGroup::activation ||
+         group == OpGroup::elementwise;
 }
 
-}  // namespace detail
-
-constexpr void fuse_epilogues(Program& p) {
-  for (Step& step : p.steps)
-    if (step.kind == StepKind::primitive && step.op == Op::matmul) detail::to_gemm(step);
-  for (Step& step : p.steps)
-    if (step.kind == StepKind::primitive &&
-        (step.op == Op::layer_norm || step.op == Op::layer_norm_no_bias || step.op == Op::rms_norm)) {
-      step.kind = StepKind::layer_norm;
-      step.operands[operand::norm_residual] = -1;
-    }
-  if (!p.fused) return;
-
-  for (std::size_t s = 0; s < p.steps.size(); ++s) {
-    if (p.steps[s].kind != StepKind::gemm) continue;
-    // A gated gemm has its bias and activation; only a residual may follow.
-    int stage = detail::fuse_gate(p, s) ? 3 : 0;
-    std::size_t at = s;
-    for (int next = detail::absorb_next(p, at, stage); next >= 0; next = detail::absorb_next(p, at, stage))
-      at = std::size_t(next);
-  }
-
+constexpr void fuse_norm_residuals(Program& p) {
   for (Step& norm : p.steps) {
     if (norm.kind != StepKind::layer_norm) continue;
     int producer = p.producer(norm.operands[operand::norm_x]);
@@ -156,6 +112,42 @@ constexpr void fuse_epilogues(Program& p) {
     absorb_covers(merged, norm);
     norm.covers = merged.covers;
     add.kind = StepKind::removed;
+  }
+}
+
+}  // namespace detail
+
+constexpr void fuse_epilogues(Program& p) {
+  for (Step& step : p.steps)
+    if (step.kind == StepKind::primitive && step.op == Op::matmul) detail::to_gemm(step);
+  for (Step& step : p.steps)
+    if (step.kind == StepKind::primitive &&
+        (step.op == Op::layer_norm || step.op == Op::layer_norm_no_bias || step.op == Op::rms_norm)) {
+      step.kind = StepKind::layer_norm;
+      step.operands[operand::norm_residual] = -1;
+    }
+  if (!p.fused) {
+    for (std::size_t s = 0; s < p.steps.size(); ++s)
+      if (detail::region_top(p.steps[s])) {
+        const detail::ElementwiseRegion r = detail::single_op_region(p, int(s), detail::pointwise_first_binding);
+        if (r.ok) detail::commit_region(p, r);
+      }
+    return;
+  }
+
+  for (std::size_t s = 0; s < p.steps.size(); ++s)
+    if (p.steps[s].kind == StepKind::gemm) detail::absorb_linear(p, s);
+  for (int s = int(p.steps.size()) - 1; s >= 0; --s) {
+    if (!detail::region_top(p.steps[std::size_t(s)])) continue;
+    const detail::ElementwiseRegion r = detail::find_region(p, s, true, detail::epilogue_first_binding);
+    if (r.ok && r.gemm >= 0) detail::commit_region(p, r);
+  }
+  detail::fuse_norm_residuals(p);
+  for (int s = int(p.steps.size()) - 1; s >= 0; --s) {
+    if (!detail::region_top(p.steps[std::size_t(s)])) continue;
+    detail::ElementwiseRegion r = detail::find_region(p, s, false, detail::pointwise_first_binding);
+    if (!r.ok) r = detail::single_op_region(p, s, detail::pointwise_first_binding);
+    if (r.ok) detail::commit_region(p, r);
   }
 }
 

@@ -40,6 +40,8 @@ constexpr bool every_use_reads_strided(const Program& p, int value, const Layout
     if (step.kind == StepKind::removed) continue;
     for (int i = 0; i < int(max_step_operands); ++i)
       if (step.operands[std::size_t(i)] == value && !reads_strided(step, i, layout, p.value(value).shape)) return false;
+    for (int read : step.program_reads)  // generated code reads its tensors contiguous
+      if (read == value) return false;
   }
   return true;
 }

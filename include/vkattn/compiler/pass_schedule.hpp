@@ -28,11 +28,9 @@ constexpr void lower_primitive(ScheduleBuilder& b, const Step& step) {
     if (o >= 0) b.require_contiguous(step, o);
   switch (group) {
     case OpGroup::index:
-    case OpGroup::pointwise: return lower_pointwise(b, step);
-    case OpGroup::elementwise:  // binary (add, mul) through add.comp, unary (scale) through elementwise.comp
-      if (!is_float(b.value(step.result).dtype)) return lower_pointwise(b, step);  // integer arithmetic
-      return op_arity(step.op) == 2 ? lower_add(b, step) : lower_elementwise(b, step);
-    case OpGroup::activation: return lower_elementwise(b, step);
+    case OpGroup::pointwise:
+    case OpGroup::elementwise:
+    case OpGroup::activation: break;  // pointwise steps (pass 5), never primitives
     case OpGroup::mask: return lower_mask(b, step);
     case OpGroup::position: return lower_rotary(b, step);
     case OpGroup::normalisation:
@@ -56,6 +54,7 @@ constexpr void lower_step(ScheduleBuilder& b, const Step& step) {
     case StepKind::gemm: return lower_gemm(b, step);
     case StepKind::flash_attention: return lower_attention(b, step);
     case StepKind::layer_norm: return lower_layer_norm(b, step);
+    case StepKind::pointwise: return lower_pointwise(b, step);
     case StepKind::primitive: return lower_primitive(b, step);
     default: return;
   }

@@ -73,9 +73,10 @@ struct ProgramValue {
 
 enum class StepKind : std::uint8_t {
   primitive,        // one graph op, one dispatch of its plain kernel
-  gemm,             // C = act(alpha * A * B(ᵀ) + bias) (* up, gated) + residual
+  gemm,             // C = epilogue(alpha * A * B(ᵀ) + bias), the epilogue generated code
   flash_attention,  // softmax(program(scale * rope(Q) rope(K)ᵀ)) V with online softmax
   layer_norm,       // LayerNorm(x (+ residual))
+  pointwise,        // a region of elementwise ops as one generated kernel
   view,             // no dispatch: the result is a strided view of the operand
   removed,          // folded into another step or dead
 };
@@ -86,6 +87,7 @@ constexpr std::string_view step_kind_name(StepKind kind) {
     case StepKind::gemm: return "gemm";
     case StepKind::flash_attention: return "flash_attention";
     case StepKind::layer_norm: return "layer_norm";
+    case StepKind::pointwise: return "pointwise";
     case StepKind::view: return "view";
     case StepKind::removed: return "removed";
   }
@@ -94,7 +96,7 @@ constexpr std::string_view step_kind_name(StepKind kind) {
 
 // Operand positions of each step kind.
 namespace operand {
-inline constexpr int gemm_a = 0, gemm_b = 1, gemm_bias = 2, gemm_residual = 3;
+inline constexpr int gemm_a = 0, gemm_b = 1, gemm_bias = 2;
 // attention_table: a paged KV cache's block table (k and v are then its page pools).
 inline constexpr int attention_q = 0, attention_k = 1, attention_v = 2, attention_sinks = 3, attention_table = 4;
 inline constexpr int norm_x = 0, norm_gamma = 1, norm_beta = 2, norm_residual = 3;
@@ -116,15 +118,16 @@ struct Step {
   // gemm
   bool transpose_b = false;
   double alpha = 1.0;
-  Activation activation = Activation::none;  // the epilogue's, after bias and before the residual
-  // Gated: B holds two halves, C = act(gate half) * other half (kernels/gemm.h GATED):
-  // 0 not gated, 1 the gate first, 2 the gate second.
+  // Gated: B holds two halves [0, N) and [N, 2N), both accumulated; the epilogue
+  // program combines them (kernels/gemm.h GATED).
   std::uint32_t gated = 0;
   // flash_attention
   double scale = 1.0;          // of q·kᵀ, before the score program
   std::int64_t kv_group = 1;  // query heads per key/value head
   std::uint32_t rotary = 0;   // VKATTN_ATTENTION_ROTARY_Q / _K: rotated as loaded
-  int program = -1;           // Program::programs: the score program (generated code)
+  // flash_attention, gemm and pointwise: Program::programs, the generated code (the
+  // score program, the epilogue, the region's expression)
+  int program = -1;
   FixedVector<int, max_expression_tensors> program_reads;  // the values its tensors are, by tensor index
   FixedVector<ValueId, max_covers> covers;  // graph ops this step computes
   // The repeated body the step runs in (the graph's repeat_begin node), or no_value. A
@@ -143,6 +146,7 @@ struct Step {
 // Generated code of a step (the values its tensors are: Step::program_reads).
 struct StepProgram {
   Expression expression;
+  int scores = -1;  // pointwise: the value its index values index (their Sq, Sk: its last two axes)
 };
 
 struct ProgramOutput {

@@ -1,8 +1,8 @@
 // The encodings the DSL, the compiler and the shaders share, written once and read by
-// both languages: attention mask kinds and elementwise activations. C++ gets the
-// enums vkattn::Mask and vkattn::Activation and the maps from the graph ops; GLSL gets
-// `const uint VKATTN_MASK_<NAME>` and `VKATTN_ACTIVATION_<NAME>`. Adding an entry here
-// adds it everywhere; an entry whose op does not exist fails the C++ build.
+// both languages: attention mask kinds, and the activations a layer can be built with.
+// C++ gets the enums vkattn::Mask and vkattn::Activation and the maps from the graph
+// ops; GLSL gets `const uint VKATTN_MASK_<NAME>`. Adding an entry here adds it
+// everywhere; an entry whose op does not exist fails the C++ build.
 #ifndef VKATTN_KERNEL_ENCODINGS_H
 #define VKATTN_KERNEL_ENCODINGS_H
 
@@ -19,16 +19,10 @@
   X(alibi, ALIBI, 32u, alibi)                      \
   X(cache_causal, CACHE, 64u, cache_causal_mask)
 
-// Activations applied elementwise: the DSL's Activation, a GEMM epilogue's ACTIVATION
-// constant, elementwise.comp's OP. Code 0 is none (identity). X(name, NAME, code,
-// FLOPs per element as counted in listings); each names a graph op and a DSL function,
-// and shaders/activation.glsl computes each code.
-#define VKATTN_ACTIVATIONS(X) \
-  X(relu, RELU, 1u, 1)        \
-  X(gelu, GELU, 2u, 20)       \
-  X(silu, SILU, 3u, 8)        \
-  X(gelu_tanh, GELU_TANH, 4u, 12) \
-  X(tanh, TANH, 5u, 6)
+// The activation group's ops, as the DSL's Activation names them (a feed-forward's
+// choice); each names a graph op and a DSL function. Their code and reference are
+// elementwise_forms.hpp's, like every elementwise op's.
+#define VKATTN_ACTIVATIONS(X) X(relu) X(gelu) X(silu) X(gelu_tanh) X(tanh)
 
 #ifdef __cplusplus
 #include <cstdint>
@@ -61,14 +55,14 @@ constexpr Mask mask_of(Op op) {
 
 enum class Activation : std::uint8_t {
   none = 0,
-#define VKATTN_ACTIVATION_ENUMERATOR(name, NAME, code, flops) name = code,
+#define VKATTN_ACTIVATION_ENUMERATOR(name) name,
   VKATTN_ACTIVATIONS(VKATTN_ACTIVATION_ENUMERATOR)
 #undef VKATTN_ACTIVATION_ENUMERATOR
 };
 
 // The activation an op of the activation group computes; Activation::none otherwise.
 constexpr Activation activation_of(Op op) {
-#define VKATTN_ACTIVATION_OF(name, NAME, code, flops) \
+#define VKATTN_ACTIVATION_OF(name) \
   if (op == Op::name) return Activation::name;
   VKATTN_ACTIVATIONS(VKATTN_ACTIVATION_OF)
 #undef VKATTN_ACTIVATION_OF
@@ -77,7 +71,7 @@ constexpr Activation activation_of(Op op) {
 
 constexpr std::string_view activation_name(Activation a) {
   if (a == Activation::none) return "none";
-#define VKATTN_ACTIVATION_NAME(name, NAME, code, flops) \
+#define VKATTN_ACTIVATION_NAME(name) \
   if (a == Activation::name) return #name;
   VKATTN_ACTIVATIONS(VKATTN_ACTIVATION_NAME)
 #undef VKATTN_ACTIVATION_NAME
@@ -87,7 +81,7 @@ constexpr std::string_view activation_name(Activation a) {
 // Every activation, none first.
 inline constexpr Activation all_activations[] = {
     Activation::none,
-#define VKATTN_ACTIVATION_VALUE(name, NAME, code, flops) Activation::name,
+#define VKATTN_ACTIVATION_VALUE(name) Activation::name,
     VKATTN_ACTIVATIONS(VKATTN_ACTIVATION_VALUE)
 #undef VKATTN_ACTIVATION_VALUE
 };
@@ -107,15 +101,6 @@ inline std::string activation_choices() {
   return text;
 }
 
-// FLOPs per element, as listings count them.
-constexpr double activation_flops(Activation a) {
-#define VKATTN_ACTIVATION_FLOPS(name, NAME, code, flops) \
-  if (a == Activation::name) return flops;
-  VKATTN_ACTIVATIONS(VKATTN_ACTIVATION_FLOPS)
-#undef VKATTN_ACTIVATION_FLOPS
-  return 0;
-}
-
 // Every op of the mask group has a kind and every op of the activation group an
 // activation: the lists above and the op registry agree.
 static_assert([] {
@@ -131,9 +116,6 @@ static_assert([] {
 #else
 #define VKATTN_GLSL_MASK(name, NAME, bit, op) const uint VKATTN_MASK_##NAME = bit;
 VKATTN_MASK_KINDS(VKATTN_GLSL_MASK)
-#define VKATTN_GLSL_ACTIVATION(name, NAME, code, flops) const uint VKATTN_ACTIVATION_##NAME = code;
-const uint VKATTN_ACTIVATION_NONE = 0u;
-VKATTN_ACTIVATIONS(VKATTN_GLSL_ACTIVATION)
 #endif
 
 #endif

@@ -12,6 +12,7 @@ VKATTN_PUSH_BEGIN(GemmPush)
   VKATTN_U32(a_offset) VKATTN_U32(a_outer) VKATTN_U32(a_inner) VKATTN_U32(lda)
   VKATTN_U32(b_offset) VKATTN_U32(b_outer) VKATTN_U32(b_inner) VKATTN_U32(ldb)
   VKATTN_F32(alpha)
+  VKATTN_U32_ARRAY(dims, 4)
 VKATTN_PUSH_END(GemmPush)
 
 // ACTIVATION: a VKATTN_ACTIVATION_* code (encodings.h; 0 is identity).

@@ -13,11 +13,9 @@
 #include <string_view>
 
 #include "vkattn/fixed_vector.hpp"
-#include "vkattn/kernels/add.h"
 #include "vkattn/kernels/attention.h"
 #include "vkattn/kernels/attention_combine.h"
 #include "vkattn/kernels/cache_write.h"
-#include "vkattn/kernels/elementwise.h"
 #include "vkattn/kernels/gather.h"
 #include "vkattn/kernels/gemm.h"
 #include "vkattn/kernels/layer_norm.h"
@@ -30,7 +28,7 @@ namespace vkattn {
 
 // What a dispatch computes; a Shader is one way of computing it.
 enum class Kernel : std::uint8_t {
-  gemm, add, elementwise, gather, mask, softmax, layer_norm, flash_attention, attention_combine, rotary, cache_write,
+  gemm, gather, mask, softmax, layer_norm, flash_attention, attention_combine, rotary, cache_write,
   pointwise
 };
 inline constexpr std::size_t kernel_count = std::size_t(Kernel::pointwise) + 1;
@@ -38,8 +36,6 @@ inline constexpr std::size_t kernel_count = std::size_t(Kernel::pointwise) + 1;
 constexpr std::string_view kernel_name(Kernel kernel) {
   switch (kernel) {
     case Kernel::gemm: return "gemm";
-    case Kernel::add: return "add";
-    case Kernel::elementwise: return "elementwise";
     case Kernel::gather: return "gather";
     case Kernel::mask: return "mask";
     case Kernel::softmax: return "softmax";
@@ -55,7 +51,7 @@ constexpr std::string_view kernel_name(Kernel kernel) {
 
 enum class Shader : std::uint8_t {
   gemm_texel, gemm_tiled, flash_attention_texel, flash_attention_tiled, attention_combine,
-  add, elementwise, gather, mask, softmax, layer_norm, rotary, cache_write, pointwise
+  gather, mask, softmax, layer_norm, rotary, cache_write, pointwise
 };
 inline constexpr std::size_t shader_count = std::size_t(Shader::pointwise) + 1;
 
@@ -63,7 +59,8 @@ inline constexpr std::size_t shader_count = std::size_t(Shader::pointwise) + 1;
 // SSBO) or a uniform texel buffer (read with texelFetch; the fast load path on CPUs).
 enum class Descriptor : std::uint8_t { storage, texel };
 
-// Bindings 0..8 are the hand-written kernels'; a score program's tensors take 9..15.
+// Bindings 0..8 are the hand-written kernels'; the tensors of a score program or a GEMM
+// epilogue take 9..15.
 inline constexpr int max_bindings = 16;
 inline constexpr std::size_t max_push_words = 32;
 inline constexpr std::size_t max_specialization = 16;
@@ -82,8 +79,6 @@ VKATTN_SHADER_INTERFACE(gemm_tiled, GemmPush, GemmTiledConstants)
 VKATTN_SHADER_INTERFACE(flash_attention_texel, AttentionPush, AttentionTexelConstants)
 VKATTN_SHADER_INTERFACE(flash_attention_tiled, AttentionPush, AttentionTiledConstants)
 VKATTN_SHADER_INTERFACE(attention_combine, CombinePush, CombineConstants)
-VKATTN_SHADER_INTERFACE(add, AddPush, AddConstants)
-VKATTN_SHADER_INTERFACE(elementwise, ElementwisePush, ElementwiseConstants)
 VKATTN_SHADER_INTERFACE(gather, GatherPush, GatherConstants)
 VKATTN_SHADER_INTERFACE(mask, MaskPush, MaskConstants)
 VKATTN_SHADER_INTERFACE(softmax, SoftmaxPush, SoftmaxConstants)
@@ -163,8 +158,6 @@ inline constexpr std::array<ShaderInfo, shader_count> shader_table{
                                                         {.shuffle = true}),
     detail::shader_entry<Shader::attention_combine>(Kernel::attention_combine, "attention_combine",
                                                     "attention_combine.comp", all_storage),
-    detail::shader_entry<Shader::add>(Kernel::add, "add", "add.comp", all_storage),
-    detail::shader_entry<Shader::elementwise>(Kernel::elementwise, "elementwise", "elementwise.comp", all_storage),
     detail::shader_entry<Shader::gather>(Kernel::gather, "gather", "gather.comp", all_storage),
     detail::shader_entry<Shader::mask>(Kernel::mask, "mask", "mask.comp", all_storage),
     detail::shader_entry<Shader::softmax>(Kernel::softmax, "softmax", "softmax.comp", all_storage,
@@ -218,8 +211,6 @@ constexpr std::uint32_t shared_memory_bytes(Shader shader, std::span<const std::
     case Shader::gemm_texel:
     case Shader::flash_attention_texel:
     case Shader::attention_combine:
-    case Shader::add:
-    case Shader::elementwise:
     case Shader::gather:
     case Shader::mask:
     case Shader::rotary:
