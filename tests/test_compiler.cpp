@@ -98,7 +98,7 @@ TEST_CASE("the post-norm attention block is QKV GEMM, flash attention, output GE
   CHECK(constants.HAS_BIAS == 1);
   REQUIRE(s.dispatches[2].program >= 0);
   const va::Expression& epilogue = s.programs[std::size_t(s.dispatches[2].program)];
-  CHECK(va::expression_text(epilogue, epilogue.value) == "(acc + t0)");
+  CHECK(va::expression_text(epilogue, epilogue.value) == "(t0 + acc)");
   CHECK(epilogue.tensors.size() == 1);
   // Unfused, the same graph is one dispatch per op.
   CHECK(va::lower_unfused(g).dispatch_count() > 15);

@@ -16,6 +16,7 @@
 // Unfused, each elementwise op is a pointwise step of its own. A fused step moves to
 // the position of its region's top, so every operand it reads is defined before it.
 #include "vkattn/compiler/elementwise_region.hpp"
+#include "vkattn/compiler/pass_canonicalize.hpp"
 #include "vkattn/kernels/registry.hpp"
 
 namespace vkattn::passes {
@@ -132,6 +133,7 @@ constexpr void fuse_epilogues(Program& p) {
         const detail::ElementwiseRegion r = detail::single_op_region(p, int(s), detail::pointwise_first_binding);
         if (r.ok) detail::commit_region(p, r);
       }
+    detail::remove_dead_steps(p);  // a copy only a region's source read (an unsqueeze)
     return;
   }
 
@@ -146,9 +148,16 @@ constexpr void fuse_epilogues(Program& p) {
   for (int s = int(p.steps.size()) - 1; s >= 0; --s) {
     if (!detail::region_top(p.steps[std::size_t(s)])) continue;
     detail::ElementwiseRegion r = detail::find_region(p, s, false, detail::pointwise_first_binding);
-    if (!r.ok) r = detail::single_op_region(p, s, detail::pointwise_first_binding);
+    if (!r.ok) {
+      if (r.steps.size() > 1)
+        p.remark(p.steps[std::size_t(s)].result,
+                 "its elementwise region needs more than one generated kernel holds (96 operations, 7 tensors, "
+                 "4 gathered tables of dynamic size); each of its ops is a kernel of its own");
+      r = detail::single_op_region(p, s, detail::pointwise_first_binding);
+    }
     if (r.ok) detail::commit_region(p, r);
   }
+  detail::remove_dead_steps(p);  // a copy only a region's source read (an unsqueeze)
 }
 
 }  // namespace vkattn::passes

@@ -3,7 +3,10 @@
 // weight of the same width (and, all or none of them, a bias added right after),
 // become one gemm over the weights concatenated along their output axis: Q, K and V
 // in one dispatch. The runtime packs the bound weights to match. Each original
-// product becomes a view of its columns of the packed product.
+// product becomes a view of its columns of the packed product. Projections of which
+// only some add a bias pack too when every one of them is read only by elementwise
+// ops (a gated feed-forward's gate and up projections): the bias adds stay, and pass 5
+// makes them part of the packed gemm's generated epilogue.
 #include "vkattn/compiler/program.hpp"
 
 namespace vkattn::passes {
@@ -22,6 +25,25 @@ constexpr int projection_bias(const Program& p, const Step& matmul) {
   if (bias.kind != ValueKind::weight || bias.shape.rank != 1 || bias.shape[0] != p.value(matmul.result).shape.last())
     return -1;
   return consumer;
+}
+
+// Whether every reader of the projection's value (after its bias, if any) is an
+// elementwise op that generated code computes.
+constexpr bool read_elementwise(const Program& p, const Step& matmul) {
+  const int bias = projection_bias(p, matmul);
+  const int value = bias >= 0 ? p.steps[std::size_t(bias)].result : matmul.result;
+  if (p.is_output(value)) return false;
+  for (const Step& user : p.steps) {
+    if (user.kind == StepKind::removed) continue;
+    bool reads = false;
+    for (int o : user.operands) reads = reads || o == value;
+    if (!reads) continue;
+    const OpGroup group = op_group(user.op);
+    if (user.kind != StepKind::primitive ||
+        (group != OpGroup::elementwise && group != OpGroup::activation && group != OpGroup::pointwise))
+      return false;
+  }
+  return true;
 }
 
 constexpr bool is_projection(const Program& p, const Step& step) {
@@ -72,15 +94,25 @@ constexpr void fuse_projections(Program& p) {
     if (!detail::is_projection(p, p.steps[first])) continue;
     const int input = p.steps[first].operands[0];
     const std::int64_t width = p.value(p.steps[first].operands[1]).shape[1];
-    const bool with_bias = detail::projection_bias(p, p.steps[first]) >= 0;
-    FixedVector<int, max_packed_parts> group;  // step indices
-    group.push_back(int(first));
-    for (std::size_t s = first + 1; s < p.steps.size() && group.size() < max_packed_parts; ++s) {
+    bool with_bias = detail::projection_bias(p, p.steps[first]) >= 0;
+    FixedVector<int, max_packed_parts> candidates;  // step indices
+    candidates.push_back(int(first));
+    for (std::size_t s = first + 1; s < p.steps.size() && candidates.size() < max_packed_parts; ++s) {
       const Step& step = p.steps[s];
       if (!detail::is_projection(p, step) || step.operands[0] != input || step.body != p.steps[first].body) continue;
-      if (p.value(step.operands[1]).shape[1] != width || (detail::projection_bias(p, step) >= 0) != with_bias) continue;
-      group.push_back(int(s));
+      if (p.value(step.operands[1]).shape[1] != width) continue;
+      candidates.push_back(int(s));
     }
+    bool mixed = false, elementwise = true;
+    for (int s : candidates) {
+      mixed = mixed || (detail::projection_bias(p, p.steps[std::size_t(s)]) >= 0) != with_bias;
+      elementwise = elementwise && detail::read_elementwise(p, p.steps[std::size_t(s)]);
+    }
+    FixedVector<int, max_packed_parts> group;
+    if (mixed && elementwise) with_bias = false;  // the bias adds stay, on the columns
+    for (int s : candidates)
+      if (!mixed || elementwise || (detail::projection_bias(p, p.steps[std::size_t(s)]) >= 0) == with_bias)
+        group.push_back(s);
     if (group.size() < 2) continue;
 
     FixedVector<int, max_packed_parts> weights, biases, results;

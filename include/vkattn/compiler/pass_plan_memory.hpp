@@ -136,7 +136,8 @@ constexpr void plan_memory(Program& p) {
         value.output_name = out.name;
       }
     slot.live_from = value.kind == ValueKind::input ? -1 : first_write[std::size_t(v)];
-    slot.live_to = last_read[std::size_t(v)];
+    // A value nothing reads is live while its writer runs (it still writes there).
+    slot.live_to = std::max(last_read[std::size_t(v)], slot.live_from);
     if (value.kind == ValueKind::state) {  // kept from run to run
       slot.live_from = -1;
       slot.live_to = dispatch_count;

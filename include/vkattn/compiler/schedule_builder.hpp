@@ -94,10 +94,17 @@ class ScheduleBuilder {
     return s_.dispatches.back();
   }
 
+  constexpr bool slot_of_result_is_integer(const Dispatch& d) const {
+    return d.slots[0] >= 0 && s_.slots[std::size_t(d.slots[0])].element == DType::i32;
+  }
+
   // Binds operand value `v` at `binding`.
   constexpr void bind(Dispatch& d, int binding, int v, Access access = Access::storage) {
     d.slots[std::size_t(binding)] = slot(v);
     d.access[std::size_t(binding)] = access;
+    // A dispatch whose result is i32 or bool reads its float tensors in their storage:
+    // the f16 build where they are held in f16 (a comparison of f16 values).
+    if (slot_of(v).element == DType::f16 && slot_of_result_is_integer(d)) d.element = DType::f16;
     d.bytes += double(value(v).shape.elements() * storage_bytes(slot_of(v).element));
   }
 

@@ -1,0 +1,237 @@
+// Generated elementwise code against the CPU reference: every elementwise op alone and
+// in chains of two to five, as a GEMM's epilogue and as a standalone group, in f32 and
+// f16, under every target, fused and unfused, at sizes off every tile; gated products
+// of a packed GEMM in both orders and in forms no fixed kernel had. Every run poisons
+// the arena and requires a silent validation layer (vulkan_harness.hpp).
+#include <algorithm>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <vkattn/codegen/render.hpp>
+#include <vkattn/schedule_text.hpp>
+
+#include "vulkan_harness.hpp"
+
+namespace va = vkattn;
+using va::testing::check_schedule_on_device;
+using va::testing::fused_kernels;
+
+namespace {
+
+constexpr double f16_tolerance = 2e-3;
+
+// The tensors a stage may read besides its operand, all broadcasting to [2, S, N],
+// made when a stage first reads them (a graph input nothing reads is refused by a run).
+struct Operands {
+  va::Graph& g;
+  std::int64_t seq, n;
+  va::DType dtype;
+  va::Value input(const char* name, va::Shape shape) const {
+    const va::Value existing = g.find(name);
+    return existing.valid() ? existing : g.input(name, shape, dtype);
+  }
+  va::Value bias() const { return input("bias", {n}); }
+  va::Value gain() const { return input("gain", {n}); }
+  va::Value residual() const { return input("residual", {2, seq, n}); }
+};
+
+struct Stage {
+  const char* name;
+  std::function<va::Value(va::Value, const Operands&)> apply;
+};
+
+std::vector<Stage> stages() {
+  return {
+      {"relu", [](va::Value x, const Operands&) { return va::relu(x); }},
+      {"gelu", [](va::Value x, const Operands&) { return va::gelu(x); }},
+      {"silu", [](va::Value x, const Operands&) { return va::silu(x); }},
+      {"gelu_tanh", [](va::Value x, const Operands&) { return va::gelu_tanh(x); }},
+      {"tanh", [](va::Value x, const Operands&) { return va::tanh(x); }},
+      {"sigmoid", [](va::Value x, const Operands&) { return va::sigmoid(x); }},
+      {"clamp", [](va::Value x, const Operands&) { return va::clamp(x, -0.4, 0.6); }},
+      {"scale", [](va::Value x, const Operands&) { return va::scale(x, 1.7); }},
+      {"bias", [](va::Value x, const Operands& o) { return va::add(x, o.bias()); }},
+      {"gain", [](va::Value x, const Operands& o) { return va::mul(o.gain(), x); }},
+      {"residual", [](va::Value x, const Operands& o) { return va::add(o.residual(), x); }},
+      {"quick_gelu", [](va::Value x, const Operands&) { return va::mul(x, va::sigmoid(va::scale(x, 1.702))); }},
+      {"leaky", [](va::Value x, const Operands&) { return va::where(x > 0.0, x, va::scale(x, 0.1)); }},
+      {"minimum", [](va::Value x, const Operands& o) { return va::minimum(x, o.residual()); }},
+      {"decay", [](va::Value x, const Operands&) { return va::exp(va::scale(va::abs(x), -1.0)); }},
+  };
+}
+
+// Single stages, then chains of 2 to 5 stages spread over the list.
+std::vector<std::vector<int>> chains() {
+  const int n = int(stages().size());
+  std::vector<std::vector<int>> out;
+  for (int i = 0; i < n; ++i) out.push_back({i});
+  for (int length = 2; length <= 5; ++length)
+    for (int start : {0, 4, 9}) {
+      std::vector<int> chain;
+      for (int j = 0; j < length; ++j) chain.push_back((start + j * 7 + length) % n);
+      out.push_back(chain);
+    }
+  return out;
+}
+
+std::string chain_name(const std::vector<int>& chain) {
+  std::string name;
+  for (int i : chain) name += (name.empty() ? "" : " -> ") + std::string(stages()[std::size_t(i)].name);
+  return name;
+}
+
+enum class Form { epilogue, standalone };
+
+// chain(x · Wᵀ) or chain(x), x [2, S, N] (K for the product), in `dtype`.
+va::Graph chain_graph(const std::vector<int>& chain, Form form, va::DType dtype) {
+  constexpr std::int64_t seq = 7, k = 13, n = 19;
+  va::Graph g{form == Form::epilogue ? "epilogue_chain" : "standalone_chain"};
+  const Operands o{g, seq, n, dtype};
+  va::Value h = form == Form::epilogue
+                    ? va::matmul(g.input("x", {2, seq, k}, dtype), g.weight("w", {n, k}, dtype), va::Transpose::b)
+                    : g.input("x", {2, seq, n}, dtype);
+  for (int i : chain) h = stages()[std::size_t(i)].apply(h, o);
+  g.output("y", h);
+  return g;
+}
+
+// Both schedules under every target, in f32, and with every tensor held in f16.
+void check_everywhere(const va::Graph& g, std::uint64_t seed) {
+  const va::TensorMap bindings = va::random_bindings(g, seed);
+  check_schedule_on_device(g, false, bindings, 1e-5);
+  check_schedule_on_device(g, true, bindings, 1e-5);
+  const va::TensorMap rounded = va::testing::rounded_to_f16(bindings);
+  check_schedule_on_device(g, false, rounded, f16_tolerance, true);
+  check_schedule_on_device(g, true, rounded, f16_tolerance, true);
+}
+
+std::string epilogue_text(const va::Schedule& s, std::size_t dispatch) {
+  const va::Dispatch& d = s.dispatches[dispatch];
+  if (d.program < 0) return "";
+  const va::Expression& e = s.programs[std::size_t(d.program)];
+  return va::expression_text(e, e.value);
+}
+
+}  // namespace
+
+TEST_CASE("every elementwise chain fuses into its GEMM's epilogue and matches the reference", "[vulkan]") {
+  std::uint64_t seed = 1;
+  for (const std::vector<int>& chain : chains()) {
+    INFO("epilogue " << chain_name(chain));
+    const va::Graph g = chain_graph(chain, Form::epilogue, va::DType::f32);
+    REQUIRE(fused_kernels(g) == std::vector<va::Kernel>{va::Kernel::gemm});
+    check_everywhere(g, seed++);
+  }
+}
+
+TEST_CASE("every elementwise chain on its own is one generated kernel and matches the reference", "[vulkan]") {
+  std::uint64_t seed = 100;
+  for (const std::vector<int>& chain : chains()) {
+    INFO("standalone " << chain_name(chain));
+    const va::Graph g = chain_graph(chain, Form::standalone, va::DType::f32);
+    REQUIRE(fused_kernels(g) == std::vector<va::Kernel>{va::Kernel::pointwise});
+    // Unfused, one dispatch per op: the debugging baseline.
+    CHECK(va::compile(g, va::CompileOptions{.fuse = false}).dispatch_count() >= chain.size());
+    check_everywhere(g, seed++);
+  }
+}
+
+TEST_CASE("an f16 graph's chains run in f16 storage with f32 arithmetic", "[vulkan]") {
+  for (Form form : {Form::epilogue, Form::standalone}) {
+    const std::vector<int> chain{8, 3, 9, 10};  // bias, gelu_tanh, gain, residual
+    INFO((form == Form::epilogue ? "epilogue " : "standalone ") << chain_name(chain));
+    const va::Graph g = chain_graph(chain, form, va::DType::f16);
+    const va::TensorMap rounded = va::testing::rounded_to_f16(va::random_bindings(g, 9));
+    check_schedule_on_device(g, true, rounded, f16_tolerance);
+    check_schedule_on_device(g, false, rounded, f16_tolerance);
+  }
+}
+
+TEST_CASE("gated products of a packed GEMM: SwiGLU, GeGLU, both orders, and forms no fixed kernel had", "[vulkan]") {
+  using Residual = std::function<va::Value()>;
+  using Combine = std::function<va::Value(va::Value, va::Value, const Residual&)>;
+  struct Case {
+    const char* name;
+    bool up_first;  // the up projection written (and packed) before the gate
+    bool biased;
+    Combine combine;  // (gate, up, residual)
+    const char* epilogue;
+  };
+  const Case cases[] = {
+      {"swiglu", false, false, [](va::Value g, va::Value u, const Residual&) { return va::mul(va::silu(g), u); },
+       "(silu(acc[:, :N]) * acc[:, N:])"},
+      {"swiglu, up first", true, false, [](va::Value g, va::Value u, const Residual&) { return va::mul(u, va::silu(g)); },
+       "(acc[:, :N] * silu(acc[:, N:]))"},
+      {"geglu with biases", false, true, [](va::Value g, va::Value u, const Residual&) { return va::mul(va::gelu(g), u); },
+       "(gelu(acc[:, :N]) * acc[:, N:])"},
+      {"geglu, up first", true, false, [](va::Value g, va::Value u, const Residual&) { return va::mul(va::gelu(g), u); },
+       "(gelu(acc[:, N:]) * acc[:, :N])"},
+      {"a * sigmoid(b)", false, false, [](va::Value g, va::Value u, const Residual&) { return va::mul(u, va::sigmoid(g)); },
+       "(acc[:, N:] * sigmoid(acc[:, :N]))"},
+      {"gelu_tanh(a) * b + residual", false, true,
+       [](va::Value g, va::Value u, const Residual& r) { return va::add(va::mul(va::gelu_tanh(g), u), r()); },
+       "((gelu_tanh(acc[:, :N]) * acc[:, N:]) + t0)"},
+      {"clamp(a) * silu(b) - a", true, false,
+       [](va::Value g, va::Value u, const Residual&) { return va::sub(va::mul(va::clamp(g, -1.0, 1.0), va::silu(u)), g); },
+       "((clamp(acc[:, N:], -1, 1) * silu(acc[:, :N])) - acc[:, N:])"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.name);
+    constexpr std::int64_t seq = 9, model = 12, hidden = 21;
+    va::Graph g{"gated"};
+    auto x = g.input("x", {2, seq, model});
+    const Residual r = [&] { return g.input("r", {2, seq, hidden}); };
+    auto project = [&](const char* name) {
+      return c.biased ? va::linear(g, x, name, hidden) : va::linear(x, g.weight(std::string(name) + ".weight", {hidden, model}));
+    };
+    va::Value gate, up;
+    if (c.up_first) {
+      up = project("up");
+      gate = project("gate");
+    } else {
+      gate = project("gate");
+      up = project("up");
+    }
+    g.output("y", c.combine(gate, up, r));
+    const va::Schedule s = va::compile(g);
+    REQUIRE(s.dispatch_count() == 1);
+    REQUIRE(s.dispatches[0].kernel == va::Kernel::gemm);
+    const auto& spec = s.dispatches[0].specialization;
+    CHECK(va::constants_of<va::Shader::gemm_texel>({spec.data(), spec.size()}).GATED == 1);
+    CHECK(epilogue_text(s, 0) == c.epilogue);
+    check_everywhere(g, 7);
+  }
+}
+
+TEST_CASE("a feed-forward with one biased projection packs both and is two GEMMs", "[vulkan]") {
+  // down(gelu_tanh(x·W1ᵀ + b1) * (x·W3ᵀ)) + x
+  va::Graph g{"ffn"};
+  auto x = g.input("x", {2, 11, 24});
+  auto first = va::linear(g, x, "w1", 40);  // statements: the packing order is the graph's
+  auto third = va::linear(x, g.weight("w3.weight", {40, 24}));
+  auto h = va::mul(va::gelu_tanh(first), third);
+  g.output("y", va::add(va::linear(h, g.weight("down.weight", {24, 40})), x));
+  const va::Schedule s = va::compile(g);
+  INFO(va::schedule_listing(s));
+  REQUIRE(fused_kernels(g) == std::vector<va::Kernel>{va::Kernel::gemm, va::Kernel::gemm});
+  CHECK(epilogue_text(s, 0) == "(gelu_tanh((acc[:, :N] + t0)) * acc[:, N:])");
+  CHECK(epilogue_text(s, 1) == "(acc + t0)");
+  // The packed product's halves never reach memory: the arena holds x, h and y.
+  const va::Schedule unfused = va::compile(g, va::CompileOptions{.fuse = false});
+  CHECK(s.arena_bytes <= unfused.arena_bytes);
+  check_everywhere(g, 11);
+}
+
+TEST_CASE("a value read outside its region is materialised once, and each reader's region reads it") {
+  va::Graph g{"shared_value"};
+  auto x = g.input("x", {3, 10});
+  auto shared = va::gelu(va::scale(x, 2.0));                 // read by two regions
+  g.output("a", va::add(va::sigmoid(shared), x));
+  g.output("b", va::mul(va::tanh(shared), shared));
+  const va::Schedule s = va::compile(g);
+  INFO(va::schedule_listing(s));
+  CHECK(s.dispatch_count() == 3);  // gelu(2x), then one kernel per output
+  for (std::size_t i = 0; i < s.dispatch_count(); ++i) CHECK(s.dispatches[i].kernel == va::Kernel::pointwise);
+  check_schedule_on_device(g, true, va::random_bindings(g, 3), 1e-5);
+}
