@@ -64,8 +64,9 @@ std::string to_text(const Program& p) {
       if (score)
         out << " [visible " << (e.visible >= 0 ? expression_text(e, e.visible) : std::string("always")) << "; score "
             << expression_text(e, e.value) << "]";
-      else
+      else if (e.value >= 0)
         out << " [" << expression_text(e, e.value) << "]";
+      if (e.prologue >= 0) out << " prologue [" << expression_text(e, e.prologue) << "]";
     }
     if (step.slice) out << " columns from " << step.slice_offset;
     if (step.kind == StepKind::gemm) {

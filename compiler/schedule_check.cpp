@@ -158,18 +158,35 @@ class Checker {
     for (std::size_t t = 0; t < e.tensors.size(); ++t)
       if (e.tensors[t].binding < 1 || e.tensors[t].binding >= max_bindings)
         fail(where + " tensor " + std::to_string(t), "is at binding " + std::to_string(e.tensors[t].binding));
-    if (e.value < -1 || e.value >= n || e.visible < -1 || e.visible >= n) fail(where, "names a result node it does not have");
+    if (e.value < -1 || e.value >= n || e.visible < -1 || e.visible >= n || e.prologue < -1 || e.prologue >= n)
+      fail(where, "names a result node it does not have");
     if (e.visible >= 0 && e.node(e.visible).dtype != DType::boolean) fail(where, "hides keys by a value that is not bool");
   }
 
   // Tensors a dispatch's program reads lie inside their bindings, for coordinates of
   // sizes `sizes` and the pointwise kernel's push-constant extents.
+  // With `root` >= 0, only the tensors that node needs (a GEMM's epilogue and prologue
+  // read theirs at different coordinates).
   void program_reads(const Dispatch& d, const std::array<Wide, max_rank>& sizes, const std::uint32_t* push_extents,
-                     const std::string& where) const {
+                     const std::string& where, int root = -1) const {
     if (d.program < 0) return;
     if (d.program >= int(s_.programs.size())) fail(where + " program", "is " + std::to_string(d.program) + ", which does not exist");
     const Expression& e = s_.programs[std::size_t(d.program)];
+    std::array<bool, max_expression_tensors> read{};
+    read.fill(root < 0);
+    if (root >= 0) {
+      std::array<bool, max_expression_nodes> needed{};
+      needed[std::size_t(root)] = true;
+      for (int i = root; i >= 0; --i) {
+        if (!needed[std::size_t(i)]) continue;
+        const ExprNode& node = e.node(i);
+        for (std::int8_t a : node.args)
+          if (a >= 0) needed[std::size_t(a)] = true;
+        if (node.tensor >= 0) read[std::size_t(node.tensor)] = true;
+      }
+    }
     for (std::size_t t = 0; t < e.tensors.size(); ++t) {
+      if (!read[t]) continue;
       const ExprTensor& tensor = e.tensors[t];
       Wide count = 1;
       for (int a = 0; a < max_rank; ++a) {
@@ -263,11 +280,20 @@ class Checker {
         inside(d, 2, Wide(p.b_offset) + outer * p.b_outer + inner * p.b_inner +
                          (transpose ? (b_rows - 1) * p.ldb + p.K : Wide(p.K - 1) * p.ldb + p.N), where, "B");
         if (c.HAS_BIAS == 1) inside(d, 3, b_rows, where, "the bias");
-        if (d.program >= 0) {  // the epilogue's tensors over C's coordinates
-          const Wide dims = Wide(p.dims[0]) * p.dims[1] * p.dims[2] * p.dims[3];
-          if (dims != batches * p.M * p.N)
-            fail(where + " dims", "hold " + text(dims) + " elements, not C's " + text(batches * p.M * p.N));
-          program_reads(d, {p.dims[0], p.dims[1], p.dims[2], p.dims[3]}, nullptr, where);
+        if (d.program >= 0 && d.program < int(s_.programs.size())) {
+          const Expression& e = s_.programs[std::size_t(d.program)];
+          if (e.value >= 0) {  // the epilogue's tensors over C's coordinates
+            const Wide dims = Wide(p.dims[0]) * p.dims[1] * p.dims[2] * p.dims[3];
+            if (dims != batches * p.M * p.N)
+              fail(where + " dims", "hold " + text(dims) + " elements, not C's " + text(batches * p.M * p.N));
+            program_reads(d, {p.dims[0], p.dims[1], p.dims[2], p.dims[3]}, nullptr, where, e.value);
+          }
+          if (e.prologue >= 0) {  // the prologue's over A's
+            const Wide a_dims = Wide(p.a_dims[0]) * p.a_dims[1] * p.a_dims[2] * p.a_dims[3];
+            if (a_dims != batches * p.M * p.K)
+              fail(where + " a_dims", "hold " + text(a_dims) + " elements, not A's " + text(batches * p.M * p.K));
+            program_reads(d, {p.a_dims[0], p.a_dims[1], p.a_dims[2], p.a_dims[3]}, nullptr, where, e.prologue);
+          }
         }
         return;
       }

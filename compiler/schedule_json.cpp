@@ -96,6 +96,10 @@ nlohmann::json programs_json(const Schedule& s) {
     nlohmann::json program{{"nodes", nodes}, {"tensors", tensors}, {"visible", e.visible}, {"value", e.value}};
     if (e.visible >= 0) program["visible_text"] = expression_text(e, e.visible);
     if (e.value >= 0) program["value_text"] = expression_text(e, e.value);
+    if (e.prologue >= 0) {
+      program["prologue"] = e.prologue;
+      program["prologue_text"] = expression_text(e, e.prologue);
+    }
     programs.push_back(program);
   }
   return programs;

@@ -207,6 +207,7 @@ Expression program_of(const json& j, const std::string& where) {
   }
   e.visible = number<int>(j, "visible", where);
   e.value = number<int>(j, "value", where);
+  if (j.contains("prologue")) e.prologue = number<int>(j, "prologue", where);
   return e;
 }
 

@@ -183,8 +183,11 @@ std::string schedule_listing(const Schedule& s, const Graph* graph, const Listin
       if (d.kernel == Kernel::flash_attention) {
         out << "      score program: visible " << (e.visible >= 0 ? expression_text(e, e.visible) : std::string("always"))
             << "; score " << expression_text(e, e.value) << "\n";
+      } else if (d.kernel == Kernel::gemm) {
+        if (e.prologue >= 0) out << "      prologue: " << expression_text(e, e.prologue) << "\n";
+        if (e.value >= 0) out << "      epilogue: " << expression_text(e, e.value) << "\n";
       } else {
-        out << (d.kernel == Kernel::gemm ? "      epilogue: " : "      generated: ") << expression_text(e, e.value) << "\n";
+        out << "      generated: " << expression_text(e, e.value) << "\n";
       }
     }
     if (options.constants) out << "      constants: " << specialization_text(d) << "\n";

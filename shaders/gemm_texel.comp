@@ -8,7 +8,13 @@
 //   bias when HAS_BIAS; at = the element's index in C, whose coordinates the epilogue
 //   reads its own tensors at (a residual, a scale, another product).
 // The epilogue is generated code (VKATTN_GENERATED: codegen/render.hpp's
-// render_epilogue, any elementwise expression of s); without it, C = s.
+// render_epilogue, any elementwise expression of s); without it, C = s. A generated
+// prologue (VKATTN_PROLOGUE) replaces each element of A as it is loaded by an
+// elementwise expression of it at its coordinates (row z * M + m, column k of A's
+// logical shape):
+//   A[z, m, k] -> prologue(A[z, m, k], coordinates of row z * M + m and column k)
+// (a normalisation by per-row statistics and per-column weights); elements past the
+// edges stay 0.
 // GATED = 1 (TRANSPOSE_B): B holds 2N rows, two column halves [0, N) and [N, 2N) of a
 // packed product, the bias 2N values likewise; s is the first half's and
 //   s1 = alpha * A B'[N + n] + bias[N + n]
@@ -32,6 +38,10 @@ VKATTN_GEMM_TEXEL_CONSTANTS(VKATTN_CONSTANT_DECLARE)
 #else
 float vkattn_epilogue(float s, float s1, uint at) { return s; }
 #endif
+#ifndef VKATTN_PROLOGUE
+ivec4 vkattn_prologue_row(uint row) { return ivec4(0); }
+vec4 vkattn_prologue4(vec4 a, ivec4 row_at, uint k) { return a; }
+#endif
 
 layout(std430, binding = 0) writeonly buffer Result { STORE c[]; };
 layout(binding = 1) uniform samplerBuffer a_texels;
@@ -54,6 +64,8 @@ void main() {
   // Row starts of A (clamped rows) and, transposed, of B's columns.
   uint a_row[ROWS];
   [[unroll]] for (uint r = 0; r < ROWS; ++r) a_row[r] = a_base + min(m0 + r, p.M - 1u) * p.lda;
+  ivec4 a_at[ROWS];  // the prologue's coordinates of each row (unused without one)
+  [[unroll]] for (uint r = 0; r < ROWS; ++r) a_at[r] = vkattn_prologue_row(z * p.M + min(m0 + r, p.M - 1u));
   uint b_row[COLUMNS];
   [[unroll]] for (uint j = 0; j < COLUMNS; ++j) b_row[j] = b_base + min(n0 + j, p.N - 1u) * p.ldb;
   const uint up_rows = p.N * p.ldb;  // GATED: the up row of column n is N rows below its gate row
@@ -65,7 +77,8 @@ void main() {
 
   for (uint k = 0; k < p.K; k += 4u) {
     vec4 a[ROWS];
-    [[unroll]] for (uint r = 0; r < ROWS; ++r) a[r] = fetch4(a_texels, a_vec4, a_row[r] + k, a_row[r] + p.K);
+    [[unroll]] for (uint r = 0; r < ROWS; ++r)
+      a[r] = vkattn_prologue4(fetch4(a_texels, a_vec4, a_row[r] + k, a_row[r] + p.K), a_at[r], k);
     if (TRANSPOSE_B == 1u) {
       vec4 b[COLUMNS];
       [[unroll]] for (uint j = 0; j < COLUMNS; ++j) b[j] = fetch4(b_texels, b_vec4, b_row[j] + k, b_row[j] + p.K);

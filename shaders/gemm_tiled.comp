@@ -8,7 +8,13 @@
 //   bias when HAS_BIAS; at = the element's index in C, whose coordinates the epilogue
 //   reads its own tensors at (a residual, a scale, another product).
 // The epilogue is generated code (VKATTN_GENERATED: codegen/render.hpp's
-// render_epilogue, any elementwise expression of s); without it, C = s.
+// render_epilogue, any elementwise expression of s); without it, C = s. A generated
+// prologue (VKATTN_PROLOGUE) replaces each element of A as it is loaded by an
+// elementwise expression of it at its coordinates (row z * M + m, column k of A's
+// logical shape):
+//   A[z, m, k] -> prologue(A[z, m, k], coordinates of row z * M + m and column k)
+// (a normalisation by per-row statistics and per-column weights); elements past the
+// edges stay 0.
 // GATED = 1 (TRANSPOSE_B): B holds 2N rows, two column halves [0, N) and [N, 2N) of a
 // packed product, the bias 2N values likewise; s is the first half's and
 //   s1 = alpha * A B'[N + n] + bias[N + n]
@@ -36,6 +42,10 @@ VKATTN_GEMM_TILED_CONSTANTS(VKATTN_CONSTANT_DECLARE)
 #else
 float vkattn_epilogue(float s, float s1, uint at) { return s; }
 #endif
+#ifndef VKATTN_PROLOGUE
+ivec4 vkattn_prologue_row(uint row) { return ivec4(0); }
+vec4 vkattn_prologue4(vec4 a, ivec4 row_at, uint k) { return a; }
+#endif
 
 layout(std430, binding = 0) writeonly buffer Result { STORE c[]; };
 layout(std430, binding = 1) readonly buffer A1 { STORE a1[]; };
@@ -55,15 +65,16 @@ const uint B_LOADS = (B_PARTS * TILE_N * TILE_K / 4u + INVOCATIONS - 1u) / INVOC
 shared float a_tile[TILE_K * TILE_M];  // [k][m]
 shared float b_tile[B_PARTS * TILE_K * TILE_N];  // [part][k][n]
 
-uint a_base, b_base, m0, n0;
+uint a_base, a_row0, b_base, m0, n0;
 
-// Four consecutive k of row m of A (A: [m][k]); zeros past the edges.
+// Four consecutive k of row m of A (A: [m][k]) through the prologue; zeros past the edges.
 vec4 load_a(uint m, uint k) {
   if (m >= p.M || k >= p.K) return vec4(0.0);
   uint e = a_base + m * p.lda + k;
-  if (A_VEC4 == 1u) return vec4(a4[e >> 2]);
-  return vec4(float(a1[e]), k + 1u < p.K ? float(a1[e + 1u]) : 0.0, k + 2u < p.K ? float(a1[e + 2u]) : 0.0,
-              k + 3u < p.K ? float(a1[e + 3u]) : 0.0);
+  if (A_VEC4 == 1u) return vkattn_prologue4(vec4(a4[e >> 2]), vkattn_prologue_row(a_row0 + m), k);
+  return vkattn_prologue4(vec4(float(a1[e]), k + 1u < p.K ? float(a1[e + 1u]) : 0.0,
+                               k + 2u < p.K ? float(a1[e + 2u]) : 0.0, k + 3u < p.K ? float(a1[e + 3u]) : 0.0),
+                          vkattn_prologue_row(a_row0 + m), k);
 }
 
 // Four consecutive elements of B along its contiguous axis: k of column n (TRANSPOSE_B)
@@ -125,6 +136,7 @@ void main() {
   const uint z = gl_WorkGroupID.z;
   const uint outer = z / p.inner_count, inner = z % p.inner_count;
   a_base = p.a_offset + outer * p.a_outer + inner * p.a_inner;
+  a_row0 = z * p.M;
   b_base = p.b_offset + outer * p.b_outer + inner * p.b_inner;
   m0 = gl_WorkGroupID.y * TILE_M;
   n0 = gl_WorkGroupID.x * TILE_N;

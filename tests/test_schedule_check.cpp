@@ -66,7 +66,7 @@ TEST_CASE("a broken schedule is refused naming the slot or dispatch and the fiel
   CHECK_THAT(broken([](va::Schedule& s) { s.dispatches[0].slots[0] = -1; }), Contains("has no result at binding 0"));
   CHECK_THAT(broken([](va::Schedule& s) { s.dispatches[0].slots[1] = 999; }), Contains("names slot 999"));
   CHECK_THAT(broken([](va::Schedule& s) { s.dispatches[0].push_constants.push_back(0); }),
-             Contains("push_constants: has 18 words; gemm.tiled declares 17"));
+             Contains("push_constants: has 22 words; gemm.tiled declares 21"));
   CHECK_THAT(broken([](va::Schedule& s) { s.dispatches[0].specialization.clear(); }), Contains("specialization"));
   CHECK_THAT(broken([](va::Schedule& s) { s.dispatches[0].workgroups[1] = 0; }), Contains("launch no workgroup"));
   CHECK_THAT(broken([](va::Schedule& s) { s.dispatches[0].shader = va::Shader::softmax; }), Contains("does not compute gemm"));
@@ -88,6 +88,15 @@ TEST_CASE("a broken schedule is refused naming the slot or dispatch and the fiel
   va::Schedule s = unfused;
   s.dispatches[gather].push_constants[14] += 100000;  // the offset
   CHECK_THAT(error_of(s), Contains("the source reaches element"));
+  // A prologue's coordinates (a_dims, the last four words) must span A.
+  va::Graph g{"prologue"};
+  auto x = g.input("x", {2, 5, 8});
+  g.output("y", va::matmul(va::mul(x, g.input("rows", {2, 5, 1})), g.weight("w", {3, 8}), va::Transpose::b));
+  va::Schedule with_prologue = va::compile(g, va::targets::nvidia);
+  REQUIRE(with_prologue.dispatch_count() == 1);
+  REQUIRE(error_of(with_prologue) == "no error");
+  with_prologue.dispatches[0].push_constants[with_prologue.dispatches[0].push_constants.size() - 1] += 1;
+  CHECK_THAT(error_of(with_prologue), Contains("a_dims: hold 90 elements, not A's 80"));
 }
 
 TEST_CASE("schedule JSON that is well formed but makes no sense is refused") {

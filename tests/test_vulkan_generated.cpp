@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <vkattn/codegen/render.hpp>
+#include <vkattn/schedule_check.hpp>
 #include <vkattn/schedule_text.hpp>
 
 #include "vulkan_harness.hpp"
@@ -34,6 +35,7 @@ struct Operands {
   va::Value bias() const { return input("bias", {n}); }
   va::Value gain() const { return input("gain", {n}); }
   va::Value residual() const { return input("residual", {2, seq, n}); }
+  va::Value row() const { return input("row", {2, seq, 1}); }  // one value per row (a statistic)
 };
 
 struct Stage {
@@ -58,6 +60,7 @@ std::vector<Stage> stages() {
       {"leaky", [](va::Value x, const Operands&) { return va::where(x > 0.0, x, va::scale(x, 0.1)); }},
       {"minimum", [](va::Value x, const Operands& o) { return va::minimum(x, o.residual()); }},
       {"decay", [](va::Value x, const Operands&) { return va::exp(va::scale(va::abs(x), -1.0)); }},
+      {"row", [](va::Value x, const Operands& o) { return va::mul(x, o.row()); }},
   };
 }
 
@@ -81,17 +84,28 @@ std::string chain_name(const std::vector<int>& chain) {
   return name;
 }
 
-enum class Form { epilogue, standalone };
+enum class Form { epilogue, prologue, standalone };
 
-// chain(x · Wᵀ) or chain(x), x [2, S, N] (K for the product), in `dtype`.
+const char* form_name(Form form) {
+  switch (form) {
+    case Form::epilogue: return "epilogue";
+    case Form::prologue: return "prologue";
+    case Form::standalone: return "standalone";
+  }
+  return "?";
+}
+
+// chain(x · Wᵀ), chain(x) · Wᵀ or chain(x), x [2, S, K] for a product, [2, S, N]
+// alone, in `dtype`.
 va::Graph chain_graph(const std::vector<int>& chain, Form form, va::DType dtype) {
   constexpr std::int64_t seq = 7, k = 13, n = 19;
-  va::Graph g{form == Form::epilogue ? "epilogue_chain" : "standalone_chain"};
-  const Operands o{g, seq, n, dtype};
-  va::Value h = form == Form::epilogue
-                    ? va::matmul(g.input("x", {2, seq, k}, dtype), g.weight("w", {n, k}, dtype), va::Transpose::b)
-                    : g.input("x", {2, seq, n}, dtype);
+  va::Graph g{std::string(form_name(form)) + "_chain"};
+  const Operands o{g, seq, form == Form::prologue ? k : n, dtype};
+  auto weight = [&] { return g.weight("w", {n, k}, dtype); };
+  va::Value h = form == Form::epilogue ? va::matmul(g.input("x", {2, seq, k}, dtype), weight(), va::Transpose::b)
+                                       : g.input("x", {2, seq, form == Form::prologue ? k : n}, dtype);
   for (int i : chain) h = stages()[std::size_t(i)].apply(h, o);
+  if (form == Form::prologue) h = va::matmul(h, weight(), va::Transpose::b);
   g.output("y", h);
   return g;
 }
@@ -125,6 +139,19 @@ TEST_CASE("every elementwise chain fuses into its GEMM's epilogue and matches th
   }
 }
 
+TEST_CASE("every elementwise chain on a GEMM's A operand fuses into its prologue and matches the reference", "[vulkan]") {
+  std::uint64_t seed = 200;
+  for (const std::vector<int>& chain : chains()) {
+    INFO("prologue " << chain_name(chain));
+    const va::Graph g = chain_graph(chain, Form::prologue, va::DType::f32);
+    const va::Schedule s = va::compile(g);
+    REQUIRE(fused_kernels(g) == std::vector<va::Kernel>{va::Kernel::gemm});
+    REQUIRE(s.dispatches[0].program >= 0);
+    CHECK(s.programs[std::size_t(s.dispatches[0].program)].prologue >= 0);
+    check_everywhere(g, seed++);
+  }
+}
+
 TEST_CASE("every elementwise chain on its own is one generated kernel and matches the reference", "[vulkan]") {
   std::uint64_t seed = 100;
   for (const std::vector<int>& chain : chains()) {
@@ -138,9 +165,9 @@ TEST_CASE("every elementwise chain on its own is one generated kernel and matche
 }
 
 TEST_CASE("an f16 graph's chains run in f16 storage with f32 arithmetic", "[vulkan]") {
-  for (Form form : {Form::epilogue, Form::standalone}) {
-    const std::vector<int> chain{8, 3, 9, 10};  // bias, gelu_tanh, gain, residual
-    INFO((form == Form::epilogue ? "epilogue " : "standalone ") << chain_name(chain));
+  for (Form form : {Form::epilogue, Form::prologue, Form::standalone}) {
+    const std::vector<int> chain{8, 3, 9, 10, 15};  // bias, gelu_tanh, gain, residual, row
+    INFO(form_name(form) << " " << chain_name(chain));
     const va::Graph g = chain_graph(chain, form, va::DType::f16);
     const va::TensorMap rounded = va::testing::rounded_to_f16(va::random_bindings(g, 9));
     check_schedule_on_device(g, true, rounded, f16_tolerance);
@@ -234,4 +261,58 @@ TEST_CASE("a value read outside its region is materialised once, and each reader
   CHECK(s.dispatch_count() == 3);  // gelu(2x), then one kernel per output
   for (std::size_t i = 0; i < s.dispatch_count(); ++i) CHECK(s.dispatches[i].kernel == va::Kernel::pointwise);
   check_schedule_on_device(g, true, va::random_bindings(g, 3), 1e-5);
+}
+
+TEST_CASE("RMSNorm written from primitives is two GEMMs: statistics, then the normalisation as a prologue", "[vulkan]") {
+  // rstd = (mean(x²) + eps)^-1/2 as a product with a [1, K] weight (x² its prologue,
+  // the rest its epilogue); y = (x * rstd * w) · Wᵀ, the normalisation as A is loaded.
+  constexpr std::int64_t seq = 13, model = 37, out = 22;
+  va::Graph g{"rms_from_primitives"};
+  auto x = g.input("x", {2, seq, model});
+  auto sum = va::matmul(va::mul(x, x), g.weight("reduce", {1, model}), va::Transpose::b);
+  auto mean = va::add(va::scale(va::abs(sum), 1.0 / double(model)), g.constant(1e-5));
+  auto rstd = va::exp(va::scale(va::log(mean), -0.5));
+  auto normed = va::mul(va::mul(x, rstd), g.weight("gain", {model}));
+  g.output("y", va::matmul(normed, g.weight("w", {out, model}), va::Transpose::b));
+  const va::Schedule s = va::compile(g);
+  INFO(va::schedule_listing(s));
+  REQUIRE(fused_kernels(g) == std::vector<va::Kernel>{va::Kernel::gemm, va::Kernel::gemm});
+  const va::Expression& statistics = s.programs[std::size_t(s.dispatches[0].program)];
+  const va::Expression& normalise = s.programs[std::size_t(s.dispatches[1].program)];
+  CHECK(va::expression_text(statistics, statistics.prologue) == "(a * a)");
+  CHECK(va::expression_text(normalise, normalise.prologue) == "((a * t0) * t1)");
+  CHECK(normalise.value < 0);  // no epilogue: the product as it is
+  CHECK(va::schedule_from_json(va::schedule_to_json(s)).programs == s.programs);
+  va::check_schedule(s);
+  // The texel GEMM (lavapipe's) declines the normalisation prologue, saying why: the
+  // normalisation is one generated kernel before the product.
+  const va::Schedule texel = va::compile(g, va::targets::llvmpipe);
+  CHECK(texel.dispatch_count() == 3);  // the statistics (N = 1) keep theirs
+  REQUIRE(texel.remarks.size() == 1);
+  CHECK_THAT(std::string(texel.remarks[0].text.view()), Catch::Matchers::Contains("the texel GEMM reloads A per 64 columns"));
+  check_everywhere(g, 21);
+}
+
+TEST_CASE("a prologue is declined where A is read elsewhere or broadcast over the product's batch", "[vulkan]") {
+  constexpr std::int64_t seq = 6, k = 9, n = 11;
+  {
+    va::Graph g{"a_read_twice"};
+    auto x = g.input("x", {2, seq, k});
+    auto a = va::silu(x);
+    g.output("y", va::matmul(a, g.weight("w", {n, k}), va::Transpose::b));
+    g.output("a", a);  // an output: A must reach memory
+    const va::Schedule s = va::compile(g);
+    INFO(va::schedule_listing(s));
+    CHECK(fused_kernels(g) == std::vector<va::Kernel>{va::Kernel::pointwise, va::Kernel::gemm});
+    check_everywhere(g, 31);
+  }
+  {
+    va::Graph g{"a_broadcast"};
+    auto a = va::scale(va::tanh(g.input("x", {seq, k})), 0.5);  // [S, K] against B [2, K, N]
+    g.output("y", va::matmul(a, g.input("b", {2, k, n})));
+    const va::Schedule s = va::compile(g);
+    INFO(va::schedule_listing(s));
+    CHECK(fused_kernels(g) == std::vector<va::Kernel>{va::Kernel::pointwise, va::Kernel::gemm});
+    check_everywhere(g, 32);
+  }
 }

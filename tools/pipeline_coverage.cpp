@@ -136,6 +136,33 @@ std::vector<CoveredSchedule> coverage_schedules(const std::vector<std::string>& 
       }
     }
   }
+  // Generated elementwise code: a feed-forward whose gated GEMM's epilogue holds a bias
+  // and GELU (tanh) of one half times the other, whose down projection adds the input,
+  // and a standalone group of several inputs (a clamp, a sigmoid gate, a comparison).
+  for (std::int64_t head_dim : head_dims) {
+    for (const Shape& shape : shapes) {
+      if (shape.cache > 0) continue;
+      const std::int64_t model = heads * head_dim, hidden = 4 * model;
+      Graph graph{"feed_forward"};
+      auto x = graph.input("x", {1, shape.seq, model});
+      auto up = matmul(x, graph.weight("w1", {hidden, model}), Transpose::b) + graph.weight("b1", {hidden});
+      auto gate = matmul(x, graph.weight("w3", {hidden, model}), Transpose::b);
+      auto down = matmul(mul(gelu_tanh(up), gate), graph.weight("w2", {model, hidden}), Transpose::b);
+      auto y = add(down, x);
+      graph.output("y", y);
+      auto r = graph.input("r", {1, shape.seq, model});
+      graph.output("z", where(less(y, r), mul(clamp(r, -1.0, 1.0), sigmoid(y)), sub(y, r)));
+      for (const std::string& target_name : target_names) {
+        const Target* target = targets::find(target_name);
+        if (target == nullptr)
+          throw UsageError("unknown target '" + target_name + "'; the targets are " + std::string(targets::names_text));
+        for (bool f16 : {false, true})
+          out.push_back({"generated elementwise d" + std::to_string(head_dim) + " " + shape.name + " " + target_name +
+                             (f16 ? " f16" : " f32"),
+                         compile(graph, CompileOptions{.target = *target, .f16_storage = f16})});
+      }
+    }
+  }
   return out;
 }
 

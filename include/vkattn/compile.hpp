@@ -86,7 +86,7 @@ constexpr Schedule compile(const Graph& graph, const CompileOptions& options = {
   done();
   passes::fuse_attention(program);
   done();
-  passes::fuse_epilogues(program);
+  passes::fuse_epilogues(program, options.target.value_or(targets::generic));
   done();
   passes::assign_layouts(program);
   done();

@@ -8,7 +8,8 @@
 // the element of its result. Nodes are graph ops (one table renders them):
 //   Op::matmul      the score being modified (score programs; axis -1), or a GEMM's
 //                   accumulator in its epilogue (axis: accumulator_whole, or the
-//                   first or second column half of a gated GEMM)
+//                   first or second column half of a gated GEMM), or the element of
+//                   its A operand in its prologue (axis a_operand_element)
 //   Op::input       a read of tensor `tensor` at the coordinates (broadcast)
 //   Op::gather      tensor `tensor` read at the coordinates, but at args[0] along its
 //                   gathered axis
@@ -24,8 +25,11 @@ namespace vkattn {
 
 inline constexpr std::size_t max_expression_nodes = 96;
 
-// ExprNode::axis of an Op::matmul node in a GEMM epilogue.
-inline constexpr std::int8_t accumulator_first_half = 0, accumulator_second_half = 1, accumulator_whole = 2;
+// ExprNode::axis of an Op::matmul node in a GEMM's generated code: the accumulator in
+// its epilogue (whole, or a gated product's first or second column half), or the
+// element of the A operand as it is loaded in its prologue.
+inline constexpr std::int8_t accumulator_first_half = 0, accumulator_second_half = 1, accumulator_whole = 2,
+                             a_operand_element = 3;
 inline constexpr std::size_t max_expression_tensors = 7;
 
 // The size of one axis of a tensor a program reads.
@@ -87,9 +91,12 @@ struct Expression {
   FixedVector<ExprTensor, max_expression_tensors> tensors;
   // Score programs: `visible` (bool) hides the key where false, -1 when nothing is
   // hidden; `value` (float) is the score as softmax sees it, -1 for the score itself.
-  // Pointwise kernels: `value` is the result.
+  // Pointwise kernels: `value` is the result. GEMMs: `value` is the epilogue (-1: the
+  // accumulator as it is), `prologue` what the product reads for each element of A
+  // (-1: A as it is), at A's coordinates.
   int visible = -1;
   int value = -1;
+  int prologue = -1;
   constexpr bool operator==(const Expression&) const = default;
 
   // The index of `node`: an equal node already present is reused (nodes are pure), so

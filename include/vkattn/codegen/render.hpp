@@ -27,7 +27,13 @@ std::string render_pointwise(const Expression& expression);
 // For the GEMM kernels (gemm_*.comp with VKATTN_GENERATED): the tensors' buffers
 // (bindings 9..), and
 //   float vkattn_epilogue(float s, float s1, uint at): the value stored at element `at`
-//         of C from s = alpha * A·B + bias there (s1: the second column half's, gated).
+//         of C from s = alpha * A·B + bias there (s1: the second column half's, gated);
+// and, when the expression has a prologue (VKATTN_PROLOGUE),
+//   float vkattn_prologue(float s, ivec4 c): what the product reads for the element
+//         of A at coordinates c (of A's logical shape) whose value is s;
+//   ivec4 vkattn_prologue_row(uint row): the coordinates of row z * M + m at column 0
+//         (computed once per row: the divisions stay out of the k loop);
+//   vec4 vkattn_prologue4(vec4 a, ivec4 row_at, uint k): four elements along k.
 std::string render_epilogue(const Expression& expression);
 
 // The generated source a dispatch of `kernel` includes: one of the three above.

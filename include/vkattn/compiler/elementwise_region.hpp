@@ -12,6 +12,13 @@
 // shape; a packed gemm joins through its two column halves (a gated product such as
 // silu(x Wgᵀ) * (x Wuᵀ)), each half a node of its own. What feeds the gemm (its A and
 // B operands) never joins: that is computed before the product.
+//
+// A prologue region grows the same way from a gemm's A operand, read by that gemm
+// alone: its ops are applied to each element of A as the GEMM loads it. One operand of
+// the region with A's full shape is A itself (loaded through the GEMM's strided path,
+// the node Op::matmul with axis a_operand_element); the others are read broadcast at
+// A's coordinates (a per-row statistic [.., M, 1], a per-column scale [K], ...). Its
+// expression joins the gemm's epilogue program as the program's `prologue` root.
 #include <vector>
 
 #include "vkattn/compiler/pointwise_expression.hpp"
@@ -26,6 +33,7 @@ struct ElementwiseRegion {
   Expression expression;
   FixedVector<int, max_expression_tensors> reads;  // the program value of each tensor
   int scores = -1;  // the value index values index (its last two axes are their Sq, Sk)
+  int a_value = -1;  // a prologue: the value the gemm loads as A
   bool ok = false;
 };
 
@@ -45,6 +53,40 @@ class RegionFinder {
  public:
   constexpr RegionFinder(const Program& p, int top, bool with_gemm, int first_binding)
       : p_(p), top_(top), with_gemm_(with_gemm), first_binding_(first_binding) {}
+
+  // The prologue region of gemm step `gemm`, whose A operand `top` computes; the
+  // gemm's program so far (its epilogue, or an empty one) and its reads are kept.
+  constexpr ElementwiseRegion find_prologue(int gemm, const Expression& program, const FixedVector<int, max_expression_tensors>& reads) {
+    prologue_ = true;
+    region_.gemm = gemm;
+    region_.expression = program;
+    region_.reads = reads;
+    const Step& top = p_.steps[std::size_t(top_)];
+    space_ = p_.value(top.result).shape;
+    region_.top = top_;
+    if (!joins_as_op(top) || space_.rank > max_rank) return region_;
+    inside_.assign(p_.steps.size(), 0);
+    inside_[std::size_t(top_)] = 1;
+    for (int s = top_ - 1; s >= 0; --s) {
+      const Step& step = p_.steps[std::size_t(s)];
+      if (step.kind == StepKind::removed || step.body != top.body) continue;
+      if (step.kind == StepKind::primitive && joins_as_op(step) && read_only_inside(step.result)) inside_[std::size_t(s)] = 1;
+    }
+    for (std::size_t s = 0; s < p_.steps.size(); ++s)
+      if (inside_[s]) region_.steps.push_back(int(s));
+    // A: the first operand from outside with A's shape, in float.
+    for (int s : region_.steps) {
+      for (int o : p_.steps[std::size_t(s)].operands) {
+        if (o < 0 || inside(p_.producer(o)) || a_value_ >= 0) continue;
+        const ProgramValue& v = p_.value(o);
+        if (v.shape == space_ && is_float(v.dtype)) a_value_ = o;
+      }
+    }
+    if (a_value_ < 0) return region_;
+    region_.a_value = a_value_;
+    build();
+    return region_;
+  }
 
   constexpr ElementwiseRegion find() {
     const Step& top = p_.steps[std::size_t(top_)];
@@ -103,7 +145,8 @@ class RegionFinder {
     if (group != OpGroup::index && group != OpGroup::pointwise && group != OpGroup::activation &&
         group != OpGroup::elementwise)
       return false;
-    if (with_gemm_ && step.op == Op::gather) return false;  // a gathered table's size is no GEMM push constant
+    if ((with_gemm_ || prologue_) && step.op == Op::gather) return false;  // a gathered table's size is no GEMM push constant
+    if (prologue_ && in_group(step.op, OpGroup::index) && step.op != Op::constant) return false;  // A has no scores
     const Shape& shape = p_.value(step.result).shape;
     return shape.rank <= max_rank && broadcasts_to(shape, space_);
   }
@@ -171,9 +214,9 @@ class RegionFinder {
     values_.assign(p_.values.size(), -1);
     const int root = value_node(p_.steps[std::size_t(top_)].result);
     if (failed_) return;
-    region_.expression.value = root;
+    (prologue_ ? region_.expression.prologue : region_.expression.value) = root;
     const DType dtype = region_.expression.node(root).dtype;
-    if (region_.gemm >= 0 && !is_float(dtype)) return;  // a GEMM writes floats
+    if (region_.gemm >= 0 && !is_float(dtype)) return;  // a GEMM writes floats and multiplies floats
     region_.ok = true;
   }
 
@@ -189,7 +232,9 @@ class RegionFinder {
     if (values_[std::size_t(value)] >= 0) return values_[std::size_t(value)];
     const int s = p_.producer(value);
     int node = 0;
-    if (s >= 0 && s == region_.gemm && !region_.gated) {
+    if (prologue_ && value == a_value_) {
+      node = accumulator(a_operand_element);
+    } else if (!prologue_ && s >= 0 && s == region_.gemm && !region_.gated) {
       node = accumulator(accumulator_whole);
     } else if (inside(s) && p_.steps[std::size_t(s)].kind == StepKind::view) {
       node = accumulator(p_.steps[std::size_t(s)].slice_offset == 0 ? accumulator_first_half : accumulator_second_half);
@@ -306,6 +351,8 @@ class RegionFinder {
   std::vector<int> values_;  // program value -> node
   std::int64_t push_extents_ = 0;
   bool failed_ = false;
+  bool prologue_ = false;
+  int a_value_ = -1;
 };
 
 // The largest region with `top` as its result: with a gemm anchor when `with_gemm`
@@ -313,6 +360,15 @@ class RegionFinder {
 // expression of the limits (nodes, tensors) computes it.
 constexpr ElementwiseRegion find_region(const Program& p, int top, bool with_gemm, int first_binding) {
   return RegionFinder(p, top, with_gemm, first_binding).find();
+}
+
+// The prologue region of gemm step `gemm`, whose A operand step `top` computes (the
+// gemm its only reader), added to `program` (the gemm's epilogue, or empty) whose
+// tensors `reads` reads.
+constexpr ElementwiseRegion find_prologue(const Program& p, int gemm, int top, const Expression& program,
+                                          const FixedVector<int, max_expression_tensors>& reads) {
+  const int first_binding = max_bindings - int(max_expression_tensors);
+  return RegionFinder(p, top, false, first_binding).find_prologue(gemm, program, reads);
 }
 
 // The region of `top` alone.

@@ -72,7 +72,11 @@ constexpr void lower_gemm(ScheduleBuilder& b, const Step& step) {
   push.ldb = u32(ldb);
   push.alpha = float(step.alpha);
   const auto dims = detail::padded_dims(c);
-  for (int axis = 0; axis < max_rank; ++axis) push.dims[axis] = dims[std::size_t(axis)];
+  const auto a_dims = detail::padded_dims(as);
+  for (int axis = 0; axis < max_rank; ++axis) {
+    push.dims[axis] = dims[std::size_t(axis)];
+    push.a_dims[axis] = a_dims[std::size_t(axis)];
+  }
   auto epilogue = [&](auto& constants) {
     constants.TRANSPOSE_B = step.transpose_b ? 1u : 0u;
     constants.A_VEC4 = a_vec4 ? 1u : 0u;
@@ -109,7 +113,14 @@ constexpr void lower_gemm(ScheduleBuilder& b, const Step& step) {
     b.set_interface<Shader::gemm_tiled>(d, push, constants, config.view(), choice.reason.view());
   }
   d.flops = 2.0 * double(m) * double(n) * double(k) * double(outer * inner) * (step.gated != 0 ? 2.0 : 1.0);
-  if (d.program >= 0) d.flops += detail::expression_flops(b.schedule().programs[std::size_t(d.program)]) * double(c.elements());
+  if (d.program >= 0) {
+    // The prologue runs on every load of A: once per element and block of TILE_N (or
+    // 8 x LOCAL_SIZE) columns.
+    const Expression& e = b.schedule().programs[std::size_t(d.program)];
+    const std::int64_t column_blocks = texel ? detail::ceil_div(n, 64) : detail::ceil_div(n, choice.tiles.n);
+    d.flops += detail::expression_flops(e, e.value) * double(c.elements()) +
+               detail::expression_flops(e, e.prologue) * double(as.elements()) * double(column_blocks);
+  }
 }
 
 }  // namespace vkattn::passes

@@ -12,10 +12,17 @@ namespace vkattn::passes {
 namespace detail {
 
 // FLOPs of one evaluation of the nodes `root` needs (reads, constants and index values
-// cost nothing; each op its op_flops).
-constexpr double expression_flops(const Expression& e) {
+// cost nothing; each op its op_flops); 0 for no root.
+constexpr double expression_flops(const Expression& e, int root) {
+  if (root < 0) return 0;
+  std::array<bool, max_expression_nodes> needed{};
+  needed[std::size_t(root)] = true;
   double flops = 0;
-  for (const ExprNode& n : e.nodes) {
+  for (int i = root; i >= 0; --i) {
+    if (!needed[std::size_t(i)]) continue;
+    const ExprNode& n = e.node(i);
+    for (std::int8_t a : n.args)
+      if (a >= 0) needed[std::size_t(a)] = true;
     if (n.op == Op::input || n.op == Op::constant || n.op == Op::matmul || in_group(n.op, OpGroup::index)) continue;
     flops += op_flops(n.op);
   }
@@ -75,7 +82,7 @@ constexpr void lower_pointwise(ScheduleBuilder& b, const Step& step) {
   ConfigText config;
   config.append("generated, element per invocation, wg").append(std::int64_t(constants.LOCAL_SIZE));
   b.set_interface<Shader::pointwise>(d, push, constants, config.view(), tuning::target_reason(b.target()).view());
-  d.flops = double(total) * std::max(1.0, detail::expression_flops(e));
+  d.flops = double(total) * std::max(1.0, detail::expression_flops(e, e.value));
 }
 
 }  // namespace vkattn::passes

@@ -11,12 +11,16 @@
 //      writes what the region makes of them;
 //   3. a layer_norm or rms_norm whose input is a sole-use add of two same-shape values
 //      reads both (residual + LayerNorm in one dispatch);
-//   4. every remaining elementwise op joins the largest region it can, each region one
+//   4. an elementwise region computing a gemm's A operand, read by that gemm alone,
+//      becomes its generated prologue, applied to A as it is loaded (a normalisation
+//      by per-row statistics and per-column weights, an activation of the input);
+//   5. every remaining elementwise op joins the largest region it can, each region one
 //      generated kernel (a pointwise step).
 // Unfused, each elementwise op is a pointwise step of its own. A fused step moves to
 // the position of its region's top, so every operand it reads is defined before it.
 #include "vkattn/compiler/elementwise_region.hpp"
 #include "vkattn/compiler/pass_canonicalize.hpp"
+#include "vkattn/compiler/tuning/choose.hpp"
 #include "vkattn/kernels/registry.hpp"
 
 namespace vkattn::passes {
@@ -98,6 +102,60 @@ constexpr bool region_top(const Step& step) {
          group == OpGroup::elementwise;
 }
 
+// Gemm steps whose A operand a sole-consumer elementwise region computes load A through
+// that region. A must not broadcast over the product's batch (the prologue's
+// coordinates are A's row z * M + m and column k). A target whose GEMM is the texel
+// form (tuning/choose.hpp) declines where N > 64: each invocation loads its rows of A
+// itself, once per 64 columns, so the prologue would run N / 64 times per element of A
+// with no sharing (measured on lavapipe: 3.7x the GEMM's time for x * rstd * gain at
+// 1024 x 512 x 1536); the region is one generated kernel instead.
+inline constexpr std::int64_t texel_gemm_columns = 64;  // columns of one workgroup of gemm_texel.comp
+
+constexpr void fuse_prologues(Program& p, const Target& target) {
+  const bool shares_a_loads = tuning::vendor_tuning(target.vendor).gemm != tuning::GemmForm::texel;
+  for (std::size_t g = 0; g < p.steps.size(); ++g) {
+    if (p.steps[g].kind != StepKind::gemm) continue;
+    const int a = p.steps[g].operands[operand::gemm_a];
+    const int top = p.producer(a);
+    if (top < 0 || p.sole_consumer(a) != int(g) || !region_top(p.steps[std::size_t(top)])) continue;
+    const Shape& as = p.value(a).shape;
+    const Shape& c = p.value(p.steps[g].result).shape;
+    if (as.rank != c.rank) continue;
+    bool same_rows = true;
+    for (int axis = 0; axis + 1 < as.rank; ++axis) same_rows = same_rows && as.same_dim(axis, c, axis);
+    if (!same_rows) continue;
+    Expression program;
+    FixedVector<int, max_expression_tensors> reads;
+    if (p.steps[g].program >= 0) {
+      program = p.programs[std::size_t(p.steps[g].program)].expression;
+      reads = p.steps[g].program_reads;
+    }
+    const ElementwiseRegion r = find_prologue(p, int(g), top, program, reads);
+    if (!r.ok) continue;
+    if (!shares_a_loads && c.last() > texel_gemm_columns) {
+      p.remark(a, "no GEMM prologue: the texel GEMM reloads A per 64 columns in each invocation (N/64 "
+                  "evaluations per element); a generated kernel instead");
+      continue;
+    }
+    Step& gemm = p.steps[g];
+    Step merged;  // covers in graph order: the prologue's ops, then the gemm's
+    for (int s : r.steps) absorb_covers(merged, p.steps[std::size_t(s)]);
+    absorb_covers(merged, gemm);
+    gemm.covers = merged.covers;
+    gemm.operands[operand::gemm_a] = r.a_value;
+    gemm.program_reads = r.reads;
+    if (gemm.program >= 0) {
+      p.programs[std::size_t(gemm.program)].expression = r.expression;
+    } else {
+      StepProgram attached;
+      attached.expression = r.expression;
+      p.programs.push_back(attached);
+      gemm.program = int(p.programs.size()) - 1;
+    }
+    for (int s : r.steps) p.steps[std::size_t(s)].kind = StepKind::removed;
+  }
+}
+
 constexpr void fuse_norm_residuals(Program& p) {
   for (Step& norm : p.steps) {
     if (norm.kind != StepKind::layer_norm) continue;
@@ -118,7 +176,7 @@ constexpr void fuse_norm_residuals(Program& p) {
 
 }  // namespace detail
 
-constexpr void fuse_epilogues(Program& p) {
+constexpr void fuse_epilogues(Program& p, const Target& target) {
   for (Step& step : p.steps)
     if (step.kind == StepKind::primitive && step.op == Op::matmul) detail::to_gemm(step);
   for (Step& step : p.steps)
@@ -145,6 +203,7 @@ constexpr void fuse_epilogues(Program& p) {
     if (r.ok && r.gemm >= 0) detail::commit_region(p, r);
   }
   detail::fuse_norm_residuals(p);
+  detail::fuse_prologues(p, target);
   for (int s = int(p.steps.size()) - 1; s >= 0; --s) {
     if (!detail::region_top(p.steps[std::size_t(s)])) continue;
     detail::ElementwiseRegion r = detail::find_region(p, s, false, detail::pointwise_first_binding);

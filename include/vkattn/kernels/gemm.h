@@ -13,10 +13,12 @@ VKATTN_PUSH_BEGIN(GemmPush)
   VKATTN_U32(b_offset) VKATTN_U32(b_outer) VKATTN_U32(b_inner) VKATTN_U32(ldb)
   VKATTN_F32(alpha)
   VKATTN_U32_ARRAY(dims, 4)
+  VKATTN_U32_ARRAY(a_dims, 4)
 VKATTN_PUSH_END(GemmPush)
 
 // dims: C's sizes aligned from the back to four axes (1 in front), by which the
-// generated epilogue reads its tensors.
+// generated epilogue reads its tensors; a_dims likewise A's, for the generated
+// prologue (A's element of row z * M + m, column k).
 // GATED: 1, B (transposed, [2N, K]) holds two column halves [0, N) and [N, 2N), the
 // bias 2N values likewise; both are accumulated and the generated epilogue combines
 // them (SwiGLU's silu(gate) * up in one GEMM). 0: one product.
