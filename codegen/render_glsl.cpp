@@ -124,13 +124,7 @@ std::string glsl_form(const Expression& e, int n) {
 
 // Nodes `root` depends on, in order.
 std::vector<int> needed(const Expression& e, int root) {
-  std::vector<char> need(e.nodes.size(), 0);
-  if (root < 0) return {};
-  need[std::size_t(root)] = 1;
-  for (int n = root; n >= 0; --n)
-    if (need[std::size_t(n)])
-      for (std::int8_t a : e.node(n).args)
-        if (a >= 0) need[std::size_t(a)] = 1;
+  const auto need = e.needs(root);
   std::vector<int> order;
   for (int n = 0; n <= root; ++n)
     if (need[std::size_t(n)]) order.push_back(n);

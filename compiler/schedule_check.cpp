@@ -175,15 +175,10 @@ class Checker {
     std::array<bool, max_expression_tensors> read{};
     read.fill(root < 0);
     if (root >= 0) {
-      std::array<bool, max_expression_nodes> needed{};
-      needed[std::size_t(root)] = true;
-      for (int i = root; i >= 0; --i) {
-        if (!needed[std::size_t(i)]) continue;
-        const ExprNode& node = e.node(i);
-        for (std::int8_t a : node.args)
-          if (a >= 0) needed[std::size_t(a)] = true;
-        if (node.tensor >= 0) read[std::size_t(node.tensor)] = true;
-      }
+      const auto needed = e.needs(root);
+      for (int i = 0; i <= root && i < int(e.nodes.size()); ++i)
+        if (needed[std::size_t(i)] && e.node(i).tensor >= 0 && e.node(i).tensor < int(e.tensors.size()))
+          read[std::size_t(e.node(i).tensor)] = true;
     }
     for (std::size_t t = 0; t < e.tensors.size(); ++t) {
       if (!read[t]) continue;

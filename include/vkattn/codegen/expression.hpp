@@ -16,6 +16,7 @@
 //   Op::constant    `value` of dtype `dtype`
 //   the index ops   coordinate `axis` (query_index aligned bottom-right adds Sk - Sq)
 //   anything else   the op of that name over args
+#include <array>
 #include <cstdint>
 
 #include "vkattn/fixed_vector.hpp"
@@ -109,6 +110,17 @@ struct Expression {
     return int(nodes.size()) - 1;
   }
   constexpr const ExprNode& node(int i) const { return nodes[std::size_t(i)]; }
+  // Which nodes `root` depends on, itself included (none for root -1).
+  constexpr std::array<bool, max_expression_nodes> needs(int root) const {
+    std::array<bool, max_expression_nodes> need{};
+    if (root < 0 || root >= int(nodes.size())) return need;
+    need[std::size_t(root)] = true;
+    for (int i = root; i >= 0; --i)
+      if (need[std::size_t(i)])
+        for (std::int8_t a : node(i).args)
+          if (a >= 0) need[std::size_t(a)] = true;
+    return need;
+  }
   // Whether node `root` reads the score (Op::matmul) or depends on it.
   constexpr bool reads_score(int root) const {
     std::array<bool, max_expression_nodes> reads{};

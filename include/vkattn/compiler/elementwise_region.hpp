@@ -61,17 +61,7 @@ class RegionFinder {
     region_.gemm = gemm;
     region_.expression = program;
     region_.reads = reads;
-    const Step& top = p_.steps[std::size_t(top_)];
-    space_ = p_.value(top.result).shape;
-    region_.top = top_;
-    if (!joins_as_op(top) || space_.rank > max_rank) return region_;
-    inside_.assign(p_.steps.size(), 0);
-    inside_[std::size_t(top_)] = 1;
-    for (int s = top_ - 1; s >= 0; --s) {
-      const Step& step = p_.steps[std::size_t(s)];
-      if (step.kind == StepKind::removed || step.body != top.body) continue;
-      if (step.kind == StepKind::primitive && joins_as_op(step) && read_only_inside(step.result)) inside_[std::size_t(s)] = 1;
-    }
+    if (!scan()) return region_;
     for (std::size_t s = 0; s < p_.steps.size(); ++s)
       if (inside_[s]) region_.steps.push_back(int(s));
     // A: the first operand from outside with A's shape, in float.
@@ -89,23 +79,7 @@ class RegionFinder {
   }
 
   constexpr ElementwiseRegion find() {
-    const Step& top = p_.steps[std::size_t(top_)];
-    space_ = p_.value(top.result).shape;
-    region_.top = top_;
-    if (!joins_as_op(top) || space_.rank > max_rank) return region_;
-    inside_.assign(p_.steps.size(), 0);
-    inside_[std::size_t(top_)] = 1;
-    for (int s = top_ - 1; s >= 0; --s) {
-      const Step& step = p_.steps[std::size_t(s)];
-      if (step.kind == StepKind::removed || step.body != top.body) continue;
-      bool candidate = false;
-      if (step.kind == StepKind::primitive) candidate = joins_as_op(step);
-      else if (step.kind == StepKind::view) candidate = half_of_packed_gemm(step);
-      else if (step.kind == StepKind::gemm) candidate = joins_as_gemm(step);
-      if (!candidate || !read_only_inside(step.result)) continue;
-      inside_[std::size_t(s)] = 1;
-      if (step.kind == StepKind::gemm) region_.gemm = s;
-    }
+    if (!scan()) return region_;
     // A column half whose gemm stayed outside is read from memory like any operand.
     for (std::size_t s = 0; s < p_.steps.size(); ++s)
       if (inside_[s] && p_.steps[s].kind == StepKind::view && !(region_.gemm >= 0 && region_.gated))
@@ -138,6 +112,30 @@ class RegionFinder {
   }
 
  private:
+  // Marks the top and every earlier step that joins (reverse order: a step's readers
+  // come after it); false when the top itself cannot be generated code. Without
+  // with_gemm no gemm or column half joins (a prologue's, a standalone region).
+  constexpr bool scan() {
+    const Step& top = p_.steps[std::size_t(top_)];
+    space_ = p_.value(top.result).shape;
+    region_.top = top_;
+    if (!joins_as_op(top) || space_.rank > max_rank) return false;
+    inside_.assign(p_.steps.size(), 0);
+    inside_[std::size_t(top_)] = 1;
+    for (int s = top_ - 1; s >= 0; --s) {
+      const Step& step = p_.steps[std::size_t(s)];
+      if (step.kind == StepKind::removed || step.body != top.body) continue;
+      bool candidate = false;
+      if (step.kind == StepKind::primitive) candidate = joins_as_op(step);
+      else if (step.kind == StepKind::view) candidate = half_of_packed_gemm(step);
+      else if (step.kind == StepKind::gemm) candidate = joins_as_gemm(step);
+      if (!candidate || !read_only_inside(step.result)) continue;
+      inside_[std::size_t(s)] = 1;
+      if (step.kind == StepKind::gemm) region_.gemm = s;
+    }
+    return true;
+  }
+
   // An elementwise op generated code computes, with a result inside the region's space.
   constexpr bool joins_as_op(const Step& step) const {
     if (step.kind != StepKind::primitive || step.slice) return false;

@@ -14,15 +14,11 @@ namespace detail {
 // FLOPs of one evaluation of the nodes `root` needs (reads, constants and index values
 // cost nothing; each op its op_flops); 0 for no root.
 constexpr double expression_flops(const Expression& e, int root) {
-  if (root < 0) return 0;
-  std::array<bool, max_expression_nodes> needed{};
-  needed[std::size_t(root)] = true;
+  const auto needed = e.needs(root);
   double flops = 0;
-  for (int i = root; i >= 0; --i) {
+  for (int i = 0; i <= root; ++i) {
     if (!needed[std::size_t(i)]) continue;
     const ExprNode& n = e.node(i);
-    for (std::int8_t a : n.args)
-      if (a >= 0) needed[std::size_t(a)] = true;
     if (n.op == Op::input || n.op == Op::constant || n.op == Op::matmul || in_group(n.op, OpGroup::index)) continue;
     flops += op_flops(n.op);
   }
