@@ -244,14 +244,26 @@ const char* floor_div_helper = R"(int vkattn_floor_div(int a, int b) {
 }
 )";
 
-// The tensors' buffers, each at its binding.
+// The element type of a buffer a program reads: its tensors' float dtypes are their
+// elements on the device (ScheduleBuilder::add_program), so one dispatch may read f16
+// and f32 tensors side by side; integers and bools are int.
+const char* buffer_element(DType dtype) {
+  if (dtype == DType::f16) return "float16_t";
+  return is_float(dtype) ? "float" : "int";
+}
+
+// The tensors' buffers, each at its binding, each of its own element type (16-bit
+// storage enabled for f16 ones in either build of the shader).
 std::string buffers(const Expression& e) {
   std::string text;
+  bool half = false;
+  for (const ExprTensor& tensor : e.tensors) half = half || tensor.dtype == DType::f16;
+  if (half) text += "#extension GL_EXT_shader_16bit_storage : require\n";
   for (std::size_t t = 0; t < e.tensors.size(); ++t) {
     const ExprTensor& tensor = e.tensors[t];
     const std::string name = "g" + std::to_string(t);
     text += "layout(std430, binding = " + std::to_string(tensor.binding) + ") readonly buffer G" +
-            std::to_string(t) + " { " + (is_float(tensor.dtype) ? "STORE" : "int") + " " + name + "[]; };\n";
+            std::to_string(t) + " { " + buffer_element(tensor.dtype) + " " + name + "[]; };\n";
   }
   return text;
 }
@@ -313,8 +325,9 @@ std::string render_score_program(const Expression& e) {
 std::string render_pointwise(const Expression& e) {
   const DType result = e.node(e.value).dtype;
   std::string text = header(e, e.value, "a pointwise kernel");
-  text += std::string("layout(std430, binding = 0) writeonly buffer Result { ") +
-          (is_float(result) ? "STORE" : "int") + " result_values[]; };\n";
+  // The result in the dispatch's element type (its slot's: STORE).
+  text += std::string("layout(std430, binding = 0) writeonly buffer Result { ") + (is_float(result) ? "STORE" : "int") +
+          " result_values[]; };\n";
   text += buffers(e);
   text += floor_div_helper;
   text += std::string(glsl_type(result)) + " vkattn_pointwise(ivec4 c, ivec4 e, ivec2 sqk) {\n" + body(e, e.value) + "}\n";

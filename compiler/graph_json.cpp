@@ -1,5 +1,6 @@
 #include "vkattn/graph_json.hpp"
 
+#include "vkattn/elementwise_forms.hpp"
 #include "vkattn/tensor.hpp"
 
 #include <cmath>
@@ -22,8 +23,9 @@ std::optional<Op> op_from_name(std::string_view name) {
   return std::nullopt;
 }
 
-// Which attributes an op's graph JSON form carries: every op listed, no default, so a
-// new op fails the build here until its JSON form is decided.
+// Which attributes an op's graph JSON form carries: every op listed (the elementwise
+// forms table's through the table), no default, so a new op fails the build here until
+// its JSON form is decided.
 enum class JsonAttributes {
   none, transpose_b, factor, heads, repeats, window_and_align, align, axes, epsilon, rotary, value, to, axis,
   gather_axis, slice, rolling, iterations
@@ -49,21 +51,7 @@ constexpr JsonAttributes json_attributes(Op op) {
     case Op::key_index:
     case Op::head_index:
     case Op::batch_index:
-    case Op::sub:
     case Op::floor_div:
-    case Op::minimum:
-    case Op::maximum:
-    case Op::abs:
-    case Op::exp:
-    case Op::log:
-    case Op::sigmoid:
-    case Op::clamp:
-    case Op::less:
-    case Op::less_equal:
-    case Op::equal:
-    case Op::logical_and:
-    case Op::logical_or:
-    case Op::logical_not:
     case Op::where: return JsonAttributes::none;
     case Op::gather: return JsonAttributes::gather_axis;
     case Op::rotary_embedding:
@@ -79,19 +67,17 @@ constexpr JsonAttributes json_attributes(Op op) {
     case Op::paged_cache_write:
     case Op::paged_view:
     case Op::output:
-    case Op::add:
-    case Op::mul:
     case Op::merge_heads:
     case Op::padding_mask:
     case Op::boolean_mask:
     case Op::additive_mask:
     case Op::softmax:
-    case Op::softmax_with_sinks:
-    case Op::tanh:
-    case Op::gelu:
-    case Op::relu:
-    case Op::silu:
-    case Op::gelu_tanh: return JsonAttributes::none;
+    case Op::softmax_with_sinks: return JsonAttributes::none;
+    // The elementwise forms table's ops carry no attributes (elementwise_forms.hpp).
+#define VKATTN_FORM_CASE(name, ...) case Op::name:
+    VKATTN_ELEMENTWISE_FORMS(VKATTN_FORM_CASE)
+#undef VKATTN_FORM_CASE
+    return JsonAttributes::none;
   }
   return JsonAttributes::none;
 }

@@ -200,6 +200,13 @@ class Checker {
         }
       }
       if (count > 0) inside(d, tensor.binding, count, where, "a tensor of the generated code");
+      // Its buffer is declared with that element: any other would be read as garbage.
+      const int slot = tensor.binding >= 0 && tensor.binding < max_bindings ? d.slots[std::size_t(tensor.binding)] : -1;
+      if (slot >= 0 && slot < int(s_.slots.size()) && is_float(tensor.dtype) &&
+          s_.slots[std::size_t(slot)].element != tensor.dtype)
+        fail(where + " program tensor " + std::to_string(t),
+             "is read as " + std::string(dtype_name(tensor.dtype)) + " from a slot of " +
+                 std::string(dtype_name(s_.slots[std::size_t(slot)].element)) + " elements");
     }
   }
 

@@ -88,6 +88,27 @@ TEST_CASE("dtype, name and operand mistakes are reported") {
   REQUIRE_GRAPH_ERROR(x.named("renamed"), "inputs, weights and outputs keep the name they were declared with");
 }
 
+TEST_CASE("elementwise ops type their operands by their rule in the forms table") {
+  va::Graph g{"typing"};
+  auto x = g.input("x", {2, 8});
+  auto h = g.input("h", {2, 8}, va::DType::f16);
+  auto i = g.input("i", {8}, va::DType::i32);
+  auto keep = va::less(x, x);
+  CHECK(keep.dtype() == va::DType::boolean);
+  CHECK(va::rsqrt(h).dtype() == va::DType::f16);
+  CHECK(va::clamp(i, g.input("lo", {2, 1}, va::DType::i32), g.input("hi", {1}, va::DType::i32)).shape() == va::Shape{2, 8});
+  CHECK(va::abs(i).dtype() == va::DType::i32);
+  REQUIRE_GRAPH_ERROR(va::sigmoid(i), "sigmoid: the operand has dtype i32 but a floating-point tensor (f32 or f16) is needed");
+  REQUIRE_GRAPH_ERROR(va::rsqrt(keep), "rsqrt: the operand has dtype bool");
+  REQUIRE_GRAPH_ERROR(va::clamp(x, h, h), "clamp: x is f32 but low is f16; cast one so both have the same dtype");
+  REQUIRE_GRAPH_ERROR(va::clamp(keep, keep, keep), "clamp: x is bool; clamp needs f32, f16 or i32 (cast it first)");
+  REQUIRE_GRAPH_ERROR(va::logical_and(keep, x), "logical_and: b is f32 but must be bool");
+  REQUIRE_GRAPH_ERROR(va::sub(x, h), "sub: a is f32 but b is f16; cast one so both have the same dtype");
+  REQUIRE_GRAPH_ERROR(va::less(x, g.input("y", {3})), "less: shapes [2, 8] and [3] do not broadcast");
+  REQUIRE_GRAPH_ERROR(va::clamp(x, g.input("low", {3}), g.input("high", {1})),
+                      "clamp: shapes [2, 8] and [3] do not broadcast");
+}
+
 TEST_CASE("operators record where they were written") {
   va::Graph g{"operators"};
   auto a = g.input("a", {4, 5});

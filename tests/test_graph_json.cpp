@@ -64,6 +64,7 @@ va::Graph every_op_graph() {
   auto bucket = va::minimum(va::abs(va::sub(ki, qi)), va::index_constant(modded, 3));
   auto relative_bias = va::gather(va::unsqueeze(va::unsqueeze(table, 1), 0), bucket);  // [1, 3, 1, 4] by [.., 5, 7]
   relative_bias = va::clamp(va::mul(relative_bias, va::sigmoid(relative_bias)), -30.0, 30.0);
+  relative_bias = va::mul(relative_bias, va::rsqrt(va::abs(relative_bias) + 1.0));
   modded = va::where(visible, va::add(modded, va::log(va::exp(relative_bias))), va::minus_infinity(modded));
   modded = va::add(modded, va::cast(va::cast(ki, va::DType::f32), va::DType::f32));
   g.output("modded", va::merge_heads(va::matmul(va::softmax(modded), va::repeat_heads(v, 3))));

@@ -97,6 +97,12 @@ TEST_CASE("a broken schedule is refused naming the slot or dispatch and the fiel
   REQUIRE(error_of(with_prologue) == "no error");
   with_prologue.dispatches[0].push_constants[with_prologue.dispatches[0].push_constants.size() - 1] += 1;
   CHECK_THAT(error_of(with_prologue), Contains("a_dims: hold 90 elements, not A's 80"));
+  // A program tensor's element must be its slot's (its buffer is declared with it).
+  va::Schedule mixed = va::compile(g, va::targets::nvidia);
+  va::Expression& program = mixed.programs[std::size_t(mixed.dispatches[0].program)];
+  REQUIRE(program.tensors.size() == 1);
+  program.tensors[0].dtype = va::DType::f16;
+  CHECK_THAT(error_of(mixed), Contains("program tensor 0: is read as f16 from a slot of f32 elements"));
 }
 
 TEST_CASE("schedule JSON that is well formed but makes no sense is refused") {

@@ -61,6 +61,7 @@ std::vector<Stage> stages() {
       {"minimum", [](va::Value x, const Operands& o) { return va::minimum(x, o.residual()); }},
       {"decay", [](va::Value x, const Operands&) { return va::exp(va::scale(va::abs(x), -1.0)); }},
       {"row", [](va::Value x, const Operands& o) { return va::mul(x, o.row()); }},
+      {"rsqrt", [](va::Value x, const Operands&) { return va::rsqrt(va::abs(x) + 0.5); }},
   };
 }
 
@@ -172,6 +173,32 @@ TEST_CASE("an f16 graph's chains run in f16 storage with f32 arithmetic", "[vulk
     const va::TensorMap rounded = va::testing::rounded_to_f16(va::random_bindings(g, 9));
     check_schedule_on_device(g, true, rounded, f16_tolerance);
     check_schedule_on_device(g, false, rounded, f16_tolerance);
+  }
+}
+
+TEST_CASE("one generated kernel reads and writes f16 and f32 tensors side by side (casts between them)", "[vulkan]") {
+  // Each buffer is declared with its own element type: an f16 value is f16 on the device
+  // whatever the schedule's storage, an f32 value is f32 unless the schedule stores
+  // every float in f16. A GEMM's epilogue keeps the GEMM's dtype: a cast of the product
+  // to f16 is a kernel of its own.
+  for (Form form : {Form::standalone, Form::epilogue}) {
+    INFO(form_name(form));
+    va::Graph g{"mixed"};
+    const va::Value half = g.input("half", {3, 9, 11}, va::DType::f16);
+    auto product = [&](const char* x, const char* w) {
+      return va::matmul(g.input(x, {3, 9, 5}), g.weight(w, {11, 5}), va::Transpose::b);
+    };
+    const va::Value full = form == Form::epilogue ? product("x", "w") : g.input("full", {3, 9, 11});
+    g.output("y", va::sigmoid(va::add(va::mul(va::cast(half, va::DType::f32), full), g.input("bias", {11}))));
+    g.output("z", va::add(va::cast(va::tanh(g.input("other", {3, 9, 11})), va::DType::f16), half));
+    if (form == Form::epilogue) g.output("narrowed", va::add(va::cast(product("x2", "w2"), va::DType::f16), half));
+    const std::vector<va::Kernel> kernels = fused_kernels(g);  // y's GEMM carries its epilogue
+    CHECK(std::count(kernels.begin(), kernels.end(), va::Kernel::gemm) == (form == Form::epilogue ? 2 : 0));
+    CHECK(kernels.size() == (form == Form::epilogue ? 4u : 2u));
+    const va::TensorMap rounded = va::testing::rounded_to_f16(va::random_bindings(g, 31));
+    check_schedule_on_device(g, true, rounded, f16_tolerance);
+    check_schedule_on_device(g, false, rounded, f16_tolerance);
+    check_schedule_on_device(g, true, rounded, f16_tolerance, true);
   }
 }
 

@@ -4,6 +4,7 @@
 #include <limits>
 #include <array>
 
+#include "vkattn/elementwise_forms.hpp"
 #include "vkattn/ir.hpp"
 
 namespace vkattn {
@@ -230,19 +231,6 @@ constexpr Inferred check_dtype(const TensorType& t, DType dtype, std::string_vie
     return failure(m);
   }
   return success(t.shape, t.dtype);
-}
-
-constexpr Inferred infer_add(const TensorType& a, const TensorType& b) {
-  if (auto r = check_same_numeric(a, b); !r.ok) return r;
-  Shape out;
-  int bad_axis = 0;
-  if (!broadcast_shapes(a.shape, b.shape, out, bad_axis)) {
-    Message m;
-    m << "shapes " << a.shape << " and " << b.shape << " do not broadcast (they differ in dimension " << bad_axis
-      << " of the result, and neither is 1)";
-    return failure(m);
-  }
-  return success(out, a.dtype);
 }
 
 // A mask operand must broadcast to the scores without changing their shape.
@@ -475,6 +463,50 @@ constexpr Inferred infer_paged_view(const TensorType& pool, const TensorType& ta
   return success(Shape{table.shape[0], c[1], table.shape[1] * c[2], c[3]}, pool.dtype);
 }
 
+// An op of the elementwise forms table (elementwise_forms.hpp), by its typing rule:
+// its op_arity(op) operands broadcast against each other.
+constexpr Inferred infer_elementwise(Op op, const std::array<TensorType, max_inputs>& operands) {
+  const int arity = op_arity(op);
+  const ElementwiseTyping typing = elementwise_form(op).typing;
+  auto role = [&](int i) -> std::string_view {
+    if (typing == ElementwiseTyping::bounded) return i == 0 ? "x" : i == 1 ? "low" : "high";
+    if (arity == 1) return "the operand";
+    return i == 0 ? "a" : "b";
+  };
+  for (int i = 0; i < arity; ++i) {
+    const TensorType& t = operands[std::size_t(i)];
+    switch (typing) {
+      case ElementwiseTyping::floating:
+        if (auto r = check_float(t, role(i)); !r.ok) return r;
+        break;
+      case ElementwiseTyping::logical:
+        if (auto r = check_dtype(t, DType::boolean, role(i)); !r.ok) return r;
+        break;
+      case ElementwiseTyping::numeric:
+      case ElementwiseTyping::arithmetic:
+      case ElementwiseTyping::comparison:
+      case ElementwiseTyping::bounded:
+        if (t.dtype == DType::boolean) {
+          Message m;
+          m << role(i) << " is bool; " << op_name(op) << " needs f32, f16 or i32 (cast it first)";
+          return failure(m);
+        }
+        break;
+    }
+    if (t.dtype != operands[0].dtype) {
+      Message m;
+      m << role(0) << " is " << dtype_name(operands[0].dtype) << " but " << role(i) << " is " << dtype_name(t.dtype)
+        << "; cast one so both have the same dtype";
+      return failure(m);
+    }
+  }
+  const DType result = typing == ElementwiseTyping::comparison ? DType::boolean : operands[0].dtype;
+  Inferred inferred = success(operands[0].shape, result);
+  for (int i = 1; i < arity && inferred.ok; ++i)
+    inferred = broadcast_result(inferred.type.shape, operands[std::size_t(i)].shape, result);
+  return inferred;
+}
+
 }  // namespace detail
 
 // Infers the type of `op` applied to `operands` (op_arity(op) of them), without the
@@ -519,14 +551,11 @@ constexpr Inferred infer_type(Op op, const Attributes& attributes, const std::ar
       return success(x.shape, x.dtype);
     }
     case Op::matmul: return infer_matmul(operands[0], operands[1], attributes.transpose_b);
-    case Op::add:
-    case Op::mul: return infer_add(operands[0], operands[1]);
-    case Op::scale:
-    case Op::gelu:
-    case Op::relu:
-    case Op::silu:
-    case Op::gelu_tanh:
-    case Op::tanh: return check_float(x, "the operand");
+#define VKATTN_FORM_CASE(name, ...) case Op::name:
+    VKATTN_ELEMENTWISE_FORMS(VKATTN_FORM_CASE)
+#undef VKATTN_FORM_CASE
+    return infer_elementwise(op, operands);
+    case Op::scale: return check_float(x, "the operand");
     case Op::softmax: {
       if (auto r = check_float(x, "the operand"); !r.ok) return r;
       return need_rank(x, 1, max_rank, "the operand");
@@ -649,39 +678,7 @@ constexpr Inferred infer_type(Op op, const Attributes& attributes, const std::ar
     case Op::key_index: return infer_score_index(x, 1, 2);
     case Op::head_index: return infer_score_index(x, 3, 3);
     case Op::batch_index: return infer_score_index(x, 4, 4);
-    case Op::sub:
-    case Op::floor_div:
-    case Op::minimum:
-    case Op::maximum: return infer_arithmetic(operands[0], operands[1], false);
-    case Op::less:
-    case Op::less_equal:
-    case Op::equal: return infer_arithmetic(operands[0], operands[1], true);
-    case Op::abs: {
-      if (x.dtype == DType::boolean) return failure(Message{"the operand is bool; abs needs f32, f16 or i32"});
-      return success(x.shape, x.dtype);
-    }
-    case Op::exp:
-    case Op::log:
-    case Op::sigmoid: return check_float(x, "the operand");
-    case Op::clamp: {
-      if (operands[0].dtype == DType::boolean || operands[1].dtype != operands[0].dtype ||
-          operands[2].dtype != operands[0].dtype) {
-        Message m;
-        m << "clamp takes x, low and high of one dtype (f32, f16 or i32); they are " << dtype_name(operands[0].dtype)
-          << ", " << dtype_name(operands[1].dtype) << " and " << dtype_name(operands[2].dtype);
-        return failure(m);
-      }
-      auto bounds = broadcast_result(operands[1].shape, operands[2].shape, x.dtype);
-      if (!bounds.ok) return bounds;
-      return broadcast_result(x.shape, bounds.type.shape, x.dtype);
-    }
-    case Op::logical_and:
-    case Op::logical_or: {
-      if (auto r = check_dtype(operands[0], DType::boolean, "a"); !r.ok) return r;
-      if (auto r = check_dtype(operands[1], DType::boolean, "b"); !r.ok) return r;
-      return broadcast_result(operands[0].shape, operands[1].shape, DType::boolean);
-    }
-    case Op::logical_not: return check_dtype(x, DType::boolean, "the operand");
+    case Op::floor_div: return infer_arithmetic(operands[0], operands[1], false);
     case Op::where: {
       if (auto r = check_dtype(operands[0], DType::boolean, "the condition"); !r.ok) return r;
       if (operands[1].dtype != operands[2].dtype) {
@@ -822,6 +819,12 @@ constexpr IntRange range_of(Op op, const Attributes& attributes, const std::arra
     default: break;
   }
   if (op == Op::where) return range_union(operands[1].range, operands[2].range);
+  if (op == Op::clamp) {  // min(max(x, low), high)
+    const IntRange c = operands[2].range;
+    if (!a.known || !b.known || !c.known) return {};
+    const std::int64_t low = a.low > b.low ? a.low : b.low, high = a.high > b.high ? a.high : b.high;
+    return known_range(low < c.low ? low : c.low, high < c.high ? high : c.high);
+  }
   return range_arithmetic(op, a, b);
 }
 
@@ -834,7 +837,7 @@ constexpr Inferred check_gather_range(const TensorType& table, const TensorType&
   Message m;
   m << "the index reaches " << index.range.low << ".." << index.range.high << " but the table " << table.shape
     << " has " << entries << " entries along its axis " << axis << " (0.." << entries - 1
-    << "); clamp the index with minimum and maximum, or give the table more entries";
+    << "); clamp the index (clamp, or minimum and maximum), or give the table more entries";
   return failure(m);
 }
 

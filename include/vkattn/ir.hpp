@@ -74,6 +74,7 @@ namespace vkattn {
   X(cast, 1, pointwise, "x converted to the dtype `to`: float to i32 rounds toward zero, bool gives 0 or 1") \
   X(sigmoid, 1, pointwise, "1 / (1 + e^-x)")                                                               \
   X(clamp, 3, pointwise, "min(max(x, low), high) with numpy broadcasting")                                 \
+  X(rsqrt, 1, pointwise, "1 / sqrt(x); rsqrt(mean(x * x) + epsilon) is RMSNorm's scale")                  \
   X(gather, 2, pointwise, "table[..., index[...], ...] along the table's axis `axis` (numpy take_along_axis, broadcast)") \
   X(unsqueeze, 1, layout, "inserts an axis of size 1 at position `count`")                                  \
   X(slice, 1, layout, "x[..., start:start+count, ...] along the axis `axis` (from the back); start < 0 counts from the end") \

@@ -112,6 +112,10 @@ constexpr Value clamp(Value x, Value low, Value high, SourceLocation where = Sou
 constexpr Value clamp(Value x, double low, double high, SourceLocation where = SourceLocation::current()) {
   return clamp(x, detail::constant_like(x, low, where), detail::constant_like(x, high, where), where);
 }
+// 1 / sqrt(x): rsqrt(mean(x * x) + epsilon) is RMSNorm's per-row scale.
+constexpr Value rsqrt(Value x, SourceLocation where = SourceLocation::current()) {
+  return detail::apply(Op::rsqrt, {x}, {}, where);
+}
 constexpr Value abs(Value x, SourceLocation where = SourceLocation::current()) {
   return detail::apply(Op::abs, {x}, {}, where);
 }

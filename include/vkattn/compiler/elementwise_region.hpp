@@ -64,12 +64,13 @@ class RegionFinder {
     if (!scan()) return region_;
     for (std::size_t s = 0; s < p_.steps.size(); ++s)
       if (inside_[s]) region_.steps.push_back(int(s));
-    // A: the first operand from outside with A's shape, in float.
+    // A: the first operand from outside with A's shape and dtype (the GEMM loads it in
+    // its own element type).
     for (int s : region_.steps) {
       for (int o : p_.steps[std::size_t(s)].operands) {
         if (o < 0 || inside(p_.producer(o)) || a_value_ >= 0) continue;
         const ProgramValue& v = p_.value(o);
-        if (v.shape == space_ && is_float(v.dtype)) a_value_ = o;
+        if (v.shape == space_ && v.dtype == p_.value(p_.steps[std::size_t(top_)].result).dtype) a_value_ = o;
       }
     }
     if (a_value_ < 0) return region_;
@@ -214,7 +215,11 @@ class RegionFinder {
     if (failed_) return;
     (prologue_ ? region_.expression.prologue : region_.expression.value) = root;
     const DType dtype = region_.expression.node(root).dtype;
-    if (region_.gemm >= 0 && !is_float(dtype)) return;  // a GEMM writes floats and multiplies floats
+    // A GEMM multiplies and writes floats of its own dtype (one element type for A, B
+    // and C); a cast to another ends its epilogue.
+    const DType top = p_.value(p_.steps[std::size_t(top_)].result).dtype;
+    if (region_.gemm >= 0 && !prologue_ && top != p_.value(p_.steps[std::size_t(region_.gemm)].result).dtype) return;
+    if (region_.gemm >= 0 && !is_float(dtype)) return;
     region_.ok = true;
   }
 

@@ -96,7 +96,7 @@ constexpr void lower_attention(ScheduleBuilder& b, const Step& step) {
       b.require_contiguous(step, step.program_reads[t]);
       b.bind(d, attached.expression.tensors[t].binding, step.program_reads[t]);
     }
-    d.program = b.schedule().add_program(attached.expression);
+    d.program = b.add_program(attached.expression, step.program_reads);
   }
   auto common = [&](auto& constants) {
     constants.VEC4 = vec4 ? 1u : 0u;

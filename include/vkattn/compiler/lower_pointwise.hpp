@@ -41,7 +41,7 @@ constexpr int bind_program(ScheduleBuilder& b, Dispatch& d, const Step& step, st
     const int axis = tensor.gathered - (max_rank - shape.rank);
     if (x.kind == ExprExtent::Kind::push && push_extents != nullptr) push_extents[x.size] = u32(shape[axis]);
   }
-  return b.schedule().add_program(e);
+  return b.add_program(e, step.program_reads);
 }
 
 }  // namespace detail

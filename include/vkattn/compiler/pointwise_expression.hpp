@@ -34,7 +34,7 @@ constexpr ExprNode op_node(Op op, const Attributes& attributes, DType dtype, std
   switch (op) {
     case Op::constant: n.value = attributes.factor; break;
     case Op::scale: n.value = attributes.factor; break;
-    case Op::cast: n.to = attributes.to == DType::f16 ? DType::f32 : attributes.to; break;
+    case Op::cast: n.to = attributes.to; break;  // computed in f32 all the same (glsl_type)
     case Op::query_index:
     case Op::key_index:
     case Op::head_index:

@@ -99,6 +99,15 @@ class ScheduleBuilder {
   }
 
   // Binds operand value `v` at `binding`.
+  // A step's generated code as the schedule keeps it: each float tensor typed by its
+  // element on the device (f16 or f32), which the rendered buffer declares.
+  constexpr int add_program(const Expression& program, const FixedVector<int, max_expression_tensors>& reads) {
+    Expression e = program;
+    for (std::size_t t = 0; t < e.tensors.size() && t < reads.size(); ++t)
+      if (is_float(e.tensors[t].dtype)) e.tensors[t].dtype = slot_of(reads[t]).element == DType::f16 ? DType::f16 : DType::f32;
+    return s_.add_program(e);
+  }
+
   constexpr void bind(Dispatch& d, int binding, int v, Access access = Access::storage) {
     d.slots[std::size_t(binding)] = slot(v);
     d.access[std::size_t(binding)] = access;
