@@ -138,7 +138,8 @@ std::vector<CoveredSchedule> coverage_schedules(const std::vector<std::string>& 
   }
   // Generated elementwise code: a feed-forward whose gated GEMM's epilogue holds a bias
   // and GELU (tanh) of one half times the other, whose down projection adds the input,
-  // and a standalone group of several inputs (a clamp, a sigmoid gate, a comparison).
+  // and standalone groups of several inputs (a clamp, a sigmoid gate, a comparison; an
+  // f16 input cast to meet f32 ones).
   for (std::int64_t head_dim : head_dims) {
     for (const Shape& shape : shapes) {
       if (shape.cache > 0) continue;
@@ -152,6 +153,9 @@ std::vector<CoveredSchedule> coverage_schedules(const std::vector<std::string>& 
       graph.output("y", y);
       auto r = graph.input("r", {1, shape.seq, model});
       graph.output("z", where(less(y, r), mul(clamp(r, -1.0, 1.0), sigmoid(y)), sub(y, r)));
+      // f16 and f32 buffers in one kernel (16-bit storage in the f32 build too).
+      auto h = graph.input("h", {1, shape.seq, model}, DType::f16);
+      graph.output("w", mul(rsqrt(abs(cast(h, DType::f32)) + 1.0), r));
       for (const std::string& target_name : target_names) {
         const Target* target = targets::find(target_name);
         if (target == nullptr)
