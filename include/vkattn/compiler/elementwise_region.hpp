@@ -101,28 +101,31 @@ class RegionFinder {
   // The region of the top alone (one dispatch per op: the unfused schedule, or a
   // region too large for one expression).
   constexpr ElementwiseRegion find_alone() {
-    const Step& top = p_.steps[std::size_t(top_)];
-    space_ = p_.value(top.result).shape;
-    region_.top = top_;
-    if (!joins_as_op(top) || space_.rank > max_rank) return region_;
-    inside_.assign(p_.steps.size(), 0);
-    inside_[std::size_t(top_)] = 1;
+    if (!start()) return region_;
     region_.steps.push_back(top_);
     build();
     return region_;
   }
 
  private:
-  // Marks the top and every earlier step that joins (reverse order: a step's readers
-  // come after it); false when the top itself cannot be generated code. Without
-  // with_gemm no gemm or column half joins (a prologue's, a standalone region).
-  constexpr bool scan() {
+  // The region's space (the top's shape) and the top alone inside; false when the top
+  // cannot be generated code.
+  constexpr bool start() {
     const Step& top = p_.steps[std::size_t(top_)];
     space_ = p_.value(top.result).shape;
     region_.top = top_;
     if (!joins_as_op(top) || space_.rank > max_rank) return false;
     inside_.assign(p_.steps.size(), 0);
     inside_[std::size_t(top_)] = 1;
+    return true;
+  }
+
+  // Marks the top and every earlier step that joins (reverse order: a step's readers
+  // come after it); false when the top itself cannot be generated code. Without
+  // with_gemm no gemm or column half joins (a prologue's, a standalone region).
+  constexpr bool scan() {
+    if (!start()) return false;
+    const Step& top = p_.steps[std::size_t(top_)];
     for (int s = top_ - 1; s >= 0; --s) {
       const Step& step = p_.steps[std::size_t(s)];
       if (step.kind == StepKind::removed || step.body != top.body) continue;
