@@ -131,10 +131,13 @@ std::vector<int> needed(const Expression& e, int root) {
   return order;
 }
 
+std::string assignment(const Expression& e, int n) {
+  return "  " + std::string(glsl_type(e.node(n).dtype)) + " " + var(n) + " = " + glsl_form(e, n) + ";\n";
+}
+
 std::string body(const Expression& e, int root) {
   std::string text;
-  for (int n : needed(e, root))
-    text += "  " + std::string(glsl_type(e.node(n).dtype)) + " " + var(n) + " = " + glsl_form(e, n) + ";\n";
+  for (int n : needed(e, root)) text += assignment(e, n);
   return text + "  return " + var(root) + ";\n";
 }
 
@@ -258,6 +261,7 @@ std::string buffers(const Expression& e) {
   std::string text;
   bool half = false;
   for (const ExprTensor& tensor : e.tensors) half = half || tensor.dtype == DType::f16;
+  for (const ExprOutput& out : e.outputs) half = half || out.dtype == DType::f16;
   if (half) text += "#extension GL_EXT_shader_16bit_storage : require\n";
   for (std::size_t t = 0; t < e.tensors.size(); ++t) {
     const ExprTensor& tensor = e.tensors[t];
@@ -325,15 +329,26 @@ std::string render_score_program(const Expression& e) {
 std::string render_pointwise(const Expression& e) {
   const DType result = e.node(e.value).dtype;
   std::string text = header(e, e.value, "a pointwise kernel");
-  // The result in the dispatch's element type (its slot's: STORE).
+  for (std::size_t o = 0; o < e.outputs.size(); ++o)
+    text += "//   also o" + std::to_string(o) + " = " + expression_text(e, e.outputs[o].node) + "\n";
+  // The result in the dispatch's element type (its slot's: STORE); further outputs in
+  // their own.
   text += std::string("layout(std430, binding = 0) writeonly buffer Result { ") + (is_float(result) ? "STORE" : "int") +
           " result_values[]; };\n";
   text += buffers(e);
+  for (std::size_t o = 0; o < e.outputs.size(); ++o)
+    text += "layout(std430, binding = " + std::to_string(e.outputs[o].binding) + ") writeonly buffer O" +
+            std::to_string(o) + " { " + buffer_element(e.outputs[o].dtype) + " o" + std::to_string(o) + "[]; };\n";
   text += floor_div_helper;
-  text += std::string(glsl_type(result)) + " vkattn_pointwise(ivec4 c, ivec4 e, ivec2 sqk) {\n" + body(e, e.value) + "}\n";
-  text += std::string("void vkattn_store(uint at, ") + glsl_type(result) + " v) { result_values[at] = " +
-          (is_float(result) ? "STORE(v)" : "int(v)") + "; }\n";
-  return text;
+  // Every node the stored values need, once, then the stores.
+  text += "void vkattn_store_all(uint at, ivec4 c, ivec4 e, ivec2 sqk) {\n";
+  const auto need = e.needs_stored();
+  for (int n = 0; n < int(e.nodes.size()); ++n)
+    if (need[std::size_t(n)]) text += assignment(e, n);
+  text += "  result_values[at] = " + std::string(is_float(result) ? "STORE(" : "int(") + var(e.value) + ");\n";
+  for (std::size_t o = 0; o < e.outputs.size(); ++o)
+    text += "  o" + std::to_string(o) + "[at] = " + buffer_element(e.outputs[o].dtype) + "(" + var(e.outputs[o].node) + ");\n";
+  return text + "}\n";
 }
 
 std::string render_epilogue(const Expression& e) {

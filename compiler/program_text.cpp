@@ -67,6 +67,8 @@ std::string to_text(const Program& p) {
       else if (e.value >= 0)
         out << " [" << expression_text(e, e.value) << "]";
       if (e.prologue >= 0) out << " prologue [" << expression_text(e, e.prologue) << "]";
+      for (std::size_t o = 0; o < e.outputs.size() && o < step.also_writes.size(); ++o)
+        out << " also %" << step.also_writes[o] << " [" << expression_text(e, e.outputs[o].node) << "]";
     }
     if (step.slice) out << " columns from " << step.slice_offset;
     if (step.kind == StepKind::gemm) {

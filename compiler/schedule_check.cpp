@@ -161,6 +161,17 @@ class Checker {
     if (e.value < -1 || e.value >= n || e.visible < -1 || e.visible >= n || e.prologue < -1 || e.prologue >= n)
       fail(where, "names a result node it does not have");
     if (e.visible >= 0 && e.node(e.visible).dtype != DType::boolean) fail(where, "hides keys by a value that is not bool");
+    for (std::size_t o = 0; o < e.outputs.size(); ++o) {
+      const ExprOutput& out = e.outputs[o];
+      const std::string at = where + " output " + std::to_string(o);
+      if (out.node < 0 || out.node >= n) fail(at, "stores node " + std::to_string(out.node) + ", which the program does not have");
+      if (out.binding < 1 || out.binding >= max_bindings) fail(at, "is at binding " + std::to_string(out.binding));
+      if (out.dtype == DType::boolean) fail(at, "is stored as bool; bools are stored as i32");
+      bool shared = false;  // a binding written here and read or written elsewhere in the program
+      for (const ExprTensor& t : e.tensors) shared = shared || t.binding == out.binding;
+      for (std::size_t other = 0; other < o; ++other) shared = shared || e.outputs[other].binding == out.binding;
+      if (shared) fail(at, "shares binding " + std::to_string(out.binding) + " with another tensor of the program");
+    }
   }
 
   // Tensors a dispatch's program reads lie inside their bindings, for coordinates of
@@ -210,6 +221,22 @@ class Checker {
     }
   }
 
+  // A pointwise kernel's further outputs: `total` elements each, in a slot of the
+  // element type its buffer declares.
+  void further_outputs(const Dispatch& d, Wide total, const std::string& where) const {
+    if (d.program < 0 || d.program >= int(s_.programs.size())) return;
+    const Expression& e = s_.programs[std::size_t(d.program)];
+    for (std::size_t o = 0; o < e.outputs.size(); ++o) {
+      const ExprOutput& out = e.outputs[o];
+      inside(d, out.binding, total, where, "a further output");
+      const TensorSlot& slot = s_.slots[std::size_t(d.slots[std::size_t(out.binding)])];
+      if (slot.element != out.dtype)
+        fail(where + " program output " + std::to_string(o), "is stored as " + std::string(dtype_name(out.dtype)) +
+                                                               " into a slot of " + std::string(dtype_name(slot.element)) +
+                                                               " elements");
+    }
+  }
+
   // Elements of the slot at `binding` of dispatch `d`, requiring the binding.
   Wide bound(const Dispatch& d, int binding, const std::string& where, bool required = true) const {
     const int index = d.slots[std::size_t(binding)];
@@ -246,6 +273,9 @@ class Checker {
                                                           " but " + std::string(info.name) + " declares it otherwise");
     }
     if (d.slots[0] < 0) fail(where, "has no result at binding 0");
+    if (d.kernel != Kernel::pointwise && d.program >= 0 && d.program < int(s_.programs.size()) &&
+        !s_.programs[std::size_t(d.program)].outputs.empty())
+      fail(where + " program", "has further outputs, which only a pointwise kernel stores");
     if (d.push_constants.size() * 4 != info.push_bytes)
       fail(where + " push_constants", "has " + std::to_string(d.push_constants.size()) + " words; " +
                                           std::string(info.name) + " declares " + std::to_string(info.push_bytes / 4));
@@ -348,6 +378,7 @@ class Checker {
         if (invocations < total) fail(where + " workgroups", "cover fewer elements than the output");
         inside(d, 0, total, where, "the output");
         program_reads(d, {p.dims[0], p.dims[1], p.dims[2], p.dims[3]}, p.extents, where);
+        further_outputs(d, total, where);
         return;
       }
       case Shader::attention_combine: {

@@ -100,6 +100,13 @@ nlohmann::json programs_json(const Schedule& s) {
       program["prologue"] = e.prologue;
       program["prologue_text"] = expression_text(e, e.prologue);
     }
+    if (!e.outputs.empty()) {
+      nlohmann::json outputs = nlohmann::json::array();
+      for (const ExprOutput& out : e.outputs)
+        outputs.push_back({{"node", out.node}, {"binding", out.binding}, {"dtype", std::string(dtype_name(out.dtype))},
+                           {"text", expression_text(e, out.node)}});
+      program["outputs"] = outputs;
+    }
     programs.push_back(program);
   }
   return programs;

@@ -208,6 +208,18 @@ Expression program_of(const json& j, const std::string& where) {
   e.visible = number<int>(j, "visible", where);
   e.value = number<int>(j, "value", where);
   if (j.contains("prologue")) e.prologue = number<int>(j, "prologue", where);
+  if (j.contains("outputs")) {
+    const json& outputs = list(j, "outputs", where);
+    if (outputs.size() > max_expression_outputs) fail(where + "/outputs", "holds more outputs than generated code stores");
+    for (std::size_t k = 0; k < outputs.size(); ++k) {
+      const std::string at = where + "/outputs/" + std::to_string(k);
+      ExprOutput out;
+      out.node = number<int>(outputs[k], "node", at);
+      out.binding = number<int>(outputs[k], "binding", at);
+      out.dtype = named(outputs[k], "dtype", at, dtypes, dtype_text);
+      e.outputs.push_back(out);
+    }
+  }
   return e;
 }
 

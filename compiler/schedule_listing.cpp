@@ -153,12 +153,14 @@ std::string schedule_listing(const Schedule& s, const Graph* graph, const Listin
     const Dispatch& d = s.dispatches[i];
     for (int b = 1; b < max_bindings; ++b) {
       int slot = d.slots[std::size_t(b)];
-      if (slot < 0) continue;
+      if (slot < 0 || s.writes(d, b)) continue;
       if (!shapes[i].empty()) shapes[i] += ", ";
       shapes[i] += compact(s.slots[std::size_t(slot)].shape);
     }
     shapes[i] += " -> ";
     shapes[i] += d.slots[0] >= 0 ? compact(s.slots[std::size_t(d.slots[0])].shape) : std::string("?");
+    for (int b = 1; b < max_bindings; ++b)  // further outputs
+      if (d.slots[std::size_t(b)] >= 0 && s.writes(d, b)) shapes[i] += ", " + compact(s.slots[std::size_t(d.slots[std::size_t(b)])].shape);
     shape_width = std::max(shape_width, shapes[i].size());
   }
   char line[512];
@@ -188,6 +190,11 @@ std::string schedule_listing(const Schedule& s, const Graph* graph, const Listin
         if (e.value >= 0) out << "      epilogue: " << expression_text(e, e.value) << "\n";
       } else {
         out << "      generated: " << expression_text(e, e.value) << "\n";
+        for (const ExprOutput& further : e.outputs) {
+          const int slot = further.binding > 0 && further.binding < max_bindings ? d.slots[std::size_t(further.binding)] : -1;
+          out << "      also writes '" << (slot >= 0 ? s.slots[std::size_t(slot)].name.view() : std::string_view("?"))
+              << "' = " << expression_text(e, further.node) << "\n";
+        }
       }
     }
     if (options.constants) out << "      constants: " << specialization_text(d) << "\n";

@@ -181,13 +181,32 @@ TEST_CASE("silu and gelu_tanh ride on the GEMM, and rms_norm takes its residual"
 TEST_CASE("barriers only between dependent dispatches") {
   va::Graph g{"independent"};
   auto x = g.input("x", {64, 32});
-  g.output("a", va::relu(x));
-  g.output("b", va::gelu(x));
-  g.output("c", va::relu(x) + va::gelu(x));
+  auto a = va::softmax(x);
+  auto b = va::rms_norm(x, g.weight("w", {32}));
+  g.output("a", a);
+  g.output("b", b);
+  g.output("c", a + b);
   va::Schedule s = va::compile(g);
   REQUIRE(s.dispatch_count() == 3);
-  CHECK_FALSE(s.dispatches[0].barrier_after);  // relu and gelu both read x only
+  CHECK_FALSE(s.dispatches[0].barrier_after);  // the softmax and the norm both read x only
   CHECK(s.dispatches[1].barrier_after);        // the add reads both
+}
+
+TEST_CASE("a barrier follows a kernel whose further output a later dispatch reads") {
+  va::Graph g{"further"};
+  auto h = va::relu(g.input("x", {16, 8}));
+  g.output("y", va::scale(h, 2.0));
+  g.output("z", va::softmax(h));  // reads h only, which the first kernel writes at binding 8
+  va::Schedule s = va::compile(g);
+  REQUIRE(s.dispatch_count() == 2);
+  REQUIRE(s.programs[std::size_t(s.dispatches[0].program)].outputs.size() == 1);
+  CHECK(s.writes(s.dispatches[0], 8));
+  CHECK_FALSE(s.writes(s.dispatches[0], 1));
+  CHECK(s.dispatches[0].barrier_after);
+  // h is live from the kernel that writes it to the softmax.
+  const int h_slot = s.dispatches[0].slots[8];
+  CHECK(s.slots[std::size_t(h_slot)].live_from == 0);
+  CHECK(s.slots[std::size_t(h_slot)].live_to == 1);
 }
 
 TEST_CASE("memory plan: no two values live at the same time overlap, on random graphs") {

@@ -105,6 +105,47 @@ TEST_CASE("a broken schedule is refused naming the slot or dispatch and the fiel
   CHECK_THAT(error_of(mixed), Contains("program tensor 0: is read as f16 from a slot of f32 elements"));
 }
 
+TEST_CASE("a pointwise kernel's further outputs are checked like its result") {
+  va::Graph g{"two_outputs"};
+  auto x = g.input("x", {4, 6});
+  auto h = va::tanh(x);
+  g.output("h", h);
+  g.output("y", va::mul(h, g.input("gain", {6})));
+  const va::Schedule good = va::compile(g, va::targets::nvidia);
+  REQUIRE(good.dispatch_count() == 1);
+  REQUIRE(good.programs[std::size_t(good.dispatches[0].program)].outputs.size() == 1);
+  REQUIRE(error_of(good) == "no error");
+  auto broken = [&](const std::function<void(va::Schedule&, va::Expression&)>& change) {
+    va::Schedule s = good;
+    change(s, s.programs[std::size_t(s.dispatches[0].program)]);
+    return error_of(s);
+  };
+  CHECK_THAT(broken([](va::Schedule&, va::Expression& e) { e.outputs[0].dtype = va::DType::f16; }),
+             Contains("program output 0: is stored as f16 into a slot of f32 elements"));
+  CHECK_THAT(broken([](va::Schedule&, va::Expression& e) { e.outputs[0].binding = e.tensors[0].binding; }),
+             Contains("output 0: shares binding"));
+  CHECK_THAT(broken([](va::Schedule&, va::Expression& e) { e.outputs[0].node = 99; }), Contains("stores node 99"));
+  CHECK_THAT(broken([](va::Schedule& s, va::Expression& e) {
+               s.dispatches[0].slots[std::size_t(e.outputs[0].binding)] = s.dispatches[0].slots[2];  // gain: 6 elements
+             }),
+             Contains("a further output reaches element 23"));
+  CHECK_THAT(broken([](va::Schedule& s, va::Expression& e) { s.dispatches[0].slots[std::size_t(e.outputs[0].binding)] = -1; }),
+             Contains("has no tensor at binding"));
+  // Only a pointwise kernel stores further outputs.
+  va::Schedule gemm = decoder_schedule();
+  const std::size_t with_program = [&] {
+    for (std::size_t i = 0; i < gemm.dispatches.size(); ++i)
+      if (gemm.dispatches[i].kernel == va::Kernel::gemm && gemm.dispatches[i].program >= 0) return i;
+    FAIL("no gemm with a program");
+    return std::size_t(0);
+  }();
+  va::ExprOutput stray;
+  stray.node = 0;
+  stray.binding = 14;
+  gemm.programs[std::size_t(gemm.dispatches[with_program].program)].outputs.push_back(stray);
+  CHECK_THAT(error_of(gemm), Contains("has further outputs, which only a pointwise kernel stores"));
+}
+
 TEST_CASE("schedule JSON that is well formed but makes no sense is refused") {
   va::Graph g = va::build_preset({.name = "mha", .seq = 9, .model = 32, .heads = 4});
   va::Schedule s = va::compile(g, va::targets::nvidia);

@@ -59,6 +59,27 @@ TEST_CASE("schedule JSON reads back to the same schedule") {
     }
 }
 
+TEST_CASE("a kernel's further outputs read back from JSON") {
+  va::Graph g{"two_outputs"};
+  auto x = g.input("x", {4, 6}, va::DType::f16);
+  auto positive = x > 0.0;
+  g.output("positive", positive);
+  g.output("y", va::where(positive, va::tanh(x), x));
+  const va::Schedule s = va::compile(g);
+  REQUIRE(s.programs.size() == 1);
+  REQUIRE(s.programs[0].outputs.size() == 1);
+  const std::string json = va::schedule_to_json(s, &g);
+  const std::size_t outputs = json.find("\"outputs\"");
+  REQUIRE(outputs != std::string::npos);
+  const va::Schedule back = va::schedule_from_json(json);
+  CHECK(back == s);
+  std::string bad = json;  // the output's dtype (the positive mask, stored as i32)
+  const std::size_t dtype = bad.find("\"i32\"", outputs);
+  REQUIRE(dtype != std::string::npos);
+  bad.replace(dtype, 5, "\"i64\"");
+  CHECK_THROWS_WITH(va::schedule_from_json(bad), Catch::Contains("outputs/0"));
+}
+
 TEST_CASE("malformed schedule JSON is refused naming the field") {
   va::Graph g = golden_graph();
   const std::string good = va::schedule_to_json(va::compile(g), &g);

@@ -277,17 +277,107 @@ TEST_CASE("a feed-forward with one biased projection packs both and is two GEMMs
   check_everywhere(g, 11);
 }
 
-TEST_CASE("a value read outside its region is materialised once, and each reader's region reads it") {
+// The further outputs of dispatch `i`'s program, as "name = expression".
+std::vector<std::string> further_outputs(const va::Schedule& s, std::size_t i) {
+  std::vector<std::string> out;
+  const va::Dispatch& d = s.dispatches[i];
+  if (d.program < 0) return out;
+  const va::Expression& e = s.programs[std::size_t(d.program)];
+  for (const va::ExprOutput& o : e.outputs)
+    out.push_back(std::string(s.slots[std::size_t(d.slots[std::size_t(o.binding)])].name.view()) + " = " +
+                  va::expression_text(e, o.node));
+  return out;
+}
+
+TEST_CASE("a group whose values are read beyond it is one kernel storing each of them", "[vulkan]") {
+  // shared feeds both outputs; each output is stored by the one kernel.
   va::Graph g{"shared_value"};
   auto x = g.input("x", {3, 10});
-  auto shared = va::gelu(va::scale(x, 2.0));                 // read by two regions
+  auto shared = va::gelu(va::scale(x, 2.0));
   g.output("a", va::add(va::sigmoid(shared), x));
   g.output("b", va::mul(va::tanh(shared), shared));
   const va::Schedule s = va::compile(g);
   INFO(va::schedule_listing(s));
-  CHECK(s.dispatch_count() == 3);  // gelu(2x), then one kernel per output
-  for (std::size_t i = 0; i < s.dispatch_count(); ++i) CHECK(s.dispatches[i].kernel == va::Kernel::pointwise);
-  check_schedule_on_device(g, true, va::random_bindings(g, 3), 1e-5);
+  REQUIRE(s.dispatch_count() == 1);
+  CHECK(s.dispatches[0].kernel == va::Kernel::pointwise);
+  CHECK(epilogue_text(s, 0) == "(tanh(gelu((t0 * 2))) * gelu((t0 * 2)))");
+  CHECK(further_outputs(s, 0) == std::vector<std::string>{"a = (sigmoid(gelu((t0 * 2))) + t0)"});
+  // Nothing of the group reaches memory but what is read beyond it.
+  CHECK(s.arena_bytes <= va::compile(g, va::CompileOptions{.fuse = false}).arena_bytes);
+  check_everywhere(g, 3);
+}
+
+TEST_CASE("a residual stream the group also transforms is stored by the group for a later reader", "[vulkan]") {
+  // h = x + a is read by the group (relu(h) * gain) and after it, by the last add: one
+  // kernel writes both, the norm reads the group's result, the add reads h.
+  constexpr std::int64_t seq = 11, model = 21;
+  va::Graph g{"residual_stream"};
+  auto h = va::add(g.input("x", {2, seq, model}), g.input("a", {2, seq, model}));
+  auto gated = va::mul(va::relu(h), g.weight("gain", {model}));
+  g.output("y", va::add(va::rms_norm(gated, g.weight("norm", {model})), h));
+  const va::Schedule s = va::compile(g);
+  INFO(va::schedule_listing(s));
+  REQUIRE(fused_kernels(g) == std::vector<va::Kernel>{va::Kernel::pointwise, va::Kernel::layer_norm, va::Kernel::pointwise});
+  CHECK(epilogue_text(s, 0) == "(relu((t0 + t1)) * t2)");
+  REQUIRE(further_outputs(s, 0).size() == 1);
+  CHECK(further_outputs(s, 0)[0].find(" = (t0 + t1)") != std::string::npos);
+  // relu(h) gets no slot. The peak may exceed one kernel per op's: x, a, h and the
+  // group's result are live together while the group runs.
+  const va::Schedule unfused = va::compile(g, va::CompileOptions{.fuse = false});
+  CHECK(s.slots.size() + 1 == unfused.slots.size());
+  CHECK(s.memory.naive_bytes < unfused.memory.naive_bytes);
+  check_everywhere(g, 5);
+}
+
+TEST_CASE("a value read before the group's end stays a kernel of its own, and outputs of every type are stored", "[vulkan]") {
+  SECTION("read before the top") {
+    // m reads h before y, the group's top, runs: h cannot wait for y's kernel.
+    va::Graph g{"read_before"};
+    auto h = va::tanh(g.input("x", {2, 9, 6}));
+    auto m = va::matmul(h, g.weight("w", {6, 6}), va::Transpose::b);
+    g.output("y", va::mul(va::relu(h), m));
+    const va::Schedule s = va::compile(g);
+    INFO(va::schedule_listing(s));
+    for (std::size_t i = 0; i < s.dispatch_count(); ++i) CHECK(further_outputs(s, i).empty());
+    check_everywhere(g, 9);
+  }
+  SECTION("bool, i32, f16 and f32 outputs of one kernel") {
+    va::Graph g{"typed_outputs"};
+    auto x = g.input("x", {3, 5, 7}, va::DType::f16);
+    auto wide = va::scale(va::cast(x, va::DType::f32), 2.0);
+    auto positive = wide > 0.0;
+    g.output("positive", positive);
+    g.output("count", va::cast(positive, va::DType::i32));
+    g.output("wide", wide);
+    g.output("y", va::where(positive, va::cast(wide, va::DType::f16), x));
+    const va::Schedule s = va::compile(g);
+    INFO(va::schedule_listing(s));
+    REQUIRE(s.dispatch_count() == 1);
+    CHECK(further_outputs(s, 0).size() == 3);
+    const va::TensorMap rounded = va::testing::rounded_to_f16(va::random_bindings(g, 13));
+    check_schedule_on_device(g, true, rounded, f16_tolerance);
+    check_schedule_on_device(g, false, rounded, f16_tolerance);
+    check_schedule_on_device(g, true, rounded, f16_tolerance, true);
+  }
+  SECTION("more values than one kernel stores") {
+    // Six values of one chain are outputs: four ride with the top, the rest are stored
+    // by kernels of their own.
+    va::Graph g{"many_outputs"};
+    va::Value v = g.input("x", {4, 13});
+    const char* names[] = {"o0", "o1", "o2", "o3", "o4", "o5"};
+    for (int i = 0; i < 6; ++i) {
+      v = i % 2 == 0 ? va::sigmoid(va::scale(v, 1.5)) : va::add(v, g.constant(0.25));
+      g.output(names[i], v);
+    }
+    g.output("y", va::tanh(v));
+    const va::Schedule s = va::compile(g);
+    INFO(va::schedule_listing(s));
+    std::size_t stored = 0;
+    for (std::size_t i = 0; i < s.dispatch_count(); ++i) stored += further_outputs(s, i).size();
+    CHECK(further_outputs(s, s.dispatch_count() - 1).size() == va::max_expression_outputs);
+    CHECK(s.dispatch_count() + stored == 7);  // each output stored once
+    check_everywhere(g, 17);
+  }
 }
 
 TEST_CASE("RMSNorm written from primitives is two GEMMs: statistics, then the normalisation as a prologue", "[vulkan]") {

@@ -139,7 +139,7 @@ std::vector<CoveredSchedule> coverage_schedules(const std::vector<std::string>& 
   // Generated elementwise code: a feed-forward whose gated GEMM's epilogue holds a bias
   // and GELU (tanh) of one half times the other, whose down projection adds the input,
   // and standalone groups of several inputs (a clamp, a sigmoid gate, a comparison; an
-  // f16 input cast to meet f32 ones).
+  // f16 input cast to meet f32 ones; a group that also stores a value read after it).
   for (std::int64_t head_dim : head_dims) {
     for (const Shape& shape : shapes) {
       if (shape.cache > 0) continue;
@@ -156,6 +156,10 @@ std::vector<CoveredSchedule> coverage_schedules(const std::vector<std::string>& 
       // f16 and f32 buffers in one kernel (16-bit storage in the f32 build too).
       auto h = graph.input("h", {1, shape.seq, model}, DType::f16);
       graph.output("w", mul(rsqrt(abs(cast(h, DType::f32)) + 1.0), r));
+      // A group storing a further output beside its bool result.
+      auto s = scale(sigmoid(r), 2.0);
+      graph.output("positive", s > 1.0);
+      graph.output("v", mul(tanh(s), y));
       for (const std::string& target_name : target_names) {
         const Target* target = targets::find(target_name);
         if (target == nullptr)

@@ -197,6 +197,15 @@ struct Schedule {
     programs.push_back(e);
     return int(programs.size()) - 1;
   }
+  // Whether dispatch `d` writes the tensor at `binding`: its result (binding 0), or a
+  // further output of a pointwise kernel's program.
+  constexpr bool writes(const Dispatch& d, int binding) const {
+    if (binding == 0) return true;
+    if (d.kernel != Kernel::pointwise || d.program < 0 || std::size_t(d.program) >= programs.size()) return false;
+    for (const ExprOutput& out : programs[std::size_t(d.program)].outputs)
+      if (out.binding == binding) return true;
+    return false;
+  }
   // The repeated body dispatch `i` is in (an index into repeats), or -1.
   constexpr int repeat_of(std::size_t i) const {
     for (std::size_t r = 0; r < repeats.size(); ++r)

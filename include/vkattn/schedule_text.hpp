@@ -9,7 +9,7 @@
 
 namespace vkattn {
 
-inline constexpr int schedule_json_version = 5;
+inline constexpr int schedule_json_version = 6;
 
 std::string schedule_to_json(const Schedule& schedule, const Graph* graph = nullptr);
 // "1 dispatch", "7 dispatches": a count and its noun.

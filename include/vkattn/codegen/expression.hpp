@@ -75,6 +75,18 @@ struct ExprTensor {
   constexpr bool operator==(const ExprTensor&) const = default;
 };
 
+// A further result of a pointwise kernel: node `node` stored at every coordinate into
+// the tensor at binding `binding` (of the coordinate space's shape, contiguous), beside
+// `value` at binding 0. `dtype` is the tensor's element on the device (like
+// ExprTensor's: f16 or f32 for floats, i32 for integers and bools).
+struct ExprOutput {
+  int node = -1;
+  int binding = -1;
+  DType dtype = DType::f32;
+  constexpr bool operator==(const ExprOutput&) const = default;
+};
+inline constexpr std::size_t max_expression_outputs = 4;
+
 struct ExprNode {
   Op op = Op::constant;
   DType dtype = DType::f32;  // of the result
@@ -98,6 +110,9 @@ struct Expression {
   int visible = -1;
   int value = -1;
   int prologue = -1;
+  // Pointwise kernels: values of the region that are read beyond it, stored too (a
+  // residual stream the region also transforms).
+  FixedVector<ExprOutput, max_expression_outputs> outputs;
   constexpr bool operator==(const Expression&) const = default;
 
   // The index of `node`: an equal node already present is reused (nodes are pure), so
@@ -119,6 +134,16 @@ struct Expression {
       if (need[std::size_t(i)])
         for (std::int8_t a : node(i).args)
           if (a >= 0) need[std::size_t(a)] = true;
+    return need;
+  }
+  // Which nodes `value` and every further output depend on: what a pointwise kernel
+  // computes per element.
+  constexpr std::array<bool, max_expression_nodes> needs_stored() const {
+    std::array<bool, max_expression_nodes> need = needs(value);
+    for (const ExprOutput& out : outputs) {
+      const auto more = needs(out.node);
+      for (std::size_t i = 0; i < need.size(); ++i) need[i] = need[i] || more[i];
+    }
     return need;
   }
   // Whether node `root` reads the score (Op::matmul) or depends on it.

@@ -20,8 +20,10 @@ namespace vkattn {
 // c: the coordinates (b, h, i, j); e: their extents; sqk: the score's (Sq, Sk).
 std::string render_score_program(const Expression& program);
 
-// For shaders/pointwise.comp: the result buffer (binding 0), the tensors (1..), and
-//   vkattn_pointwise(ivec4 c, ivec4 e, ivec2 sqk) and vkattn_store(uint at, value).
+// For shaders/pointwise.comp: the result buffer (binding 0), the tensors (1..), the
+// further outputs (their bindings, 8..), and
+//   void vkattn_store_all(uint at, ivec4 c, ivec4 e, ivec2 sqk): computes the element
+//         at coordinates c and stores the result and every further output at `at`.
 std::string render_pointwise(const Expression& expression);
 
 // For the GEMM kernels (gemm_*.comp with VKATTN_GENERATED): the tensors' buffers

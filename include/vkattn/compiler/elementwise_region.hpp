@@ -7,7 +7,13 @@
 // A region grows backwards from its top: a step joins when every reader of its result
 // is already in the region (so nothing outside needs the value in memory) and it is no
 // graph output. Scanning the steps before the top in reverse order finds the largest
-// such region in one pass, since a step's readers come after it. A gemm joins as the
+// such region in one pass, since a step's readers come after it. A standalone region
+// also takes a step of exactly the top's shape whose value is read beyond it, or is an
+// output, when every reader outside comes after the top (the fused step runs at the
+// top's position): the kernel stores that value too, a further output
+// (Expression::outputs). Only steps connected to the top through values the region
+// computes stay in it. A fused region repeats a constant step it reads as a node of
+// its own, so a constant shared by several regions is no kernel of its own. A gemm joins as the
 // region's anchor when its product is read only by the region and has the top's
 // shape; a packed gemm joins through its two column halves (a gated product such as
 // silu(x Wgᵀ) * (x Wuᵀ)), each half a node of its own. What feeds the gemm (its A and
@@ -34,6 +40,7 @@ struct ElementwiseRegion {
   FixedVector<int, max_expression_tensors> reads;  // the program value of each tensor
   int scores = -1;  // the value index values index (its last two axes are their Sq, Sk)
   int a_value = -1;  // a prologue: the value the gemm loads as A
+  FixedVector<int, max_expression_outputs> outputs;  // further values it stores (Expression::outputs)
   bool ok = false;
 };
 
@@ -51,13 +58,15 @@ constexpr bool broadcasts_to(const Shape& shape, const Shape& space) {
 
 class RegionFinder {
  public:
-  constexpr RegionFinder(const Program& p, int top, bool with_gemm, int first_binding)
-      : p_(p), top_(top), with_gemm_(with_gemm), first_binding_(first_binding) {}
+  constexpr RegionFinder(const Program& p, int top, bool with_gemm, int first_binding, bool further_outputs = false)
+      : p_(p), top_(top), with_gemm_(with_gemm), first_binding_(first_binding),
+        further_outputs_(further_outputs && !with_gemm) {}
 
   // The prologue region of gemm step `gemm`, whose A operand `top` computes; the
   // gemm's program so far (its epilogue, or an empty one) and its reads are kept.
   constexpr ElementwiseRegion find_prologue(int gemm, const Expression& program, const FixedVector<int, max_expression_tensors>& reads) {
     prologue_ = true;
+    inline_constants_ = true;
     region_.gemm = gemm;
     region_.expression = program;
     region_.reads = reads;
@@ -80,6 +89,7 @@ class RegionFinder {
   }
 
   constexpr ElementwiseRegion find() {
+    inline_constants_ = true;
     if (!scan()) return region_;
     // A column half whose gemm stayed outside is read from memory like any operand.
     for (std::size_t s = 0; s < p_.steps.size(); ++s)
@@ -92,6 +102,7 @@ class RegionFinder {
         if (inside_[s] && p_.steps[s].kind == StepKind::view) ++halves;
       if (halves != 2) return region_;
     }
+    if (further_outputs_) keep_connected();
     for (std::size_t s = 0; s < p_.steps.size(); ++s)
       if (inside_[s]) region_.steps.push_back(int(s));
     build();
@@ -133,7 +144,11 @@ class RegionFinder {
       if (step.kind == StepKind::primitive) candidate = joins_as_op(step);
       else if (step.kind == StepKind::view) candidate = half_of_packed_gemm(step);
       else if (step.kind == StepKind::gemm) candidate = joins_as_gemm(step);
-      if (!candidate || !read_only_inside(step.result)) continue;
+      if (!candidate) continue;
+      if (!read_only_inside(step.result)) {
+        if (!stored_beyond(step)) continue;
+        ++further_;
+      }
       inside_[std::size_t(s)] = 1;
       if (step.kind == StepKind::gemm) region_.gemm = s;
     }
@@ -205,6 +220,59 @@ class RegionFinder {
 
   constexpr bool inside(int step) const { return step >= 0 && inside_[std::size_t(step)] != 0; }
 
+  // Whether elementwise step `step`, whose value is read outside the region (or is an
+  // output), can join as a further output: of exactly the region's space, read outside
+  // only after the top, and room for another output.
+  constexpr bool stored_beyond(const Step& step) const {
+    if (!further_outputs_ || prologue_ || further_ == int(max_expression_outputs)) return false;
+    if (!(p_.value(step.result).shape == space_)) return false;
+    for (std::size_t u = 0; u < p_.steps.size(); ++u) {
+      const Step& user = p_.steps[u];
+      if (user.kind == StepKind::removed || inside_[u] || int(u) > top_) continue;
+      for (int o : user.operands)
+        if (o == step.result) return false;
+      for (int o : user.program_reads)
+        if (o == step.result) return false;
+    }
+    return true;
+  }
+
+  // Drops the steps not connected to the top through values the region computes (a
+  // further output is a step whose value is read beyond the region, not necessarily by
+  // it). A dropped step's readers inside are connected to it, so they go too.
+  constexpr void keep_connected() {
+    std::vector<char> reached(p_.steps.size(), 0);
+    reached[std::size_t(top_)] = 1;
+    for (bool grew = true; grew;) {
+      grew = false;
+      for (std::size_t u = 0; u < p_.steps.size(); ++u) {
+        if (!inside_[u]) continue;
+        for (int o : p_.steps[u].operands) {
+          const int s = o < 0 ? -1 : p_.producer(o);
+          if (!inside(s) || reached[u] == reached[std::size_t(s)]) continue;
+          reached[u] = reached[std::size_t(s)] = 1;
+          grew = true;
+        }
+      }
+    }
+    for (std::size_t u = 0; u < p_.steps.size(); ++u) inside_[u] = inside_[u] && reached[u];
+  }
+
+  // Whether the value of inside step `s` is needed beyond the region.
+  constexpr bool read_beyond(int s) const {
+    const int value = p_.steps[std::size_t(s)].result;
+    if (p_.is_output(value)) return true;
+    for (std::size_t u = 0; u < p_.steps.size(); ++u) {
+      const Step& user = p_.steps[u];
+      if (user.kind == StepKind::removed || inside_[u]) continue;
+      for (int o : user.operands)
+        if (o == value) return true;
+      for (int o : user.program_reads)
+        if (o == value) return true;
+    }
+    return false;
+  }
+
   constexpr void fail() { failed_ = true; }
   constexpr int add(const ExprNode& n) {
     const int i = region_.expression.add(n);
@@ -217,6 +285,18 @@ class RegionFinder {
     const int root = value_node(p_.steps[std::size_t(top_)].result);
     if (failed_) return;
     (prologue_ ? region_.expression.prologue : region_.expression.value) = root;
+    if (further_outputs_)
+      for (int s : region_.steps) {
+        if (s == top_ || !read_beyond(s)) continue;
+        const int value = p_.steps[std::size_t(s)].result;
+        ExprOutput out;
+        out.node = value_node(value);
+        out.binding = first_binding_ + int(max_expression_tensors) + int(region_.outputs.size());
+        out.dtype = p_.value(value).dtype;
+        if (failed_ || region_.outputs.size() == region_.outputs.capacity()) return;
+        region_.expression.outputs.push_back(out);
+        region_.outputs.push_back(value);
+      }
     const DType dtype = region_.expression.node(root).dtype;
     // A GEMM multiplies and writes floats of its own dtype (one element type for A, B
     // and C); a cast to another ends its epilogue.
@@ -244,8 +324,9 @@ class RegionFinder {
       node = accumulator(accumulator_whole);
     } else if (inside(s) && p_.steps[std::size_t(s)].kind == StepKind::view) {
       node = accumulator(p_.steps[std::size_t(s)].slice_offset == 0 ? accumulator_first_half : accumulator_second_half);
-    } else if (inside(s)) {
-      node = op(p_.steps[std::size_t(s)], value);
+    } else if (inside(s) || (inline_constants_ && s >= 0 && p_.steps[std::size_t(s)].kind == StepKind::primitive &&
+                               p_.steps[std::size_t(s)].op == Op::constant)) {
+      node = op(p_.steps[std::size_t(s)], value);  // a constant from outside costs nothing to repeat
     } else {
       node = load(value);
     }
@@ -359,13 +440,18 @@ class RegionFinder {
   bool failed_ = false;
   bool prologue_ = false;
   int a_value_ = -1;
+  bool further_outputs_ = false;  // a standalone region may store values read beyond it
+  bool inline_constants_ = false;  // a constant outside is a node, not a read (fused regions)
+  int further_ = 0;               // steps that joined as further outputs
 };
 
 // The largest region with `top` as its result: with a gemm anchor when `with_gemm`
-// finds one (its tensors at bindings from `first_binding`). `ok` is false when no
-// expression of the limits (nodes, tensors) computes it.
-constexpr ElementwiseRegion find_region(const Program& p, int top, bool with_gemm, int first_binding) {
-  return RegionFinder(p, top, with_gemm, first_binding).find();
+// finds one (its tensors at bindings from `first_binding`); without one, and with
+// `further_outputs`, also storing values read beyond it. `ok` is false when no
+// expression of the limits (nodes, tensors, outputs) computes it.
+constexpr ElementwiseRegion find_region(const Program& p, int top, bool with_gemm, int first_binding,
+                                        bool further_outputs = false) {
+  return RegionFinder(p, top, with_gemm, first_binding, further_outputs).find();
 }
 
 // The prologue region of gemm step `gemm`, whose A operand step `top` computes (the

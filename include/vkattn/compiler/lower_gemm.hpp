@@ -118,8 +118,8 @@ constexpr void lower_gemm(ScheduleBuilder& b, const Step& step) {
     // 8 x LOCAL_SIZE) columns.
     const Expression& e = b.schedule().programs[std::size_t(d.program)];
     const std::int64_t column_blocks = texel ? detail::ceil_div(n, 64) : detail::ceil_div(n, choice.tiles.n);
-    d.flops += detail::expression_flops(e, e.value) * double(c.elements()) +
-               detail::expression_flops(e, e.prologue) * double(as.elements()) * double(column_blocks);
+    d.flops += detail::expression_flops(e, e.needs(e.value)) * double(c.elements()) +
+               detail::expression_flops(e, e.needs(e.prologue)) * double(as.elements()) * double(column_blocks);
   }
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // Pass 8 for a pointwise step (an elementwise region, pass 5): shaders/pointwise.comp
 // completed by the region's generated expression, one element of the result per
-// invocation, each tensor read broadcast at the element's coordinates (or gathered).
+// invocation, each tensor read broadcast at the element's coordinates (or gathered);
+// further outputs (values of the region read beyond it) stored at the same element.
 #include "vkattn/compiler/pointwise_expression.hpp"
 #include "vkattn/elementwise_forms.hpp"
 #include "vkattn/compiler/schedule_builder.hpp"
@@ -11,12 +12,11 @@ namespace vkattn::passes {
 
 namespace detail {
 
-// FLOPs of one evaluation of the nodes `root` needs (reads, constants and index values
-// cost nothing; each op its op_flops); 0 for no root.
-constexpr double expression_flops(const Expression& e, int root) {
-  const auto needed = e.needs(root);
+// FLOPs of one evaluation of the nodes `needed` marks (reads, constants and index
+// values cost nothing; each op its op_flops).
+constexpr double expression_flops(const Expression& e, const std::array<bool, max_expression_nodes>& needed) {
   double flops = 0;
-  for (int i = 0; i <= root; ++i) {
+  for (int i = 0; i < int(e.nodes.size()); ++i) {
     if (!needed[std::size_t(i)]) continue;
     const ExprNode& n = e.node(i);
     if (n.op == Op::input || n.op == Op::constant || n.op == Op::matmul || in_group(n.op, OpGroup::index)) continue;
@@ -41,7 +41,7 @@ constexpr int bind_program(ScheduleBuilder& b, Dispatch& d, const Step& step, st
     const int axis = tensor.gathered - (max_rank - shape.rank);
     if (x.kind == ExprExtent::Kind::push && push_extents != nullptr) push_extents[x.size] = u32(shape[axis]);
   }
-  return b.add_program(e, step.program_reads);
+  return b.add_program(e, step.program_reads, step.also_writes);
 }
 
 }  // namespace detail
@@ -62,6 +62,10 @@ constexpr void lower_pointwise(ScheduleBuilder& b, const Step& step) {
     push.score_k = u32(scores.last());
   }
   Dispatch& d = b.begin(Kernel::pointwise, step);
+  for (std::size_t o = 0; o < step.also_writes.size(); ++o) {  // further outputs
+    b.require_contiguous(step, step.also_writes[o]);
+    b.bind(d, attached.expression.outputs[o].binding, step.also_writes[o]);
+  }
   d.program = detail::bind_program(b, d, step, push.extents);
   const Expression& e = b.schedule().programs[std::size_t(d.program)];
   // A gather reads one entry per result element at most, not the whole table (the rows
@@ -78,7 +82,7 @@ constexpr void lower_pointwise(ScheduleBuilder& b, const Step& step) {
   ConfigText config;
   config.append("generated, element per invocation, wg").append(std::int64_t(constants.LOCAL_SIZE));
   b.set_interface<Shader::pointwise>(d, push, constants, config.view(), tuning::target_reason(b.target()).view());
-  d.flops = double(total) * std::max(1.0, detail::expression_flops(e, e.value));
+  d.flops = double(total) * std::max(1.0, detail::expression_flops(e, e.needs_stored()));
 }
 
 }  // namespace vkattn::passes

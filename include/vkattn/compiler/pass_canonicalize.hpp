@@ -60,7 +60,9 @@ constexpr void remove_dead_steps(Program& p) {
   for (std::size_t s = p.steps.size(); s-- > 0;) {
     Step& step = p.steps[s];
     if (step.kind == StepKind::removed) continue;
-    if (!needed[std::size_t(step.result)]) {
+    bool any_needed = needed[std::size_t(step.result)] != 0;
+    for (int v : step.also_writes) any_needed = any_needed || needed[std::size_t(v)] != 0;
+    if (!any_needed) {
       step.kind = StepKind::removed;
       continue;
     }

@@ -15,7 +15,8 @@
 //      becomes its generated prologue, applied to A as it is loaded (a normalisation
 //      by per-row statistics and per-column weights, an activation of the input);
 //   5. every remaining elementwise op joins the largest region it can, each region one
-//      generated kernel (a pointwise step).
+//      generated kernel (a pointwise step); a value of the region's shape read beyond it
+//      (after the region) is stored by the same kernel, a further output.
 // Unfused, each elementwise op is a pointwise step of its own. A fused step moves to
 // the position of its region's top, so every operand it reads is defined before it.
 #include "vkattn/compiler/elementwise_region.hpp"
@@ -84,6 +85,7 @@ constexpr void commit_region(Program& p, const ElementwiseRegion& r) {
   fused.covers.clear();
   for (int s : r.steps) absorb_covers(fused, p.steps[std::size_t(s)]);
   fused.result = p.steps[std::size_t(r.top)].result;
+  fused.also_writes = r.outputs;
   fused.program_reads = r.reads;
   StepProgram program;
   program.expression = r.expression;
@@ -206,7 +208,8 @@ constexpr void fuse_epilogues(Program& p, const Target& target) {
   detail::fuse_prologues(p, target);
   for (int s = int(p.steps.size()) - 1; s >= 0; --s) {
     if (!detail::region_top(p.steps[std::size_t(s)])) continue;
-    detail::ElementwiseRegion r = detail::find_region(p, s, false, detail::pointwise_first_binding);
+    detail::ElementwiseRegion r = detail::find_region(p, s, false, detail::pointwise_first_binding, true);
+    if (!r.ok) r = detail::find_region(p, s, false, detail::pointwise_first_binding);  // without further outputs
     if (!r.ok) {
       if (r.steps.size() > 1)
         p.remark(p.steps[std::size_t(s)].result,

@@ -86,9 +86,13 @@ constexpr void plan_memory(Program& p) {
   int dispatch = 0;
   for (const Step& step : p.steps) {
     if (!detail::dispatches(step)) continue;
-    int root = p.value(step.result).layout.root;
-    used[std::size_t(root)] = true;
-    first_write[std::size_t(root)] = std::min(first_write[std::size_t(root)], dispatch);
+    auto write = [&](int v) {
+      const int root = p.value(v).layout.root;
+      used[std::size_t(root)] = true;
+      first_write[std::size_t(root)] = std::min(first_write[std::size_t(root)], dispatch);
+    };
+    write(step.result);
+    for (int v : step.also_writes) write(v);
     auto read = [&](int o) {
       if (o < 0) return;
       int r = p.value(o).layout.root;

@@ -79,18 +79,19 @@ constexpr void place_barriers(Schedule& s) {
   std::vector<Range> written, read;
   for (std::size_t i = 0; i < s.dispatches.size(); ++i) {
     const Dispatch& d = s.dispatches[i];
-    Range out = range(d.slots[0]);
-    bool hazard = overlaps(written, out) || overlaps(read, out);
-    for (int b = 1; b < max_bindings; ++b)
-      if (d.slots[std::size_t(b)] >= 0 && overlaps(written, range(d.slots[std::size_t(b)]))) hazard = true;
+    bool hazard = false;
+    for (int b = 0; b < max_bindings; ++b) {
+      if (d.slots[std::size_t(b)] < 0) continue;
+      const Range r = range(d.slots[std::size_t(b)]);
+      hazard = hazard || overlaps(written, r) || (s.writes(d, b) && overlaps(read, r));
+    }
     if (hazard && i > 0) {
       s.dispatches[i - 1].barrier_after = true;
       written.clear();
       read.clear();
     }
-    written.push_back(out);
-    for (int b = 1; b < max_bindings; ++b)
-      if (d.slots[std::size_t(b)] >= 0) read.push_back(range(d.slots[std::size_t(b)]));
+    for (int b = 0; b < max_bindings; ++b)
+      if (d.slots[std::size_t(b)] >= 0) (s.writes(d, b) ? written : read).push_back(range(d.slots[std::size_t(b)]));
   }
 }
 

@@ -112,6 +112,9 @@ struct Step {
   bool slice = false;        // view: the columns [slice_offset, +n) of the operand's last axis
   std::int64_t slice_offset = 0;
   int result = -1;           // the program value this step defines
+  // pointwise: further values the same dispatch writes, each of the result's shape
+  // (values of its region read beyond it; Expression::outputs in order)
+  FixedVector<int, max_expression_outputs> also_writes;
   std::array<int, max_step_operands> operands{-1, -1, -1, -1, -1, -1, -1, -1};
   Attributes attributes;     // primitive and view: the op's attributes; layer_norm: epsilon;
                              // flash_attention: the rotary embedding's (when `rotary`)
@@ -185,10 +188,12 @@ struct Program {
     values.back().layout.strides = row_major(v.shape);
     return id;
   }
-  // The step that defines `value`, or -1 (inputs and weights).
+  // The step that defines `value` (as its result or as a further value it writes), or
+  // -1 (inputs and weights).
   constexpr int producer(int value) const {
     for (std::size_t s = 0; s < steps.size(); ++s)
-      if (steps[s].kind != StepKind::removed && steps[s].result == value) return int(s);
+      if (steps[s].kind != StepKind::removed && (steps[s].result == value || steps[s].also_writes.contains(value)))
+        return int(s);
     return -1;
   }
   // Live steps that read `value`, and whether a graph output is `value`.

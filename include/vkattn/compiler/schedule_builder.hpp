@@ -98,16 +98,20 @@ class ScheduleBuilder {
     return d.slots[0] >= 0 && s_.slots[std::size_t(d.slots[0])].element == DType::i32;
   }
 
-  // Binds operand value `v` at `binding`.
-  // A step's generated code as the schedule keeps it: each float tensor typed by its
-  // element on the device (f16 or f32), which the rendered buffer declares.
-  constexpr int add_program(const Expression& program, const FixedVector<int, max_expression_tensors>& reads) {
+  // A step's generated code as the schedule keeps it: each float tensor and further
+  // output typed by its element on the device (f16 or f32), which the rendered buffer
+  // declares; integer and bool outputs are i32.
+  constexpr int add_program(const Expression& program, const FixedVector<int, max_expression_tensors>& reads,
+                            const FixedVector<int, max_expression_outputs>& writes = {}) {
     Expression e = program;
     for (std::size_t t = 0; t < e.tensors.size() && t < reads.size(); ++t)
       if (is_float(e.tensors[t].dtype)) e.tensors[t].dtype = slot_of(reads[t]).element == DType::f16 ? DType::f16 : DType::f32;
+    for (std::size_t o = 0; o < e.outputs.size() && o < writes.size(); ++o)
+      e.outputs[o].dtype = slot_of(writes[o]).element;
     return s_.add_program(e);
   }
 
+  // Binds operand value `v` at `binding`.
   constexpr void bind(Dispatch& d, int binding, int v, Access access = Access::storage) {
     d.slots[std::size_t(binding)] = slot(v);
     d.access[std::size_t(binding)] = access;
