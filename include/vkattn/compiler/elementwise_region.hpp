@@ -200,11 +200,15 @@ class RegionFinder {
     return true;
   }
 
-  // Every live reader of `value` is inside (and is not the region's gemm, which reads
-  // its operands before the region starts); the value is no output.
-  constexpr bool read_only_inside(int value) const {
-    if (p_.is_output(value)) return false;
-    bool read = false;
+  // Who reads a value: steps of the region (not its gemm, which reads its operands
+  // before the region starts), and anything else (a step outside, the gemm, the graph's
+  // outputs), in particular steps outside at or before the top.
+  struct Readers {
+    bool inside = false, outside = false, outside_by_top = false;
+  };
+  constexpr Readers readers_of(int value) const {
+    Readers r;
+    r.outside = p_.is_output(value);
     for (std::size_t u = 0; u < p_.steps.size(); ++u) {
       const Step& user = p_.steps[u];
       if (user.kind == StepKind::removed) continue;
@@ -212,10 +216,20 @@ class RegionFinder {
       for (int o : user.operands) reads = reads || o == value;
       for (int o : user.program_reads) reads = reads || o == value;
       if (!reads) continue;
-      if (!inside_[u] || int(u) == region_.gemm) return false;
-      read = true;
+      if (inside_[u] && int(u) != region_.gemm) {
+        r.inside = true;
+      } else {
+        r.outside = true;
+        r.outside_by_top = r.outside_by_top || int(u) <= top_;
+      }
     }
-    return read;
+    return r;
+  }
+
+  // Every reader of `value` is inside; the value is no output.
+  constexpr bool read_only_inside(int value) const {
+    const Readers r = readers_of(value);
+    return r.inside && !r.outside;
   }
 
   constexpr bool inside(int step) const { return step >= 0 && inside_[std::size_t(step)] != 0; }
@@ -225,16 +239,7 @@ class RegionFinder {
   // only after the top, and room for another output.
   constexpr bool stored_beyond(const Step& step) const {
     if (!further_outputs_ || prologue_ || further_ == int(max_expression_outputs)) return false;
-    if (!(p_.value(step.result).shape == space_)) return false;
-    for (std::size_t u = 0; u < p_.steps.size(); ++u) {
-      const Step& user = p_.steps[u];
-      if (user.kind == StepKind::removed || inside_[u] || int(u) > top_) continue;
-      for (int o : user.operands)
-        if (o == step.result) return false;
-      for (int o : user.program_reads)
-        if (o == step.result) return false;
-    }
-    return true;
+    return p_.value(step.result).shape == space_ && !readers_of(step.result).outside_by_top;
   }
 
   // Drops the steps not connected to the top through values the region computes (a
@@ -258,20 +263,6 @@ class RegionFinder {
     for (std::size_t u = 0; u < p_.steps.size(); ++u) inside_[u] = inside_[u] && reached[u];
   }
 
-  // Whether the value of inside step `s` is needed beyond the region.
-  constexpr bool read_beyond(int s) const {
-    const int value = p_.steps[std::size_t(s)].result;
-    if (p_.is_output(value)) return true;
-    for (std::size_t u = 0; u < p_.steps.size(); ++u) {
-      const Step& user = p_.steps[u];
-      if (user.kind == StepKind::removed || inside_[u]) continue;
-      for (int o : user.operands)
-        if (o == value) return true;
-      for (int o : user.program_reads)
-        if (o == value) return true;
-    }
-    return false;
-  }
 
   constexpr void fail() { failed_ = true; }
   constexpr int add(const ExprNode& n) {
@@ -287,7 +278,7 @@ class RegionFinder {
     (prologue_ ? region_.expression.prologue : region_.expression.value) = root;
     if (further_outputs_)
       for (int s : region_.steps) {
-        if (s == top_ || !read_beyond(s)) continue;
+        if (s == top_ || !readers_of(p_.steps[std::size_t(s)].result).outside) continue;
         const int value = p_.steps[std::size_t(s)].result;
         ExprOutput out;
         out.node = value_node(value);
