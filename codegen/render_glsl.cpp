@@ -122,14 +122,16 @@ std::string glsl_form(const Expression& e, int n) {
   throw std::logic_error("vkattn: no GLSL form for the op " + std::string(op_name(node.op)) + " in generated code");
 }
 
-// Nodes `root` depends on, in order.
-std::vector<int> needed(const Expression& e, int root) {
-  const auto need = e.needs(root);
+// The nodes `need` marks, in order.
+std::vector<int> needed(const Expression& e, const std::array<bool, max_expression_nodes>& need) {
   std::vector<int> order;
-  for (int n = 0; n <= root; ++n)
+  for (int n = 0; n < int(e.nodes.size()); ++n)
     if (need[std::size_t(n)]) order.push_back(n);
   return order;
 }
+
+// Nodes `root` depends on, in order.
+std::vector<int> needed(const Expression& e, int root) { return needed(e, e.needs(root)); }
 
 std::string assignment(const Expression& e, int n) {
   return "  " + std::string(glsl_type(e.node(n).dtype)) + " " + var(n) + " = " + glsl_form(e, n) + ";\n";
@@ -342,9 +344,7 @@ std::string render_pointwise(const Expression& e) {
   text += floor_div_helper;
   // Every node the stored values need, once, then the stores.
   text += "void vkattn_store_all(uint at, ivec4 c, ivec4 e, ivec2 sqk) {\n";
-  const auto need = e.needs_stored();
-  for (int n = 0; n < int(e.nodes.size()); ++n)
-    if (need[std::size_t(n)]) text += assignment(e, n);
+  for (int n : needed(e, e.needs_stored())) text += assignment(e, n);
   text += "  result_values[at] = " + std::string(is_float(result) ? "STORE(" : "int(") + var(e.value) + ");\n";
   for (std::size_t o = 0; o < e.outputs.size(); ++o)
     text += "  o" + std::to_string(o) + "[at] = " + buffer_element(e.outputs[o].dtype) + "(" + var(e.outputs[o].node) + ");\n";

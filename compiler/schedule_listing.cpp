@@ -151,16 +151,15 @@ std::string schedule_listing(const Schedule& s, const Graph* graph, const Listin
   std::size_t shape_width = 16;
   for (std::size_t i = 0; i < s.dispatches.size(); ++i) {
     const Dispatch& d = s.dispatches[i];
+    std::string written = d.slots[0] >= 0 ? compact(s.slots[std::size_t(d.slots[0])].shape) : std::string("?");
     for (int b = 1; b < max_bindings; ++b) {
-      int slot = d.slots[std::size_t(b)];
-      if (slot < 0 || s.writes(d, b)) continue;
-      if (!shapes[i].empty()) shapes[i] += ", ";
-      shapes[i] += compact(s.slots[std::size_t(slot)].shape);
+      const int slot = d.slots[std::size_t(b)];
+      if (slot < 0) continue;
+      std::string& side = s.writes(d, b) ? written : shapes[i];  // further outputs follow the result
+      if (!side.empty()) side += ", ";
+      side += compact(s.slots[std::size_t(slot)].shape);
     }
-    shapes[i] += " -> ";
-    shapes[i] += d.slots[0] >= 0 ? compact(s.slots[std::size_t(d.slots[0])].shape) : std::string("?");
-    for (int b = 1; b < max_bindings; ++b)  // further outputs
-      if (d.slots[std::size_t(b)] >= 0 && s.writes(d, b)) shapes[i] += ", " + compact(s.slots[std::size_t(d.slots[std::size_t(b)])].shape);
+    shapes[i] += " -> " + written;
     shape_width = std::max(shape_width, shapes[i].size());
   }
   char line[512];
