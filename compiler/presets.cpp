@@ -77,8 +77,14 @@ Graph build_preset(const PresetOptions& o) {
   if (o.run_tokens < 0 || o.run_tokens > most_tokens)
     throw std::invalid_argument("a run appends 1 to " + std::to_string(most_tokens) + " tokens to the cache, not " +
                                 std::to_string(o.run_tokens));
-  Value x = decoding ? g.input("x", {o.batch, dyn("seq", o.run_tokens > 0 ? o.run_tokens : most_tokens), o.model}, dtype)
-                     : g.input("x", {o.batch, o.seq, o.model}, dtype);
+  if (o.ragged && (o.page_size <= 0 || (o.name != "llama_block" && o.name != "mha" && o.name != "gqa")))
+    throw std::invalid_argument("a ragged batch packs the tokens of sequences that page one KV cache: it needs a "
+                                "paged cache (page size and cache) and mha, gqa or llama_block");
+  // A ragged batch: one token per row, each with its own position and table row.
+  const Extent tokens = dyn(o.ragged ? "tokens" : "seq", o.run_tokens > 0 ? o.run_tokens : most_tokens);
+  const Value x = o.ragged    ? g.input("x", {tokens, 1, o.model}, dtype)
+                  : decoding ? g.input("x", {o.batch, tokens, o.model}, dtype)
+                             : g.input("x", {o.batch, o.seq, o.model}, dtype);
   Value lengths = o.mask == Mask::padding ? g.input("lengths", {o.batch}, DType::i32) : Value{};
   if (o.page_size < 0 || (o.page_size > 0 && (!decoding || rolling || o.cache % o.page_size != 0)))
     throw std::invalid_argument("a paged cache needs a cache whose capacity (" + std::to_string(o.cache) +
@@ -87,12 +93,15 @@ Graph build_preset(const PresetOptions& o) {
   if (o.pages < 0) throw std::invalid_argument("the pages of a paged cache must be at least 1 (0: batch x capacity)");
   const bool paged = o.page_size > 0;
   const KvCache cache{.capacity = o.cache,
-                      .positions = decoding ? g.input("positions", {o.batch}, DType::i32) : Value{},
+                      .positions = o.ragged   ? g.input("positions", {tokens}, DType::i32)
+                                   : decoding ? g.input("positions", {o.batch}, DType::i32)
+                                              : Value{},
                       .rolling = rolling,
                       .page_size = o.page_size,
                       .pages = !paged ? 0 : o.pages > 0 ? o.pages : o.batch * (o.cache / o.page_size),
-                      .block_table = paged ? g.input("block_table", {o.batch, o.cache / o.page_size}, DType::i32)
-                                           : Value{}};
+                      .block_table = o.ragged ? g.input("block_table", {tokens, o.cache / o.page_size}, DType::i32)
+                                     : paged    ? g.input("block_table", {o.batch, o.cache / o.page_size}, DType::i32)
+                                                : Value{}};
   AttentionOptions attention{.heads = o.heads, .mask = decoding ? Mask::causal : o.mask, .lengths = lengths};
   attention.cache = cache;
   const std::int64_t ffn = o.ffn_hidden > 0 ? o.ffn_hidden : 4 * o.model;

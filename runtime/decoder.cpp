@@ -9,13 +9,14 @@ namespace vkattn {
 
 namespace {
 
+// The positions input: i32 [batch], or i32 [dyn tokens] in a ragged graph.
 const Node& positions_input(const Graph& graph, const std::string& name) {
   for (const Node& node : graph.nodes())
     if (node.op == Op::input && node.name.view() == name) {
-      if (node.dtype != DType::i32 || node.shape.rank != 1 || node.shape.dynamic(0))
+      if (node.dtype != DType::i32 || node.shape.rank != 1)
         throw GraphError("vkattn: the positions input '" + name + "' of graph '" + std::string(graph.name()) +
-                         "' must be i32 [batch], but it is " + std::string(dtype_name(node.dtype)) + " " +
-                         to_string(node.shape));
+                         "' must be i32 [batch] (or i32 [tokens] in a ragged batch), but it is " +
+                         std::string(dtype_name(node.dtype)) + " " + to_string(node.shape));
       return node;
     }
   throw GraphError("vkattn: graph '" + std::string(graph.name()) + "' has no input '" + name +
@@ -105,11 +106,23 @@ Decoder::Decoder(Context& context, const Graph& graph, const TensorMap& weights,
     : graph_(graph),
       options_(options),
       executable_(context, graph, options.compile, weights, executable_options(graph, options)),
-      lengths_(std::size_t(positions_input(graph, options.positions).shape[0]), 0),
-      capacity_(cache_capacity(graph)) {
+      capacity_(cache_capacity(graph)),
+      ragged_(positions_input(graph, options.positions).shape.dynamic(0)) {
   const auto paging = paging_of(graph, options.block_table);
   page_size_ = paging[0];
   table_row_ = paging[1];
+  if (options.sequences < 0) throw GraphError("vkattn: DecodeOptions::sequences must be 0 (the pool's) or more");
+  if (ragged_ && !paged())
+    throw GraphError("vkattn: the positions input '" + options.positions + "' of graph '" + std::string(graph.name()) +
+                     "' has a token axis (a ragged batch), which needs a paged KV cache: the tokens of a sequence "
+                     "share its block table row");
+  if (!ragged_ && options.sequences > 0)
+    throw GraphError("vkattn: DecodeOptions::sequences sizes a ragged batch; graph '" + std::string(graph.name()) +
+                     "' has one sequence per row of its positions input '" + options.positions + "'");
+  const std::int64_t sequences = !ragged_ ? positions_input(graph, options.positions).shape[0]
+                                 : options.sequences > 0 ? options.sequences
+                                                         : std::max<std::int64_t>(1, paging[2] / paging[1]);
+  lengths_.assign(std::size_t(sequences), 0);
   active_.assign(lengths_.size(), true);
   if (!paged()) return;
   sequence_pages_.assign(lengths_.size(), {});
@@ -121,7 +134,8 @@ std::int64_t Decoder::tokens_in(const TensorMap& inputs) const {
   // The size of the first dynamic dimension an input has; with none, the rows each
   // cache write appends.
   for (const Node& node : graph_.nodes()) {
-    if (node.op != Op::input) continue;
+    if (node.op != Op::input || node.name.view() == options_.positions || node.name.view() == options_.block_table)
+      continue;
     for (int axis = 0; axis < node.shape.rank; ++axis) {
       if (!node.shape.dynamic(axis)) continue;
       auto found = inputs.find(node.name.view());
@@ -141,27 +155,88 @@ std::int64_t Decoder::tokens_in(const TensorMap& inputs) const {
 
 TensorMap Decoder::step(const TensorMap& inputs) {
   const std::int64_t tokens = tokens_in(inputs);
+  std::vector<std::int64_t> counts(lengths_.size(), 0);
+  std::int64_t active = 0;
+  for (bool a : active_) active += a ? 1 : 0;
+  // A ragged batch's rows are shared evenly among the active sequences.
+  if (ragged_ && (active == 0 || tokens % active != 0))
+    throw BindingError("the inputs hold " + std::to_string(tokens) + " tokens, which " +
+                       (active == 0 ? std::string("no active sequence takes") : "do not split evenly among the " +
+                                                                                  std::to_string(active) +
+                                                                                  " active sequences") +
+                       ": give each sequence's count, step(inputs, tokens) (nothing was run)");
   for (std::size_t b = 0; b < lengths_.size(); ++b)
-    if (active_[b] && lengths_[b] + tokens > capacity_)
+    if (active_[b]) counts[b] = ragged_ ? tokens / active : tokens;
+  return run_step(inputs, counts);
+}
+
+TensorMap Decoder::step(const TensorMap& inputs, const std::vector<std::int64_t>& tokens) {
+  if (!ragged_)
+    throw BindingError("graph '" + std::string(graph_.name()) + "' appends the same number of tokens to every "
+                       "sequence (its positions input '" + options_.positions + "' is [batch]); per-sequence "
+                       "counts need a ragged graph (PresetOptions::ragged), or call step(inputs)");
+  if (tokens.size() != lengths_.size())
+    throw BindingError("step() was given " + std::to_string(tokens.size()) + " token counts for the " +
+                       std::to_string(batch()) + " sequences (nothing was run)");
+  std::int64_t total = 0;
+  for (std::size_t b = 0; b < tokens.size(); ++b) {
+    if (tokens[b] < 0 || (tokens[b] > 0 && !active_[b]))
+      throw BindingError("sequence " + std::to_string(b) + (tokens[b] < 0 ? " was given " + std::to_string(tokens[b]) +
+                                                                                " tokens; a count is 0 or more"
+                                                                          : " is idle: add() it before giving it tokens") +
+                         " (nothing was run)");
+    total += tokens[b];
+  }
+  const std::int64_t given = tokens_in(inputs);
+  if (total != given)
+    throw BindingError("the token counts add up to " + std::to_string(total) + ", but the inputs hold " +
+                       std::to_string(given) + " tokens: each sequence's tokens are packed one after another, "
+                       "and the counts say where each starts (nothing was run)");
+  return run_step(inputs, tokens);
+}
+
+TensorMap Decoder::run_step(const TensorMap& inputs, const std::vector<std::int64_t>& tokens) {
+  for (std::size_t b = 0; b < lengths_.size(); ++b)
+    if (active_[b] && lengths_[b] + tokens[b] > capacity_)
       throw BindingError("sequence " + std::to_string(b) + " holds " + std::to_string(lengths_[b]) + " tokens; " +
-                         std::to_string(tokens) + " more exceed its cache of " + std::to_string(capacity_) +
+                         std::to_string(tokens[b]) + " more exceed its cache of " + std::to_string(capacity_) +
                          " positions (nothing was run: reset it, or compile with a larger cache)");
   for (const std::string& own : {options_.positions, paged() ? options_.block_table : std::string()})
     if (!own.empty() && inputs.count(own))
       throw BindingError("input '" + own + "' is the decoder's to fill: leave it out (set_length moves a sequence" +
                          std::string(paged() ? "; add, remove and fork manage the pages)" : ")"));
+  std::int64_t total = 0;
+  for (std::int64_t count : tokens) total += count;
+  if (ragged_ && total == 0) throw BindingError("a step of a ragged batch carries at least one token (nothing was run)");
   TensorMap with_positions = inputs;
+  // Each sequence's position (idle: -1), or in a ragged batch each token's.
   Tensor positions;
-  positions.shape = Shape{std::int64_t(lengths_.size())};
   positions.dtype = DType::i32;
-  for (std::size_t b = 0; b < lengths_.size(); ++b) positions.values.push_back(active_[b] ? double(lengths_[b]) : -1.0);
+  for (std::size_t b = 0; b < lengths_.size(); ++b) {
+    if (!ragged_) positions.values.push_back(active_[b] ? double(lengths_[b]) : -1.0);
+    else
+      for (std::int64_t i = 0; i < tokens[b]; ++i) positions.values.push_back(double(lengths_[b] + i));
+  }
+  positions.shape = Shape{std::int64_t(positions.values.size())};
   with_positions[options_.positions] = std::move(positions);
   // The pages as they were, should the run be refused.
   const auto pages_before = sequence_pages_;
   const auto users_before = page_users_;
   TensorMap outputs;
   try {
-    if (paged()) with_positions[options_.block_table] = claim_pages(tokens);
+    if (paged()) {
+      Tensor table = claim_pages(tokens);
+      if (ragged_) {  // each token carries its sequence's row
+        Tensor rows = Tensor::zeros(Shape{total, table_row_}, DType::i32);
+        std::size_t at = 0;
+        for (std::size_t b = 0; b < lengths_.size(); ++b)
+          for (std::int64_t i = 0; i < tokens[b]; ++i, at += std::size_t(table_row_))
+            std::copy_n(table.values.begin() + std::ptrdiff_t(b * std::size_t(table_row_)), table_row_,
+                        rows.values.begin() + std::ptrdiff_t(at));
+        table = std::move(rows);
+      }
+      with_positions[options_.block_table] = std::move(table);
+    }
     outputs = executable_.run(with_positions);
   } catch (...) {
     sequence_pages_ = pages_before;
@@ -169,19 +244,19 @@ TensorMap Decoder::step(const TensorMap& inputs) {
     throw;
   }
   for (std::size_t b = 0; b < lengths_.size(); ++b)
-    if (active_[b]) lengths_[b] += tokens;
+    if (active_[b]) lengths_[b] += tokens[b];
   return outputs;
 }
 
-Tensor Decoder::claim_pages(std::int64_t tokens) {
+Tensor Decoder::claim_pages(const std::vector<std::int64_t>& tokens) {
   // What each active sequence needs: pages for its positions to come, and a private
   // copy of each shared page it writes.
   std::int64_t needed = 0, free = 0;
   std::string who;
   for (std::size_t b = 0; b < lengths_.size(); ++b) {
-    if (!active_[b]) continue;
+    if (!active_[b] || tokens[b] == 0) continue;  // a sequence without tokens this step writes nothing
     const auto& held = sequence_pages_[b];
-    const std::int64_t reach = (lengths_[b] + tokens + page_size_ - 1) / page_size_;
+    const std::int64_t reach = (lengths_[b] + tokens[b] + page_size_ - 1) / page_size_;
     std::int64_t more = std::max<std::int64_t>(0, reach - std::int64_t(held.size()));
     for (std::int64_t e = lengths_[b] / page_size_; e < std::min<std::int64_t>(reach, std::int64_t(held.size())); ++e)
       if (page_users_[std::size_t(held[std::size_t(e)])] > 1) ++more;
@@ -205,9 +280,9 @@ Tensor Decoder::claim_pages(std::int64_t tokens) {
   };
   Tensor table = Tensor::zeros(Shape{batch(), table_row_}, DType::i32);
   for (std::size_t b = 0; b < lengths_.size(); ++b) {
-    if (!active_[b]) continue;
+    if (!active_[b] || tokens[b] == 0) continue;
     auto& held = sequence_pages_[b];
-    const std::int64_t reach = (lengths_[b] + tokens + page_size_ - 1) / page_size_;
+    const std::int64_t reach = (lengths_[b] + tokens[b] + page_size_ - 1) / page_size_;
     for (std::int64_t e = lengths_[b] / page_size_; e < std::min<std::int64_t>(reach, std::int64_t(held.size())); ++e) {
       std::int64_t& page = held[std::size_t(e)];
       if (page_users_[std::size_t(page)] <= 1) continue;
@@ -316,6 +391,31 @@ void Decoder::set_length(std::int64_t sequence, std::int64_t length) {
   lengths_[std::size_t(sequence)] = length;
   active_[std::size_t(sequence)] = true;
   release_pages(sequence, (length + page_size_ - 1) / std::max<std::int64_t>(page_size_, 1));
+}
+
+TensorMap sequence_rows(const TensorMap& outputs, const std::vector<std::int64_t>& tokens, std::int64_t sequence) {
+  if (sequence < 0 || sequence >= std::int64_t(tokens.size()))
+    throw BindingError("sequence " + std::to_string(sequence) + " does not exist: the step gave " +
+                       std::to_string(tokens.size()) + " token counts");
+  std::int64_t first = 0, total = 0;
+  for (std::size_t b = 0; b < tokens.size(); ++b) {
+    if (std::int64_t(b) < sequence) first += tokens[b];
+    total += tokens[b];
+  }
+  if (total == 0) throw BindingError("the step gave no tokens: its outputs have no rows to pick");
+  TensorMap rows;
+  for (const auto& [name, packed] : outputs) {
+    if (packed.shape.rank < 1 || packed.shape[0] != total)
+      throw BindingError("output '" + name + "' " + to_string(packed.shape) + " has no token axis of the step's " +
+                         std::to_string(total) + " tokens");
+    const std::size_t row = packed.values.size() / std::size_t(total);
+    Tensor part = packed;
+    part.shape[0] = tokens[std::size_t(sequence)];
+    part.values.assign(packed.values.begin() + std::ptrdiff_t(std::size_t(first) * row),
+                       packed.values.begin() + std::ptrdiff_t(std::size_t(first + part.shape[0]) * row));
+    rows[name] = std::move(part);
+  }
+  return rows;
 }
 
 }  // namespace vkattn

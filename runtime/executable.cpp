@@ -456,10 +456,12 @@ struct Executable::State {
     }
 }
 
-  // A paged cache write's block table, checked before anything runs: every entry a
-  // sequence reaches (its positions so far and this run's) names a page of the pool, and
-  // a page this run writes belongs to that sequence alone (a shared prefix page is copied
-  // before a sequence appends to it). Idle sequences (position -1) are not checked.
+  // A paged cache write's block table, checked before anything runs: every entry a row
+  // reaches (its sequence's positions so far and this run's) names a page of the pool; a
+  // page this run writes belongs to one sequence (a shared prefix page is copied before a
+  // sequence appends to it); no position is written twice. Rows with equal table rows are
+  // one sequence: in a ragged batch each row is a token, and the tokens of a sequence
+  // repeat its table row. Idle rows (position -1) are not checked.
   void check_block_table(const Schedule& sized, const Dispatch& d, const TensorMap& inputs) const {
     const auto p = push_of<Shader::cache_write>({d.push_constants.data(), d.push_constants.size()});
     auto input_at = [&](int binding) -> const Tensor* {
@@ -474,18 +476,26 @@ struct Executable::State {
     if (!positions || !table) return;
     const std::string table_name(sized.slots[std::size_t(d.slots[3])].name.view());
     const std::string pool(sized.slots[std::size_t(d.slots[0])].name.view());
-    const std::int64_t sequences = std::int64_t(positions->values.size()), row = p.table_row, page_size = p.page_size;
-    // The first sequence writing each page this run.
-    std::map<std::int64_t, std::int64_t> writer;
-    auto reach = [&](std::int64_t b) {  // table entries sequence b reaches: [0, reach)
-      const double at = positions->values[std::size_t(b)];
-      return at < 0 ? std::int64_t(0) : (std::int64_t(at) + std::int64_t(p.rows) + page_size - 1) / page_size;
+    const std::int64_t rows = std::int64_t(positions->values.size()), row = p.table_row, page_size = p.page_size;
+    auto entry = [&](std::int64_t b, std::int64_t e) { return table->values[std::size_t(b * row + e)]; };
+    auto same_sequence = [&](std::int64_t a, std::int64_t b) {
+      for (std::int64_t e = 0; e < row; ++e)
+        if (entry(a, e) != entry(b, e)) return false;
+      return true;
     };
-    for (std::int64_t b = 0; b < sequences; ++b) {
+    auto reach = [&](std::int64_t b) {  // table entries row b reaches: [0, reach)
+      const double at = positions->values[std::size_t(b)];
+      return at < 0 ? std::int64_t(0)
+                    : std::min(row, (std::int64_t(at) + std::int64_t(p.rows) + page_size - 1) / page_size);
+    };
+    // The first row writing each page this run, and each position written.
+    std::map<std::int64_t, std::int64_t> writer;
+    std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> position_writer;
+    for (std::int64_t b = 0; b < rows; ++b) {
       const double at = positions->values[std::size_t(b)];
       if (at < 0) continue;
-      for (std::int64_t e = 0; e < std::min(reach(b), row); ++e) {
-        const double page = table->values[std::size_t(b * row + e)];
+      for (std::int64_t e = 0; e < reach(b); ++e) {
+        const double page = entry(b, e);
         if (page >= 0 && page < double(p.pages)) continue;
         throw BindingError("input '" + table_name + "' gives sequence " + std::to_string(b) + " page " +
                            std::to_string(std::int64_t(page)) + " for its positions " +
@@ -494,20 +504,28 @@ struct Executable::State {
                            "' holds pages 0 to " + std::to_string(p.pages - 1) +
                            ": every page a sequence reaches must be in the pool (nothing was written)");
       }
-      for (std::int64_t e = std::int64_t(at) / page_size; e < std::min(reach(b), row); ++e) {
-        const std::int64_t page = std::int64_t(table->values[std::size_t(b * row + e)]);
-        auto [first, fresh] = writer.emplace(page, b);
-        if (!fresh)
-          throw BindingError("sequences " + std::to_string(first->second) + " and " + std::to_string(b) +
+      const std::int64_t first = std::int64_t(at), last = std::min(first + std::int64_t(p.rows), row * page_size);
+      for (std::int64_t position = first; position < last; ++position) {
+        const std::int64_t page = std::int64_t(entry(b, position / page_size));
+        auto [page_first, fresh] = writer.emplace(page, b);
+        if (!fresh && !same_sequence(page_first->second, b))
+          throw BindingError("sequences " + std::to_string(page_first->second) + " and " + std::to_string(b) +
                              " both write page " + std::to_string(page) + " of '" + pool + "' in this run (input '" +
                              table_name + "'): a page a run writes belongs to one sequence (nothing was written)");
+        auto [position_first, once] = position_writer.emplace(std::pair{page, position % page_size}, b);
+        if (!once)
+          throw BindingError("rows " + std::to_string(position_first->second) + " and " + std::to_string(b) +
+                             " of input '" + table_name + "' both write position " + std::to_string(position) +
+                             " of their sequence (page " + std::to_string(page) + " of '" + pool +
+                             "') in this run: the tokens of a sequence take distinct positions (nothing was "
+                             "written)");
       }
     }
-    for (std::int64_t b = 0; b < sequences; ++b)
-      for (std::int64_t e = 0; e < std::min(reach(b), row); ++e) {
-        const std::int64_t page = std::int64_t(table->values[std::size_t(b * row + e)]);
+    for (std::int64_t b = 0; b < rows; ++b)
+      for (std::int64_t e = 0; e < reach(b); ++e) {
+        const std::int64_t page = std::int64_t(entry(b, e));
         auto written = writer.find(page);
-        if (written == writer.end() || written->second == b) continue;
+        if (written == writer.end() || same_sequence(written->second, b)) continue;
         throw BindingError("sequence " + std::to_string(written->second) + " writes page " + std::to_string(page) +
                            " of '" + pool + "', which sequence " + std::to_string(b) + " also holds (input '" +
                            table_name + "', element [" + std::to_string(b) + ", " + std::to_string(e) +

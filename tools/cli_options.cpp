@@ -61,7 +61,7 @@ CompileOptions compile_options(const Arguments& args) {
   CompileOptions options{.fuse = !args.has("--unfused"), .f16_storage = storage == "f16"};
   // A preset under --cache with --seq: the kernels are chosen for runs of that many tokens.
   if (args.has("--cache") && args.has("--seq") && !args.positional().empty() && !is_graph_file(args.positional()[0]))
-    options.tune_for.push_back({"seq", args.integer("--seq", 1)});
+    options.tune_for.push_back({args.has("--sequences") ? "tokens" : "seq", args.integer("--seq", 1)});
   return options;
 }
 
@@ -200,6 +200,15 @@ Graph load_graph(const Arguments& args) {
   o.pages = args.integer("--pages", 0, 1, std::int64_t(1) << 30);
   if (o.pages > 0 && o.page_size == 0) throw UsageError("--pages sizes a paged cache: give --page-size P too");
   if (o.page_size > 0 && o.cache == 0) throw UsageError("--page-size pages a KV cache: give --cache N too");
+  if (args.has("--sequences")) {
+    if (args.has("--batch"))
+      throw UsageError("--sequences N is a ragged batch of N sequences; it replaces --batch, give one of them");
+    if (o.page_size == 0)
+      throw UsageError("--sequences packs the tokens of sequences that page one KV cache: give --cache N and "
+                       "--page-size P too");
+    o.batch = args.integer("--sequences", 1, 1, 1 << 16);
+    o.ragged = true;
+  }
   if (args.has("--self-mask")) {
     const std::string self = args.text("--self-mask", "");
     if (self != "none" && self != "causal") throw UsageError("--self-mask is none or causal, not '" + self + "'");

@@ -43,7 +43,7 @@ class Arguments {
 inline const std::vector<std::string> graph_flags{"--batch", "--seq",    "--kv-seq", "--model",      "--heads", "--kv-heads",
                                                   "--mask",  "--ffn",    "--layers", "--activation", "--rope-theta",
                                                   "--cache", "--rms-eps", "--self-mask", "--logits", "--window",
-                                                  "--page-size", "--pages"};
+                                                  "--page-size", "--pages", "--sequences"};
 inline const std::vector<std::string> graph_switches{"--f16", "--norm-first", "--unroll"};
 // The sizing flags a model folder takes (its config.json gives the rest).
 inline const std::vector<std::string> model_flags{"--batch", "--seq", "--cache", "--logits", "--f16", "--unroll"};
@@ -79,7 +79,12 @@ inline constexpr const char* graph_help =
     "              is then the tokens of one run (1 to N; N when not given)\n"
     "              --page-size P pages the cache: the sequences share one pool of --pages M\n"
     "              pages of P positions (batch x N / P when not given) through the i32 input\n"
-    "              block_table [batch, N / P]\n";
+    "              block_table [batch, N / P]\n"
+    "  mha, gqa, llama_block with --page-size: --sequences S a ragged batch of S sequences\n"
+    "              (instead of --batch): their new tokens are packed into one axis, x [tokens,\n"
+    "              1, model] with tokens <= --seq (the cache when not given), and each token\n"
+    "              has its own position, positions [tokens], and its sequence's table row,\n"
+    "              block_table [tokens, N / P]: one run mixes prefills and decode steps\n";
 
 // GRAPH when it is a model folder (config.json beside its checkpoint), else nothing.
 std::optional<std::string> model_folder(const Arguments& args);

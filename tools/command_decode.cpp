@@ -23,7 +23,8 @@ namespace vkattn::cli {
 
 const char* decode_help =
     "usage: vkattn decode GRAPH --cache N [--page-size P [--pages M]] [--prompt N] [--steps N]\n"
-    "                     [--step-tokens N] [--at N,N,...] [--lengths L] [--runs N] [--json]\n"
+    "                     [--step-tokens N] [--at N,N,...] [--lengths L [--tokens T]] [--runs N]\n"
+    "                     [--json]\n"
     "                     [--device SEL] [--target NAME]\n"
     "                     [--storage f16|f32] [sizes]\n"
     "       vkattn decode GRAPH --cache N --input NAME=FILE.npy... [--output NAME=FILE.npy]...\n"
@@ -54,7 +55,10 @@ const char* decode_help =
     "                   between them, --seed); reports tokens per second and the KV cache\n"
     "                   memory the sequences hold (a paged cache's pages in use) against the\n"
     "                   tokens they hold\n"
-    "  --seed N         the seed of --lengths LO..HI (1)\n"
+    "  --tokens T       with --sequences (a ragged batch): each sequence's new tokens in the\n"
+    "                   --lengths steps, A,B,... or LO..HI as --lengths takes them (--step-tokens\n"
+    "                   each): one run mixes prefills with single tokens\n"
+    "  --seed N         the seed of --lengths and --tokens LO..HI (1)\n"
     "  --bandwidth X    the device's memory bandwidth in GB/s, to compare steps with reading\n"
     "                   the caches once; default on a CPU device (lavapipe): this machine's\n"
     "                   memory read bandwidth, measured here; elsewhere none\n"
@@ -64,7 +68,12 @@ const char* decode_help =
     "From files: --input NAME=FILE.npy gives each input a run takes (all but the positions)\n"
     "the whole sequence along its dynamic axis ([batch, total, model] for a preset's x, ids\n"
     "[batch, total] for a model folder); the decoder prefills --prompt positions (128, at\n"
-    "most the total) and steps through the rest --step-tokens at a time.\n"
+    "most the total) and steps through the rest --step-tokens at a time. A ragged batch\n"
+    "(--sequences S) packs the sequences one after another along the token axis: --offsets\n"
+    "O0,O1,...,OS says where each starts (0 first, the file's tokens last; even shares of the\n"
+    "tokens when not given); each sequence prefills its own --prompt tokens at most, and each\n"
+    "output is written in the same packing.\n"
+    "  --offsets O,...  a ragged batch's sequence starts in the --input files (cumulative lengths)\n"
     "  --output NAME=FILE.npy  write an output's runs joined along its sequence axis\n"
     "  --check          compare the joined outputs with the CPU reference of the whole\n"
     "                   sequence in one run from empty caches (a causal pass); exit 1 if any\n"
@@ -151,12 +160,13 @@ double host_read_bandwidth(double bytes) {
 
 // Each of `batch` sequences' context length from --lengths: A,B,... repeated over the
 // batch, or LO..HI drawn evenly at random between them.
-std::vector<std::int64_t> sequence_lengths(const std::string& text, std::int64_t batch, std::uint64_t seed) {
+std::vector<std::int64_t> sequence_lengths(const std::string& text, std::int64_t batch, std::uint64_t seed,
+                                           const std::string& flag = "--lengths") {
   std::vector<std::int64_t> lengths;
   if (const std::size_t dots = text.find(".."); dots != std::string::npos) {
     const std::vector<std::int64_t> ends = lengths_list(text.substr(0, dots) + "," + text.substr(dots + 2));
     if (ends.size() != 2 || ends[0] > ends[1])
-      throw UsageError("--lengths LO..HI takes two lengths, the lower first, not '" + text + "'");
+      throw UsageError(flag + " LO..HI takes two lengths, the lower first, not '" + text + "'");
     std::uint64_t state = seed * 0x9E3779B97F4A7C15ull + 1;
     for (std::int64_t b = 0; b < batch; ++b) {
       state ^= state << 13, state ^= state >> 7, state ^= state << 17;
@@ -165,7 +175,7 @@ std::vector<std::int64_t> sequence_lengths(const std::string& text, std::int64_t
     return lengths;
   }
   const std::vector<std::int64_t> listed = lengths_list(text);
-  if (listed.empty()) throw UsageError("--lengths takes A,B,... or LO..HI, not '" + text + "'");
+  if (listed.empty()) throw UsageError(flag + " takes A,B,... or LO..HI, not '" + text + "'");
   for (std::int64_t b = 0; b < batch; ++b) lengths.push_back(listed[std::size_t(b) % listed.size()]);
   return lengths;
 }
@@ -176,7 +186,7 @@ int run_decode(const std::vector<std::string>& raw) {
   Arguments args(raw,
                  with_graph_flags({"--prompt", "--steps", "--step-tokens", "--at", "--runs", "--device", "--target",
                                    "--storage", "--bandwidth", "--weights", "--weights-prefix", "--seed", "--input",
-                                   "--output", "--lengths"}),
+                                   "--output", "--lengths", "--tokens", "--offsets"}),
                  with_graph_switches({"--json", "--check"}));
   if (args.has("--unfused")) throw UsageError("decode runs the fused schedule");
   Graph graph = load_graph(args);
@@ -207,14 +217,25 @@ int run_decode(const std::vector<std::string>& raw) {
     return code;
   }
   const std::int64_t capacity = decoder.capacity();
-  // The most tokens one run takes (a preset's --seq under --cache; the cache's otherwise).
-  std::int64_t run_bound = capacity;
-  for (const DimSize& d : dynamic_dims(graph)) run_bound = std::min(run_bound, d.size);
+  // A ragged batch's runs give every sequence its tokens in one token axis: `share` rows
+  // per token of each sequence.
+  const std::int64_t share = decoder.ragged() ? decoder.batch() : 1;
+  // The most tokens one run takes (a preset's --seq under --cache; the cache's otherwise);
+  // in a ragged batch, of each sequence when they share a run evenly.
+  std::int64_t run_bound = capacity, token_bound = capacity * share;
+  for (const DimSize& d : dynamic_dims(graph)) token_bound = std::min(token_bound, d.size);
+  run_bound = std::max<std::int64_t>(1, token_bound / share);
+  if (args.has("--tokens") && !decoder.ragged())
+    throw UsageError("--tokens gives each sequence its own count of new tokens: a ragged batch, --sequences S");
+  if (args.has("--tokens") && !args.has("--lengths"))
+    throw UsageError("--tokens sizes the steps of --lengths: give --lengths too");
+  if (args.has("--offsets")) throw UsageError("--offsets places the sequences of --input files");
   const std::int64_t prompt = args.integer("--prompt", std::min<std::int64_t>(128, run_bound));
   for (const auto& [flag, tokens] : {std::pair<const char*, std::int64_t>{"--prompt", prompt}, {"--step-tokens", step_tokens}})
     if (tokens > run_bound && run_bound < capacity)
-      throw UsageError(std::string(flag) + " " + std::to_string(tokens) + " exceeds --seq " + std::to_string(run_bound) +
-                       ", the most tokens of one run");
+      throw UsageError(std::string(flag) + " " + std::to_string(tokens) + " exceeds " +
+                       (decoder.ragged() ? "--seq / --sequences = " : "--seq ") + std::to_string(run_bound) +
+                       ", the most tokens of one run" + (decoder.ragged() ? " for each sequence" : ""));
   if (prompt > capacity)
     throw UsageError("--prompt " + std::to_string(prompt) + " exceeds the cache of " + std::to_string(capacity) +
                      " positions");
@@ -225,10 +246,20 @@ int run_decode(const std::vector<std::string>& raw) {
       args.has("--lengths") ? sequence_lengths(args.text("--lengths", ""), decoder.batch(),
                                                std::uint64_t(args.integer("--seed", 1, 0)))
                             : std::vector<std::int64_t>{};
-  for (std::int64_t length : contexts)
-    if (length > capacity - step_tokens * (runs + 1))
-      throw UsageError("--lengths " + std::to_string(length) + " leaves no room for " + std::to_string(runs + 1) +
-                       " steps of " + std::to_string(step_tokens) + " in the cache of " + std::to_string(capacity) +
+  // A ragged batch's new tokens per sequence in the --lengths steps.
+  std::vector<std::int64_t> new_tokens =
+      args.has("--tokens") ? sequence_lengths(args.text("--tokens", ""), decoder.batch(),
+                                              std::uint64_t(args.integer("--seed", 1, 0)) + 1, "--tokens")
+                           : std::vector<std::int64_t>(std::size_t(decoder.batch()), step_tokens);
+  std::int64_t new_total = 0;
+  for (std::int64_t count : new_tokens) new_total += count;
+  if (new_total < 1 || (decoder.ragged() && new_total > token_bound))
+    throw UsageError("--tokens adds up to " + std::to_string(new_total) + " tokens a step; a run takes 1 to " +
+                     std::to_string(token_bound) + " (--seq)");
+  for (std::size_t b = 0; b < contexts.size(); ++b)
+    if (contexts[b] > capacity - new_tokens[b] * (runs + 1))
+      throw UsageError("--lengths " + std::to_string(contexts[b]) + " leaves no room for " + std::to_string(runs + 1) +
+                       " steps of " + std::to_string(new_tokens[b]) + " in the cache of " + std::to_string(capacity) +
                        " positions");
   for (std::int64_t length : at)
     if (length > capacity - step_tokens)
@@ -236,10 +267,10 @@ int run_decode(const std::vector<std::string>& raw) {
                        std::to_string(step_tokens) + " in the cache of " + std::to_string(capacity) + " positions");
 
   // Warm-up: the prefill's and a step's sizes once, untimed.
-  decoder.prefill(step_inputs(graph, prompt, 2, options));
-  if (prompt + step_tokens <= capacity) decoder.step(step_inputs(graph, step_tokens, 3, options));
+  decoder.prefill(step_inputs(graph, prompt * share, 2, options));
+  if (prompt + step_tokens <= capacity) decoder.step(step_inputs(graph, step_tokens * share, 3, options));
   // Prefill, then steps from the end of the prompt.
-  decoder.prefill(step_inputs(graph, prompt, 2, options));
+  decoder.prefill(step_inputs(graph, prompt * share, 2, options));
   const double prefill_ms = decoder.executable().last_run_ms();
   struct Point {
     std::int64_t context;
@@ -258,12 +289,12 @@ int run_decode(const std::vector<std::string>& raw) {
   std::vector<Point> stepped;
   for (std::int64_t s = 0; s < steps && decoder.lengths()[0] + step_tokens <= capacity; ++s) {
     const std::int64_t before = decoder.lengths()[0];
-    decoder.step(step_inputs(graph, step_tokens, 3 + std::uint64_t(s), options));
+    decoder.step(step_inputs(graph, step_tokens * share, 3 + std::uint64_t(s), options));
     stepped.push_back({before + step_tokens, decoder.executable().last_run_ms()});
   }
   // Steps at chosen context lengths: the sequences jump there.
   std::vector<Point> measured;
-  const TensorMap inputs = step_inputs(graph, step_tokens, 99, options);
+  const TensorMap inputs = step_inputs(graph, step_tokens * share, 99, options);
   for (std::int64_t length : at) {
     std::vector<double> ms, attention;
     for (std::int64_t r = 0; r <= runs; ++r) {  // one warm-up
@@ -283,13 +314,16 @@ int run_decode(const std::vector<std::string>& raw) {
   } throughput;
   if (!contexts.empty()) {
     for (std::int64_t b = 0; b < decoder.batch(); ++b) decoder.set_length(b, contexts[std::size_t(b)]);
+    const TensorMap packed = step_inputs(graph, decoder.ragged() ? new_total : step_tokens, 98, options);
     std::vector<double> ms;
     for (std::int64_t r = 0; r <= runs; ++r) {  // one warm-up
-      decoder.step(inputs);
+      if (decoder.ragged()) decoder.step(packed, new_tokens);
+      else decoder.step(packed);
       if (r > 0) ms.push_back(decoder.executable().last_run_ms());
     }
     throughput.ms = median(ms);
-    throughput.tokens_per_s = double(decoder.batch() * step_tokens) / (throughput.ms * 1e-3);
+    throughput.tokens_per_s = double(decoder.ragged() ? new_total : decoder.batch() * step_tokens) /
+                              (throughput.ms * 1e-3);
     for (std::int64_t length : decoder.lengths()) throughput.tokens += length;
     // Bytes of one position of one sequence over every cache: a contiguous cache's row
     // of each state tensor, a pool page's row.
@@ -317,6 +351,7 @@ int run_decode(const std::vector<std::string>& raw) {
                        {"device", context.device().name},
                        {"graph", std::string(graph.name())},
                        {"batch", decoder.batch()},
+                       {"ragged", decoder.ragged()},
                        {"cache", capacity},
                        {"prompt", prompt},
                        {"step_tokens", step_tokens},
@@ -339,6 +374,7 @@ int run_decode(const std::vector<std::string>& raw) {
     doc["at"] = at_json;
     if (!contexts.empty())
       doc["lengths"] = {{"contexts", contexts},
+                        {"new_tokens", new_tokens},
                         {"paged", decoder.paged()},
                         {"step_ms_median", throughput.ms},
                         {"tokens_per_s", throughput.tokens_per_s},
@@ -349,9 +385,10 @@ int run_decode(const std::vector<std::string>& raw) {
     std::cout << doc.dump(2) << "\n";
     return 0;
   }
-  std::printf("%s on %s: batch %lld, cache %lld positions, steps of %lld token%s\n",
+  std::printf("%s on %s: %s %lld, cache %lld positions, steps of %lld token%s\n",
               std::string(graph.name()).c_str(), context.device().name.c_str(),
-              static_cast<long long>(decoder.batch()), static_cast<long long>(capacity),
+              decoder.ragged() ? "ragged batch of sequences" : "batch", static_cast<long long>(decoder.batch()),
+              static_cast<long long>(capacity),
               static_cast<long long>(step_tokens), step_tokens == 1 ? "" : "s");
   std::printf("prefill of %lld tokens (time to first token): %.3f ms\n", static_cast<long long>(prompt), prefill_ms);
   if (!stepped.empty()) {
@@ -385,6 +422,14 @@ int run_decode(const std::vector<std::string>& raw) {
     std::printf("%lld sequences at contexts %lld to %lld (%lld tokens held): step %.3f ms, %.1f tokens/s\n",
                 static_cast<long long>(decoder.batch()), static_cast<long long>(*low), static_cast<long long>(*high),
                 static_cast<long long>(throughput.tokens), throughput.ms, throughput.tokens_per_s);
+    if (args.has("--tokens")) {
+      std::string counts;
+      for (std::int64_t count : new_tokens) {
+        if (!counts.empty()) counts += ',';
+        counts += std::to_string(count);
+      }
+      std::printf("one ragged run of %lld new tokens: %s\n", static_cast<long long>(new_total), counts.c_str());
+    }
     std::printf("KV cache: %.2f MiB %s for %.2f MiB of tokens held (%.3fx); %.2f MiB allocated\n",
                 throughput.held_bytes / 1048576.0, decoder.paged() ? "in pages in use" : "(contiguous, full capacity)",
                 throughput.token_bytes / 1048576.0, throughput.held_bytes / std::max(throughput.token_bytes, 1.0),

@@ -105,9 +105,47 @@ int decode_files(const Arguments& args, const Graph& graph, Decoder& decoder, co
       throw UsageError("--input: the graph's input '" + std::string(n.name.view()) + "' " + to_string(n.shape) +
                        " has no file; give --input " + std::string(n.name.view()) + "=FILE.npy");
   if (total < 0) throw UsageError("--input: no input has a dynamic dimension, so there is no sequence to decode");
-  if (total > decoder.capacity())
+  // A ragged batch's sequences lie one after another along the token axis: each one's
+  // first token (--offsets, cumulative lengths), the file's tokens last.
+  std::vector<std::int64_t> starts;
+  if (args.has("--offsets") && !decoder.ragged())
+    throw UsageError("--offsets places the sequences of a ragged batch (--sequences S); graph '" +
+                     std::string(graph.name()) + "' gives every sequence its own row of the inputs");
+  if (decoder.ragged()) {
+    const std::int64_t sequences = decoder.batch();
+    if (args.has("--offsets")) {
+      for (const std::string& item : comma_list(args.text("--offsets", ""))) {
+        std::size_t used = 0;
+        long long n = -1;
+        try {
+          n = std::stoll(item, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used != item.size() || n < 0) throw UsageError("--offsets takes token indices 0,A,B,..., not '" + item + "'");
+        starts.push_back(n);
+      }
+      if (std::int64_t(starts.size()) != sequences + 1 || starts.front() != 0 || starts.back() != total ||
+          !std::is_sorted(starts.begin(), starts.end()))
+        throw UsageError("--offsets gives " + std::to_string(starts.size()) + " offsets; the " +
+                         std::to_string(sequences) + " sequences take " + std::to_string(sequences + 1) +
+                         ", rising from 0 to the files' " + std::to_string(total) + " tokens");
+    } else {
+      if (total % sequences != 0)
+        throw UsageError("the files hold " + std::to_string(total) + " tokens, which do not split evenly among the " +
+                         std::to_string(sequences) + " sequences: give --offsets 0,...," + std::to_string(total));
+      for (std::int64_t b = 0; b <= sequences; ++b) starts.push_back(b * total / sequences);
+    }
+    for (std::int64_t b = 0; b < sequences; ++b)
+      if (starts[std::size_t(b + 1)] - starts[std::size_t(b)] > decoder.capacity())
+        throw BindingError("sequence " + std::to_string(b) + " holds " +
+                           std::to_string(starts[std::size_t(b + 1)] - starts[std::size_t(b)]) +
+                           " tokens, more than the cache's " + std::to_string(decoder.capacity()) +
+                           " (nothing was run: give a larger --cache)");
+  } else if (total > decoder.capacity()) {
     throw BindingError(sized_by + " holds " + std::to_string(total) + " positions, more than the cache's " +
                        std::to_string(decoder.capacity()) + " (nothing was run: give a larger --cache)");
+  }
   const std::int64_t step_tokens = args.integer("--step-tokens", 1);
   const std::int64_t prompt = std::min(args.integer("--prompt", std::min<std::int64_t>(128, total)), total);
   std::vector<Assignment> outputs;
@@ -123,7 +161,60 @@ int decode_files(const Arguments& args, const Graph& graph, Decoder& decoder, co
   // The runs: the prompt, then steps; each output's runs kept in order.
   std::map<std::string, std::vector<Tensor>> runs;
   std::int64_t runs_made = 0;
-  for (std::int64_t first = 0; first < total; ++runs_made) {
+  TensorMap joined;
+  if (decoder.ragged()) {
+    // Each sequence its own prompt (up to --prompt of its tokens), then up to
+    // --step-tokens of the rest a run, every sequence's share packed into one run; the
+    // outputs are gathered back per sequence and packed as the inputs were.
+    const std::size_t count_of = std::size_t(decoder.batch());
+    auto packed_axis = [&](const std::string& name) {
+      for (const Node& n : graph.nodes())
+        if (n.op == Op::input && n.name.view() == name) return dynamic_axis(n.shape) == 0;
+      return false;
+    };
+    std::vector<std::int64_t> done(count_of, 0);
+    std::vector<std::map<std::string, std::vector<Tensor>>> per_sequence(count_of);
+    decoder.reset();
+    for (;; ++runs_made) {
+      std::vector<std::int64_t> counts(count_of, 0);
+      for (std::size_t b = 0; b < count_of; ++b)
+        counts[b] = std::min(runs_made == 0 ? prompt : step_tokens, starts[b + 1] - starts[b] - done[b]);
+      if (std::all_of(counts.begin(), counts.end(), [](std::int64_t c) { return c == 0; })) break;
+      std::int64_t run_total = 0;
+      for (std::int64_t c : counts) run_total += c;
+      for (const DimSize& d : dynamic_dims(graph))
+        if (run_total > d.size)
+          throw UsageError("a run of " + std::to_string(run_total) + " tokens (each sequence's --prompt or " +
+                           "--step-tokens) exceeds the graph's " + std::to_string(d.size) +
+                           " tokens of one run; give a smaller --prompt or --step-tokens, or a larger --seq");
+      TensorMap inputs;
+      for (const auto& [name, t] : sequences) {
+        if (!packed_axis(name)) {
+          inputs[name] = t;
+          continue;
+        }
+        std::vector<Tensor> parts;
+        for (std::size_t b = 0; b < count_of; ++b)
+          if (counts[b] > 0) parts.push_back(take(t, 0, starts[b] + done[b], counts[b]));
+        inputs[name] = join(parts, 0);
+      }
+      const TensorMap result = decoder.step(inputs, counts);
+      for (std::size_t b = 0; b < count_of; ++b) {
+        if (counts[b] == 0) continue;
+        for (const auto& [name, t] : sequence_rows(result, counts, std::int64_t(b))) per_sequence[b][name].push_back(t);
+        done[b] += counts[b];
+      }
+    }
+    for (const Node& n : graph.nodes()) {
+      if (n.op != Op::output) continue;
+      const std::string name(n.name.view());
+      std::vector<Tensor> parts;
+      for (auto& sequence : per_sequence)
+        if (sequence.count(name)) parts.push_back(join(sequence.at(name), 0));
+      joined[name] = join(parts, 0);
+    }
+  }
+  for (std::int64_t first = 0; !decoder.ragged() && first < total; ++runs_made) {
     const std::int64_t count = first == 0 ? prompt : std::min(step_tokens, total - first);
     TensorMap inputs;
     for (const auto& [name, t] : sequences) {
@@ -136,9 +227,8 @@ int decode_files(const Arguments& args, const Graph& graph, Decoder& decoder, co
     for (const auto& [name, t] : result) runs[name].push_back(t);
     first += count;
   }
-  TensorMap joined;
   for (const Node& n : graph.nodes()) {
-    if (n.op != Op::output) continue;
+    if (decoder.ragged() || n.op != Op::output) continue;
     const std::string name(n.name.view());
     const int axis = dynamic_axis(n.shape);
     joined[name] = axis >= 0 ? join(runs.at(name), axis) : runs.at(name).back();
@@ -162,7 +252,22 @@ int decode_files(const Arguments& args, const Graph& graph, Decoder& decoder, co
     TensorMap bindings = weights;
     for (const auto& [name, t] : sequences) bindings[name] = t;
     bindings[positions] = Tensor::zeros(Shape{decoder.batch()}, DType::i32);
-    if (decoder.paged()) {  // each sequence's pages one after another, as many as the total needs
+    if (decoder.ragged()) {  // each token at its place in its sequence, each sequence its own pages
+      const std::int64_t row = decoder.capacity() / decoder.page_size();
+      Tensor at = Tensor::zeros(Shape{total}, DType::i32), block_table = Tensor::zeros(Shape{total, row}, DType::i32);
+      std::int64_t first_page = 0;
+      for (std::size_t b = 0; b + 1 < starts.size(); ++b) {
+        const std::int64_t used = (starts[b + 1] - starts[b] + decoder.page_size() - 1) / decoder.page_size();
+        for (std::int64_t t = starts[b]; t < starts[b + 1]; ++t) {
+          at.values[std::size_t(t)] = double(t - starts[b]);
+          for (std::int64_t e = 0; e < row; ++e)
+            block_table.values[std::size_t(t * row + e)] = e < used ? double(first_page + e) : -1.0;
+        }
+        first_page += used;
+      }
+      bindings[positions] = at;
+      bindings[table] = block_table;
+    } else if (decoder.paged()) {  // each sequence's pages one after another, as many as the total needs
       const std::int64_t row = decoder.capacity() / decoder.page_size();
       const std::int64_t used = (total + decoder.page_size() - 1) / decoder.page_size();
       Tensor block_table = Tensor::zeros(Shape{decoder.batch(), row}, DType::i32);

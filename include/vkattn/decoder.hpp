@@ -13,6 +13,14 @@
 // removed or shortened, and forks a sequence from another's prefix by sharing its
 // pages (a shared page is copied only when a sequence appends to it). A removed
 // sequence is idle: its rows of a step's inputs are ignored and it writes nothing.
+//
+// A ragged graph (PresetOptions::ragged: positions i32 [dyn tokens], a paged cache)
+// packs the new tokens of every sequence into one token axis, sequence after sequence:
+// a step gives each sequence its own count, so one run mixes a prompt's prefill with
+// other sequences' single tokens, and a sequence joins or leaves between runs.
+//
+//   auto out = decoder.step({{"x", packed}}, {300, 1, 1, 0});  // x [302, 1, model]
+//   TensorMap second = sequence_rows(out, {300, 1, 1, 0}, 1);  // sequence 1's rows
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -30,6 +38,9 @@ struct DecodeOptions {
   // Steps of up to this many tokens run the kernels chosen for that many (split over
   // keys, say); longer runs (prefills) those chosen for the graph's bounds.
   std::int64_t step_tokens = 1;
+  // A ragged graph's sequences; 0: as many as the pool holds at full capacity (its
+  // pages / pages per sequence, at least 1).
+  std::int64_t sequences = 0;
   bool profile = true;  // timestamps around each dispatch
 };
 
@@ -41,10 +52,15 @@ class Decoder {
 
   // Empties every sequence, then appends the prompt: step().
   TensorMap prefill(const TensorMap& inputs);
-  // Appends the tokens of `inputs` (the same number to every sequence; the positions
-  // input is filled in) and returns the graph's outputs for them. A sequence that would
-  // outgrow its cache is refused before anything runs.
+  // Appends the tokens of `inputs` (the same number to every active sequence; the
+  // positions input is filled in) and returns the graph's outputs for them. A sequence
+  // that would outgrow its cache is refused before anything runs.
   TensorMap step(const TensorMap& inputs);
+  // A ragged graph only: appends tokens[s] tokens to sequence s (0 for an idle one),
+  // packed in the inputs' token axis in sequence order, and returns the outputs with
+  // the same packing (sequence_rows picks one sequence's). Counts that do not add up to
+  // the inputs' tokens are refused before anything runs.
+  TensorMap step(const TensorMap& inputs, const std::vector<std::int64_t>& tokens);
   // Every sequence empty and active again (a paged cache's pages all free), every cache
   // zeroed.
   void reset();
@@ -64,6 +80,7 @@ class Decoder {
   void fork(std::int64_t from, std::int64_t sequence, std::int64_t length = -1);
   bool active(std::int64_t sequence) const;
   bool paged() const { return page_size_ > 0; }
+  bool ragged() const { return ragged_; }
   // Pages of the pool, and those held by some sequence (a shared page counts once).
   std::int64_t pages() const { return std::int64_t(page_users_.size()); }
   std::int64_t pages_used() const;
@@ -78,18 +95,20 @@ class Decoder {
 
  private:
   std::int64_t tokens_in(const TensorMap& inputs) const;
+  TensorMap run_step(const TensorMap& inputs, const std::vector<std::int64_t>& tokens);
   void check_sequence(std::int64_t sequence) const;
   void release_pages(std::int64_t sequence, std::int64_t keep);
   // Gives every active sequence the pages `tokens` more need, a private copy of a shared
   // page it appends to, and returns the block table; throws, changing nothing, when the
   // pool has too few free pages.
-  Tensor claim_pages(std::int64_t tokens);
+  Tensor claim_pages(const std::vector<std::int64_t>& tokens);
 
   Graph graph_;
   DecodeOptions options_;
   Executable executable_;
   std::vector<std::int64_t> lengths_;
   std::int64_t capacity_ = 0;
+  bool ragged_ = false;
   // Paged: page size, each sequence's pages in order, the sequences holding each page,
   // which sequences are active, and the pool state tensors.
   std::int64_t page_size_ = 0, table_row_ = 0;
@@ -98,5 +117,10 @@ class Decoder {
   std::vector<bool> active_;
   std::vector<std::string> pools_;
 };
+
+// The rows of sequence `sequence` in the outputs of a ragged step that gave each
+// sequence tokens[s] tokens: each output's first axis, from the sequences before it.
+// Throws BindingError when an output's first axis is not the step's tokens.
+TensorMap sequence_rows(const TensorMap& outputs, const std::vector<std::int64_t>& tokens, std::int64_t sequence);
 
 }  // namespace vkattn

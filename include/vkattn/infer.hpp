@@ -416,14 +416,16 @@ constexpr Inferred infer_cache_write(const TensorType& cache, const TensorType& 
   return success(c, cache.dtype);
 }
 
-// A block table: i32 [sequences, pages per sequence], row b naming the pool pages that
-// hold sequence b's positions, page_size of them each.
-constexpr Inferred check_block_table(const TensorType& table, std::int64_t sequences) {
-  if (table.dtype != DType::i32 || table.shape.rank != 2 || table.shape.any_dynamic() ||
-      (sequences >= 0 && table.shape[0] != sequences)) {
+// A block table: i32 [rows, pages per sequence], row b naming the pool pages that hold
+// the positions of row b's sequence, page_size of them each. Its rows are the update's
+// batch (`rows`; any row count without one): fixed, or dynamic in a ragged batch, where
+// each row is one token and the rows of one sequence repeat its table row.
+constexpr Inferred check_block_table(const TensorType& table, const Shape* rows) {
+  if (table.dtype != DType::i32 || table.shape.rank != 2 || table.shape.dynamic(1) ||
+      (rows && !table.shape.same_dim(0, *rows, 0))) {
     Message m;
-    m << "the block table must be an i32 tensor of shape [sequences";
-    if (sequences >= 0) m << " = " << sequences;
+    m << "the block table must be an i32 tensor of shape [rows";
+    if (rows) m << " = " << (*rows)[0];
     m << ", pages per sequence] (the pool page holding each page of each sequence's positions), but it is "
       << dtype_name(table.dtype) << " " << table.shape;
     return failure(m);
@@ -440,8 +442,7 @@ constexpr Inferred infer_paged_cache_write(const TensorType& pool, const TensorT
   if (auto r = need_rank(update, 4, 4, "the update ([batch, heads, sequence, head_dim])"); !r.ok) return r;
   const Shape& c = pool.shape;
   const Shape& u = update.shape;
-  if (u.dynamic(0)) return failure(Message{"the update's batch must be fixed: it is the block table's rows"});
-  if (auto r = check_block_table(table, u[0]); !r.ok) return r;
+  if (auto r = check_block_table(table, &u); !r.ok) return r;
   if (!c.same_dim(1, u, 1) || !c.same_dim(3, u, 3) || u.at_bounds()[2] > c[2] * table.shape[1]) {
     Message m;
     m << "the update " << u << " must match the page pool " << c
@@ -458,9 +459,11 @@ constexpr Inferred infer_paged_view(const TensorType& pool, const TensorType& ta
   if (auto r = check_float(pool, "the page pool"); !r.ok) return r;
   if (auto r = need_rank(pool, 4, 4, "the page pool ([pages, heads, page_size, head_dim])"); !r.ok) return r;
   if (pool.shape.any_dynamic()) return failure(Message{"the page pool's shape must be fixed"});
-  if (auto r = check_block_table(table, -1); !r.ok) return r;
+  if (auto r = check_block_table(table, nullptr); !r.ok) return r;
   const Shape& c = pool.shape;
-  return success(Shape{table.shape[0], c[1], table.shape[1] * c[2], c[3]}, pool.dtype);
+  Shape viewed{table.shape[0], c[1], table.shape[1] * c[2], c[3]};
+  viewed.copy_dim(0, table.shape, 0);
+  return success(viewed, pool.dtype);
 }
 
 // An op of the elementwise forms table (elementwise_forms.hpp), by its typing rule:

@@ -55,6 +55,12 @@ struct PresetOptions {
   // cache / page_size]; `pages` 0 gives every sequence its full capacity.
   std::int64_t page_size = 0;
   std::int64_t pages = 0;
+  // With a paged cache: a ragged batch. The `batch` sequences' new tokens are packed
+  // into one token axis, x [dyn("tokens", N), 1, model] with N the run's bound
+  // (run_tokens, else the cache), each row one token: "positions" [tokens] holds its
+  // position in its sequence and "block_table" [tokens, cache / page_size] its
+  // sequence's table row. A run then carries any mix of prefills and decode steps.
+  bool ragged = false;
 };
 
 const std::vector<std::string_view>& preset_names();
