@@ -45,7 +45,8 @@ constexpr JsonAttributes json_attributes(Op op) {
     case Op::cast: return JsonAttributes::to;
     case Op::unsqueeze: return JsonAttributes::axis;
     case Op::slice: return JsonAttributes::slice;
-    case Op::cache_write: return JsonAttributes::rolling;
+    case Op::cache_write:
+    case Op::paged_cache_write: return JsonAttributes::rolling;
     case Op::repeat_begin: return JsonAttributes::iterations;
     case Op::repeat_end: return JsonAttributes::none;
     case Op::key_index:
@@ -64,7 +65,6 @@ constexpr JsonAttributes json_attributes(Op op) {
     case Op::weight:
     case Op::state:
     case Op::cache_causal_mask:
-    case Op::paged_cache_write:
     case Op::paged_view:
     case Op::output:
     case Op::merge_heads:

@@ -86,10 +86,9 @@ Graph build_preset(const PresetOptions& o) {
                   : decoding ? g.input("x", {o.batch, tokens, o.model}, dtype)
                              : g.input("x", {o.batch, o.seq, o.model}, dtype);
   Value lengths = o.mask == Mask::padding ? g.input("lengths", {o.batch}, DType::i32) : Value{};
-  if (o.page_size < 0 || (o.page_size > 0 && (!decoding || rolling || o.cache % o.page_size != 0)))
+  if (o.page_size < 0 || (o.page_size > 0 && (!decoding || o.cache % o.page_size != 0)))
     throw std::invalid_argument("a paged cache needs a cache whose capacity (" + std::to_string(o.cache) +
-                                ") is a multiple of the page size (" + std::to_string(o.page_size) +
-                                "), and no sliding window");
+                                ") is a multiple of the page size (" + std::to_string(o.page_size) + ")");
   if (o.pages < 0) throw std::invalid_argument("the pages of a paged cache must be at least 1 (0: batch x capacity)");
   const bool paged = o.page_size > 0;
   const KvCache cache{.capacity = o.cache,

@@ -295,7 +295,11 @@ Tensor paged_cache_write(const Node& node, const Tensor& pool, const Tensor& upd
     const double at = positions.values[std::size_t(b)];
     if (at == -1) continue;
     for (std::int64_t s = 0; s < rows; ++s) {
-      const std::int64_t row = at >= 0 ? pool_row(table, pages, page_size, b, std::int64_t(at) + s) : -1;
+      // A rolling pool reuses the table row's positions modulo their count.
+      const std::int64_t reach = table.shape[1] * page_size;
+      const std::int64_t position = node.attributes.rolling && at >= 0 ? (std::int64_t(at) + s) % reach
+                                                                        : std::int64_t(at) + s;
+      const std::int64_t row = at >= 0 ? pool_row(table, pages, page_size, b, position) : -1;
       if (row < 0)
         throw BindingError("paged_cache_write '" + std::string(node.name.view()) + "': sequence " + std::to_string(b) +
                            " at position " + std::to_string(at) + " writes position " +

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
 
 namespace vkattn {
 
@@ -30,9 +31,9 @@ std::int64_t cache_capacity(const Graph& graph) {
   std::int64_t capacity = 0;
   for (const Node& node : graph.nodes())
     if (is_cache_write(node.op)) {
-      const std::int64_t reach = node.op == Op::paged_cache_write ? graph.node(node.inputs[3]).shape[1] * node.shape[2]
-                                 : node.attributes.rolling        ? std::int64_t(1) << 24
-                                                                  : node.shape[2];
+      const std::int64_t reach = node.attributes.rolling        ? std::int64_t(1) << 24
+                                 : node.op == Op::paged_cache_write ? graph.node(node.inputs[3]).shape[1] * node.shape[2]
+                                                                    : node.shape[2];
       capacity = capacity == 0 ? reach : std::min(capacity, reach);
     }
   if (capacity == 0)
@@ -111,6 +112,7 @@ Decoder::Decoder(Context& context, const Graph& graph, const TensorMap& weights,
   const auto paging = paging_of(graph, options.block_table);
   page_size_ = paging[0];
   table_row_ = paging[1];
+  for (const Node& node : graph.nodes()) rolling_ = rolling_ || (node.op == Op::paged_cache_write && node.attributes.rolling);
   if (options.sequences < 0) throw GraphError("vkattn: DecodeOptions::sequences must be 0 (the pool's) or more");
   if (ragged_ && !paged())
     throw GraphError("vkattn: the positions input '" + options.positions + "' of graph '" + std::string(graph.name()) +
@@ -248,6 +250,21 @@ TensorMap Decoder::run_step(const TensorMap& inputs, const std::vector<std::int6
   return outputs;
 }
 
+std::int64_t Decoder::entries_for(std::int64_t length) const {
+  return std::min(table_row_, (length + page_size_ - 1) / page_size_);
+}
+
+std::vector<std::int64_t> Decoder::written_entries(std::int64_t length, std::int64_t tokens) const {
+  // A rolling pool reuses the table row modulo its positions.
+  const std::int64_t wrap = rolling_ ? table_row_ * page_size_ : std::numeric_limits<std::int64_t>::max();
+  std::vector<std::int64_t> entries;
+  for (std::int64_t position = length; position < length + tokens; ++position) {
+    const std::int64_t e = (position % wrap) / page_size_;
+    if (std::find(entries.begin(), entries.end(), e) == entries.end()) entries.push_back(e);
+  }
+  return entries;
+}
+
 Tensor Decoder::claim_pages(const std::vector<std::int64_t>& tokens) {
   // What each active sequence needs: pages for its positions to come, and a private
   // copy of each shared page it writes.
@@ -256,10 +273,10 @@ Tensor Decoder::claim_pages(const std::vector<std::int64_t>& tokens) {
   for (std::size_t b = 0; b < lengths_.size(); ++b) {
     if (!active_[b] || tokens[b] == 0) continue;  // a sequence without tokens this step writes nothing
     const auto& held = sequence_pages_[b];
-    const std::int64_t reach = (lengths_[b] + tokens[b] + page_size_ - 1) / page_size_;
+    const std::int64_t reach = entries_for(lengths_[b] + tokens[b]);
     std::int64_t more = std::max<std::int64_t>(0, reach - std::int64_t(held.size()));
-    for (std::int64_t e = lengths_[b] / page_size_; e < std::min<std::int64_t>(reach, std::int64_t(held.size())); ++e)
-      if (page_users_[std::size_t(held[std::size_t(e)])] > 1) ++more;
+    for (std::int64_t e : written_entries(lengths_[b], tokens[b]))
+      if (e < std::int64_t(held.size()) && page_users_[std::size_t(held[std::size_t(e)])] > 1) ++more;
     if (more > 0) who += (who.empty() ? "" : ", ") + ("sequence " + std::to_string(b) + ": " + std::to_string(more));
     needed += more;
   }
@@ -282,8 +299,9 @@ Tensor Decoder::claim_pages(const std::vector<std::int64_t>& tokens) {
   for (std::size_t b = 0; b < lengths_.size(); ++b) {
     if (!active_[b] || tokens[b] == 0) continue;
     auto& held = sequence_pages_[b];
-    const std::int64_t reach = (lengths_[b] + tokens[b] + page_size_ - 1) / page_size_;
-    for (std::int64_t e = lengths_[b] / page_size_; e < std::min<std::int64_t>(reach, std::int64_t(held.size())); ++e) {
+    const std::int64_t reach = entries_for(lengths_[b] + tokens[b]);
+    for (std::int64_t e : written_entries(lengths_[b], tokens[b])) {
+      if (e >= std::int64_t(held.size())) continue;
       std::int64_t& page = held[std::size_t(e)];
       if (page_users_[std::size_t(page)] <= 1) continue;
       const std::int64_t copy = take_free();  // copy on write: the other holders keep the original
@@ -360,7 +378,7 @@ void Decoder::fork(std::int64_t from, std::int64_t sequence, std::int64_t length
                        " tokens; a fork takes 0 to " + std::to_string(held) + " of them, not " + std::to_string(length));
   if (from == sequence) return set_length(sequence, length);
   release_pages(sequence, 0);
-  const std::int64_t shared = (length + page_size_ - 1) / page_size_;
+  const std::int64_t shared = entries_for(length);
   auto& pages = sequence_pages_[std::size_t(sequence)];
   for (std::int64_t e = 0; e < shared; ++e) {
     const std::int64_t page = sequence_pages_[std::size_t(from)][std::size_t(e)];
@@ -390,7 +408,7 @@ void Decoder::set_length(std::int64_t sequence, std::int64_t length) {
     throw BindingError("a sequence holds 0 to " + std::to_string(capacity_) + " tokens, not " + std::to_string(length));
   lengths_[std::size_t(sequence)] = length;
   active_[std::size_t(sequence)] = true;
-  release_pages(sequence, (length + page_size_ - 1) / std::max<std::int64_t>(page_size_, 1));
+  if (paged()) release_pages(sequence, entries_for(length));
 }
 
 TensorMap sequence_rows(const TensorMap& outputs, const std::vector<std::int64_t>& tokens, std::int64_t sequence) {

@@ -5,6 +5,7 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -483,6 +484,8 @@ struct Executable::State {
         if (entry(a, e) != entry(b, e)) return false;
       return true;
     };
+    // A rolling pool wraps positions around the table row's (rolling_paged_cache_write).
+    const std::int64_t wrap = p.rolling != 0 ? row * page_size : std::numeric_limits<std::int64_t>::max();
     auto reach = [&](std::int64_t b) {  // table entries row b reaches: [0, reach)
       const double at = positions->values[std::size_t(b)];
       return at < 0 ? std::int64_t(0)
@@ -504,15 +507,17 @@ struct Executable::State {
                            "' holds pages 0 to " + std::to_string(p.pages - 1) +
                            ": every page a sequence reaches must be in the pool (nothing was written)");
       }
-      const std::int64_t first = std::int64_t(at), last = std::min(first + std::int64_t(p.rows), row * page_size);
+      const std::int64_t first = std::int64_t(at);
+      const std::int64_t last = p.rolling != 0 ? first + std::int64_t(p.rows)
+                                               : std::min(first + std::int64_t(p.rows), row * page_size);
       for (std::int64_t position = first; position < last; ++position) {
-        const std::int64_t page = std::int64_t(entry(b, position / page_size));
+        const std::int64_t page = std::int64_t(entry(b, (position % wrap) / page_size));
         auto [page_first, fresh] = writer.emplace(page, b);
         if (!fresh && !same_sequence(page_first->second, b))
           throw BindingError("sequences " + std::to_string(page_first->second) + " and " + std::to_string(b) +
                              " both write page " + std::to_string(page) + " of '" + pool + "' in this run (input '" +
                              table_name + "'): a page a run writes belongs to one sequence (nothing was written)");
-        auto [position_first, once] = position_writer.emplace(std::pair{page, position % page_size}, b);
+        auto [position_first, once] = position_writer.emplace(std::pair{page, (position % wrap) % page_size}, b);
         if (!once)
           throw BindingError("rows " + std::to_string(position_first->second) + " and " + std::to_string(b) +
                              " of input '" + table_name + "' both write position " + std::to_string(position) +

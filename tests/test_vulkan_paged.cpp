@@ -346,3 +346,106 @@ TEST_CASE("decoding with a paged cache: sequences added, removed and forked from
     require_no_validation_messages();
   }
 }
+
+TEST_CASE("a rolling paged cache equals full attention under the window mask, for three times the window, batched and "
+          "ragged",
+          "[vulkan]") {
+  // A window of 6 held in 2 pages of 4 positions per sequence (6 + 3 - 1 = 8 rows), runs
+  // of up to 3 tokens: 20 tokens wrap each sequence's table row twice, so a sequence
+  // never holds more than its 2 pages. Batched, every sequence appends the same count;
+  // ragged, each its own.
+  const std::int64_t batch = 2, window = 6, run = 3, total = 20, model = 24, page_size = 4, capacity = 8;
+  for (bool f16 : {false, true}) {
+    INFO((f16 ? "f16" : "f32"));
+    const va::DType dtype = f16 ? va::DType::f16 : va::DType::f32;
+    va::Graph whole{"whole"};
+    {
+      auto x = whole.input("x", {batch, total, model}, dtype);
+      whole.output("y", va::multi_head_attention(whole, x, x, x,
+                                                 {.heads = 4, .kv_heads = 2, .mask = va::Mask::causal | va::Mask::sliding_window,
+                                                  .window = window, .rotary = va::RotaryOptions{}}));
+    }
+    auto rolling_graph = [&](bool ragged) {
+      va::Graph g{ragged ? "rolling_ragged" : "rolling_paged"};
+      // Ragged, the window and any one sequence's share of a run fit the rows: a run
+      // holds `run` tokens in all.
+      const auto rows = va::dyn(ragged ? "tokens" : "seq", run);
+      auto x = ragged ? g.input("x", {rows, 1, model}, dtype) : g.input("x", {batch, rows, model}, dtype);
+      auto positions = ragged ? g.input("positions", {rows}, va::DType::i32) : g.input("positions", {batch}, va::DType::i32);
+      auto table = ragged ? g.input("block_table", {rows, capacity / page_size}, va::DType::i32)
+                          : g.input("block_table", {batch, capacity / page_size}, va::DType::i32);
+      g.output("y", va::multi_head_attention(
+                        g, x, x, x,
+                        {.heads = 4, .kv_heads = 2, .mask = va::Mask::sliding_window, .window = window,
+                         .rotary = va::RotaryOptions{},
+                         .cache = {.capacity = capacity, .positions = positions, .rolling = true, .page_size = page_size,
+                                   .pages = 2 * batch + 1, .block_table = table}}));
+      return g;
+    };
+    va::TensorMap bindings = va::random_bindings(whole, 29);
+    if (f16) bindings = va::testing::rounded_to_f16(bindings);
+    const va::Tensor y = va::run_reference(whole, bindings).outputs.at("y");
+    const va::Tensor& x = bindings.at("x");
+    // Sequence b's tokens [first, first + count).
+    auto tokens_of = [&](const va::Tensor& t, std::int64_t b, std::int64_t first, std::int64_t count) {
+      return std::vector<double>(t.values.begin() + std::ptrdiff_t((b * total + first) * model),
+                                 t.values.begin() + std::ptrdiff_t((b * total + first + count) * model));
+    };
+    auto check_close = [&](const std::vector<double>& got, const std::vector<double>& want) {
+      REQUIRE(got.size() == want.size());
+      double difference = 0, magnitude = 0;
+      for (std::size_t i = 0; i < got.size(); ++i) {
+        CHECK(std::isfinite(got[i]));
+        difference += (got[i] - want[i]) * (got[i] - want[i]);
+        magnitude += want[i] * want[i];
+      }
+      CHECK(std::sqrt(difference / magnitude) <= (f16 ? 2e-2 : 1e-5));
+    };
+    for (bool ragged : {false, true}) {
+      const va::Graph rolling = rolling_graph(ragged);
+      REQUIRE_FALSE(rolling.failed());
+      for (const va::Target& target : va::testing::targets_to_prove()) {
+        INFO(target.name.view() << (ragged ? ", ragged" : ", batched"));
+        va::Decoder decoder(validated_context(), rolling, bindings,
+                            {.compile = {.target = target, .f16_storage = f16}, .sequences = ragged ? batch : 0});
+        CHECK(decoder.capacity() == std::int64_t(1) << 24);
+        // One attention kernel whose score program finds each row's position.
+        const va::Schedule& schedule = decoder.executable().schedule();
+        CHECK(std::count_if(schedule.dispatches.begin(), schedule.dispatches.end(), [](const va::Dispatch& d) {
+                return d.kernel == va::Kernel::flash_attention && d.program >= 0;
+              }) == 1);
+        decoder.executable().poison_arena(std::numeric_limits<float>::quiet_NaN());
+        std::vector<std::int64_t> done(std::size_t(batch), 0);
+        for (int r = 0; done[0] < total || done[1] < total; ++r) {
+          // Batched: 1 to 3 tokens each; ragged: 1 or 2, the two sequences' counts differ.
+          std::vector<std::int64_t> counts(static_cast<std::size_t>(batch), 0);
+          for (std::size_t b = 0; b < counts.size(); ++b)
+            counts[b] = std::min<std::int64_t>(!ragged ? 1 + r % run : b == 0 ? 1 + r % 2 : 2 - r % 2, total - done[b]);
+          if (!ragged) counts[1] = counts[0];
+          INFO("step " << r << ": tokens from " << done[0] << ", " << done[1]);
+          va::Tensor packed;
+          packed.dtype = dtype;
+          for (std::int64_t b = 0; b < batch; ++b) {
+            const std::vector<double> rows = tokens_of(x, b, done[std::size_t(b)], counts[std::size_t(b)]);
+            packed.values.insert(packed.values.end(), rows.begin(), rows.end());
+          }
+          const std::int64_t n = counts[0] + counts[1];
+          packed.shape = ragged ? va::Shape{n, 1, model} : va::Shape{batch, counts[0], model};
+          const va::TensorMap out = ragged ? decoder.step({{"x", packed}}, counts) : decoder.step({{"x", packed}});
+          for (std::int64_t b = 0; b < batch; ++b) {
+            if (counts[std::size_t(b)] == 0) continue;
+            const va::Tensor got = ragged ? va::sequence_rows(out, counts, b).at("y") : out.at("y");
+            const std::size_t per = std::size_t(counts[std::size_t(b)] * model);
+            const std::vector<double> rows(got.values.begin() + std::ptrdiff_t(ragged ? 0 : std::size_t(b) * per),
+                                           got.values.begin() + std::ptrdiff_t((ragged ? 0 : std::size_t(b) * per) + per));
+            check_close(rows, tokens_of(y, b, done[std::size_t(b)], counts[std::size_t(b)]));
+            done[std::size_t(b)] += counts[std::size_t(b)];
+          }
+          // Each sequence holds at most its table row's 2 pages, however far it runs.
+          CHECK(decoder.pages_used() <= 2 * batch);
+        }
+      }
+    }
+  }
+  require_no_validation_messages();
+}

@@ -102,6 +102,10 @@ class Decoder {
   // page it appends to, and returns the block table; throws, changing nothing, when the
   // pool has too few free pages.
   Tensor claim_pages(const std::vector<std::int64_t>& tokens);
+  // Table entries a sequence of `length` tokens holds, and those a step of `tokens` from
+  // `length` writes (a rolling pool: its table row reused modulo its positions).
+  std::int64_t entries_for(std::int64_t length) const;
+  std::vector<std::int64_t> written_entries(std::int64_t length, std::int64_t tokens) const;
 
   Graph graph_;
   DecodeOptions options_;
@@ -109,6 +113,7 @@ class Decoder {
   std::vector<std::int64_t> lengths_;
   std::int64_t capacity_ = 0;
   bool ragged_ = false;
+  bool rolling_ = false;  // a rolling paged pool
   // Paged: page size, each sequence's pages in order, the sequences holding each page,
   // which sequences are active, and the pool state tensors.
   std::int64_t page_size_ = 0, table_row_ = 0;

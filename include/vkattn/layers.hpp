@@ -43,7 +43,8 @@ struct KvCache {
   // page_size] input) names the pool page holding each page_size positions of each
   // sequence (paged_cache_write, paged_view). Sequences may share the pages of a common
   // prefix; a page a run writes belongs to one sequence. positions[b] = -1 leaves
-  // sequence b idle for a run.
+  // sequence b idle for a run. Paged and rolling: each sequence's table row is reused
+  // modulo the capacity, so a sequence of any length holds capacity / page_size pages.
   std::int64_t page_size = 0;
   std::int64_t pages = 0;
   Value block_table{};
@@ -275,7 +276,12 @@ constexpr Value scaled_dot_product_attention(Value q, Value k, Value v, const At
       return g->fail(where, "scaled_dot_product_attention",
                      Message{"a KV cache needs KvCache::positions, an i32 [batch] input"});
     if (options.cache.rolling) {
-      const std::int64_t run = q.valid() ? q.shape().at_bounds().from_back(2) : 1;  // queries of one run, at most
+      // Queries of one run at most: a ragged batch's (positions [tokens]) may all be one
+      // sequence's.
+      const Shape& positions_shape = options.cache.positions.shape();
+      const std::int64_t run = positions_shape.dynamic(0)                  ? positions_shape.at_bounds()[0]
+                               : q.valid() ? q.shape().at_bounds().from_back(2)
+                                           : 1;
       if (!has(mask, Mask::sliding_window) || options.cache.capacity < options.window + run - 1) {
         Message m;
         m << "a rolling KV cache holds a sliding window: it needs Mask::sliding_window and a capacity of at least "
@@ -370,11 +376,11 @@ constexpr Value multi_head_attention(Graph& g, Value query, Value key, Value val
     }
     if (options.cache.page_size > 0) {  // one pool of pages, each sequence's through its block table row
       const KvCache& c = options.cache;
-      if (c.rolling || c.pages < 1 || c.capacity % c.page_size != 0 || !c.block_table.valid()) {
+      if (c.pages < 1 || c.capacity % c.page_size != 0 || !c.block_table.valid()) {
         Message m;
         m << "a paged KV cache needs KvCache::pages of at least 1, a capacity that is a multiple of page_size ("
           << c.capacity << " over pages of " << c.page_size << ") and KvCache::block_table, an i32 [batch, "
-          << "capacity / page_size] input; it is not rolling";
+          << "capacity / page_size] input";
         return g.fail(where, op, m);
       }
       if (c.block_table.shape().rank != 2 || c.block_table.shape()[1] != c.capacity / c.page_size) {
@@ -386,10 +392,10 @@ constexpr Value multi_head_attention(Graph& g, Value query, Value key, Value val
       const Shape pool_shape{c.pages, kv_heads, c.page_size, head_dim};
       Value k_pool = g.state(detail::join(prefix, "k_cache").view(), pool_shape, query.dtype(), where);
       Value v_pool = g.state(detail::join(prefix, "v_cache").view(), pool_shape, query.dtype(), where);
-      k_pool = paged_cache_write(k_pool, kh, c.positions, c.block_table, where)
-                   .named(detail::join(prefix, "k_cached").view(), where);
-      v_pool = paged_cache_write(v_pool, vh, c.positions, c.block_table, where)
-                   .named(detail::join(prefix, "v_cached").view(), where);
+      // Rolling: each sequence's table row is reused modulo its positions.
+      auto write = c.rolling ? rolling_paged_cache_write : paged_cache_write;
+      k_pool = write(k_pool, kh, c.positions, c.block_table, where).named(detail::join(prefix, "k_cached").view(), where);
+      v_pool = write(v_pool, vh, c.positions, c.block_table, where).named(detail::join(prefix, "v_cached").view(), where);
       kh = paged_view(k_pool, c.block_table, where).named(detail::join(prefix, "k_pages").view(), where);
       vh = paged_view(v_pool, c.block_table, where).named(detail::join(prefix, "v_pages").view(), where);
     } else {

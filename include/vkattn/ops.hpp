@@ -338,6 +338,17 @@ constexpr Value paged_cache_write(Value pool, Value update, Value positions, Val
   return detail::apply(Op::paged_cache_write, {pool, update, positions, table}, {}, where);
 }
 
+// The same as a rolling cache: position p goes to row p mod (T * page_size) of the
+// sequence's table row, so each sequence keeps its latest T * page_size positions (a
+// sliding window's keys) in T pages, however long it grows; the view's rows then hold
+// the positions rolling_cache_positions names.
+constexpr Value rolling_paged_cache_write(Value pool, Value update, Value positions, Value table,
+                                          SourceLocation where = SourceLocation::current()) {
+  Attributes attributes;
+  attributes.rolling = true;
+  return detail::apply(Op::paged_cache_write, {pool, update, positions, table}, attributes, where);
+}
+
 // The cache of each sequence as one tensor [B, H, T * page_size, D]: position r of
 // sequence b is pool[table[b, r / page_size], :, r mod page_size, :]. Attention over it
 // reads the pool through the table, with no copy; a table entry outside the pool reads
