@@ -184,7 +184,8 @@ TEST_CASE("a ragged batch's table rows: the tokens of one sequence share its pag
   require_no_validation_messages();
 }
 
-TEST_CASE("a ragged decoder: each sequence its own count per step, equal to its own causal pass, with forks and refusals",
+TEST_CASE("a ragged decoder: each sequence its own count per step, equal to its own causal pass, with forks and "
+          "refusals, every target, f32 and f16",
           "[vulkan]") {
   // llama_block over a paged cache, its tokens packed. Sequence 0 prefills beside
   // sequence 1's single tokens; sequence 2 forks from sequence 0's first 6 tokens and
@@ -210,91 +211,94 @@ TEST_CASE("a ragged decoder: each sequence its own count per step, equal to its 
     const va::Tensor y = va::run_reference(whole, bindings).outputs.at("y");
     const double tolerance = f16 ? 2e-2 : 1e-5;
 
-    va::Decoder decoder(validated_context(), ragged, bindings,
-                        {.compile = {.target = validated_context().target(), .f16_storage = f16}, .sequences = 3});
-    REQUIRE(decoder.ragged());
-    CHECK(decoder.batch() == 3);
-    decoder.executable().poison_arena(std::numeric_limits<float>::quiet_NaN());
-    // The packed rows of a step: counts[b] tokens of sequence b from its length on (past
-    // the last token: the last again).
-    auto packed = [&](const std::vector<std::int64_t>& counts) {
-      const std::int64_t n = std::accumulate(counts.begin(), counts.end(), std::int64_t(0));
-      va::Tensor t = va::Tensor::zeros({n, 1, model});
-      std::size_t at = 0;
-      for (std::size_t b = 0; b < counts.size(); ++b)
-        for (std::int64_t i = 0; i < counts[b]; ++i, at += std::size_t(model))
-          for (std::int64_t d = 0; d < model; ++d)
-            t.values[at + std::size_t(d)] =
-                bindings.at("x").values[std::size_t(
-                    (std::int64_t(b) * total + std::min(decoder.lengths()[b] + i, total - 1)) * model + d)];
-      return va::TensorMap{{"x", t}};
-    };
-    auto step = [&](const std::vector<std::int64_t>& counts) {
-      const std::vector<std::int64_t> first = decoder.lengths();
-      const va::TensorMap out = decoder.step(packed(counts), counts);
-      for (std::int64_t b = 0; b < sequences; ++b) {
-        const va::Tensor got = va::sequence_rows(out, counts, b).at("y");
-        REQUIRE(got.shape[0] == counts[std::size_t(b)]);
-        for (std::int64_t s = 0; s < counts[std::size_t(b)]; ++s) {
+    for (const va::Target& target : va::testing::targets_to_prove()) {
+      INFO(target.name.view());
+      va::Decoder decoder(validated_context(), ragged, bindings,
+                          {.compile = {.target = target, .f16_storage = f16}, .sequences = 3});
+      REQUIRE(decoder.ragged());
+      CHECK(decoder.batch() == 3);
+      decoder.executable().poison_arena(std::numeric_limits<float>::quiet_NaN());
+      // The packed rows of a step: counts[b] tokens of sequence b from its length on (past
+      // the last token: the last again).
+      auto packed = [&](const std::vector<std::int64_t>& counts) {
+        const std::int64_t n = std::accumulate(counts.begin(), counts.end(), std::int64_t(0));
+        va::Tensor t = va::Tensor::zeros({n, 1, model});
+        std::size_t at = 0;
+        for (std::size_t b = 0; b < counts.size(); ++b)
+          for (std::int64_t i = 0; i < counts[b]; ++i, at += std::size_t(model))
+            for (std::int64_t d = 0; d < model; ++d)
+              t.values[at + std::size_t(d)] =
+                  bindings.at("x").values[std::size_t(
+                      (std::int64_t(b) * total + std::min(decoder.lengths()[b] + i, total - 1)) * model + d)];
+        return va::TensorMap{{"x", t}};
+      };
+      auto step = [&](const std::vector<std::int64_t>& counts) {
+        const std::vector<std::int64_t> first = decoder.lengths();
+        const va::TensorMap out = decoder.step(packed(counts), counts);
+        for (std::int64_t b = 0; b < sequences; ++b) {
+          const va::Tensor got = va::sequence_rows(out, counts, b).at("y");
+          REQUIRE(got.shape[0] == counts[std::size_t(b)]);
+          for (std::int64_t s = 0; s < counts[std::size_t(b)]; ++s) {
+            double difference = 0, magnitude = 0;
+            for (std::int64_t d = 0; d < model; ++d) {
+              const double a = got.values[std::size_t(s * model + d)];
+              const double r = y.values[std::size_t((b * total + first[std::size_t(b)] + s) * model + d)];
+              difference += (a - r) * (a - r);
+              magnitude += r * r;
+            }
+            INFO("sequence " << b << ", token " << first[std::size_t(b)] + s);
+            CHECK(std::sqrt(difference / magnitude) <= tolerance);
+          }
+        }
+      };
+      decoder.remove(2);
+      step({7, 1, 0});
+      step({1, 5, 0});
+      CHECK(decoder.lengths() == std::vector<std::int64_t>{8, 6, 0});
+      CHECK(decoder.pages_used() == 4);
+      decoder.fork(0, 2, 6);  // shares sequence 0's first two pages
+      CHECK(decoder.pages_used() == 4);
+      step({1, 1, 3});  // sequence 2 appends to the shared second page: copied
+      step({0, 2, 5});
+      step({3, 1, 1});
+      CHECK(decoder.lengths() == std::vector<std::int64_t>{12, 10, 15});
+      // step(inputs) shares the rows evenly among the active sequences.
+      {
+        const std::vector<std::int64_t> first = decoder.lengths();
+        const va::TensorMap out = decoder.step(packed({1, 1, 1}));
+        for (std::int64_t b = 0; b < sequences; ++b) {
+          const va::Tensor got = va::sequence_rows(out, {1, 1, 1}, b).at("y");
           double difference = 0, magnitude = 0;
           for (std::int64_t d = 0; d < model; ++d) {
-            const double a = got.values[std::size_t(s * model + d)];
-            const double r = y.values[std::size_t((b * total + first[std::size_t(b)] + s) * model + d)];
-            difference += (a - r) * (a - r);
+            const double r = y.values[std::size_t((b * total + first[std::size_t(b)]) * model + d)];
+            difference += (got.values[std::size_t(d)] - r) * (got.values[std::size_t(d)] - r);
             magnitude += r * r;
           }
-          INFO("sequence " << b << ", token " << first[std::size_t(b)] + s);
           CHECK(std::sqrt(difference / magnitude) <= tolerance);
         }
       }
-    };
-    decoder.remove(2);
-    step({7, 1, 0});
-    step({1, 5, 0});
-    CHECK(decoder.lengths() == std::vector<std::int64_t>{8, 6, 0});
-    CHECK(decoder.pages_used() == 4);
-    decoder.fork(0, 2, 6);  // shares sequence 0's first two pages
-    CHECK(decoder.pages_used() == 4);
-    step({1, 1, 3});  // sequence 2 appends to the shared second page: copied
-    step({0, 2, 5});
-    step({3, 1, 1});
-    CHECK(decoder.lengths() == std::vector<std::int64_t>{12, 10, 15});
-    // step(inputs) shares the rows evenly among the active sequences.
-    {
-      const std::vector<std::int64_t> first = decoder.lengths();
-      const va::TensorMap out = decoder.step(packed({1, 1, 1}));
-      for (std::int64_t b = 0; b < sequences; ++b) {
-        const va::Tensor got = va::sequence_rows(out, {1, 1, 1}, b).at("y");
-        double difference = 0, magnitude = 0;
-        for (std::int64_t d = 0; d < model; ++d) {
-          const double r = y.values[std::size_t((b * total + first[std::size_t(b)]) * model + d)];
-          difference += (got.values[std::size_t(d)] - r) * (got.values[std::size_t(d)] - r);
-          magnitude += r * r;
-        }
-        CHECK(std::sqrt(difference / magnitude) <= tolerance);
-      }
+      // Refusals leave everything as it was.
+      const std::vector<std::int64_t> lengths = decoder.lengths();
+      const std::int64_t used = decoder.pages_used();
+      auto refused = [&](auto&& run, const std::string& expected) {
+        CHECK_THROWS_WITH(run(), Catch::Matchers::Contains(expected));
+        CHECK(decoder.lengths() == lengths);
+        CHECK(decoder.pages_used() == used);
+      };
+      refused([&] { return decoder.step(packed({1, 1, 1}), {1, 2}); }, "2 token counts for the 3 sequences");
+      refused([&] { return decoder.step(packed({1, 1, 1}), {1, 1, 2}); },
+              "the token counts add up to 4, but the inputs hold 3 tokens");
+      refused([&] { return decoder.step(packed({1, 1}), {1, -1, 1}); }, "sequence 1 was given -1 tokens");
+      refused([&] { return decoder.step(packed({0, 0, 4})); }, "do not split evenly among the 3 active sequences");
+      refused([&] { return decoder.step(packed({0, 0, 0}), {0, 0, 0}); }, "at least one token");
+      refused([&] { return decoder.step(packed({0, 0, 9}), {0, 0, 9}); }, "sequence 2 holds 16 tokens; 9 more exceed");
+      decoder.remove(1);
+      CHECK_THROWS_WITH(decoder.step(packed({1, 1, 1}), {1, 1, 1}),
+                        Catch::Matchers::Contains("sequence 1 is idle: add() it"));
+      CHECK_THROWS_WITH(va::sequence_rows(decoder.step(packed({1, 0, 1}), {1, 0, 1}), {1, 1, 1}, 0),
+                        Catch::Matchers::Contains("has no token axis of the step's 3 tokens"));
+      require_no_validation_messages();
     }
-    // Refusals leave everything as it was.
-    const std::vector<std::int64_t> lengths = decoder.lengths();
-    const std::int64_t used = decoder.pages_used();
-    auto refused = [&](auto&& run, const std::string& expected) {
-      CHECK_THROWS_WITH(run(), Catch::Matchers::Contains(expected));
-      CHECK(decoder.lengths() == lengths);
-      CHECK(decoder.pages_used() == used);
-    };
-    refused([&] { return decoder.step(packed({1, 1, 1}), {1, 2}); }, "2 token counts for the 3 sequences");
-    refused([&] { return decoder.step(packed({1, 1, 1}), {1, 1, 2}); },
-            "the token counts add up to 4, but the inputs hold 3 tokens");
-    refused([&] { return decoder.step(packed({1, 1}), {1, -1, 1}); }, "sequence 1 was given -1 tokens");
-    refused([&] { return decoder.step(packed({0, 0, 4})); }, "do not split evenly among the 3 active sequences");
-    refused([&] { return decoder.step(packed({0, 0, 0}), {0, 0, 0}); }, "at least one token");
-    refused([&] { return decoder.step(packed({0, 0, 9}), {0, 0, 9}); }, "sequence 2 holds 16 tokens; 9 more exceed");
-    decoder.remove(1);
-    CHECK_THROWS_WITH(decoder.step(packed({1, 1, 1}), {1, 1, 1}),
-                      Catch::Matchers::Contains("sequence 1 is idle: add() it"));
-    CHECK_THROWS_WITH(va::sequence_rows(decoder.step(packed({1, 0, 1}), {1, 0, 1}), {1, 1, 1}, 0),
-                      Catch::Matchers::Contains("has no token axis of the step's 3 tokens"));
-    require_no_validation_messages();
   }
 }
 
