@@ -321,12 +321,46 @@ TEST_CASE("a residual stream the group also transforms is stored by the group fo
   CHECK(epilogue_text(s, 0) == "(relu((t0 + t1)) * t2)");
   REQUIRE(further_outputs(s, 0).size() == 1);
   CHECK(further_outputs(s, 0)[0].find(" = (t0 + t1)") != std::string::npos);
-  // relu(h) gets no slot. The peak may exceed one kernel per op's: x, a, h and the
-  // group's result are live together while the group runs.
+  // relu(h) gets no slot. The peak may exceed one kernel per op's: the inputs x and a
+  // (uploaded by the host, never overwritten), h and the group's result are live
+  // together while the group runs.
   const va::Schedule unfused = va::compile(g, va::CompileOptions{.fuse = false});
   CHECK(s.slots.size() + 1 == unfused.slots.size());
   CHECK(s.memory.naive_bytes < unfused.memory.naive_bytes);
   check_everywhere(g, 5);
+}
+
+TEST_CASE("a group writes in place over intermediates it reads for the last time", "[vulkan]") {
+  // The residual stream again, its operands now intermediates (two norms' results): the
+  // group stores h over one and its result over the other, so the fused arena is no
+  // larger than one kernel per op's.
+  constexpr std::int64_t seq = 13, model = 24;
+  va::Graph g{"residual_in_place"};
+  auto x = va::layer_norm_no_bias(g.input("x", {2, seq, model}), g.weight("gamma", {model}));
+  auto a = va::rms_norm(g.input("a", {2, seq, model}), g.weight("weight", {model}));
+  auto h = va::add(x, a);
+  auto gated = va::mul(va::relu(h), g.weight("gain", {model}));
+  g.output("y", va::add(va::rms_norm(gated, g.weight("norm", {model})), h));
+  const va::Schedule s = va::compile(g);
+  INFO(va::schedule_listing(s));
+  REQUIRE(fused_kernels(g) == std::vector<va::Kernel>{va::Kernel::layer_norm, va::Kernel::layer_norm,
+                                                       va::Kernel::pointwise, va::Kernel::layer_norm,
+                                                       va::Kernel::pointwise});
+  // The group (dispatch 2) writes h and its result where x and a were.
+  const va::Dispatch& group = s.dispatches[2];
+  const va::TensorSlot& first = s.slots[std::size_t(s.dispatches[0].slots[0])];
+  const va::TensorSlot& second = s.slots[std::size_t(s.dispatches[1].slots[0])];
+  std::vector<std::int64_t> written;
+  for (int binding = 0; binding < va::max_bindings; ++binding)
+    if (group.slots[std::size_t(binding)] >= 0 && s.writes(group, binding))
+      written.push_back(s.slots[std::size_t(group.slots[std::size_t(binding)])].offset);
+  REQUIRE(written.size() == 2);
+  std::sort(written.begin(), written.end());
+  std::vector<std::int64_t> read{first.offset, second.offset};
+  std::sort(read.begin(), read.end());
+  CHECK(written == read);
+  CHECK(s.arena_bytes <= va::compile(g, va::CompileOptions{.fuse = false}).arena_bytes);
+  check_everywhere(g, 6);
 }
 
 TEST_CASE("a value read before the group's end stays a kernel of its own, and outputs of every type are stored", "[vulkan]") {

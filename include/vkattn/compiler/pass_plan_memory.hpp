@@ -7,6 +7,11 @@
 // at the same time; a state tensor is live throughout, and keeps its place from run to
 // run. Sizes are those of the bounds of dynamic dimensions. The plan reports the arena's
 // size (peak) beside the sum of every value allocated on its own (naive).
+// In place: a generated elementwise kernel reads each tensor it reads at exactly the
+// element it writes when the tensor has the result's shape, so a value it writes may
+// take the very bytes of an intermediate it reads there for the last time (each
+// invocation reads the element before it overwrites it). Only such a pair may share
+// bytes while both are live, and only at the same offset.
 #include <algorithm>
 
 #include "vkattn/compiler/program.hpp"
@@ -74,6 +79,80 @@ constexpr void keep_live_across_repeats(const Program& p, std::vector<int>& firs
   }
 }
 
+// The dispatch index of each dispatching step (-1 for the others).
+constexpr std::vector<int> dispatch_numbers(const Program& p) {
+  std::vector<int> numbers;
+  int dispatch = 0;
+  for (const Step& step : p.steps) numbers.push_back(dispatches(step) ? dispatch++ : -1);
+  return numbers;
+}
+
+struct InPlace {
+  int read_root = -1, written_root = -1;
+};
+
+// Pairs (an intermediate a pointwise step reads for the last time, a value it writes)
+// that may share bytes: the read is not gathered, has the written value's shape and
+// plain layout over all of its root, both hold the same element type, and the step runs
+// outside a repeated body (whose later iterations read again what it read). The root
+// read must be read nowhere else by the step, and must not be an output.
+constexpr std::vector<InPlace> in_place_pairs(const Program& p, const std::vector<int>& first_write,
+                                              const std::vector<int>& last_read) {
+  std::vector<InPlace> pairs;
+  const std::vector<int> numbers = dispatch_numbers(p);
+  auto element = [&](int v) {
+    const DType t = p.value(v).dtype;
+    return !is_float(t) ? DType::i32 : t == DType::f16 || p.f16_storage ? DType::f16 : DType::f32;
+  };
+  auto is_output = [&](int root) {
+    for (const ProgramOutput& out : p.outputs)
+      if (p.value(out.value).layout.root == root) return true;
+    return false;
+  };
+  auto paired = [&](int root) {
+    for (const InPlace& pair : pairs)
+      if (pair.read_root == root || pair.written_root == root) return true;
+    return false;
+  };
+  for (std::size_t s = 0; s < p.steps.size(); ++s) {
+    const Step& step = p.steps[s];
+    const int d = numbers[s];
+    if (d < 0 || step.kind != StepKind::pointwise || step.program < 0 || step.body != no_value) continue;
+    const Expression& e = p.programs[std::size_t(step.program)].expression;
+    FixedVector<int, max_expression_outputs + 1> written;
+    written.push_back(step.result);
+    for (int w : step.also_writes) written.push_back(w);
+    for (int w : written) {
+      const int w_root = p.value(w).layout.root;
+      if (w_root != w || first_write[std::size_t(w_root)] != d || paired(w_root)) continue;
+      const Shape& shape = p.value(w).shape;
+      for (std::size_t t = 0; t < step.program_reads.size(); ++t) {
+        const int r = step.program_reads[t];
+        const ProgramValue& read = p.value(r);
+        const int r_root = read.layout.root;
+        const ProgramValue& root = p.value(r_root);
+        bool fits = e.tensors[t].gathered < 0 && root.kind == ValueKind::intermediate &&
+                    last_read[std::size_t(r_root)] == d && !is_output(r_root) && !paired(r_root) &&
+                    same_sizes(read.shape, shape) && plain_layout(read.layout, read.shape) &&
+                    root.shape.at_bounds().elements() == shape.at_bounds().elements() && element(r) == element(w);
+        // Every read of that root by this step is such a read; none of its writes is it.
+        for (std::size_t u = 0; fits && u < step.program_reads.size(); ++u)
+          if (p.value(step.program_reads[u]).layout.root == r_root)
+            fits = e.tensors[u].gathered < 0 && same_sizes(p.value(step.program_reads[u]).shape, shape) &&
+                   plain_layout(p.value(step.program_reads[u]).layout, p.value(step.program_reads[u]).shape);
+        for (int o : step.operands)
+          fits = fits && (o < 0 || p.value(o).layout.root != r_root ||
+                          std::find(step.program_reads.begin(), step.program_reads.end(), o) != step.program_reads.end());
+        for (int other : written) fits = fits && p.value(other).layout.root != r_root;
+        if (!fits) continue;
+        pairs.push_back({r_root, w_root});
+        break;
+      }
+    }
+  }
+  return pairs;
+}
+
 }  // namespace detail
 
 constexpr void plan_memory(Program& p) {
@@ -111,6 +190,7 @@ constexpr void plan_memory(Program& p) {
   }
   detail::find_repeats(p);
   detail::keep_live_across_repeats(p, first_write, last_read);
+  const std::vector<detail::InPlace> in_place = detail::in_place_pairs(p, first_write, last_read);
 
   for (int v = 0; v < n; ++v) {
     ProgramValue& value = p.value(v);
@@ -165,24 +245,41 @@ constexpr void plan_memory(Program& p) {
                                          schedule.slots[std::size_t(order[j - 1])].bytes;
          --j)
       std::swap(order[j], order[j - 1]);
+  // In-place partners, by slot.
+  auto partners = [&](int a, int b) {
+    for (const detail::InPlace& pair : in_place) {
+      const int r = p.value(pair.read_root).slot, w = p.value(pair.written_root).slot;
+      if ((r == a && w == b) || (r == b && w == a)) return true;
+    }
+    return false;
+  };
   std::vector<int> placed;
+  // Whether `slot` at `offset` shares bytes with a placed slot live at the same time
+  // (its in-place partner at the same offset does not count).
+  auto conflict = [&](int s, std::int64_t offset, std::int64_t& past) {
+    const TensorSlot& slot = schedule.slots[std::size_t(s)];
+    const std::int64_t size = detail::aligned_bytes(slot.bytes);
+    for (int other : placed) {
+      const TensorSlot& o = schedule.slots[std::size_t(other)];
+      if (!detail::lifetimes_overlap(slot, o) || (o.offset == offset && partners(s, other))) continue;
+      const std::int64_t o_end = o.offset + detail::aligned_bytes(o.bytes);
+      if (offset < o_end && o.offset < offset + size) {
+        past = o_end;
+        return true;
+      }
+    }
+    return false;
+  };
   for (int s : order) {
     TensorSlot& slot = schedule.slots[std::size_t(s)];
     const std::int64_t size = detail::aligned_bytes(slot.bytes);
     schedule.memory.naive_bytes += size;
-    std::int64_t offset = 0;
-    for (bool moved = true; moved;) {
-      moved = false;
-      for (int other : placed) {
-        const TensorSlot& o = schedule.slots[std::size_t(other)];
-        if (!detail::lifetimes_overlap(slot, o)) continue;
-        std::int64_t o_end = o.offset + detail::aligned_bytes(o.bytes);
-        if (offset < o_end && o.offset < offset + size) {
-          offset = o_end;
-          moved = true;
-        }
-      }
-    }
+    std::int64_t offset = -1, past = 0;
+    for (int other : placed)  // the partner's bytes first, where nothing else is in the way
+      if (offset < 0 && partners(s, other) && !conflict(s, schedule.slots[std::size_t(other)].offset, past))
+        offset = schedule.slots[std::size_t(other)].offset;
+    if (offset < 0)
+      for (offset = 0; conflict(s, offset, past);) offset = past;
     slot.offset = offset;
     schedule.arena_bytes = std::max(schedule.arena_bytes, offset + size);
     placed.push_back(s);
