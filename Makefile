@@ -69,9 +69,12 @@ SANITIZER_ENV = $(FUZZ_ENV) LD_PRELOAD="$(VULKAN_PRELOAD)"
 # every mask kind, every score-program variant (prefill, over a KV cache, split over
 # keys), decode-shaped attention and ALiBi/softcap/sinks; the GEMM epilogue and
 # generated epilogue and prologue chain sweeps, whose mechanism the standalone chains,
-# gated products and RMSNorm tests run; and the installed-package consumer build
-# (about 140 s), which compiles no code of ours that the suite does not.
-SANITIZE_SKIP ?= attention with every mask kind at awkward sizes|a ragged batch.s tokens follow their own sequences|a rolling paged cache equals full attention|catalog variants (against the reference, fused and unfused|over a KV cache|in the split-over-keys decode form)|decode-shaped attention|ALiBi, softcap and sinks with|GEMM epilogues: bias, activation|every elementwise chain (fuses into its GEMM|on a GEMM)|install: a consumer project builds
+# gated products and RMSNorm tests run; the sweeps of ragged batches, rolling pages and
+# the ragged decoder over every target, and llama_model over every target, whose host
+# code their single-target tests and the ragged table and count tests run; and the
+# installed-package consumer build (about 140 s), which compiles no code of ours that
+# the suite does not.
+SANITIZE_SKIP ?= attention with every mask kind at awkward sizes|a ragged batch.s tokens follow their own sequences|a rolling paged cache equals full attention|a ragged decoder: each sequence its own count|llama_model: ids to logits, fused and unfused, every target|catalog variants (against the reference, fused and unfused|over a KV cache|in the split-over-keys decode form)|decode-shaped attention|ALiBi, softcap and sinks with|GEMM epilogues: bias, activation|every elementwise chain (fuses into its GEMM|on a GEMM)|install: a consumer project builds
 
 sanitize: deps
 	$(call install_missing,$(SANITIZE_PACKAGES))

@@ -9,9 +9,10 @@
 // size (peak) beside the sum of every value allocated on its own (naive).
 // In place: a generated elementwise kernel reads each tensor it reads at exactly the
 // element it writes when the tensor has the result's shape, so a value it writes may
-// take the very bytes of an intermediate it reads there for the last time (each
-// invocation reads the element before it overwrites it). Only such a pair may share
-// bytes while both are live, and only at the same offset.
+// take the very bytes of an intermediate or input it reads there for the last time
+// (each invocation reads the element before it overwrites it; the host uploads every
+// input before each run). Only such a pair may share bytes while both are live, and
+// only at the same offset.
 #include <algorithm>
 
 #include "vkattn/compiler/program.hpp"
@@ -91,11 +92,12 @@ struct InPlace {
   int read_root = -1, written_root = -1;
 };
 
-// Pairs (an intermediate a pointwise step reads for the last time, a value it writes)
-// that may share bytes: the read is not gathered, has the written value's shape and
-// plain layout over all of its root, both hold the same element type, and the step runs
-// outside a repeated body (whose later iterations read again what it read). The root
-// read must be read nowhere else by the step, and must not be an output.
+// Pairs (an intermediate or input a pointwise step reads for the last time, a value it
+// writes) that may share bytes: the read is not gathered, has the written value's shape
+// and plain layout over all of its root, both hold the same element type, and the step
+// runs outside a repeated body (whose later iterations read again what it read). The
+// root read must be read nowhere else by the step, and must not be an output. An input
+// may be overwritten: the host uploads every input before each run.
 constexpr std::vector<InPlace> in_place_pairs(const Program& p, const std::vector<int>& first_write,
                                               const std::vector<int>& last_read) {
   std::vector<InPlace> pairs;
@@ -131,7 +133,8 @@ constexpr std::vector<InPlace> in_place_pairs(const Program& p, const std::vecto
         const ProgramValue& read = p.value(r);
         const int r_root = read.layout.root;
         const ProgramValue& root = p.value(r_root);
-        bool fits = e.tensors[t].gathered < 0 && root.kind == ValueKind::intermediate &&
+        bool fits = e.tensors[t].gathered < 0 &&
+                    (root.kind == ValueKind::intermediate || root.kind == ValueKind::input) &&
                     last_read[std::size_t(r_root)] == d && !is_output(r_root) && !paired(r_root) &&
                     same_sizes(read.shape, shape) && plain_layout(read.layout, read.shape) &&
                     root.shape.at_bounds().elements() == shape.at_bounds().elements() && element(r) == element(w);
