@@ -7,12 +7,15 @@
 
 #include "vkattn/decoder.hpp"
 #include "vkattn/presets.hpp"
+#include "page_tables.hpp"
 #include "vulkan_harness.hpp"
 
 namespace va = vkattn;
 using va::testing::compare;
 using va::testing::require_no_validation_messages;
+using va::testing::shuffled;
 using va::testing::validated_context;
+using va::testing::write_of;
 
 namespace {
 
@@ -40,25 +43,6 @@ va::Graph ragged_graph(const Sizes& s) {
   auto scores = va::cache_causal_mask(va::scale(va::matmul(q, keys, va::Transpose::b), 0.3), positions);
   g.output("y", va::matmul(va::softmax(scores), values));
   return g;
-}
-
-// A random permutation of 0..n-1.
-std::vector<std::int64_t> shuffled(std::int64_t n, std::uint64_t seed) {
-  std::vector<std::int64_t> order(std::size_t(n), 0);
-  std::iota(order.begin(), order.end(), std::int64_t(0));
-  for (std::size_t i = order.size(); i > 1; --i) {
-    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-    std::swap(order[i - 1], order[std::size_t((seed >> 33) % i)]);
-  }
-  return order;
-}
-
-va::ValueId write_of(const va::Graph& g, std::string_view state) {
-  for (std::size_t i = 0; i < g.size(); ++i) {
-    const va::Node& node = g.node(va::ValueId(i));
-    if (va::is_cache_write(node.op) && g.node(node.inputs[0]).name.view() == state) return va::ValueId(i);
-  }
-  return va::no_value;
 }
 
 // The positions and block table rows of a step that gives sequence b counts[b] tokens
